@@ -1,0 +1,63 @@
+/**
+ * The effective configuration: defaults ← decorator values (from the manifest) ← bentoc.yaml ← BENTOC_* env
+ * ← CLI flags. Keys in bentoc.yaml are snake_case of these (both spellings are accepted).
+ */
+export interface BatchingConfig {
+  enabled: boolean;
+  maxBatchSize: number;
+  maxLatencyMs: number;
+  /** Items waiting per batchable method before new calls get 503 at once. */
+  maxQueueSize: number;
+}
+
+export interface RunnerConfig {
+  placement: "inline" | "worker";
+  threads: number | null;
+  batching: BatchingConfig;
+  /** Per-method overrides of batching, keyed by method name. */
+  methods: Record<string, Partial<BatchingConfig>>;
+  /** When set, the runner is remote (runner-split): base URL of its Open Inference Protocol V2 server. */
+  url: string | null;
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  workers: number;
+  /** Largest request body in bytes (413 past it). */
+  maxBodyBytes: number;
+  timeoutMs: number;
+  maxConcurrency: number;
+  /** Grace period for in-flight requests on SIGTERM/SIGINT. */
+  drainMs: number;
+  cors: { enabled: boolean; origins: string[] };
+  accessLog: boolean;
+}
+
+export interface MetricsConfig {
+  enabled: boolean;
+  /** Histogram buckets (seconds) for request durations. */
+  durationBuckets: number[];
+}
+
+export interface TracingConfig {
+  /** 0 turns tracing off (the default). */
+  sampleRate: number;
+  /** OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). */
+  endpoint: string | null;
+  headers: Record<string, string>;
+}
+
+export interface LoggingConfig {
+  level: "debug" | "info" | "warn" | "error";
+}
+
+export interface BentocConfig {
+  server: ServerConfig;
+  runners: Record<string, RunnerConfig>;
+  metrics: MetricsConfig;
+  tracing: TracingConfig;
+  logging: LoggingConfig;
+  /** Model store directory ($BENTOC_HOME). */
+  home: string;
+}

@@ -1,0 +1,26 @@
+/**
+ * The contract between the API server and the runners. The server constructs the service instance and
+ * asks the host for one live handle per `depends(...)` field; the handle has the runner's batchable
+ * methods, each taking and returning arrays (same length out as in), batched behind the scenes.
+ */
+import type { RunnerManifest } from "../../sdk/manifest.ts";
+
+export interface RunnerHandle {
+  readonly name: string;
+  /** Calls the batchable method `method` with `items`; resolves to one result per item. */
+  call(method: string, items: unknown[], options?: { signal?: AbortSignal; traceparent?: string }): Promise<unknown[]>;
+}
+
+export interface RunnerHost {
+  /** Loads models, runs each runner's `setup()` and warms up. Rejects with a clear message on failure. */
+  start(): Promise<void>;
+  /** True once every runner is loaded and warmed (drives /readyz). */
+  readonly ready: boolean;
+  /** Runners that are not ready, with the reason (for the /readyz body). */
+  status(): Array<{ name: string; ready: boolean; detail?: string }>;
+  handle(runnerName: string): RunnerHandle;
+  /** Makes an object with the runner's method names that the service code calls like the runner class. */
+  proxy(runnerName: string): Record<string, (items: unknown[]) => Promise<unknown[]>>;
+  stop(): Promise<void>;
+  readonly runners: readonly RunnerManifest[];
+}

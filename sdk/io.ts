@@ -1,0 +1,31 @@
+/**
+ * IO descriptors: how an API's input or output travels over HTTP when it is not plain JSON.
+ * The compiler reads these calls statically (`io.text()`, `io.image({ formats: ["png"] })`); at run time
+ * they are plain objects, so the same values are usable from code.
+ */
+export type DType = "float32" | "float64" | "int8" | "int16" | "int32" | "int64" | "uint8" | "bool" | "string";
+
+export type IODescriptor =
+  | { readonly kind: "json" }
+  | { readonly kind: "text" }
+  | { readonly kind: "ndarray"; readonly dtype?: DType; readonly shape?: readonly (number | null)[] }
+  | { readonly kind: "image"; readonly formats?: readonly ("png" | "jpeg")[] }
+  | { readonly kind: "file"; readonly contentType?: string }
+  | { readonly kind: "multipart"; readonly parts: Readonly<Record<string, IODescriptor>> };
+
+export interface NdArrayOptions {
+  dtype?: DType;
+  /** Expected shape; `null` (or -1) marks a free dimension such as the batch. */
+  shape?: readonly (number | null)[];
+}
+
+export const io = {
+  json: (): IODescriptor => ({ kind: "json" }),
+  text: (): IODescriptor => ({ kind: "text" }),
+  ndarray: (options: NdArrayOptions = {}): IODescriptor => ({ kind: "ndarray", ...options }),
+  /** Alias of `ndarray`, for those who think in tensors. */
+  tensor: (options: NdArrayOptions = {}): IODescriptor => ({ kind: "ndarray", ...options }),
+  image: (options: { formats?: readonly ("png" | "jpeg")[] } = {}): IODescriptor => ({ kind: "image", ...options }),
+  file: (options: { contentType?: string } = {}): IODescriptor => ({ kind: "file", ...options }),
+  multipart: (parts: Record<string, IODescriptor>): IODescriptor => ({ kind: "multipart", parts }),
+} as const;
