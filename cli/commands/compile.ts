@@ -1,0 +1,72 @@
+/** `bentoc compile <entry> [--out DIR] [--watch] [--no-typecheck] [--format text|json]` */
+import type { Command } from "commander";
+import { relative, resolve } from "node:path";
+import { compile, createCompileSession, defaultOutDir, type CompileResult } from "../../compiler/compile.ts";
+import { formatDiagnostics, formatDiagnosticsJson } from "../../compiler/diagnostics/format.ts";
+import { watchFiles } from "../watch-files.ts";
+
+interface CompileFlags {
+  out?: string;
+  watch?: boolean;
+  typecheck: boolean;
+  format: "text" | "json";
+}
+
+export function summaryLine(result: CompileResult, cwd: string): string {
+  const errors = result.diagnostics.filter((d) => d.severity === "error").length;
+  const ms = Math.round(result.ms);
+  if (!result.manifest) return `✗ ${errors} error${errors === 1 ? "" : "s"}, nothing emitted (in ${ms} ms)`;
+  const m = result.manifest;
+  const out = relative(cwd, result.outDir) || ".";
+  return `✓ compiled ${m.service.name} (${m.service.apis.length} APIs, ${m.runners.length} runners) → ${out}/ in ${ms} ms (${result.written.length} of ${result.files.length} files changed)`;
+}
+
+function report(result: CompileResult, flags: CompileFlags, cwd: string): void {
+  if (flags.format === "json") {
+    process.stdout.write(
+      JSON.stringify({
+        ok: result.manifest !== null,
+        outDir: relative(cwd, result.outDir),
+        files: result.files,
+        diagnostics: JSON.parse(formatDiagnosticsJson(result.diagnostics, cwd)),
+        ms: Math.round(result.ms),
+      }) + "\n",
+    );
+    return;
+  }
+  if (result.diagnostics.length) process.stderr.write(formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true }) + "\n");
+  process.stdout.write(summaryLine(result, cwd) + "\n");
+}
+
+export function register(program: Command): void {
+  program
+    .command("compile")
+    .description("Compile a service: bento.json, openapi.json, typed client, Kubernetes YAML, Containerfile, bundle")
+    .argument("<entry>", "service file, or a directory holding service.ts / index.ts")
+    .option("-o, --out <dir>", "output directory (default: .bentoc/ beside the service)")
+    .option("-w, --watch", "recompile on change, printing only diagnostics and a summary line")
+    .option("--no-typecheck", "skip the TypeScript checker's diagnostics for the service program")
+    .option("--format <format>", "diagnostics format: text or json", "text")
+    .action(async (entryArg: string, flags: CompileFlags) => {
+      const cwd = process.cwd();
+      const entry = resolve(entryArg);
+      const outDir = flags.out ? resolve(flags.out) : defaultOutDir(entry);
+      const options = { entry, outDir, typecheck: flags.typecheck };
+      if (!flags.watch) {
+        const result = await compile(options);
+        report(result, flags, cwd);
+        process.exitCode = result.manifest ? 0 : 1;
+        return;
+      }
+      const session = createCompileSession(options);
+      let result = await session.compile();
+      report(result, flags, cwd);
+      const watcher = watchFiles(() => result.sourceFiles, outDir, async (changed) => {
+        result = await session.compile(changed);
+        report(result, flags, cwd);
+      });
+      const stop = () => void watcher.close().then(() => process.exit(0));
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+}

@@ -1,0 +1,33 @@
+/**
+ * Every emitter, run from the manifest alone. Returns relative path → content; nothing here touches
+ * ts-morph or the disk.
+ */
+import type { Manifest } from "../../sdk/manifest.ts";
+import { emitClient } from "./client/emit-client.ts";
+import { emitContainerfile, type ContainerfileOptions } from "./containerfile/emit-containerfile.ts";
+import { emitGrafanaDashboard } from "./grafana/emit-dashboard.ts";
+import { toStableJson } from "./json.ts";
+import { emitKubernetes } from "./k8s/emit-kubernetes.ts";
+import { emitOpenApi } from "./openapi/emit-openapi.ts";
+
+export interface EmitOptions {
+  /** Container image for the Kubernetes manifests (default `<service>:<version>`). */
+  image?: string;
+  /** Effective bentoc.yaml content for the Kubernetes ConfigMap. */
+  config?: object;
+  containerfile?: ContainerfileOptions;
+}
+
+export function emitFromManifest(manifest: Manifest, options: EmitOptions): Record<string, string> {
+  const k8sOptions: { image?: string; config?: object } = {};
+  if (options.image !== undefined) k8sOptions.image = options.image;
+  if (options.config !== undefined) k8sOptions.config = options.config;
+  return {
+    "bento.json": toStableJson(manifest),
+    "openapi.json": emitOpenApi(manifest),
+    ...emitClient(manifest),
+    ...emitKubernetes(manifest, k8sOptions),
+    ...emitContainerfile(manifest, options.containerfile ?? {}),
+    ...emitGrafanaDashboard(manifest),
+  };
+}
