@@ -1,13 +1,167 @@
-/** PaddleOCR pre- and post-processing (filled in with the runners issue). */
-import type { Image, Model } from "bentoc";
+/**
+ * PaddleOCR v4 pre- and post-processing in plain TypeScript: DB text detection, line cropping and
+ * CTC text recognition, over sdk Models (ONNX sessions supplied by the runtime).
+ */
+import type { Image, Model, Tensor } from "bentoc";
 import type { LineCrop, Point, Recognised } from "./service.ts";
+import { dbBoxes, DB_DEFAULTS, type DbOptions } from "./db-postprocess.ts";
+import { ctcGreedyDecode } from "./ctc-decode.ts";
+import { applyHomography, perspectiveTransform, type Quad } from "./geometry.ts";
+import { resizeBilinear, sampleImageBgr, toPlanarBgr, type PlanarBgr } from "./image-math.ts";
 
-export async function detectBoxes(_model: Model, _image: Image): Promise<Array<[Point, Point, Point, Point]>> {
-  throw new Error("not implemented yet");
+/** Detection input: longest side at most this many pixels (PaddleOCR's det_limit_side_len, type "max"). */
+export const DET_LIMIT_SIDE = 960;
+/** ImageNet mean and std, applied in the model's B, G, R channel order as PaddleOCR does. */
+const DET_MEAN = [0.485, 0.456, 0.406] as const;
+const DET_STD = [0.229, 0.224, 0.225] as const;
+/** Recognition input height of PP-OCRv4, and the narrowest batch width PaddleOCR pads to (48 * 320/48). */
+export const REC_HEIGHT = 48;
+export const REC_MIN_WIDTH = 320;
+
+/** Side lengths for detection: aspect kept, longest side ≤ limit, both rounded to multiples of 32. */
+export function detectionSize(width: number, height: number, limit = DET_LIMIT_SIDE): { width: number; height: number } {
+  const ratio = Math.max(width, height) > limit ? limit / Math.max(width, height) : 1;
+  return {
+    width: Math.max(Math.round((width * ratio) / 32) * 32, 32),
+    height: Math.max(Math.round((height * ratio) / 32) * 32, 32),
+  };
 }
-export async function recognizeCrops(_model: Model, _crops: LineCrop[]): Promise<Recognised[]> {
-  throw new Error("not implemented yet");
+
+function float32(t: Tensor | undefined, what: string): Float32Array {
+  if (!t) throw new Error(`the model gave no ${what} output`);
+  if (t.data instanceof Float32Array) return t.data;
+  return Float32Array.from(t.data as ArrayLike<number>);
 }
-export function cropLine(_image: Image, _box: [Point, Point, Point, Point]): LineCrop {
-  throw new Error("not implemented yet");
+
+/** Finds text lines: each a box of 4 corners (top-left, top-right, bottom-right, bottom-left), in reading order. */
+export async function detectBoxes(model: Model, image: Image, opts: DbOptions = DB_DEFAULTS): Promise<Quad[]> {
+  if (image.width < 1 || image.height < 1) return [];
+  const size = detectionSize(image.width, image.height);
+  const resized = resizeBilinear(toPlanarBgr(image), size.width, size.height);
+  const plane = size.width * size.height;
+  const input = new Float32Array(3 * plane);
+  for (let c = 0; c < 3; c++) {
+    const mean = DET_MEAN[c]!;
+    const std = DET_STD[c]!;
+    for (let i = c * plane; i < (c + 1) * plane; i++) input[i] = (resized.data[i]! / 255 - mean) / std;
+  }
+  const inputName = model.inputNames[0] ?? "x";
+  const outputName = model.outputNames[0];
+  const out = await model.run(
+    { [inputName]: { dtype: "float32", shape: [1, 3, size.height, size.width], data: input } },
+    outputName ? [outputName] : undefined,
+  );
+  const prob = outputName ? out[outputName] : Object.values(out)[0];
+  const data = float32(prob, "probability map");
+  const [mh, mw] = prob!.shape.slice(-2) as [number, number];
+  if (data.length !== mh * mw) throw new Error(`unexpected detection output shape [${prob!.shape.join(", ")}]`);
+  return dbBoxes({ width: mw, height: mh, data }, image, opts);
+}
+
+/**
+ * Cuts one text line out of the image (perspective-corrected, like PaddleOCR's get_rotate_crop_image),
+ * turns it upright when it is much taller than wide, and resizes it to height 48 keeping its aspect;
+ * pixels are CHW in B, G, R order, normalised to [-1, 1].
+ */
+export function cropLine(image: Image, box: [Point, Point, Point, Point]): LineCrop {
+  const [p0, p1, p2, p3] = box;
+  const dist = (a: Point, b: Point) => Math.hypot(a.x - b.x, a.y - b.y);
+  const w = Math.max(1, Math.floor(Math.max(dist(p0, p1), dist(p2, p3))));
+  const h = Math.max(1, Math.floor(Math.max(dist(p0, p3), dist(p1, p2))));
+  let crop: PlanarBgr;
+  if (w === 1 || h === 1) {
+    // Too thin for a perspective map: sample along the box's edges directly.
+    crop = warp(image, w, h, (u, v) => ({
+      x: p0.x + ((p1.x - p0.x) * u) / w + ((p3.x - p0.x) * v) / h,
+      y: p0.y + ((p1.y - p0.y) * u) / w + ((p3.y - p0.y) * v) / h,
+    }));
+  } else {
+    const m = perspectiveTransform(
+      [
+        { x: 0, y: 0 },
+        { x: w, y: 0 },
+        { x: w, y: h },
+        { x: 0, y: h },
+      ],
+      box,
+    );
+    crop = warp(image, w, h, (u, v) => applyHomography(m, u, v));
+  }
+  if (crop.height / crop.width >= 1.5) crop = rotate90(crop);
+  const outW = Math.max(1, Math.ceil((REC_HEIGHT * crop.width) / crop.height));
+  const resized = resizeBilinear(crop, outW, REC_HEIGHT);
+  const pixels = new Array<number>(resized.data.length);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = resized.data[i]! / 127.5 - 1;
+  return { width: outW, height: REC_HEIGHT, pixels };
+}
+
+function warp(image: Image, w: number, h: number, map: (u: number, v: number) => Point): PlanarBgr {
+  const data = new Float32Array(3 * w * h);
+  const px = new Float32Array(3);
+  for (let v = 0; v < h; v++) {
+    for (let u = 0; u < w; u++) {
+      const s = map(u, v);
+      sampleImageBgr(image, s.x, s.y, px);
+      const i = v * w + u;
+      data[i] = px[0]!;
+      data[w * h + i] = px[1]!;
+      data[2 * w * h + i] = px[2]!;
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+/** Rotates 90° counter-clockwise (numpy's rot90), so vertical lines read left to right. */
+function rotate90(img: PlanarBgr): PlanarBgr {
+  const { width: w, height: h } = img;
+  const data = new Float32Array(3 * w * h);
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < w; i++) {
+      for (let j = 0; j < h; j++) {
+        // new[i][j] = old[j][w - 1 - i]; the new image is h wide and w tall.
+        data[c * w * h + i * h + j] = img.data[c * w * h + j * w + (w - 1 - i)]!;
+      }
+    }
+  }
+  return { width: h, height: w, data };
+}
+
+/**
+ * Reads a batch of line crops: pads them on the right with 0 (after normalisation, as PaddleOCR does) to
+ * the widest crop (at least 320), runs [N, 3, 48, W] once, and CTC-decodes each row.
+ */
+export async function recognizeCrops(model: Model, crops: LineCrop[], dictionary: readonly string[]): Promise<Recognised[]> {
+  if (crops.length === 0) return [];
+  crops.forEach((c, i) => {
+    if (c.height !== REC_HEIGHT) throw new Error(`crop ${i}: height ${c.height}, expected ${REC_HEIGHT}`);
+    if (!Number.isInteger(c.width) || c.width < 1) throw new Error(`crop ${i}: invalid width ${c.width}`);
+    if (c.pixels.length !== 3 * c.height * c.width) {
+      throw new Error(`crop ${i}: ${c.pixels.length} pixels, expected 3 x ${c.height} x ${c.width}`);
+    }
+  });
+  const n = crops.length;
+  const width = Math.max(REC_MIN_WIDTH, ...crops.map((c) => c.width));
+  const input = new Float32Array(n * 3 * REC_HEIGHT * width);
+  crops.forEach((c, k) => {
+    for (let ch = 0; ch < 3; ch++) {
+      for (let y = 0; y < REC_HEIGHT; y++) {
+        const src = (ch * REC_HEIGHT + y) * c.width;
+        const dst = ((k * 3 + ch) * REC_HEIGHT + y) * width;
+        for (let x = 0; x < c.width; x++) input[dst + x] = c.pixels[src + x]!;
+      }
+    }
+  });
+  const inputName = model.inputNames[0] ?? "x";
+  const outputName = model.outputNames[0];
+  const out = await model.run(
+    { [inputName]: { dtype: "float32", shape: [n, 3, REC_HEIGHT, width], data: input } },
+    outputName ? [outputName] : undefined,
+  );
+  const t = outputName ? out[outputName] : Object.values(out)[0];
+  const probs = float32(t, "recognition");
+  const [bn, steps, classes] = t!.shape as [number, number, number];
+  if (bn !== n || probs.length !== n * steps * classes) {
+    throw new Error(`unexpected recognition output shape [${t!.shape.join(", ")}] for ${n} crops`);
+  }
+  return crops.map((_, k) => ctcGreedyDecode(probs, k * steps * classes, steps, classes, dictionary));
 }

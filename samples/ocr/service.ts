@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { api, batchable, depends, io, runner, service, type Image, type Model } from "bentoc";
 
 /** One line of text found in the image. */
@@ -53,11 +55,19 @@ export class TextDetector {
 @runner({ name: "text-recognizer", model: "ppocr-rec:latest", resources: { cpu: "1", memory: "512Mi" } })
 export class TextRecognizer {
   model!: Model;
+  /** Class i of the model is dictionary[i - 1] (class 0 is the CTC blank). */
+  dictionary: string[] = [];
+
+  /** Loads the character dictionary stored next to the model. */
+  async setup(): Promise<void> {
+    const { parseDictionary } = await import("./ctc-decode.ts");
+    this.dictionary = parseDictionary(await readFile(join(this.model.path, "ppocr_keys_v1.txt"), "utf8"));
+  }
 
   @batchable({ batchDim: 0, maxBatchSize: 16, maxLatencyMs: 5, groupByLength: true })
   async recognize(crops: LineCrop[]): Promise<Recognised[]> {
     const { recognizeCrops } = await import("./ocr-pipeline.ts");
-    return recognizeCrops(this.model, crops);
+    return recognizeCrops(this.model, crops, this.dictionary);
   }
 }
 
