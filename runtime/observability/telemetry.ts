@@ -16,6 +16,11 @@ export interface Telemetry {
   requestFinished(endpoint: string, httpStatus: number, seconds: number): void;
   /** A span per HTTP request; `traceparent` is the client's header when present. */
   startRequestSpan(name: string, traceparent: string | undefined): SpanHandle;
+  /**
+   * A span around the API handler, child of the request span (`parent` is its `traceparent`). Optional
+   * so that other implementations stay valid; `createTelemetry` and `noopTelemetry` both have it.
+   */
+  startHandlerSpan?(endpoint: string, parent: string | undefined): SpanHandle;
   // runners
   runnerCall(runner: string, method: string, outcome: "ok" | "error" | "rejected", seconds: number): void;
   batchExecuted(runner: string, method: string, size: number, seconds: number): void;
@@ -35,6 +40,7 @@ export const noopTelemetry: Telemetry = {
   requestStarted() {},
   requestFinished() {},
   startRequestSpan: (_n, traceparent) => ({ ...noopSpan, traceparent }),
+  startHandlerSpan: (_e, parent) => ({ ...noopSpan, traceparent: parent }),
   runnerCall() {},
   batchExecuted() {},
   queueDepth() {},

@@ -1,0 +1,311 @@
+/**
+ * OpenTelemetry tracing over OTLP/HTTP (JSON). Off by default: with sample rate 0 and no endpoint no
+ * provider is created and every span call returns a constant no-op handle.
+ *
+ * Spans:
+ * - `startRequestSpan`  server span per HTTP request, child of the client's `traceparent` when present
+ * - `startHandlerSpan`  internal span around the API handler, child of the request span
+ * - `startRunnerSpan`   one runner call; when a batch takes it, it gets a `batch.started` event and the
+ *                       attribute `bentoc.queue_wait_seconds` (time from call to batch start)
+ * - `startBatchSpan`    one batch execution, a root span with a **link** to every call it served; it is
+ *                       sampled when any linked call is sampled, so a sampled trace never loses its batch
+ *
+ * Sampling: `ParentBased(TraceIdRatioBased(sampleRate))` — a sampled parent from the client is honoured
+ * even at rate 0, an unsampled one is honoured at rate 1.
+ */
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  SamplingDecision,
+  defaultTextMapGetter,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type SpanContext,
+} from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SamplingResult,
+  type SpanExporter,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import type { TracingConfig } from "../config/config-types.ts";
+import { noopTelemetry, type SpanHandle } from "./telemetry.ts";
+import { formatTraceparent, parseTraceparent } from "./traceparent.ts";
+
+/** Attribute and event names this module writes (stable: dashboards and tests read them). */
+export const SPAN_ATTRIBUTES = {
+  runner: "bentoc.runner",
+  method: "bentoc.method",
+  batchSize: "bentoc.batch.size",
+  queueWaitSeconds: "bentoc.queue_wait_seconds",
+  batchSpanId: "bentoc.batch.span_id",
+  endpoint: "bentoc.endpoint",
+  requestId: "http.request_id",
+} as const;
+export const BATCH_STARTED_EVENT = "batch.started";
+
+export interface TracingOptions {
+  config: TracingConfig;
+  serviceName: string;
+  serviceVersion: string;
+  /** "batch" (default) or "simple" (export each span as it ends). */
+  processor?: "batch" | "simple";
+  /** Environment to read `OTEL_*` from; `process.env` by default. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Export somewhere else than OTLP/HTTP (e.g. the SDK's InMemorySpanExporter in benchmarks). */
+  exporter?: SpanExporter;
+}
+
+export interface TracingSettings {
+  enabled: boolean;
+  sampleRate: number;
+  /** Explicit OTLP traces URL; undefined lets the exporter read `OTEL_EXPORTER_OTLP_*` or use its default. */
+  endpoint: string | undefined;
+  headers: Record<string, string>;
+}
+
+export interface Tracing {
+  readonly enabled: boolean;
+  readonly settings: TracingSettings;
+  startRequestSpan(name: string, traceparent: string | undefined): SpanHandle;
+  startHandlerSpan(endpoint: string, parent: string | undefined): SpanHandle;
+  startRunnerSpan(runner: string, method: string, parent: string | undefined): SpanHandle;
+  startBatchSpan(runner: string, method: string, links: readonly (string | undefined)[]): SpanHandle;
+  /** Export everything ended so far. */
+  flush(): Promise<void>;
+  /** Flush and stop exporting. */
+  shutdown(): Promise<void>;
+}
+
+const RATIO_SAMPLERS = new Set(["traceidratio", "parentbased_traceidratio"]);
+const OFF_SAMPLERS = new Set(["always_off", "parentbased_always_off"]);
+
+function clampRate(rate: number): number {
+  return Number.isFinite(rate) ? Math.min(1, Math.max(0, rate)) : 0;
+}
+
+/**
+ * What `createTracing` will do, from bentoc config and standard `OTEL_*` variables:
+ * - `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` turns tracing off.
+ * - the rate is `tracing.sampleRate`; when that is 0, `OTEL_TRACES_SAMPLER=[parentbased_]traceidratio`
+ *   with `OTEL_TRACES_SAMPLER_ARG`, or `[parentbased_]always_on`, supplies it.
+ * - tracing is on when the rate is > 0 or an endpoint is known (`tracing.endpoint`,
+ *   `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`); an endpoint with rate 0 still
+ *   records traces whose client `traceparent` says "sampled".
+ */
+export function resolveTracingSettings(
+  config: TracingConfig,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): TracingSettings {
+  let sampleRate = clampRate(config.sampleRate);
+  const sampler = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase();
+  if (sampleRate === 0 && sampler) {
+    if (RATIO_SAMPLERS.has(sampler)) {
+      const arg = Number(env.OTEL_TRACES_SAMPLER_ARG ?? "1");
+      sampleRate = clampRate(Number.isNaN(arg) ? 1 : arg);
+    } else if (sampler === "always_on" || sampler === "parentbased_always_on") {
+      sampleRate = 1;
+    }
+  }
+  const endpoint = config.endpoint ?? undefined;
+  const envEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const disabled =
+    env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true" ||
+    env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() === "none" ||
+    (sampler !== undefined && OFF_SAMPLERS.has(sampler) && config.sampleRate <= 0);
+  const enabled = !disabled && (sampleRate > 0 || endpoint !== undefined || Boolean(envEndpoint));
+  return { enabled, sampleRate, endpoint, headers: { ...config.headers } };
+}
+
+/** ParentBased(ratio), except that a root span linked to a sampled span is sampled too (batch spans). */
+class LinkAwareSampler implements Sampler {
+  private readonly inner: Sampler;
+  constructor(private readonly rate: number) {
+    this.inner = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(rate) });
+  }
+  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    if (links.length > 0 && trace.getSpanContext(context) === undefined) {
+      for (const link of links) {
+        if ((link.context.traceFlags & 1) === 1) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+      }
+    }
+    return this.inner.shouldSample(context, traceId, name, kind, attributes, links);
+  }
+  toString(): string {
+    return `LinkAwareSampler{ParentBased{TraceIdRatioBased{${this.rate}}}}`;
+  }
+}
+
+const noopTracingSpans = {
+  startRequestSpan: noopTelemetry.startRequestSpan,
+  startHandlerSpan: (_endpoint: string, parent: string | undefined): SpanHandle => noopTelemetry.startRunnerSpan("", "", parent),
+  startRunnerSpan: noopTelemetry.startRunnerSpan,
+  startBatchSpan: noopTelemetry.startBatchSpan,
+};
+
+const STATUS_KEYS = new Set(["http.status_code", "http.response.status_code"]);
+const METHOD_ROUTE = /^([A-Z]+) (\/\S*)$/;
+/** A runner span that never ends must not pin memory forever. */
+const MAX_OPEN_CALLS = 65_536;
+
+class OtelSpanHandle implements SpanHandle {
+  constructor(
+    readonly span: Span,
+    readonly traceparent: string,
+    private readonly onEnd?: () => void,
+  ) {}
+  setAttribute(key: string, value: string | number | boolean): void {
+    this.span.setAttribute(key, value);
+    if (STATUS_KEYS.has(key) && typeof value === "number" && value >= 500) {
+      this.span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+  }
+  end(error?: unknown): void {
+    if (error !== undefined && error !== null) {
+      if (error instanceof Error) this.span.recordException(error);
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    }
+    this.onEnd?.();
+    this.span.end();
+  }
+}
+
+function traceparentOf(span: Span): string {
+  const sc = span.spanContext();
+  return formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags);
+}
+
+export function createTracing(options: TracingOptions): Tracing {
+  const env = options.env ?? process.env;
+  const settings = resolveTracingSettings(options.config, env);
+  if (!settings.enabled) {
+    return {
+      enabled: false,
+      settings,
+      ...noopTracingSpans,
+      flush: async () => {},
+      shutdown: async () => {},
+    };
+  }
+
+  const exporter =
+    options.exporter ??
+    new OTLPTraceExporter({
+      ...(settings.endpoint !== undefined ? { url: settings.endpoint } : {}),
+      headers: settings.headers,
+    });
+  const processor: SpanProcessor =
+    options.processor === "simple" ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
+  // Precedence: SDK defaults < service name/version from the manifest < OTEL_RESOURCE_ATTRIBUTES/OTEL_SERVICE_NAME.
+  const resource = defaultResource()
+    .merge(resourceFromAttributes({ "service.name": options.serviceName, "service.version": options.serviceVersion }))
+    .merge(detectResources({ detectors: [envDetector] }));
+  const provider = new BasicTracerProvider({
+    sampler: new LinkAwareSampler(settings.sampleRate),
+    spanProcessors: [processor],
+    resource,
+  });
+  const tracer = provider.getTracer("bentoc", options.serviceVersion);
+  const propagator = new W3CTraceContextPropagator();
+
+  const parentContext = (traceparent: string | undefined): Context =>
+    traceparent ? propagator.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter) : ROOT_CONTEXT;
+
+  /** Runner calls waiting for their batch, by span id, with their start time. */
+  const openCalls = new Map<string, { span: Span; startedAt: number }>();
+
+  function handle(span: Span, onEnd?: () => void): SpanHandle {
+    return new OtelSpanHandle(span, traceparentOf(span), onEnd);
+  }
+
+  return {
+    enabled: true,
+    settings,
+    startRequestSpan(name, traceparent) {
+      const attributes: Attributes = {};
+      const m = METHOD_ROUTE.exec(name);
+      if (m) {
+        attributes["http.method"] = m[1];
+        attributes["http.route"] = m[2];
+      } else if (name.startsWith("/")) {
+        attributes["http.route"] = name;
+      }
+      const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parentContext(traceparent));
+      return handle(span);
+    },
+    startHandlerSpan(endpoint, parent) {
+      const span = tracer.startSpan(
+        `api ${endpoint}`,
+        { kind: SpanKind.INTERNAL, attributes: { [SPAN_ATTRIBUTES.endpoint]: endpoint } },
+        parentContext(parent),
+      );
+      return handle(span);
+    },
+    startRunnerSpan(runner, method, parent) {
+      const span = tracer.startSpan(
+        `runner ${runner}.${method}`,
+        { kind: SpanKind.INTERNAL, attributes: { [SPAN_ATTRIBUTES.runner]: runner, [SPAN_ATTRIBUTES.method]: method } },
+        parentContext(parent),
+      );
+      if (!span.isRecording()) return handle(span);
+      const spanId = span.spanContext().spanId;
+      if (openCalls.size >= MAX_OPEN_CALLS) openCalls.clear();
+      openCalls.set(spanId, { span, startedAt: performance.now() });
+      return handle(span, () => openCalls.delete(spanId));
+    },
+    startBatchSpan(runner, method, links) {
+      const spanLinks: Link[] = [];
+      for (const tp of links) {
+        const p = parseTraceparent(tp);
+        if (!p) continue;
+        const context: SpanContext = { traceId: p.traceId, spanId: p.spanId, traceFlags: p.traceFlags, isRemote: true };
+        spanLinks.push({ context });
+      }
+      const span = tracer.startSpan(
+        `batch ${runner}.${method}`,
+        {
+          kind: SpanKind.INTERNAL,
+          root: true,
+          links: spanLinks,
+          attributes: {
+            [SPAN_ATTRIBUTES.runner]: runner,
+            [SPAN_ATTRIBUTES.method]: method,
+            [SPAN_ATTRIBUTES.batchSize]: links.length,
+          },
+        },
+        ROOT_CONTEXT,
+      );
+      // Mark each waiting call with its queue wait and the batch that took it.
+      const now = performance.now();
+      const batchSpanId = span.spanContext().spanId;
+      for (const link of spanLinks) {
+        const call = openCalls.get(link.context.spanId);
+        if (!call) continue;
+        const wait = (now - call.startedAt) / 1000;
+        call.span.setAttribute(SPAN_ATTRIBUTES.queueWaitSeconds, wait);
+        call.span.addEvent(BATCH_STARTED_EVENT, {
+          [SPAN_ATTRIBUTES.queueWaitSeconds]: wait,
+          [SPAN_ATTRIBUTES.batchSpanId]: batchSpanId,
+        });
+      }
+      return handle(span);
+    },
+    flush: () => provider.forceFlush(),
+    async shutdown() {
+      openCalls.clear();
+      await provider.shutdown();
+    },
+  };
+}
