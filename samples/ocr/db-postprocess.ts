@@ -35,6 +35,8 @@ export function connectedRegions(map: ProbMap, thresh: number): Point[][] {
   const label = new Int32Array(width * height).fill(-1);
   const stack = new Int32Array(width * height);
   const regions: Point[][] = [];
+  // Compare in float32, the map's own precision (0.3 stored in a Float32Array is not above 0.3f).
+  thresh = Math.fround(thresh);
   for (let start = 0; start < width * height; start++) {
     if (label[start] !== -1 || !(data[start]! > thresh)) continue;
     const id = regions.length;
