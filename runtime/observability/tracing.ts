@@ -26,9 +26,9 @@ import {
   type Span,
   type SpanContext,
 } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { W3CTraceContextPropagator, parseKeyPairsIntoRecord } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { defaultResource, detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
+import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
@@ -71,8 +71,8 @@ export interface TracingOptions {
 export interface TracingSettings {
   enabled: boolean;
   sampleRate: number;
-  /** Explicit OTLP traces URL; undefined lets the exporter read `OTEL_EXPORTER_OTLP_*` or use its default. */
-  endpoint: string | undefined;
+  /** OTLP/HTTP traces URL. */
+  endpoint: string;
   headers: Record<string, string>;
 }
 
@@ -89,6 +89,7 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+export const DEFAULT_ENDPOINT = "http://localhost:4318/v1/traces";
 const RATIO_SAMPLERS = new Set(["traceidratio", "parentbased_traceidratio"]);
 const OFF_SAMPLERS = new Set(["always_off", "parentbased_always_off"]);
 
@@ -101,9 +102,11 @@ function clampRate(rate: number): number {
  * - `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` turns tracing off.
  * - the rate is `tracing.sampleRate`; when that is 0, `OTEL_TRACES_SAMPLER=[parentbased_]traceidratio`
  *   with `OTEL_TRACES_SAMPLER_ARG`, or `[parentbased_]always_on`, supplies it.
- * - tracing is on when the rate is > 0 or an endpoint is known (`tracing.endpoint`,
- *   `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_ENDPOINT`); an endpoint with rate 0 still
- *   records traces whose client `traceparent` says "sampled".
+ * - tracing is on when the rate is > 0 or an endpoint is known (`tracing.endpoint`, else
+ *   `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`; the default
+ *   is http://localhost:4318/v1/traces); an endpoint with rate 0 still records traces whose client
+ *   `traceparent` says "sampled".
+ * - headers: `OTEL_EXPORTER_OTLP_HEADERS` < `OTEL_EXPORTER_OTLP_TRACES_HEADERS` < `tracing.headers`.
  */
 export function resolveTracingSettings(
   config: TracingConfig,
@@ -119,14 +122,41 @@ export function resolveTracingSettings(
       sampleRate = 1;
     }
   }
-  const endpoint = config.endpoint ?? undefined;
-  const envEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const envEndpoint = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+  const envBase = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const explicit = config.endpoint ?? envEndpoint ?? (envBase ? `${envBase.replace(/\/+$/, "")}/v1/traces` : undefined);
   const disabled =
     env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true" ||
     env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() === "none" ||
     (sampler !== undefined && OFF_SAMPLERS.has(sampler) && config.sampleRate <= 0);
-  const enabled = !disabled && (sampleRate > 0 || endpoint !== undefined || Boolean(envEndpoint));
-  return { enabled, sampleRate, endpoint, headers: { ...config.headers } };
+  const enabled = !disabled && (sampleRate > 0 || explicit !== undefined);
+  const headers = {
+    ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_HEADERS),
+    ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
+    ...config.headers,
+  };
+  return { enabled, sampleRate, endpoint: explicit ?? DEFAULT_ENDPOINT, headers };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  const t = v?.trim();
+  return t ? t : undefined;
+}
+
+/** Resource attributes: SDK defaults < manifest name/version < OTEL_RESOURCE_ATTRIBUTES < OTEL_SERVICE_NAME. */
+export function resourceAttributes(
+  serviceName: string,
+  serviceVersion: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  const attrs: Record<string, string> = {
+    "service.name": serviceName,
+    "service.version": serviceVersion,
+    ...parseKeyPairsIntoRecord(env.OTEL_RESOURCE_ATTRIBUTES),
+  };
+  const name = nonEmpty(env.OTEL_SERVICE_NAME);
+  if (name) attrs["service.name"] = name;
+  return attrs;
 }
 
 /** ParentBased(ratio), except that a root span linked to a sampled span is sampled too (batch spans). */
@@ -203,15 +233,14 @@ export function createTracing(options: TracingOptions): Tracing {
   const exporter =
     options.exporter ??
     new OTLPTraceExporter({
-      ...(settings.endpoint !== undefined ? { url: settings.endpoint } : {}),
+      url: settings.endpoint,
       headers: settings.headers,
     });
   const processor: SpanProcessor =
     options.processor === "simple" ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
-  // Precedence: SDK defaults < service name/version from the manifest < OTEL_RESOURCE_ATTRIBUTES/OTEL_SERVICE_NAME.
-  const resource = defaultResource()
-    .merge(resourceFromAttributes({ "service.name": options.serviceName, "service.version": options.serviceVersion }))
-    .merge(detectResources({ detectors: [envDetector] }));
+  const resource = defaultResource().merge(
+    resourceFromAttributes(resourceAttributes(options.serviceName, options.serviceVersion, env)),
+  );
   const provider = new BasicTracerProvider({
     sampler: new LinkAwareSampler(settings.sampleRate),
     spanProcessors: [processor],
