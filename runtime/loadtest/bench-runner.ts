@@ -1,0 +1,164 @@
+/**
+ * `bentoc bench`: for each batching setting, reconfigure the runner through the server's admin route,
+ * drive load, read the batch sizes from the server's own /metrics, and tabulate.
+ */
+import { runLoad, type LoadResult } from "./load-generator.ts";
+
+export type BatchSetting = { label: string; enabled: boolean; maxLatencyMs?: number; maxBatchSize?: number };
+
+export interface BenchOptions {
+  url: string;
+  /** API name or route. */
+  api: string;
+  payload: string | Uint8Array;
+  contentType: string;
+  concurrency?: number;
+  rate?: number;
+  durationMs: number;
+  warmupMs: number;
+  settings: BatchSetting[];
+  /** Runner to reconfigure (default: every runner of the service). */
+  runner?: string;
+  sloP95Ms?: number;
+  log?: (line: string) => void;
+}
+
+export interface BenchRow extends LoadResult {
+  setting: string;
+  meanBatchSize: number;
+}
+
+export interface BenchReport {
+  url: string;
+  api: string;
+  mode: string;
+  rows: BenchRow[];
+  recommended: string | null;
+}
+
+/** `off`, `adaptive`, `10` (window ms) or `10/32` (window ms / max batch size). */
+export function parseSettings(spec: string): BatchSetting[] {
+  return spec.split(",").map((raw) => {
+    const s = raw.trim();
+    if (s === "off") return { label: "off", enabled: false };
+    if (s === "adaptive") return { label: "adaptive", enabled: true };
+    const m = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(s);
+    if (!m) throw new Error(`invalid batching setting '${s}': use off, adaptive, <ms> or <ms>/<max batch size>`);
+    const setting: BatchSetting = { label: s, enabled: true, maxLatencyMs: Number(m[1]) };
+    if (m[2]) setting.maxBatchSize = Number(m[2]);
+    return setting;
+  });
+}
+
+async function batchSizeTotals(url: string): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(new URL("/metrics", url))).text();
+  let sum = 0;
+  let count = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("bentoc_runner_adaptive_batch_size_sum")) sum += Number(line.split(" ").pop());
+    if (line.startsWith("bentoc_runner_adaptive_batch_size_count")) count += Number(line.split(" ").pop());
+  }
+  return { sum, count };
+}
+
+async function resolveRoute(url: string, api: string): Promise<{ path: string; method: "GET" | "POST" }> {
+  if (api.startsWith("/")) return { path: api, method: "POST" };
+  const doc = (await (await fetch(new URL("/docs.json", url))).json()) as { paths: Record<string, Record<string, { operationId?: string }>> };
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      if (op.operationId === api) return { path, method: method.toUpperCase() === "GET" ? "GET" : "POST" };
+    }
+  }
+  throw new Error(`no API named '${api}' at ${url} (see ${url}/docs.json)`);
+}
+
+async function applySetting(url: string, setting: BatchSetting, runner: string | undefined): Promise<void> {
+  const body: Record<string, unknown> = { enabled: setting.enabled, reset: setting.label === "adaptive" };
+  if (runner) body["runner"] = runner;
+  if (setting.maxLatencyMs !== undefined) body["maxLatencyMs"] = setting.maxLatencyMs;
+  if (setting.maxBatchSize !== undefined) body["maxBatchSize"] = setting.maxBatchSize;
+  const res = await fetch(new URL("/_bentoc/batching", url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`could not reconfigure batching (${res.status}): ${await res.text()} — start the server with --admin`);
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const log = options.log ?? (() => {});
+  const route = await resolveRoute(options.url, options.api);
+  const target = new URL(route.path, options.url).toString();
+  const rows: BenchRow[] = [];
+  const mode = options.rate !== undefined ? `open loop ${options.rate} req/s` : `closed loop ${options.concurrency ?? 80} clients`;
+  for (const setting of options.settings) {
+    await applySetting(options.url, setting, options.runner);
+    log(`bench: ${setting.label} (${mode}, ${options.durationMs / 1000}s)…`);
+    const before = await batchSizeTotals(options.url);
+    const loadOptions: Parameters<typeof runLoad>[0] = {
+      url: target,
+      method: route.method,
+      body: options.payload,
+      headers: { "content-type": options.contentType },
+      durationMs: options.durationMs,
+      warmupMs: options.warmupMs,
+    };
+    if (options.rate !== undefined) loadOptions.rate = options.rate;
+    else loadOptions.concurrency = options.concurrency ?? 80;
+    const result = await runLoad(loadOptions);
+    const after = await batchSizeTotals(options.url);
+    const batches = after.count - before.count;
+    rows.push({ ...result, setting: setting.label, meanBatchSize: batches > 0 ? (after.sum - before.sum) / batches : NaN });
+  }
+  await applySetting(options.url, { label: "adaptive", enabled: true }, options.runner);
+  const eligible = rows.filter((r) => r.errors === 0 && (options.sloP95Ms === undefined || r.latencyMs.p95 <= options.sloP95Ms));
+  const best = eligible.sort((a, b) => b.rps - a.rps)[0];
+  return { url: options.url, api: options.api, mode, rows, recommended: best?.setting ?? null };
+}
+
+export function formatTable(report: BenchReport): string {
+  const header = ["setting", "req/s", "p50 ms", "p95 ms", "p99 ms", "mean batch", "errors"];
+  const lines = report.rows.map((r) => [
+    r.setting,
+    r.rps.toFixed(1),
+    r.latencyMs.p50.toFixed(1),
+    r.latencyMs.p95.toFixed(1),
+    r.latencyMs.p99.toFixed(1),
+    Number.isNaN(r.meanBatchSize) ? "-" : r.meanBatchSize.toFixed(2),
+    String(r.errors),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? "").length)));
+  const fmt = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
+  const out = [fmt(header), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(fmt)];
+  out.push("", report.recommended ? `recommended: ${report.recommended}` : "recommended: none met the bounds");
+  return out.join("\n");
+}
+
+/** A small SVG: bars for req/s, a line for p95, one group per setting. */
+export function renderChart(report: BenchReport): string {
+  const w = 640;
+  const h = 320;
+  const pad = 48;
+  const n = report.rows.length || 1;
+  const maxRps = Math.max(1, ...report.rows.map((r) => r.rps));
+  const maxP95 = Math.max(1, ...report.rows.map((r) => r.latencyMs.p95));
+  const slot = (w - 2 * pad) / n;
+  const y = (v: number, max: number) => h - pad - (v / max) * (h - 2 * pad);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="11">`,
+    `<text x="${pad}" y="20" font-size="13">${report.api}: req/s (bars) and p95 ms (line), ${report.mode}</text>`,
+    `<line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" stroke="#333"/>`,
+  ];
+  const points: string[] = [];
+  report.rows.forEach((r, i) => {
+    const x = pad + i * slot;
+    const top = y(r.rps, maxRps);
+    parts.push(`<rect x="${(x + slot * 0.15).toFixed(1)}" y="${top.toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${(h - pad - top).toFixed(1)}" fill="#4c78a8"/>`);
+    parts.push(`<text x="${(x + slot / 2).toFixed(1)}" y="${(top - 4).toFixed(1)}" text-anchor="middle">${r.rps.toFixed(0)}</text>`);
+    parts.push(`<text x="${(x + slot / 2).toFixed(1)}" y="${h - pad + 16}" text-anchor="middle">${r.setting}</text>`);
+    points.push(`${(x + slot / 2).toFixed(1)},${y(r.latencyMs.p95, maxP95).toFixed(1)}`);
+  });
+  parts.push(`<polyline points="${points.join(" ")}" fill="none" stroke="#e45756" stroke-width="2"/>`);
+  report.rows.forEach((r, i) => {
+    const [px, py] = (points[i] ?? "0,0").split(",");
+    parts.push(`<circle cx="${px}" cy="${py}" r="3" fill="#e45756"/><text x="${px}" y="${Number(py) - 6}" fill="#e45756" text-anchor="middle">${r.latencyMs.p95.toFixed(0)}ms</text>`);
+  });
+  parts.push("</svg>");
+  return parts.join("\n") + "\n";
+}
