@@ -1,0 +1,50 @@
+/** `bentoc bench --url URL --api NAME --payload FILE [--concurrency N | --rate R] [--duration 20s] [--windows …]` */
+import type { Command } from "commander";
+import { readFileSync, writeFileSync } from "node:fs";
+import { formatTable, parseSettings, renderChart, runBench } from "../../runtime/loadtest/bench-runner.ts";
+
+function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
+  if (!m) throw new Error(`invalid duration '${s}' (e.g. 20s, 500ms, 1m)`);
+  const n = Number(m[1]);
+  return m[2] === "ms" ? n : m[2] === "m" ? n * 60_000 : n * 1000;
+}
+
+export function register(program: Command): void {
+  program
+    .command("bench")
+    .description("Load-test an API under several batching settings and recommend one (server must run with --admin)")
+    .requiredOption("--url <url>", "base URL of a running bentoc server")
+    .requiredOption("--api <name>", "API name (operationId) or route")
+    .requiredOption("--payload <file>", "request body file")
+    .option("--content-type <type>", "request content type", "application/json")
+    .option("--concurrency <n>", "closed loop: concurrent clients", "80")
+    .option("--rate <r>", "open loop: requests per second (latency measured from the scheduled start)")
+    .option("--duration <d>", "measured duration per setting", "20s")
+    .option("--warmup <d>", "unmeasured warm-up per setting", "2s")
+    .option("--windows <list>", "settings: off, adaptive, <ms> or <ms>/<max batch>", "off,adaptive,5/16,10/32,25/32,50/64")
+    .option("--runner <name>", "runner to reconfigure (default: all)")
+    .option("--slo-p95 <ms>", "recommend the best throughput whose p95 is within this bound")
+    .option("--json <file>", "write the results as JSON")
+    .option("--svg <file>", "write a chart of throughput and p95 per setting")
+    .action(async (flags: Record<string, string | undefined>) => {
+      const options: Parameters<typeof runBench>[0] = {
+        url: flags["url"] ?? "",
+        api: flags["api"] ?? "",
+        payload: readFileSync(flags["payload"] ?? ""),
+        contentType: flags["contentType"] ?? "application/json",
+        durationMs: parseDuration(flags["duration"] ?? "20s"),
+        warmupMs: parseDuration(flags["warmup"] ?? "2s"),
+        settings: parseSettings(flags["windows"] ?? "off,adaptive"),
+        log: (line) => process.stderr.write(line + "\n"),
+      };
+      if (flags["rate"] !== undefined) options.rate = Number(flags["rate"]);
+      else options.concurrency = Number(flags["concurrency"] ?? 80);
+      if (flags["runner"]) options.runner = flags["runner"];
+      if (flags["sloP95"]) options.sloP95Ms = Number(flags["sloP95"]);
+      const report = await runBench(options);
+      process.stdout.write(formatTable(report) + "\n");
+      if (flags["json"]) writeFileSync(flags["json"], JSON.stringify(report, null, 2) + "\n");
+      if (flags["svg"]) writeFileSync(flags["svg"], renderChart(report));
+    });
+}
