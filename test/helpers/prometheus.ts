@@ -175,9 +175,16 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     }));
   }
 
+  async function targets(): Promise<Record<string, { health: string; lastError: string }>> {
+    const res = await fetch(`${url}/api/v1/targets`);
+    const body = (await res.json()) as { data: { activeTargets: { scrapeUrl: string; health: string; lastError: string }[] } };
+    return Object.fromEntries(body.data.activeTargets.map((t) => [t.scrapeUrl, { health: t.health, lastError: t.lastError }]));
+  }
+
   return {
     url,
     query,
+    targets,
     async waitFor(promql, accept, timeoutMs = 60_000) {
       const end = Date.now() + timeoutMs;
       let last: PrometheusSample[] = [];
@@ -185,15 +192,10 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
         last = await query(promql);
         if (accept(last)) return last;
         if (Date.now() > end) {
-          throw new Error(`timed out waiting for ${promql}; last result ${JSON.stringify(last)}; targets ${JSON.stringify(await this.targets())}`);
+          throw new Error(`timed out waiting for ${promql}; last result ${JSON.stringify(last)}; targets ${JSON.stringify(await targets())}`);
         }
         await sleep(250);
       }
-    },
-    async targets() {
-      const res = await fetch(`${url}/api/v1/targets`);
-      const body = (await res.json()) as { data: { activeTargets: { scrapeUrl: string; health: string; lastError: string }[] } };
-      return Object.fromEntries(body.data.activeTargets.map((t) => [t.scrapeUrl, { health: t.health, lastError: t.lastError }]));
     },
     stop: cleanup,
   };
