@@ -17,6 +17,20 @@ const DET_STD = [0.229, 0.224, 0.225] as const;
 /** Recognition input height of PP-OCRv4, and the narrowest batch width PaddleOCR pads to (48 * 320/48). */
 export const REC_HEIGHT = 48;
 export const REC_MIN_WIDTH = 320;
+/** Crops wider than REC_MIN_WIDTH get a width that is a multiple of this, so equal widths are common. */
+export const REC_WIDTH_STEP = 32;
+
+/**
+ * The width a line crop is resized to. PP-OCRv4's recogniser mixes information across the whole line,
+ * so padding a crop further than its own width can change what it reads ("Invoice" → "lnvoice").
+ * Hence a crop is never padded beyond its canonical width: narrow crops are all padded to 320 (as
+ * PaddleOCR does) and wider ones are stretched (at most 16 px, < 5 %) to a multiple of 32 and batched
+ * only with crops of that same width. Batched results equal unbatched ones by construction.
+ */
+export function recognitionWidth(naturalWidth: number): number {
+  const w = Math.max(1, Math.ceil(naturalWidth));
+  return w <= REC_MIN_WIDTH ? w : Math.round(w / REC_WIDTH_STEP) * REC_WIDTH_STEP;
+}
 
 /** Side lengths for detection: aspect kept, longest side ≤ limit, both rounded to multiples of 32. */
 export function detectionSize(width: number, height: number, limit = DET_LIMIT_SIDE): { width: number; height: number } {
@@ -60,7 +74,8 @@ export async function detectBoxes(model: Model, image: Image, opts: DbOptions = 
 
 /**
  * Cuts one text line out of the image (perspective-corrected, like PaddleOCR's get_rotate_crop_image),
- * turns it upright when it is much taller than wide, and resizes it to height 48 keeping its aspect;
+ * turns it upright when it is much taller than wide, and resizes it to height 48 keeping its aspect
+ * (width per `recognitionWidth`);
  * pixels are CHW in B, G, R order, normalised to [-1, 1].
  */
 export function cropLine(image: Image, box: [Point, Point, Point, Point]): LineCrop {
@@ -88,7 +103,7 @@ export function cropLine(image: Image, box: [Point, Point, Point, Point]): LineC
     crop = warp(image, w, h, (u, v) => applyHomography(m, u, v));
   }
   if (crop.height / crop.width >= 1.5) crop = rotate90(crop);
-  const outW = Math.max(1, Math.ceil((REC_HEIGHT * crop.width) / crop.height));
+  const outW = recognitionWidth((REC_HEIGHT * crop.width) / crop.height);
   const resized = resizeBilinear(crop, outW, REC_HEIGHT);
   const pixels = new Array<number>(resized.data.length);
   for (let i = 0; i < pixels.length; i++) pixels[i] = resized.data[i]! / 127.5 - 1;
@@ -127,11 +142,11 @@ function rotate90(img: PlanarBgr): PlanarBgr {
 }
 
 /**
- * Reads a batch of line crops: pads them on the right with 0 (after normalisation, as PaddleOCR does) to
- * the widest crop (at least 320), runs [N, 3, 48, W] once, and CTC-decodes each row.
+ * Reads a batch of line crops. Crops are run in groups of equal padded width (max(320, width)), padded on
+ * the right with 0 (after normalisation, PaddleOCR's padding), as [n, 3, 48, W]; each row is CTC-decoded.
+ * A crop's input tensor row is thus the same whatever its batch-mates are.
  */
 export async function recognizeCrops(model: Model, crops: LineCrop[], dictionary: readonly string[]): Promise<Recognised[]> {
-  if (crops.length === 0) return [];
   crops.forEach((c, i) => {
     if (c.height !== REC_HEIGHT) throw new Error(`crop ${i}: height ${c.height}, expected ${REC_HEIGHT}`);
     if (!Number.isInteger(c.width) || c.width < 1) throw new Error(`crop ${i}: invalid width ${c.width}`);
@@ -139,8 +154,26 @@ export async function recognizeCrops(model: Model, crops: LineCrop[], dictionary
       throw new Error(`crop ${i}: ${c.pixels.length} pixels, expected 3 x ${c.height} x ${c.width}`);
     }
   });
+  const groups = new Map<number, number[]>();
+  crops.forEach((c, i) => {
+    const w = Math.max(REC_MIN_WIDTH, c.width);
+    groups.set(w, [...(groups.get(w) ?? []), i]);
+  });
+  const results = new Array<Recognised>(crops.length);
+  for (const [width, members] of groups) {
+    const decoded = await recognizeSameWidth(model, members.map((i) => crops[i]!), width, dictionary);
+    members.forEach((i, k) => (results[i] = decoded[k]!));
+  }
+  return results;
+}
+
+async function recognizeSameWidth(
+  model: Model,
+  crops: LineCrop[],
+  width: number,
+  dictionary: readonly string[],
+): Promise<Recognised[]> {
   const n = crops.length;
-  const width = Math.max(REC_MIN_WIDTH, ...crops.map((c) => c.width));
   const input = new Float32Array(n * 3 * REC_HEIGHT * width);
   crops.forEach((c, k) => {
     for (let ch = 0; ch < 3; ch++) {

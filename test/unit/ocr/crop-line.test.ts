@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Image } from "bentoc";
-import { cropLine, detectionSize, REC_HEIGHT } from "../../../samples/ocr/ocr-pipeline.ts";
+import { cropLine, detectionSize, recognitionWidth, REC_HEIGHT } from "../../../samples/ocr/ocr-pipeline.ts";
 import type { Quad } from "../../../samples/ocr/geometry.ts";
 
 /** An RGB image: white, with a filled rectangle of the given colour. */
@@ -82,5 +82,23 @@ describe("detectionSize", () => {
     expect(detectionSize(900, 120)).toEqual({ width: 896, height: 128 });
     expect(detectionSize(10, 10)).toEqual({ width: 32, height: 32 });
     expect(detectionSize(1920, 1080)).toEqual({ width: 960, height: 544 });
+  });
+});
+
+describe("recognitionWidth", () => {
+  it("keeps narrow widths and rounds wide ones to the nearest multiple of 32 (stretch under 5 %)", () => {
+    expect(recognitionWidth(47.2)).toBe(48);
+    expect(recognitionWidth(320)).toBe(320);
+    expect(recognitionWidth(335)).toBe(320);
+    expect(recognitionWidth(337)).toBe(352);
+    expect(recognitionWidth(795)).toBe(800);
+    for (let w = 321; w < 2000; w++) expect(Math.abs(recognitionWidth(w) - w) / w).toBeLessThan(0.05);
+  });
+
+  it("is the width cropLine produces", () => {
+    const img: Image = { width: 900, height: 60, channels: 1, data: new Uint8Array(900 * 60).fill(255), format: "raw" };
+    const c = cropLine(img, quad(0, 10, 795, 58)); // natural width 48 * 795 / 48 = 795
+    expect(c.width).toBe(800);
+    expect(c.pixels).toHaveLength(3 * 48 * 800);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { boxScore, connectedRegions, dbBoxes, sortReadingOrder, type ProbMap } from "../../../samples/ocr/db-postprocess.ts";
+import { boxScore, connectedRegions, dbBoxes, DB_DEFAULTS, sortReadingOrder, type ProbMap } from "../../../samples/ocr/db-postprocess.ts";
 import type { Quad } from "../../../samples/ocr/geometry.ts";
 
 function map(width: number, height: number): ProbMap {
@@ -51,7 +51,7 @@ describe("dbBoxes", () => {
     const m = map(200, 100);
     fill(m, 20, 60, 120, 75, 0.95); // lower line
     fill(m, 30, 10, 150, 25, 0.95); // upper line
-    const boxes = dbBoxes(m, { width: 400, height: 200 });
+    const boxes = dbBoxes(m, { width: 400, height: 200 }, { ...DB_DEFAULTS, unclipRatio: 1.5 });
     expect(boxes).toHaveLength(2);
     // Kernel measured between pixel centres: 120 x 15, so d = 120*15*1.5/270 = 10.
     const [upper, lower] = boxes as [Quad, Quad];
@@ -64,6 +64,18 @@ describe("dbBoxes", () => {
     // Lower kernel 100 x 15: d = 100*15*1.5/230 ≈ 9.78, so x 10.22..129.78 → 20..260 at 2x.
     expect(lower[0]).toEqual({ x: 20, y: 100 });
     expect(lower[2]).toEqual({ x: 260, y: 170 });
+  });
+
+  it("unclips by the default ratio 2.0 unless told otherwise", () => {
+    const m = map(200, 100);
+    fill(m, 30, 10, 150, 25, 0.95); // 120 x 15 between centres: d = 120*15*2/270 ≈ 13.33
+    const [box] = dbBoxes(m, { width: 200, height: 100 });
+    expect(box).toEqual([
+      { x: 17, y: 0 },
+      { x: 163, y: 0 },
+      { x: 163, y: 38 },
+      { x: 17, y: 38 },
+    ]);
   });
 
   it("drops weak regions (mean below 0.6) and specks thinner than 3 pixels", () => {
