@@ -1,0 +1,186 @@
+/**
+ * `bentoc models save|list|get|delete|export|import`: the model store from the command line.
+ * Errors go to stderr as one line, exit code 1, no stack trace.
+ */
+import { InvalidArgumentError, type Command } from "commander";
+import { stringify as toYaml } from "yaml";
+import { ModelStore, ModelStoreError, type ModelSignature, type StoredModel } from "../../runtime/models/index.ts";
+
+type Output = "table" | "json" | "yaml" | "path";
+
+function collect(parse: (value: string) => [string, unknown]) {
+  return (value: string, previous: Record<string, unknown> = {}): Record<string, unknown> => {
+    const [k, v] = parse(value);
+    return { ...previous, [k]: v };
+  };
+}
+
+function keyValue(flag: string) {
+  return (value: string): [string, string] => {
+    const eq = value.indexOf("=");
+    if (eq <= 0) throw new InvalidArgumentError(`expected KEY=VALUE for ${flag}, got ${JSON.stringify(value)}`);
+    return [value.slice(0, eq), value.slice(eq + 1)];
+  };
+}
+
+/** Metadata values are JSON when they parse as JSON (`epochs=10`, `tags=["a"]`), strings otherwise. */
+function metadataValue(value: string): [string, unknown] {
+  const [k, raw] = keyValue("--metadata")(value);
+  try {
+    return [k, JSON.parse(raw) as unknown];
+  } catch {
+    return [k, raw];
+  }
+}
+
+/** `METHOD[:batchable[=true|false][,batchDim=N]]`. */
+export function parseSignature(value: string): [string, ModelSignature] {
+  const colon = value.indexOf(":");
+  const method = colon < 0 ? value : value.slice(0, colon);
+  const sig: ModelSignature = { batchable: false, batchDim: 0 };
+  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(method)) throw new InvalidArgumentError(`invalid signature ${JSON.stringify(value)}: expected METHOD:batchable,batchDim=0`);
+  for (const part of colon < 0 ? [] : value.slice(colon + 1).split(",").filter(Boolean)) {
+    const [key, v] = part.split("=", 2) as [string, string | undefined];
+    if (key === "batchable" && (v === undefined || v === "true" || v === "false")) sig.batchable = v !== "false";
+    else if (key === "batchDim" && v !== undefined && /^\d+$/.test(v)) sig.batchDim = Number(v);
+    else throw new InvalidArgumentError(`invalid signature option ${JSON.stringify(part)} in ${JSON.stringify(value)}: use batchable[=true|false] and batchDim=N`);
+  }
+  return [method, sig];
+}
+
+function output(allowed: readonly Output[]) {
+  return (value: string): Output => {
+    if (!(allowed as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${allowed.join(", ")}`);
+    return value as Output;
+  };
+}
+
+function fail(err: unknown): void {
+  const message = err instanceof ModelStoreError ? err.message : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error: ${message}\n`);
+  process.exitCode = 1;
+}
+
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
+  return async (...args: A): Promise<void> => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1 << 20) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1 << 30) return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+  return `${(bytes / (1 << 30)).toFixed(2)} GiB`;
+}
+
+export function formatTable(rows: readonly StoredModel[]): string {
+  const header = ["TAG", "SIZE", "LABELS", "CREATED"];
+  const body = rows.map((m) => [
+    m.tag,
+    formatSize(m.size),
+    Object.entries(m.labels).map(([k, v]) => `${k}=${v}`).join(",") || "-",
+    m.creationTime.replace("T", " ").replace(/\.\d+Z$/, "Z"),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? "").length)));
+  return [header, ...body].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ")).join("\n");
+}
+
+function print(value: unknown, format: "json" | "yaml"): void {
+  process.stdout.write(format === "json" ? JSON.stringify(value, null, 2) + "\n" : toYaml(value));
+}
+
+export function register(program: Command): void {
+  const models = program.command("models").description("Manage the local model store ($BENTOC_HOME, default ~/.bentoc)");
+
+  models
+    .command("save")
+    .description("Save an ONNX model (a .onnx file, a directory, or several files) as a new version")
+    .argument("<paths...>", "a .onnx file, a directory, or files to store side by side")
+    .requiredOption("-n, --name <name>", "model name (lowercase letters, digits, '-', '_', '.')")
+    .option("--label <key=value>", "label (repeatable)", collect(keyValue("--label")), {})
+    .option("--metadata <key=value>", "metadata; values are parsed as JSON when possible (repeatable)", collect(metadataValue), {})
+    .option("--signature <spec>", "METHOD:batchable,batchDim=0 (repeatable; default run, not batchable)", collect(parseSignature), undefined)
+    .option("--model-file <path>", "which saved file is the ONNX model (default model.onnx or the only .onnx)")
+    .option("-q, --quiet", "print only the tag")
+    .action(
+      action(async (paths: string[], flags: { name: string; label: Record<string, string>; metadata: Record<string, unknown>; signature?: Record<string, ModelSignature>; modelFile?: string; quiet?: boolean }) => {
+        const source = paths.length === 1 && paths[0] !== undefined ? paths[0] : paths;
+        const saved = await new ModelStore().save(source, {
+          name: flags.name,
+          labels: flags.label,
+          metadata: flags.metadata,
+          ...(flags.signature ? { signatures: flags.signature } : {}),
+          ...(flags.modelFile ? { modelFile: flags.modelFile } : {}),
+        });
+        process.stdout.write(flags.quiet ? `${saved.tag}\n` : `saved ${saved.tag} (${formatSize(saved.size)}, ${saved.files.length} file${saved.files.length === 1 ? "" : "s"}) → ${saved.path}\n`);
+      }),
+    );
+
+  models
+    .command("list")
+    .alias("ls")
+    .description("List models, newest version of each name first")
+    .argument("[name]", "only versions of this model name")
+    .option("-o, --output <format>", "table, json or yaml", output(["table", "json", "yaml"]), "table")
+    .option("--label <key=value>", "only models with this label (repeatable)", collect(keyValue("--label")), {})
+    .action(
+      action(async (name: string | undefined, flags: { output: Output; label: Record<string, string> }) => {
+        const rows = await new ModelStore().list({ ...(name ? { name } : {}), labels: flags.label });
+        if (flags.output === "table") process.stdout.write(rows.length === 0 ? "no models\n" : formatTable(rows) + "\n");
+        else print(rows, flags.output as "json" | "yaml");
+      }),
+    );
+
+  models
+    .command("get")
+    .description("Show a model's record (TAG is name, name:latest or name:version)")
+    .argument("<tag>")
+    .option("-o, --output <format>", "yaml, json or path (the model directory)", output(["yaml", "json", "path"]), "yaml")
+    .action(
+      action(async (tag: string, flags: { output: Output }) => {
+        const model = await new ModelStore().get(tag);
+        if (flags.output === "path") process.stdout.write(model.path + "\n");
+        else print(model, flags.output as "json" | "yaml");
+      }),
+    );
+
+  models
+    .command("delete")
+    .alias("rm")
+    .description("Delete one version (name or name:latest deletes the newest)")
+    .argument("<tag>")
+    .action(
+      action(async (tag: string) => {
+        const deleted = await new ModelStore().delete(tag);
+        process.stdout.write(`deleted ${deleted.tag}\n`);
+      }),
+    );
+
+  models
+    .command("export")
+    .description("Write a model and its record to one .tar.gz")
+    .argument("<tag>")
+    .argument("<file>")
+    .action(
+      action(async (tag: string, file: string) => {
+        const model = await new ModelStore().exportModel(tag, file);
+        process.stdout.write(`exported ${model.tag} → ${file}\n`);
+      }),
+    );
+
+  models
+    .command("import")
+    .description("Add a model from an archive made by `bentoc models export` (verified before it becomes visible)")
+    .argument("<file>")
+    .action(
+      action(async (file: string) => {
+        const model = await new ModelStore().importModel(file);
+        process.stdout.write(`imported ${model.tag}\n`);
+      }),
+    );
+}
