@@ -1,0 +1,251 @@
+/**
+ * Input decoding per IO descriptor, with content negotiation by `Content-Type`. Every client mistake is
+ * an `HttpError` (400 / 415), never a plain exception. Decoders are built once per API at start.
+ */
+import busboy from "busboy";
+import type { IODescriptor } from "../../sdk/io.ts";
+import type { IoSpec, JsonSchema } from "../../sdk/manifest.ts";
+import type { FileData } from "../../sdk/types.ts";
+import { BadRequest, UnsupportedMediaType, type FieldProblem } from "../errors/http-errors.ts";
+import { HttpError } from "../../sdk/errors.ts";
+import { isJsonType, mediaTypeMatches, parseContentType } from "./content-type.ts";
+import { decodeImage, formatOfMediaType, sniffImage, type ImageFormat } from "./image-codec.ts";
+import { ndarrayFromBinary, ndarrayFromJson } from "./ndarray-codec.ts";
+import type { SchemaCompiler, Validate } from "./schema-validators.ts";
+
+export interface RequestMeta {
+  /** Raw Content-Type header, if any. */
+  contentType: string | undefined;
+  /** Lower-case header lookup (only the headers `headersNeeded` named are guaranteed). */
+  header(name: string): string | undefined;
+}
+
+/** Turns a complete body into the handler's argument; may return a promise (multipart). */
+export type InputDecoder = (body: Uint8Array, meta: RequestMeta) => unknown;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Header names (besides content-type) the decoder of `descriptor` reads. */
+export function headersNeeded(descriptor: IODescriptor): string[] {
+  return descriptor.kind === "ndarray" ? ["x-dtype", "x-shape"] : [];
+}
+
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new BadRequest("body is not valid UTF-8", "malformed_body", [{ path: "", message: "is not valid UTF-8" }]);
+  }
+}
+
+export function parseJsonBody(bytes: Uint8Array): unknown {
+  if (bytes.byteLength === 0) throw new BadRequest("request body is empty; expected JSON", "malformed_body", [{ path: "", message: "is required" }]);
+  const text = Buffer.isBuffer(bytes) ? bytes.toString("utf8") : decodeUtf8(bytes);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : "invalid JSON";
+    throw new BadRequest(`body is not valid JSON: ${why}`, "malformed_body", [{ path: "", message: "is not valid JSON" }]);
+  }
+}
+
+/** The compiler marks "no parameter" with `{ "type": "null" }`. */
+export function isNullSchema(schema: JsonSchema | undefined): boolean {
+  if (schema === undefined) return true;
+  return Object.keys(schema).length > 0 && (schema["type"] === "null" || schema["const"] === null) && !("anyOf" in schema) && !("oneOf" in schema);
+}
+
+export interface DecoderOptions {
+  maxImagePixels?: number;
+}
+
+export function createInputDecoder(spec: IoSpec, compiler: SchemaCompiler, options: DecoderOptions = {}): InputDecoder {
+  const d = spec.descriptor;
+  switch (d.kind) {
+    case "json": {
+      const validate = compiler.compile(spec.schema);
+      const acceptsEmpty = validate === null || isNullSchema(spec.schema);
+      return (body, meta) => {
+        const ct = parseContentType(meta.contentType);
+        if (ct && !isJsonType(ct.type)) throw new UnsupportedMediaType(ct.type, ["application/json"]);
+        if (body.byteLength === 0 && acceptsEmpty) return undefined;
+        const value = parseJsonBody(body);
+        validate?.(value);
+        return value;
+      };
+    }
+    case "text": {
+      const validate = compiler.compile(spec.schema);
+      return (body, meta) => {
+        const ct = parseContentType(meta.contentType);
+        if (ct && ct.type !== "text/plain") throw new UnsupportedMediaType(ct.type, ["text/plain"]);
+        checkCharset(ct?.params["charset"]);
+        const text = decodeUtf8(body);
+        validate?.(text);
+        return text;
+      };
+    }
+    case "ndarray":
+      return (body, meta) => {
+        const ct = parseContentType(meta.contentType);
+        if (ct?.type === "application/octet-stream") return ndarrayFromBinary(body, meta.header("x-dtype"), meta.header("x-shape"), d);
+        if (ct && !isJsonType(ct.type)) throw new UnsupportedMediaType(ct.type, ["application/json", "application/octet-stream"]);
+        return ndarrayFromJson(parseJsonBody(body), d);
+      };
+    case "image": {
+      const formats: readonly ImageFormat[] = d.formats && d.formats.length > 0 ? d.formats : ["png", "jpeg"];
+      const accepted = formats.map((f) => `image/${f}`);
+      return (body, meta) => {
+        const ct = parseContentType(meta.contentType);
+        let format: ImageFormat | undefined;
+        if (!ct || ct.type === "application/octet-stream") format = sniffImage(body);
+        else format = formatOfMediaType(ct.type);
+        if (!ct && format === undefined) {
+          throw new BadRequest("body is not a PNG or JPEG image", "malformed_body", [{ path: "", message: "is not an image" }]);
+        }
+        if (format === undefined || !formats.includes(format)) throw new UnsupportedMediaType(ct?.type, accepted);
+        return decodeImage(body, format, options.maxImagePixels === undefined ? {} : { maxPixels: options.maxImagePixels });
+      };
+    }
+    case "file": {
+      const want = d.contentType;
+      return (body, meta) => {
+        const ct = parseContentType(meta.contentType);
+        const type = ct?.type ?? "application/octet-stream";
+        if (want && !mediaTypeMatches(want, type)) throw new UnsupportedMediaType(ct?.type, [want]);
+        const file: FileData = { contentType: type, bytes: body };
+        const name = meta.header("x-filename");
+        if (name) file.filename = name;
+        return file;
+      };
+    }
+    case "multipart":
+      return createMultipartDecoder(d.parts, spec.schema, compiler, options);
+  }
+}
+
+function checkCharset(charset: string | undefined): void {
+  if (charset === undefined) return;
+  const c = charset.toLowerCase();
+  if (c !== "utf-8" && c !== "utf8" && c !== "us-ascii") throw new UnsupportedMediaType(`text/plain; charset=${charset}`, ["text/plain; charset=utf-8"]);
+}
+
+interface RawPart {
+  bytes: Uint8Array;
+  contentType: string | undefined;
+  filename?: string;
+}
+
+type PartDecoder = (part: RawPart) => unknown;
+
+function createMultipartDecoder(
+  parts: Readonly<Record<string, IODescriptor>>,
+  schema: JsonSchema,
+  compiler: SchemaCompiler,
+  options: DecoderOptions,
+): InputDecoder {
+  const props = (schema["properties"] ?? {}) as Record<string, JsonSchema>;
+  const required = Array.isArray(schema["required"]) ? (schema["required"] as string[]) : Object.keys(parts);
+  const decoders = new Map<string, PartDecoder>();
+  for (const [name, desc] of Object.entries(parts)) decoders.set(name, partDecoder(desc, props[name] ?? {}, compiler, options));
+
+  return (body, meta) => {
+    const ct = parseContentType(meta.contentType);
+    if (ct?.type !== "multipart/form-data") throw new UnsupportedMediaType(ct?.type, ["multipart/form-data"]);
+    if (!ct.params["boundary"]) throw new BadRequest("multipart body has no boundary", "malformed_body", [{ path: "", message: "Content-Type has no boundary" }]);
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const raw = new Map<string, RawPart>();
+      let bb: busboy.Busboy;
+      try {
+        bb = busboy({ headers: { "content-type": meta.contentType ?? "" }, limits: { parts: 1000, fieldSize: body.byteLength + 1 } });
+      } catch (err) {
+        reject(new BadRequest(`malformed multipart body: ${(err as Error).message}`, "malformed_body", [{ path: "", message: "is not valid multipart/form-data" }]));
+        return;
+      }
+      bb.on("file", (name, stream, info) => {
+        const chunks: Buffer[] = [];
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", () => {
+          const p: RawPart = { bytes: Buffer.concat(chunks), contentType: info.mimeType };
+          if (info.filename) p.filename = info.filename;
+          raw.set(name, p);
+        });
+      });
+      bb.on("field", (name, value, info) => {
+        raw.set(name, { bytes: Buffer.from(value, "utf8"), contentType: info.mimeType });
+      });
+      bb.on("error", (err: Error) =>
+        reject(new BadRequest(`malformed multipart body: ${err.message}`, "malformed_body", [{ path: "", message: "is not valid multipart/form-data" }])),
+      );
+      bb.on("close", () => {
+        try {
+          const problems: FieldProblem[] = [];
+          for (const name of required) if (decoders.has(name) && !raw.has(name)) problems.push({ path: `/${name}`, message: "is required" });
+          if (problems.length) throw new BadRequest(`multipart body is missing part ${problems.map((p) => p.path.slice(1)).join(", ")}`, "invalid_input", problems);
+          const out: Record<string, unknown> = {};
+          for (const [name, part] of raw) {
+            const dec = decoders.get(name);
+            if (!dec) continue; // parts the API does not declare are ignored
+            out[name] = prefixProblems(name, () => dec(part));
+          }
+          resolve(out);
+        } catch (err) {
+          reject(err);
+        }
+      });
+      bb.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    });
+  };
+}
+
+function prefixProblems<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    const detail: FieldProblem[] = Array.isArray(err.detail)
+      ? (err.detail as FieldProblem[]).map((p) => ({ path: p.path === "" || p.path.startsWith("/") ? `/${name}${p.path}` : `/${name}/${p.path}`, message: p.message }))
+      : [{ path: `/${name}`, message: err.message }];
+    throw new BadRequest(`part '${name}': ${err.message}`, err.code === "malformed_body" ? "malformed_body" : "invalid_input", detail);
+  }
+}
+
+function partDecoder(desc: IODescriptor, schema: JsonSchema, compiler: SchemaCompiler, options: DecoderOptions): PartDecoder {
+  if (desc.kind === "multipart") {
+    return () => {
+      throw new BadRequest("nested multipart parts are not supported", "invalid_input");
+    };
+  }
+  if (desc.kind === "ndarray") {
+    return (part) => {
+      const ct = parseContentType(part.contentType);
+      if (ct?.type === "application/octet-stream") return ndarrayFromBinary(part.bytes, desc.dtype, undefined, desc);
+      return ndarrayFromJson(parseJsonBody(part.bytes), desc);
+    };
+  }
+  if (desc.kind === "file") {
+    return (part) => {
+      const type = parseContentType(part.contentType)?.type ?? "application/octet-stream";
+      if (desc.contentType && !mediaTypeMatches(desc.contentType, type)) throw new UnsupportedMediaType(type, [desc.contentType]);
+      const file: FileData = { contentType: type, bytes: part.bytes };
+      if (part.filename) file.filename = part.filename;
+      return file;
+    };
+  }
+  if (desc.kind === "json") {
+    // Form fields arrive as text/plain; a JSON part is JSON whatever its declared type.
+    const validate: Validate | null = compiler.compile(schema);
+    return (part) => {
+      const value = parseJsonBody(part.bytes);
+      validate?.(value);
+      return value;
+    };
+  }
+  const whole = createInputDecoder({ descriptor: desc, schema }, compiler, options);
+  return (part) => {
+    let contentType = part.contentType;
+    // Browsers send `application/octet-stream` for blobs without a type; let the codec sniff.
+    if (desc.kind === "text" && contentType && parseContentType(contentType)?.type !== "text/plain") contentType = undefined;
+    return whole(part.bytes, { contentType, header: () => undefined });
+  };
+}
