@@ -2,10 +2,10 @@
  * The OCR sample end to end over the real PaddleOCR v4 models: text rendered with ImageMagick and a
  * Debian font is read back by the service's own `read` API, runners wired as the runtime wires them.
  */
-import { beforeAll, describe, expect, it } from "vitest";
-import { Ocr, type LineCrop, type OcrResult } from "../../samples/ocr/service.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Ocr, type LineCrop, type OcrResult, type Recognised } from "../../samples/ocr/service.ts";
 import { cropLine } from "../../samples/ocr/ocr-pipeline.ts";
-import { loadRunners } from "../fixtures/ocr/ppocr-models.ts";
+import { loadRunners, type OcrRunners } from "../fixtures/ocr/ppocr-models.ts";
 import { canRender, renderImage, type TextLine } from "../fixtures/ocr/render-text.ts";
 
 const CI = !!process.env.CI && process.env.CI !== "false";
@@ -16,7 +16,7 @@ const norm = (s: string) => s.replace(/\s+/g, " ").trim();
 
 describe.skipIf(!runnable)("ocr sample reads rendered text (PaddleOCR v4)", () => {
   let ocr: Ocr;
-  let runners: Awaited<ReturnType<typeof loadRunners>>;
+  let runners: OcrRunners | undefined;
 
   beforeAll(async () => {
     if (!canRender()) throw new Error("ImageMagick's `convert` is required to render the OCR test images");
@@ -25,6 +25,7 @@ describe.skipIf(!runnable)("ocr sample reads rendered text (PaddleOCR v4)", () =
     // The runtime replaces each depends() marker with a handle on the runner; do the same, in process.
     Object.assign(ocr, { detector: runners.detector, recognizer: runners.recognizer });
   });
+  afterAll(() => runners?.close());
 
   const read = (width: number, height: number, lines: TextLine[]): Promise<OcrResult> =>
     ocr.read(renderImage(width, height, lines));
@@ -82,7 +83,7 @@ describe.skipIf(!runnable)("ocr sample reads rendered text (PaddleOCR v4)", () =
   it("recognises a crop the same alone and in a batch with wider and narrower crops", async () => {
     const crops = async (text: string, width: number, pointsize: number): Promise<LineCrop> => {
       const img = renderImage(width, 100, [{ text, x: 15, y: 65, pointsize }]);
-      const [boxes] = await runners.detector.detect([img]);
+      const [boxes] = await runners!.detector.detect([img]);
       expect(boxes).toHaveLength(1);
       return cropLine(img, boxes![0]!);
     };
@@ -91,10 +92,10 @@ describe.skipIf(!runnable)("ocr sample reads rendered text (PaddleOCR v4)", () =
     const wide = await crops("The quick brown fox jumps over the lazy dog", 1300, 44);
     expect(short.width).toBeLessThan(320);
     expect(wide.width).toBeGreaterThan(mid.width);
-    const alone = [];
-    for (const c of [short, mid, wide]) alone.push((await runners.recognizer.recognize([c]))[0]!);
+    const alone: Recognised[] = [];
+    for (const c of [short, mid, wide]) alone.push((await runners!.recognizer.recognize([c]))[0]!);
     expect(alone.map((r) => r.text)).toEqual(["Total", "Invoice 2024 total 42.50", "The quick brown fox jumps over the lazy dog"]);
-    const batched = await runners.recognizer.recognize([wide, short, mid, short, wide]);
+    const batched = await runners!.recognizer.recognize([wide, short, mid, short, wide]);
     expect(batched.map((r) => r.text)).toEqual([alone[2]!.text, alone[0]!.text, alone[1]!.text, alone[0]!.text, alone[2]!.text]);
     const order = [2, 0, 1, 0, 2];
     batched.forEach((r, i) => expect(Math.abs(r.confidence - alone[order[i]!]!.confidence)).toBeLessThan(1e-4));
