@@ -31,6 +31,9 @@ export interface EmitContainerfileOptions {
   npmCli?: string;
 }
 
+/** Alias used by compiler/emit/emit-all.ts. */
+export type ContainerfileOptions = EmitContainerfileOptions;
+
 export const BENTO_DIR = "/bento";
 export const PORT = 3000;
 export const RUN_AS_USER = 10001;
