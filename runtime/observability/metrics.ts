@@ -4,7 +4,8 @@
  * services or tests in one process never collide. Label children are cached per label tuple: the hot
  * path is a Map lookup plus an `observe`/`inc`.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import { FastCounter, FastGauge, FastHistogram } from "./fast-metrics.ts";
 
 /** BentoML's default request-duration buckets (seconds). */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = [
@@ -95,102 +96,63 @@ export function createMetrics(options: MetricsOptions): Metrics {
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const durationBuckets = validBuckets(options.durationBuckets);
   const sizeBuckets = unionBatchSizeBuckets(options.maxBatchSizes);
-  const service = { service_name: options.serviceName, service_version: options.serviceVersion };
-  const registers = [registry];
+  const sn = options.serviceName;
+  const sv = options.serviceVersion;
 
-  const requestDuration = new Histogram({
-    name: "bentoc_api_server_request_duration_seconds",
-    help: "API server request duration in seconds, by endpoint and HTTP status",
-    labelNames: API_LABELS,
-    buckets: durationBuckets,
-    registers,
-  });
-  const requestTotal = new Counter({
-    name: "bentoc_api_server_request_total",
-    help: "API server requests, by endpoint and HTTP status",
-    labelNames: API_LABELS,
-    registers,
-  });
-  const inProgress = new Gauge({
-    name: "bentoc_api_server_request_in_progress",
-    help: "API server requests being handled now",
-    labelNames: API_PROGRESS_LABELS,
-    registers,
-  });
-  const runnerDuration = new Histogram({
-    name: "bentoc_runner_request_duration_seconds",
-    help: "Runner call duration in seconds (queue wait included), by outcome",
-    labelNames: RUNNER_OUTCOME_LABELS,
-    buckets: durationBuckets,
-    registers,
-  });
-  const runnerTotal = new Counter({
-    name: "bentoc_runner_request_total",
-    help: "Runner calls, by outcome",
-    labelNames: RUNNER_OUTCOME_LABELS,
-    registers,
-  });
-  const batchSize = new Histogram({
-    name: "bentoc_runner_adaptive_batch_size",
-    help: "Items per executed batch",
-    labelNames: RUNNER_LABELS,
-    buckets: sizeBuckets,
-    registers,
-  });
-  const batchDuration = new Histogram({
-    name: "bentoc_runner_batch_execution_duration_seconds",
-    help: "Execution time of one batch in seconds",
-    labelNames: RUNNER_LABELS,
-    buckets: durationBuckets,
-    registers,
-  });
-  const queueDepthGauge = new Gauge({
-    name: "bentoc_runner_queue_depth",
-    help: "Items waiting in the batching queue",
-    labelNames: RUNNER_LABELS,
-    registers,
-  });
-  const queueWaitHist = new Histogram({
-    name: "bentoc_runner_queue_wait_seconds",
-    help: "Time an item waited in the batching queue before its batch started, in seconds",
-    labelNames: RUNNER_LABELS,
-    buckets: durationBuckets,
-    registers,
-  });
-  const rejectedTotal = new Counter({
-    name: "bentoc_runner_rejected_total",
-    help: "Runner calls rejected without execution, by reason",
-    labelNames: [...RUNNER_LABELS, "reason"] as const,
-    registers,
-  });
-  const modelLoad = new Gauge({
-    name: "bentoc_runner_model_load_seconds",
-    help: "Time the runner took to load its model, in seconds",
-    labelNames: ["runner_name", "service_name", "service_version"] as const,
-    registers,
-  });
-
-  const apiChild = cached((_k, endpoint, code) => {
-    const labels = { endpoint: endpoint!, http_response_code: code!, ...service };
-    return { duration: requestDuration.labels(labels), total: requestTotal.labels(labels) };
-  });
-  const progressChild = cached((_k, endpoint) => inProgress.labels({ endpoint: endpoint!, ...service }));
-  const callChild = cached((_k, runner, method, outcome) => {
-    const labels = { runner_name: runner!, method: method!, outcome: outcome!, ...service };
-    return { duration: runnerDuration.labels(labels), total: runnerTotal.labels(labels) };
-  });
-  const runnerChild = cached((_k, runner, method) => {
-    const labels = { runner_name: runner!, method: method!, ...service };
-    return {
-      size: batchSize.labels(labels),
-      batch: batchDuration.labels(labels),
-      depth: queueDepthGauge.labels(labels),
-      wait: queueWaitHist.labels(labels),
-    };
-  });
-  const rejectChild = cached((_k, runner, method, reason) =>
-    rejectedTotal.labels({ runner_name: runner!, method: method!, reason: reason!, ...service }),
+  const requestDuration = new FastHistogram(
+    "bentoc_api_server_request_duration_seconds",
+    "API server request duration in seconds, by endpoint and HTTP status",
+    API_LABELS, durationBuckets, registry,
   );
+  const requestTotal = new FastCounter("bentoc_api_server_request_total", "API server requests, by endpoint and HTTP status", API_LABELS, registry);
+  const inProgress = new FastGauge("bentoc_api_server_request_in_progress", "API server requests being handled now", API_PROGRESS_LABELS, registry);
+  const runnerDuration = new FastHistogram(
+    "bentoc_runner_request_duration_seconds",
+    "Runner call duration in seconds (queue wait included), by outcome",
+    RUNNER_OUTCOME_LABELS, durationBuckets, registry,
+  );
+  const runnerTotal = new FastCounter("bentoc_runner_request_total", "Runner calls, by outcome", RUNNER_OUTCOME_LABELS, registry);
+  const batchSize = new FastHistogram("bentoc_runner_adaptive_batch_size", "Items per executed batch", RUNNER_LABELS, sizeBuckets, registry);
+  const batchDuration = new FastHistogram(
+    "bentoc_runner_batch_execution_duration_seconds",
+    "Execution time of one batch in seconds",
+    RUNNER_LABELS, durationBuckets, registry,
+  );
+  const queueDepthGauge = new FastGauge("bentoc_runner_queue_depth", "Items waiting in the batching queue", RUNNER_LABELS, registry);
+  const queueWaitHist = new FastHistogram(
+    "bentoc_runner_queue_wait_seconds",
+    "Time an item waited in the batching queue before its batch started, in seconds",
+    RUNNER_LABELS, durationBuckets, registry,
+  );
+  const rejectedTotal = new FastCounter(
+    "bentoc_runner_rejected_total",
+    "Runner calls rejected without execution, by reason",
+    [...RUNNER_LABELS, "reason"], registry,
+  );
+  const modelLoad = new FastGauge(
+    "bentoc_runner_model_load_seconds",
+    "Time the runner took to load its model, in seconds",
+    ["runner_name", "service_name", "service_version"], registry,
+  );
+
+  const apiChild = cached((_k, endpoint, code) => ({
+    duration: requestDuration.child(endpoint!, sn, sv, code!),
+    total: requestTotal.child(endpoint!, sn, sv, code!),
+  }));
+  const progressChild = cached((_k, endpoint) => inProgress.child(endpoint!, sn, sv));
+  const callChild = cached((_k, runner, method, outcome) => ({
+    duration: runnerDuration.child(runner!, method!, outcome!, sn, sv),
+    total: runnerTotal.child(runner!, method!, outcome!, sn, sv),
+  }));
+  const runnerChild = cached((_k, runner, method) => ({
+    size: batchSize.child(runner!, method!, sn, sv),
+    batch: batchDuration.child(runner!, method!, sn, sv),
+    depth: queueDepthGauge.child(runner!, method!, sn, sv),
+    wait: queueWaitHist.child(runner!, method!, sn, sv),
+  }));
+  const rejectChild = cached((_k, runner, method, reason) => rejectedTotal.child(runner!, method!, sn, sv, reason!));
+  const statusText: string[] = [];
+  const status = (code: number) => statusText[code] ?? (statusText[code] = String(code));
 
   return {
     registry,
@@ -201,7 +163,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     requestFinished(endpoint, httpStatus, seconds) {
       progressChild(endpoint).dec();
-      const c = apiChild(endpoint, String(httpStatus));
+      const c = apiChild(endpoint, status(httpStatus));
       c.duration.observe(seconds);
       c.total.inc();
     },
@@ -225,7 +187,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
       rejectChild(runner, method, reason).inc();
     },
     modelLoaded(runner, seconds) {
-      modelLoad.labels({ runner_name: runner, ...service }).set(seconds);
+      modelLoad.child(runner, sn, sv).set(seconds);
     },
     metricsText: () => registry.metrics(),
   };

@@ -233,3 +233,17 @@ export async function checkPromql(exprs: readonly string[]): Promise<{ expr: str
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** `promtool check metrics` on a text exposition: the lint/parse problems it reports, one per line. */
+export async function lintMetricsText(text: string): Promise<string[]> {
+  const bin = promtoolBinary();
+  if (!bin) throw new Error("promtool binary not found (apt-get install prometheus, or set PROMTOOL_BIN)");
+  return new Promise((resolve, reject) => {
+    const child = execFile(bin, ["check", "metrics"], (err, stdout, stderr) => {
+      const lines = `${stdout}${stderr}`.split("\n").map((l) => l.trim()).filter(Boolean);
+      if (err && lines.length === 0) reject(err);
+      else resolve(err ? lines : []);
+    });
+    child.stdin?.end(text);
+  });
+}

@@ -75,6 +75,18 @@ describe("metrics", () => {
     expect(exp.find("bentoc_api_server_request_in_progress")[0]!.labels).not.toHaveProperty("http_response_code");
   });
 
+  it("counts a value equal to a bound in that bucket (le is inclusive), and ignores NaN", async () => {
+    const m = metrics({ durationBuckets: [0.1, 0.5] });
+    m.queueWait("r", "m", 0.5);
+    m.queueWait("r", "m", 0.1);
+    m.queueWait("r", "m", 0.5000001);
+    m.queueWait("r", "m", Number.NaN);
+    const exp = parseExposition(await m.metricsText());
+    const buckets = exp.find("bentoc_runner_queue_wait_seconds_bucket").map((s) => [s.labels.le, s.value]);
+    expect(buckets).toEqual([["0.1", 1], ["0.5", 2], ["+Inf", 3]]);
+    expect(exp.value("bentoc_runner_queue_wait_seconds_count")).toBe(3);
+  });
+
   it("uses BentoML's default duration buckets when none are configured", async () => {
     const m = metrics({ durationBuckets: [] });
     m.runnerCall("clf", "predict", "ok", 0.01);

@@ -1,0 +1,138 @@
+/**
+ * Telemetry overhead (issue 8): the per-request cost of everything the API server and the batching
+ * dispatcher call on `Telemetry` for one request with one runner call in a batch of one —
+ * requestStarted, request span, handler span, runner span, batch span (linked), queueWait, batchExecuted,
+ * runnerCall, requestFinished — for: the no-op object, metrics on, tracing at 1.0, and both.
+ * Tracing exports for real over OTLP/HTTP (BatchSpanProcessor) to an in-process sink that counts spans;
+ * the loop yields to the event loop every chunk so export work is paid inside the measured time.
+ *
+ * Run: `npx tsx bench/telemetry-overhead.ts` → bench/results/telemetry-overhead.json
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { createTelemetry } from "../runtime/observability/create-telemetry.ts";
+import { noopTelemetry, type Telemetry } from "../runtime/observability/telemetry.ts";
+
+interface Variant {
+  name: string;
+  metrics: boolean;
+  sampleRate: number | null;
+}
+
+export interface OverheadResult {
+  variant: string;
+  metrics: boolean;
+  tracingSampleRate: number | null;
+  opsPerSecond: number;
+  nsPerRequest: number;
+  spansCreated: number;
+  spansExported: number | null;
+}
+
+const VARIANTS: Variant[] = [
+  { name: "noop", metrics: false, sampleRate: null },
+  { name: "metrics-on/tracing-off", metrics: true, sampleRate: null },
+  { name: "metrics-off/tracing-1.0", metrics: false, sampleRate: 1 },
+  { name: "metrics-on/tracing-1.0", metrics: true, sampleRate: 1 },
+];
+
+const SPANS_PER_REQUEST = 4;
+
+function oneRequest(t: Telemetry & { startHandlerSpan?: Telemetry["startHandlerSpan"] }, i: number): void {
+  const endpoint = i % 2 === 0 ? "/classify" : "/summarize";
+  t.requestStarted(endpoint);
+  const req = t.startRequestSpan("POST " + endpoint, undefined);
+  const handler = t.startHandlerSpan ? t.startHandlerSpan(endpoint, req.traceparent) : req;
+  const call = t.startRunnerSpan("classifier", "predict", handler.traceparent);
+  t.queueDepth("classifier", "predict", 1);
+  t.queueWait("classifier", "predict", 0.001);
+  const batch = t.startBatchSpan("classifier", "predict", [call.traceparent]);
+  t.batchExecuted("classifier", "predict", 1, 0.004);
+  batch.end();
+  t.runnerCall("classifier", "predict", "ok", 0.005);
+  call.end();
+  if (handler !== req) handler.end();
+  req.setAttribute("http.status_code", 200);
+  req.end();
+  t.requestFinished(endpoint, 200, 0.006);
+}
+
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+async function measure(t: Telemetry, requests: number, chunk: number): Promise<number> {
+  // Warm up (JIT, label children).
+  for (let i = 0; i < 2_000; i++) oneRequest(t, i);
+  await yieldToLoop();
+  const t0 = process.hrtime.bigint();
+  for (let done = 0; done < requests; done += chunk) {
+    for (let i = 0; i < chunk; i++) oneRequest(t, done + i);
+    await yieldToLoop();
+  }
+  return Number(process.hrtime.bigint() - t0);
+}
+
+export async function runTelemetryOverheadBench(options: { requests?: number; chunk?: number } = {}): Promise<OverheadResult[]> {
+  const requests = options.requests ?? 200_000;
+  const chunk = options.chunk ?? 100;
+  let exported = 0;
+  const sink = createServer((req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (d: string) => (body += d));
+    req.on("end", () => {
+      for (let at = body.indexOf('"kind":'); at >= 0; at = body.indexOf('"kind":', at + 7)) exported++;
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise<void>((r) => sink.listen(0, "127.0.0.1", r));
+  const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/v1/traces`;
+
+  const results: OverheadResult[] = [];
+  try {
+    for (const v of VARIANTS) {
+      exported = 0;
+      const t =
+        v.name === "noop"
+          ? undefined
+          : createTelemetry(
+              {
+                metrics: { enabled: v.metrics, durationBuckets: [] },
+                tracing: v.sampleRate === null ? { sampleRate: 0, endpoint: null, headers: {} } : { sampleRate: v.sampleRate, endpoint, headers: {} },
+              },
+              { name: "bench", version: "0.0.0", maxBatchSizes: { classifier: 32 } },
+              { env: {} },
+            );
+      const ns = await measure(t ?? noopTelemetry, requests, chunk);
+      await t?.shutdown();
+      const tracing = v.sampleRate !== null;
+      results.push({
+        variant: v.name,
+        metrics: v.metrics,
+        tracingSampleRate: v.sampleRate,
+        opsPerSecond: Math.round((requests / ns) * 1e9),
+        nsPerRequest: Math.round(ns / requests),
+        spansCreated: tracing ? (requests + 2_000) * SPANS_PER_REQUEST : 0,
+        spansExported: tracing ? exported : null,
+      });
+    }
+  } finally {
+    await new Promise<void>((r) => sink.close(() => r()));
+  }
+  return results;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const results = await runTelemetryOverheadBench();
+  const out = fileURLToPath(new URL("./results/telemetry-overhead.json", import.meta.url));
+  mkdirSync(fileURLToPath(new URL("./results/", import.meta.url)), { recursive: true });
+  const doc = {
+    bench: "telemetry-overhead",
+    node: process.version,
+    note: "per request: 1 API request + handler + 1 runner call + 1 batch (4 spans, 9 metric updates); tracing exports over OTLP/HTTP JSON to an in-process sink",
+    results,
+  };
+  writeFileSync(out, JSON.stringify(doc, null, 2) + "\n");
+  console.table(results);
+}
