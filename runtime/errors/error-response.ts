@@ -23,8 +23,19 @@ export interface ErrorResponse {
   internal: boolean;
 }
 
+/**
+ * True for the sdk's `HttpError` — also a copy of it bundled into a service's `service.mjs`, which is a
+ * different class object, so this checks the shape (`status` 400–599, string `code`), not the identity.
+ */
+export function isHttpError(err: unknown): err is HttpError {
+  if (err instanceof HttpError) return Number.isInteger(err.status) && err.status >= 400 && err.status <= 599;
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { status?: unknown; code?: unknown };
+  return typeof e.status === "number" && Number.isInteger(e.status) && e.status >= 400 && e.status <= 599 && typeof e.code === "string";
+}
+
 export function toErrorResponse(err: unknown, requestId: string): ErrorResponse {
-  if (err instanceof HttpError && Number.isInteger(err.status) && err.status >= 400 && err.status <= 599) {
+  if (isHttpError(err)) {
     const body: ErrorBody = { error: err.message, code: err.code, requestId };
     if (err.detail !== undefined) body.detail = err.detail;
     const headers: Record<string, string> = {};

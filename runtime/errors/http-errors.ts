@@ -34,6 +34,14 @@ export class MethodNotAllowed extends HttpError {
   }
 }
 
+/** 408: the client did not send its whole body within the request timeout (its fault, not ours). */
+export class RequestTimeout extends HttpError {
+  override name = "RequestTimeout";
+  constructor(timeoutMs: number) {
+    super(408, "request_timeout", `request body was not received within ${timeoutMs} ms`, { timeoutMs });
+  }
+}
+
 export class PayloadTooLarge extends HttpError {
   override name = "PayloadTooLarge";
   constructor(readonly limitBytes: number) {

@@ -1,2 +1,2 @@
 export * from "./http-errors.ts";
-export { toErrorResponse, errorBodyJson, type ErrorBody, type ErrorResponse } from "./error-response.ts";
+export { toErrorResponse, isHttpError, errorBodyJson, type ErrorBody, type ErrorResponse } from "./error-response.ts";

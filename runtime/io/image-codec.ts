@@ -34,6 +34,11 @@ export function decodeImage(bytes: Uint8Array, declared: ImageFormat, options: D
   }
   try {
     if (declared === "png") {
+      // Check the size in the IHDR chunk before pngjs allocates the pixel buffer.
+      if (bytes.length >= 24) {
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        if (view.getUint32(16) * view.getUint32(20) > maxPixels) throw new RangeError("too many pixels");
+      }
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       if (png.width * png.height > maxPixels) throw new RangeError("too many pixels");
       return { width: png.width, height: png.height, channels: 4, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), format: "png" };

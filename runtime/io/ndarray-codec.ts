@@ -148,7 +148,7 @@ export function ndarrayFromBinary(bytes: Uint8Array, dtypeHeader: string | undef
   const shapeValue = parseShapeHeader(shapeHeader) ?? [count];
   const shape = checkShape(shapeValue, spec, "x-shape");
   if (size(shape) !== count) throw bad("", `has ${count} ${dtype} elements but shape [${shape.join(", ")}] needs ${size(shape)}`);
-  const copy = bytes.slice().buffer; // aligned, owned copy
+  const copy = new Uint8Array(bytes).buffer; // aligned, exact-size, owned copy (Buffer#slice would not copy)
   if (dtype === "bool") return { dtype, shape, data: Array.from(new Uint8Array(copy), (b) => b !== 0) };
   const data = makeTyped(dtype, 0).constructor as new (b: ArrayBufferLike) => TypedArray;
   return { dtype, shape, data: new data(copy) };

@@ -10,9 +10,11 @@ import uws from "uWebSockets.js";
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from "uWebSockets.js";
 import type { Context } from "../../sdk/types.ts";
 import type { BentocConfig } from "../config/config-types.ts";
-import { toErrorResponse } from "../errors/error-response.ts";
+import { isHttpError, toErrorResponse } from "../errors/error-response.ts";
 import {
+  BadRequest,
   GatewayTimeout,
+  RequestTimeout,
   MethodNotAllowed,
   NotFound,
   PayloadTooLarge,
@@ -59,6 +61,8 @@ const REQUEST_ID_RE = /^[\w.:@/+=-]{1,200}$/;
 class Exchange {
   aborted = false;
   done = false;
+  /** The whole body arrived (a timeout after this is the handler's: 504; before, the client's: 408). */
+  bodyReceived = false;
   bytesIn = 0;
   timer: NodeJS.Timeout | undefined;
   controller: AbortController | undefined;
@@ -295,9 +299,10 @@ class Server {
       try {
         input = route.decodeQuery(query);
       } catch (err) {
-        return ex.fail(err);
+        return ex.fail(asClientError(err, this.logger, ex.requestId));
       }
       // GET bodies are ignored; uWS still reads them.
+      ex.bodyReceived = true;
       res.onData(() => {});
       return this.invoke(ex, route, input, context, accept);
     }
@@ -315,6 +320,7 @@ class Server {
           return;
         }
         ex.bytesIn = received;
+        ex.bodyReceived = true;
         let body: Buffer;
         if (chunks) {
           chunks.push(Buffer.from(new Uint8Array(ab)));
@@ -324,11 +330,16 @@ class Server {
           // Decoders for json/text finish synchronously and keep nothing, so they may read uWS's memory.
           body = route.retainsBody ? Buffer.from(new Uint8Array(ab)) : Buffer.from(ab);
         }
-        const input = route.decode(body, meta);
+        let input: unknown;
+        try {
+          input = route.decode(body, meta);
+        } catch (err) {
+          return ex.fail(asClientError(err, this.logger, ex.requestId));
+        }
         if (isPromise(input)) {
           input.then(
             (value) => this.invoke(ex, route, value, context, accept),
-            (err: unknown) => ex.fail(err),
+            (err: unknown) => ex.fail(asClientError(err, this.logger, ex.requestId)),
           );
         } else this.invoke(ex, route, input, context, accept);
       } catch (err) {
@@ -365,8 +376,9 @@ class Server {
 
   timeout(ex: Exchange): void {
     try {
-      ex.controller?.abort(new GatewayTimeout(this.timeoutMs));
-      ex.fail(new GatewayTimeout(this.timeoutMs), true);
+      const err = ex.bodyReceived ? new GatewayTimeout(this.timeoutMs) : new RequestTimeout(this.timeoutMs);
+      ex.controller?.abort(err);
+      ex.fail(err, true);
     } catch (err) {
       this.logger.error("timeout handling failed", { err });
     }
@@ -449,6 +461,16 @@ class Server {
       });
     });
   }
+}
+
+/**
+ * Decoding reads only the client's bytes, so whatever it throws (a RangeError on absurdly nested JSON,
+ * a codec library's own error) is the client's mistake: 400, never 500.
+ */
+function asClientError(err: unknown, logger: Logger, requestId: string): unknown {
+  if (isHttpError(err)) return err;
+  logger.warn("input could not be decoded", { requestId, err });
+  return new BadRequest("request body could not be decoded", "malformed_body", [{ path: "", message: err instanceof RangeError ? "is too large or too deeply nested" : "could not be decoded" }]);
 }
 
 function isPromise(v: unknown): v is Promise<unknown> {
