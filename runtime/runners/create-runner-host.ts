@@ -1,48 +1,150 @@
 /**
- * Placeholder host: instantiates runner classes from the bundle and calls batchable methods directly
- * (no batching, no models). Replaced by the batching/runners work; the contract is runner-host.ts.
+ * The runner host: brings up every runner of the manifest (inline or in a worker thread), loads its model,
+ * runs setup and warm-up, and puts one adaptive dispatcher in front of each batchable method. Readiness and
+ * failure reasons per runner feed /readyz and the CLI.
  */
-import type { Manifest } from "../../sdk/manifest.ts";
-import type { RunnerHandle, RunnerHost } from "./runner-host.ts";
+import type { Manifest, RunnerManifest } from "../../sdk/manifest.ts";
+import { AdaptiveDispatcher, type DispatcherStats } from "../batching/adaptive-dispatcher.ts";
+import { ServiceUnavailableError } from "../batching/errors.ts";
+import { loadConfig, methodBatching } from "../config/load-config.ts";
+import type { BentocConfig } from "../config/config-types.ts";
+import { noopTelemetry, type Telemetry } from "../observability/telemetry.ts";
+import type { RunnerCallOptions, RunnerHandle, RunnerHost } from "./runner-host.ts";
+import { createRunnerInstance, type RunnerInstance } from "./runner-instance.ts";
+import { startWorkerRunner } from "./worker-placement.ts";
 
-export function createRunnerHost(manifest: Manifest, module: Record<string, unknown>): RunnerHost {
-  const instances = new Map<string, Record<string, unknown>>();
-  let ready = false;
-  const handle = (name: string): RunnerHandle => ({
-    name,
-    async call(method, items) {
-      const inst = instances.get(name);
-      if (!inst) throw new Error(`runner ${name} is not loaded`);
-      const fn = inst[method];
-      if (typeof fn !== "function") throw new Error(`runner ${name} has no method ${method}`);
-      return (await fn.call(inst, items)) as unknown[];
-    },
-  });
+export interface RunnerHostOptions {
+  /** Absolute path of the service bundle; required for the worker placement (the worker imports it). */
+  bundlePath?: string;
+  telemetry?: Telemetry;
+}
+
+export interface RunnerHostWithStats extends RunnerHost {
+  /** Dispatcher statistics of one batchable method (queue depth, batch sizes, fitted model). */
+  stats(runnerName: string, method: string): DispatcherStats | undefined;
+}
+
+interface RunnerState {
+  readonly manifest: RunnerManifest;
+  status: "idle" | "starting" | "ready" | "failed" | "stopped";
+  detail?: string;
+  instance?: RunnerInstance;
+  dispatchers: Map<string, AdaptiveDispatcher<unknown, unknown>>;
+}
+
+export function createRunnerHost(
+  manifest: Manifest,
+  module: Record<string, unknown>,
+  config?: BentocConfig,
+  options: RunnerHostOptions = {},
+): RunnerHostWithStats {
+  const effective = config ?? loadConfig({ manifest, file: null, env: {} });
+  const telemetry = options.telemetry ?? noopTelemetry;
+  const states = new Map<string, RunnerState>(manifest.runners.map((r) => [r.name, { manifest: r, status: "idle", dispatchers: new Map() }]));
+
+  const stateOf = (name: string): RunnerState => {
+    const s = states.get(name);
+    if (!s) throw new Error(`no runner named ${name} (runners: ${[...states.keys()].join(", ") || "none"})`);
+    return s;
+  };
+
+  async function startOne(state: RunnerState): Promise<void> {
+    const r = state.manifest;
+    const rc = effective.runners[r.name];
+    const placement = rc?.placement ?? r.placement;
+    const threads = rc?.threads !== undefined ? rc.threads : r.threads;
+    state.status = "starting";
+    try {
+      if (rc?.url) throw new Error(`runner ${r.name} is configured as remote (${rc.url}); remote runners are served by the runner-split deployment`);
+      let instance: RunnerInstance;
+      if (placement === "worker") {
+        if (!options.bundlePath) throw new Error(`runner ${r.name} has placement "worker" but the host was given no bundlePath`);
+        instance = await startWorkerRunner(options.bundlePath, r, { home: effective.home, threads });
+      } else {
+        instance = await createRunnerInstance(r, module, { home: effective.home, threads });
+      }
+      if (r.model) telemetry.modelLoaded(r.name, instance.modelLoadMs / 1000);
+      state.instance = instance;
+      for (const m of r.methods) {
+        const b = methodBatching(effective, r, m.name);
+        state.dispatchers.set(
+          m.name,
+          new AdaptiveDispatcher<unknown, unknown>((items) => instance.invoke(m.name, items), {
+            runner: r.name,
+            method: m.name,
+            enabled: b.enabled,
+            maxBatchSize: b.maxBatchSize,
+            maxLatencyMs: b.maxLatencyMs,
+            maxQueueSize: b.maxQueueSize,
+            groupByLength: m.groupByLength,
+            telemetry,
+          }),
+        );
+      }
+      state.status = "ready";
+      delete state.detail;
+    } catch (err) {
+      state.status = "failed";
+      state.detail = (err as Error).message;
+    }
+  }
+
+  const handle = (name: string): RunnerHandle => {
+    const state = stateOf(name);
+    return {
+      name,
+      call(method: string, items: unknown[], opts: RunnerCallOptions = {}) {
+        if (state.status !== "ready") {
+          telemetry.rejected(name, method, "not_ready");
+          const why = state.detail ? `: ${state.detail}` : ` (${state.status})`;
+          return Promise.reject(new ServiceUnavailableError("not_ready", `runner ${name} is not ready${why}`));
+        }
+        const d = state.dispatchers.get(method);
+        if (!d) return Promise.reject(new Error(`runner ${name} has no batchable method ${method}`));
+        return d.call(items, { signal: opts.signal, traceparent: opts.traceparent, deadline: opts.deadline });
+      },
+    };
+  };
+
   return {
     runners: manifest.runners,
     get ready() {
-      return ready;
+      return [...states.values()].every((s) => s.status === "ready");
     },
     async start() {
-      for (const r of manifest.runners) {
-        const Cls = module[r.className] as (new () => Record<string, unknown>) | undefined;
-        if (typeof Cls !== "function") throw new Error(`bundle does not export runner class ${r.className}`);
-        const inst = new Cls();
-        if (typeof inst["setup"] === "function") await (inst["setup"] as () => Promise<void>).call(inst);
-        instances.set(r.name, inst);
-      }
-      ready = true;
+      const todo = [...states.values()].filter((s) => s.status !== "ready");
+      await Promise.all(todo.map(startOne));
+      const failed = [...states.values()].filter((s) => s.status === "failed");
+      if (failed.length > 0) throw new Error(failed.map((s) => `runner ${s.manifest.name} is not ready: ${s.detail}`).join("\n"));
     },
-    status: () => manifest.runners.map((r) => ({ name: r.name, ready: instances.has(r.name) })),
+    status() {
+      return [...states.values()].map((s) => {
+        const entry: { name: string; ready: boolean; detail?: string } = { name: s.manifest.name, ready: s.status === "ready" };
+        if (s.status !== "ready") entry.detail = s.detail ?? s.status;
+        return entry;
+      });
+    },
     handle,
     proxy(name) {
-      const r = manifest.runners.find((x) => x.name === name);
+      const state = stateOf(name);
       const h = handle(name);
-      return Object.fromEntries((r?.methods ?? []).map((m) => [m.name, (items: unknown[]) => h.call(m.name, items)]));
+      return Object.fromEntries(state.manifest.methods.map((m) => [m.name, (items: unknown[], opts?: RunnerCallOptions) => h.call(m.name, items, opts)]));
+    },
+    stats(name, method) {
+      return states.get(name)?.dispatchers.get(method)?.stats();
     },
     async stop() {
-      instances.clear();
-      ready = false;
+      await Promise.all(
+        [...states.values()].map(async (s) => {
+          const wasReady = s.status === "ready";
+          s.status = "stopped";
+          if (!wasReady) return;
+          await Promise.all([...s.dispatchers.values()].map((d) => d.close()));
+          await s.instance?.close().catch(() => undefined);
+          s.dispatchers.clear();
+          delete s.instance;
+        }),
+      );
     },
   };
 }

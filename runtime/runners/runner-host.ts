@@ -5,10 +5,18 @@
  */
 import type { RunnerManifest } from "../../sdk/manifest.ts";
 
+export interface RunnerCallOptions {
+  /** Aborting removes the call from the queue (rejected 503 `aborted`). */
+  signal?: AbortSignal | undefined;
+  traceparent?: string | undefined;
+  /** Epoch ms (Date.now() scale): a call that cannot finish by then is rejected 503 `deadline` before it runs. */
+  deadline?: number | undefined;
+}
+
 export interface RunnerHandle {
   readonly name: string;
   /** Calls the batchable method `method` with `items`; resolves to one result per item. */
-  call(method: string, items: unknown[], options?: { signal?: AbortSignal; traceparent?: string }): Promise<unknown[]>;
+  call(method: string, items: unknown[], options?: RunnerCallOptions): Promise<unknown[]>;
 }
 
 export interface RunnerHost {
@@ -20,7 +28,7 @@ export interface RunnerHost {
   status(): Array<{ name: string; ready: boolean; detail?: string }>;
   handle(runnerName: string): RunnerHandle;
   /** Makes an object with the runner's method names that the service code calls like the runner class. */
-  proxy(runnerName: string): Record<string, (items: unknown[]) => Promise<unknown[]>>;
+  proxy(runnerName: string): Record<string, (items: unknown[], options?: RunnerCallOptions) => Promise<unknown[]>>;
   stop(): Promise<void>;
   readonly runners: readonly RunnerManifest[];
 }
