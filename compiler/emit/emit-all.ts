@@ -6,7 +6,7 @@ import type { Manifest } from "../../sdk/manifest.ts";
 import { emitClient } from "./client/emit-client.ts";
 import { emitContainerfile, type ContainerfileOptions } from "./containerfile/emit-containerfile.ts";
 import { emitGrafanaDashboard } from "./grafana/emit-dashboard.ts";
-import { toStableJson } from "./json.ts";
+import { toJson } from "./json.ts";
 import { emitKubernetes } from "./k8s/emit-kubernetes.ts";
 import { emitOpenApi } from "./openapi/emit-openapi.ts";
 
@@ -23,7 +23,7 @@ export function emitFromManifest(manifest: Manifest, options: EmitOptions): Reco
   if (options.image !== undefined) k8sOptions.image = options.image;
   if (options.config !== undefined) k8sOptions.config = options.config;
   return {
-    "bento.json": toStableJson(manifest),
+    "bento.json": toJson(manifest),
     "openapi.json": emitOpenApi(manifest),
     ...emitClient(manifest),
     ...emitKubernetes(manifest, k8sOptions),

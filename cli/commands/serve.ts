@@ -1,0 +1,118 @@
+/**
+ * `bentoc serve <service source | compiled dir | bento tag> [--port] [--host] [--workers] [--reload] [--config]`
+ * Source is compiled first (to `.bentoc/` beside it); `--reload` recompiles on change and swaps the
+ * running service without dropping the port, keeping the last good version on compile errors.
+ */
+import type { Command } from "commander";
+import { existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createCompileSession, defaultOutDir, type CompileSession } from "../../compiler/compile.ts";
+import { formatDiagnostics } from "../../compiler/diagnostics/format.ts";
+import { ConfigError, loadConfig, type DeepPartial } from "../../runtime/config/load-config.ts";
+import type { BentocConfig } from "../../runtime/config/config-types.ts";
+import { serveCompiledDir } from "../../runtime/serve-compiled.ts";
+import { findManifest } from "./config.ts";
+import { summaryLine } from "./compile.ts";
+import { watchFiles } from "../watch-files.ts";
+
+interface ServeFlags {
+  port?: string;
+  host?: string;
+  workers?: string;
+  reload?: boolean;
+  config?: string;
+  typecheck: boolean;
+  admin?: boolean;
+}
+
+type Target = { kind: "compiled"; dir: string } | { kind: "source"; entry: string; outDir: string } | { kind: "bento"; dir: string };
+
+async function resolveTarget(arg: string, home: string): Promise<Target> {
+  const abs = resolve(arg);
+  const stat = statSync(abs, { throwIfNoEntry: false });
+  if (stat?.isDirectory() && existsSync(join(abs, "bento.json"))) return { kind: "compiled", dir: abs };
+  if (stat?.isFile() || (stat?.isDirectory() && (existsSync(join(abs, "service.ts")) || existsSync(join(abs, "index.ts"))))) {
+    return { kind: "source", entry: abs, outDir: defaultOutDir(abs) };
+  }
+  const { resolveBentoPath } = (await import("../../runtime/bento/bento-store.ts").catch(() => ({ resolveBentoPath: undefined }))) as {
+    resolveBentoPath?: (tag: string, home: string) => string | null;
+  };
+  const dir = resolveBentoPath?.(arg, home) ?? null;
+  if (dir) return { kind: "bento", dir };
+  throw new Error(`${arg}: not a service file, a compiled directory (with bento.json) or a bento tag in ${home}/bentos`);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}
+
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description("Serve a service (compiling it first when given source), a compiled directory or a bento tag")
+    .argument("<target>", "service file or dir, compiled dir (bento.json), or bento tag name[:version]")
+    .option("-p, --port <port>", "port (default 3000, or BENTOC_PORT)")
+    .option("--host <host>", "address to bind (default 0.0.0.0)")
+    .option("--workers <n>", "API workers sharing the port")
+    .option("--reload", "recompile and swap on source change (source targets only)")
+    .option("--config <file>", "bentoc.yaml (default: ./bentoc.yaml when present)")
+    .option("--no-typecheck", "skip the TypeScript checker when compiling")
+    .option("--admin", "enable /_bentoc/batching, used by `bentoc bench` to switch batching settings")
+    .action(async (arg: string, flags: ServeFlags) => {
+      const cwd = process.cwd();
+      const overrides: DeepPartial<BentocConfig> = { server: {} };
+      if (flags.port !== undefined) overrides.server!.port = Number(flags.port);
+      if (flags.host !== undefined) overrides.server!.host = flags.host;
+      if (flags.workers !== undefined) overrides.server!.workers = Number(flags.workers);
+      if (flags.admin) (overrides.server as Record<string, unknown>)["admin"] = true;
+      const home = loadConfig({ file: null }).home;
+      let target: Target;
+      try {
+        target = await resolveTarget(arg, home);
+      } catch (err) {
+        fail((err as Error).message);
+      }
+      let session: CompileSession | undefined;
+      let sourceFiles: string[] = [];
+      let dir: string;
+      if (target.kind === "source") {
+        session = createCompileSession({ entry: target.entry, outDir: target.outDir, typecheck: flags.typecheck });
+        const result = await session.compile();
+        if (result.diagnostics.length) process.stderr.write(formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true }) + "\n");
+        if (!result.manifest) fail(summaryLine(result, cwd));
+        process.stdout.write(summaryLine(result, cwd) + "\n");
+        sourceFiles = result.sourceFiles;
+        dir = target.outDir;
+      } else {
+        dir = target.dir;
+      }
+      let config: BentocConfig;
+      try {
+        config = loadConfig({ manifest: findManifest(dir), file: flags.config, overrides });
+      } catch (err) {
+        if (err instanceof ConfigError) fail(err.issues.map((i) => `${i.source}: ${i.path ? `${i.path}: ` : ""}${i.message}`).join("\n"));
+        fail((err as Error).message);
+      }
+      let served: Awaited<ReturnType<typeof serveCompiledDir>>;
+      try {
+        served = await serveCompiledDir(dir, config);
+      } catch (err) {
+        fail((err as Error).message);
+      }
+      if (flags.reload) {
+        if (!session) fail("--reload needs a service source, not a compiled directory or bento");
+        watchFiles(() => sourceFiles, dir, async (changed) => {
+          const result = await session.compile(changed);
+          sourceFiles = result.sourceFiles.length ? result.sourceFiles : sourceFiles;
+          if (result.diagnostics.length) process.stderr.write(formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true }) + "\n");
+          if (!result.manifest) {
+            process.stdout.write(`${summaryLine(result, cwd)}; still serving the last good version\n`);
+            return;
+          }
+          await served.reload();
+          process.stdout.write(`${summaryLine(result, cwd)}; reloaded\n`);
+        });
+      }
+    });
+}
