@@ -1,0 +1,152 @@
+/**
+ * The stage driver: entry → Project → (typecheck) → discover → analyze → validate → Manifest, collecting
+ * diagnostics instead of throwing. `createAnalysisSession` keeps the Project between runs for `--watch`:
+ * only changed files are re-read, and TypeScript reuses the rest of the previous program.
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Project, SourceFile, ts } from "ts-morph";
+import type { Manifest } from "../sdk/manifest.ts";
+import { buildManifest } from "./analyze/build-manifest.ts";
+import { createDiagnostic, fromTsDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
+import { discover } from "./discover/discover.ts";
+import { SdkSymbols } from "./discover/sdk-symbols.ts";
+import { bentocVersion, createProjectForEntry, findProjectRoot, isLocalFile, resolveEntry } from "./program.ts";
+import { validate } from "./validate/validate.ts";
+
+export interface AnalysisResult {
+  /** Null when any error was reported. */
+  manifest: Manifest | null;
+  diagnostics: Diagnostic[];
+  entryFile: string;
+  projectRoot: string;
+  /** Local (non-node_modules) files of the program, absolute, sorted: what `--watch` watches. */
+  sourceFiles: string[];
+}
+
+export interface AnalyzeOptions {
+  entry: string;
+  /** Report the TypeScript checker's diagnostics for the user's files (default true). */
+  typecheck?: boolean;
+}
+
+export interface AnalyzeProjectOptions {
+  project: Project;
+  entryFile: string;
+  projectRoot: string;
+  typecheck: boolean;
+}
+
+/** The user's own files: reachable from the entry through imports (static or dynamic), outside node_modules and the sdk. */
+export function userFiles(entry: SourceFile, sdk: SdkSymbols): SourceFile[] {
+  const seen = new Set<SourceFile>([entry]);
+  const queue = [entry];
+  for (let sf = queue.pop(); sf; sf = queue.pop()) {
+    for (const next of sf.getReferencedSourceFiles()) {
+      const name = next.getFilePath();
+      if (seen.has(next) || next.isDeclarationFile() || !isLocalFile(name) || sdk.isSdkPackageFile(name)) continue;
+      seen.add(next);
+      queue.push(next);
+    }
+  }
+  return [...seen].sort((a, b) => (a === entry ? -1 : b === entry ? 1 : a.getFilePath().localeCompare(b.getFilePath())));
+}
+
+function typecheckDiagnostics(program: ts.Program, files: readonly SourceFile[]): Diagnostic[] {
+  const out: Diagnostic[] = program.getOptionsDiagnostics().map(fromTsDiagnostic);
+  for (const file of files) {
+    const raw = file.compilerNode;
+    const syntactic = program.getSyntacticDiagnostics(raw);
+    out.push(...syntactic.map(fromTsDiagnostic));
+    if (syntactic.length === 0) out.push(...program.getSemanticDiagnostics(raw).map(fromTsDiagnostic));
+  }
+  return out;
+}
+
+function localSourceFiles(program: ts.Program): string[] {
+  return program
+    .getSourceFiles()
+    .map((sf) => sf.fileName)
+    .filter((f) => isLocalFile(f) && !program.isSourceFileDefaultLibrary(program.getSourceFile(f)!))
+    .sort();
+}
+
+/** Run every stage over a ready Project (also used by unit tests with an in-memory Project). */
+export function analyzeProject(o: AnalyzeProjectOptions): AnalysisResult {
+  const program = o.project.getProgram().compilerObject;
+  const base = { entryFile: o.entryFile, projectRoot: o.projectRoot, sourceFiles: localSourceFiles(program) };
+  const entry = o.project.getSourceFile(o.entryFile);
+  if (!entry) return { ...base, manifest: null, diagnostics: [createDiagnostic("BC1015", { entry: o.entryFile, detail: "" })] };
+  const sdk = SdkSymbols.forProject(o.project);
+  const files = userFiles(entry, sdk);
+  const diagnostics: Diagnostic[] = o.typecheck ? typecheckDiagnostics(program, files) : [];
+  const found = discover(files, sdk);
+  diagnostics.push(...found.diagnostics);
+  const built = buildManifest({
+    discovery: found.discovery,
+    sdk,
+    program,
+    entryFile: o.entryFile,
+    projectRoot: o.projectRoot,
+    compilerVersion: bentocVersion(),
+  });
+  diagnostics.push(...built.diagnostics);
+  diagnostics.push(...validate({ discovery: found.discovery, analysis: built.analysis, entryFile: o.entryFile }));
+  const sorted = sortDiagnostics(dedupe(diagnostics));
+  const manifest = built.analysis && !hasErrors(sorted) ? built.analysis.manifest : null;
+  return { ...base, manifest, diagnostics: sorted };
+}
+
+function dedupe(diags: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diags.filter((d) => {
+    const key = `${d.code}|${d.file}|${d.line}|${d.column}|${d.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
+function entryNotFound(entry: string, detail: string): AnalysisResult {
+  const abs = resolve(entry);
+  return { manifest: null, diagnostics: [createDiagnostic("BC1015", { entry: abs, detail })], entryFile: abs, projectRoot: findProjectRoot(abs), sourceFiles: [] };
+}
+
+export async function analyzeEntry(options: AnalyzeOptions): Promise<AnalysisResult> {
+  return createAnalysisSession(options).analyze();
+}
+
+export interface AnalysisSession {
+  /** Analyse again; `changedFiles` (absolute) are re-read from disk, everything else is reused. */
+  analyze(changedFiles?: readonly string[]): Promise<AnalysisResult>;
+}
+
+export function createAnalysisSession(options: AnalyzeOptions): AnalysisSession {
+  const typecheck = options.typecheck ?? true;
+  let state: { project: Project; entryFile: string; projectRoot: string } | undefined;
+
+  function refresh(project: Project, changed: readonly string[]): void {
+    for (const path of changed.map((p) => resolve(p))) {
+      const sf = project.getSourceFile(path);
+      if (sf) sf.refreshFromFileSystemSync();
+      else if (existsSync(path) && /\.[mc]?tsx?$/.test(path)) project.addSourceFileAtPathIfExists(path);
+    }
+    project.resolveSourceFileDependencies();
+  }
+
+  return {
+    async analyze(changedFiles) {
+      const resolved = resolveEntry(options.entry);
+      if (!resolved.ok) {
+        state = undefined;
+        return entryNotFound(resolved.entry, resolved.detail);
+      }
+      const configChanged = changedFiles?.some((f) => /(?:^|[\\/])(?:tsconfig[^\\/]*|package)\.json$/.test(f)) ?? false;
+      if (!state || state.entryFile !== resolved.file || configChanged) {
+        state = { project: createProjectForEntry(resolved.file), entryFile: resolved.file, projectRoot: findProjectRoot(resolved.file) };
+      } else {
+        const changed = changedFiles ?? state.project.getSourceFiles().map((sf) => sf.getFilePath() as string).filter(isLocalFile);
+        refresh(state.project, changed);
+      }
+      return analyzeProject({ ...state, typecheck });
+    },
+  };
+}

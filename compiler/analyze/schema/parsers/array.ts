@@ -1,0 +1,44 @@
+/** Arrays (incl. readonly) → `items`; tuples → `prefixItems` with min/max items (rest elements → `items`). */
+import { ts } from "ts-morph";
+import type { JsonSchema } from "../../../../sdk/manifest.ts";
+import type { TypeParser } from "../type-parser.ts";
+
+export const arrayParser: TypeParser = {
+  name: "array",
+  supports: (type, ctx) => ctx.checker.isArrayType(type),
+  parse(type, ctx, at) {
+    const [element] = ctx.checker.getTypeArguments(type as ts.TypeReference);
+    return { type: "array", items: element ? ctx.toSchema(element, { node: at.node, path: `${at.path}[]` }) : {} };
+  },
+};
+
+export const tupleParser: TypeParser = {
+  name: "tuple",
+  supports: (type, ctx) => ctx.checker.isTupleType(type),
+  parse(type, ctx, at) {
+    const ref = type as ts.TypeReference;
+    const target = ref.target as ts.TupleType;
+    const elements = ctx.checker.getTypeArguments(ref);
+    const prefixItems: JsonSchema[] = [];
+    let minItems = 0;
+    let rest: JsonSchema | undefined;
+    elements.forEach((el, i) => {
+      const flags = target.elementFlags[i] ?? ts.ElementFlags.Required;
+      const schema = ctx.toSchema(el, { node: at.node, path: `${at.path}[${i}]` });
+      if (flags & ts.ElementFlags.Variable) rest = schema;
+      else {
+        prefixItems.push(schema);
+        if (flags & ts.ElementFlags.Required) minItems = prefixItems.length;
+      }
+    });
+    const out: JsonSchema = { type: "array" };
+    if (prefixItems.length) out["prefixItems"] = prefixItems;
+    out["minItems"] = minItems;
+    if (rest) out["items"] = rest;
+    else {
+      out["maxItems"] = prefixItems.length;
+      out["items"] = false;
+    }
+    return out;
+  },
+};

@@ -1,0 +1,137 @@
+/**
+ * Building the ts-morph Project for an entry: the entry file (or a directory's `service.ts` / `index.ts`),
+ * the nearest tsconfig.json above it for compiler options (strict defaults when there is none) and the
+ * project root (nearest directory with a package.json). Only the entry and what it imports are loaded,
+ * never the tsconfig's whole `include`.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Project, ts, type CompilerOptions } from "ts-morph";
+
+export type EntryResolution = { ok: true; file: string } | { ok: false; entry: string; detail: string };
+
+export const ENTRY_CANDIDATES = ["service.ts", "index.ts"] as const;
+
+export function resolveEntry(entry: string): EntryResolution {
+  const abs = resolve(entry);
+  const stat = statSync(abs, { throwIfNoEntry: false });
+  if (!stat) return { ok: false, entry: abs, detail: "" };
+  if (stat.isFile()) return { ok: true, file: abs };
+  for (const name of ENTRY_CANDIDATES) {
+    const file = join(abs, name);
+    if (statSync(file, { throwIfNoEntry: false })?.isFile()) return { ok: true, file };
+  }
+  return { ok: false, entry: abs, detail: ` (the directory has no ${ENTRY_CANDIDATES.join(" or ")})` };
+}
+
+/** Nearest ancestor directory (including `from`) holding `name`, or undefined. */
+export function findUp(from: string, name: string, exists: (path: string) => boolean = existsSync): string | undefined {
+  let dir = from;
+  for (;;) {
+    if (exists(join(dir, name))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Nearest directory with a package.json above the entry file; the entry's directory when there is none. */
+export function findProjectRoot(entryFile: string): string {
+  return findUp(dirname(entryFile), "package.json") ?? dirname(entryFile);
+}
+
+/** Used when no tsconfig.json is found: what a new strict ESM project would have. */
+export const DEFAULT_COMPILER_OPTIONS: CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  lib: ["lib.es2023.d.ts"],
+  strict: true,
+  allowImportingTsExtensions: true,
+  verbatimModuleSyntax: true,
+  resolveJsonModule: true,
+  types: [],
+};
+
+/** Always applied: the compiler never emits through tsc and does not check libraries' declarations. */
+const FORCED_OPTIONS: CompilerOptions = { noEmit: true, skipLibCheck: true, declaration: false, sourceMap: false };
+
+const BROWSER_LIBS = /^lib\.(dom|webworker)[.a-z]*\.d\.ts$/i;
+
+/**
+ * A service runs on Node: when Node's types are in play, the browser libs (DOM, WebWorker) are dropped
+ * from `lib`. They are the largest part of a program, and Node's types declare the web globals a server
+ * uses (fetch, Blob, AbortSignal, URL, TextEncoder).
+ */
+export function serverLibs(options: CompilerOptions): CompilerOptions {
+  const usesNode = options.types === undefined || options.types.includes("node");
+  if (!usesNode || !options.lib) return options;
+  return { ...options, lib: options.lib.filter((l) => !BROWSER_LIBS.test(l)) };
+}
+
+/**
+ * The Project of an entry. Only the entry is added: the files it imports are in the TypeScript program
+ * (ts-morph wraps them on demand), so no time is spent wrapping hundreds of declaration files.
+ */
+export function createProjectForEntry(entryFile: string): Project {
+  const configDir = findUp(dirname(entryFile), "tsconfig.json");
+  let project: Project;
+  if (configDir) {
+    project = new Project({ tsConfigFilePath: join(configDir, "tsconfig.json"), skipAddingFilesFromTsConfig: true, compilerOptions: FORCED_OPTIONS });
+    const options = project.getCompilerOptions();
+    const trimmed = serverLibs(options);
+    if (trimmed !== options) project.compilerOptions.set({ lib: trimmed.lib ?? [] });
+  } else {
+    project = new Project({ compilerOptions: withNodeTypes({ ...DEFAULT_COMPILER_OPTIONS, ...FORCED_OPTIONS }, entryFile) });
+  }
+  project.addSourceFileAtPath(entryFile);
+  return project;
+}
+
+function withNodeTypes(options: CompilerOptions, entryFile: string): CompilerOptions {
+  const root = findUp(dirname(entryFile), join("node_modules", "@types", "node"));
+  return root ? { ...options, types: ["node"] } : options;
+}
+
+/** Files outside node_modules and not TypeScript's own lib files: the user's program. */
+export function isLocalFile(fileName: string): boolean {
+  return !fileName.includes("/node_modules/");
+}
+
+// ---- in-memory projects (unit tests, playgrounds) ----
+
+const SDK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "sdk");
+const SDK_FILES = ["index.ts", "decorators.ts", "io.ts", "types.ts", "manifest.ts", "errors.ts"] as const;
+
+/** Where the in-memory project keeps the bentoc package; sources under it import "bentoc" by self-reference. */
+export const MEMORY_ROOT = "/repo";
+
+/**
+ * A Project on an in-memory file system holding this repo's sdk as the package `bentoc` at MEMORY_ROOT
+ * (plus reflect-metadata's declarations). Add sources under `/repo/src/` and they import "bentoc".
+ */
+export function createInMemoryProject(): Project {
+  const project = new Project({
+    useInMemoryFileSystem: true,
+    compilerOptions: { ...DEFAULT_COMPILER_OPTIONS, ...FORCED_OPTIONS, lib: ["lib.es2023.d.ts", "lib.dom.d.ts"] },
+  });
+  const fs = project.getFileSystem();
+  fs.writeFileSync(
+    `${MEMORY_ROOT}/package.json`,
+    JSON.stringify({ name: "bentoc", version: bentocVersion(), type: "module", exports: { ".": { types: "./sdk/index.ts", default: "./sdk/index.ts" } } }),
+  );
+  for (const name of SDK_FILES) project.createSourceFile(`${MEMORY_ROOT}/sdk/${name}`, readFileSync(join(SDK_DIR, name), "utf8"));
+  const reflect = join(SDK_DIR, "..", "node_modules", "reflect-metadata");
+  fs.writeFileSync(`${MEMORY_ROOT}/node_modules/reflect-metadata/package.json`, readFileSync(join(reflect, "package.json"), "utf8"));
+  fs.writeFileSync(`${MEMORY_ROOT}/node_modules/reflect-metadata/index.d.ts`, readFileSync(join(reflect, "index.d.ts"), "utf8"));
+  return project;
+}
+
+let cachedVersion: string | undefined;
+
+/** The version of this bentoc package (goes into `manifest.compiler`). */
+export function bentocVersion(): string {
+  cachedVersion ??= (JSON.parse(readFileSync(join(SDK_DIR, "..", "package.json"), "utf8")) as { version: string }).version;
+  return cachedVersion;
+}

@@ -1,0 +1,15 @@
+/** Stage 3, validate: cross-checks over the discovery and the analysis, each rule in its own file. */
+import type { Diagnostic } from "../diagnostics/diagnostic.ts";
+import { batching } from "./batching.ts";
+import { limits } from "./limits.ts";
+import { names } from "./names.ts";
+import { routes } from "./routes.ts";
+import type { Rule, RuleInput } from "./rules.ts";
+import { runners } from "./runners.ts";
+import { serviceCount } from "./service-count.ts";
+
+export const RULES: readonly Rule[] = [serviceCount, names, routes, runners, batching, limits];
+
+export function validate(input: RuleInput): Diagnostic[] {
+  return RULES.flatMap((rule) => rule(input));
+}
