@@ -114,6 +114,16 @@ describe.each(SAMPLE_NAMES)("emitKubernetes(%s)", (name) => {
     }
   });
 
+  it.skipIf(kubectl.skip)("the image option reaches every Deployment of every overlay through kustomize images:", () => {
+    const image = `registry.example.com:5000/ml/${name}:build-7`;
+    const withImage = emitKubernetes(manifest, { image });
+    for (const overlay of OVERLAYS) {
+      const deployments = kustomize(withImage, overlay, `${name}-${overlay}-image`).filter((o) => o["kind"] === "Deployment");
+      expect(deployments.length).toBeGreaterThan(0);
+      for (const d of deployments) expect(d["spec"].template.spec.containers[0].image, `${overlay} ${d["metadata"].name}`).toBe(image);
+    }
+  });
+
   it.skipIf(promtool.skip)("promtool check rules accepts the PrometheusRule's groups", () => {
     const rule = emittedObjects(files).find(({ obj }) => obj["kind"] === "PrometheusRule")!.obj;
     const path = join(tmpRoot, `${name}-rules.yaml`);
