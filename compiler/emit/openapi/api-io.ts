@@ -88,7 +88,10 @@ export function dtypeItemSchema(dtype: DType | undefined): JsonSchema {
   }
 }
 
-/** JSON form of an NdArray: `{ dtype, shape, data }` with `data` flat and row-major. */
+/**
+ * JSON form of an NdArray: `{ dtype, shape, data }` with `data` flat and row-major. When the descriptor
+ * fixes the dtype, `dtype` may be left out (the server assumes it), as in the compiler's schema.
+ */
 export function ndarrayJsonSchema(descriptor: Extract<IODescriptor, { kind: "ndarray" }>): JsonSchema {
   const dim: JsonSchema = { type: "integer", minimum: 0 };
   const shape: JsonSchema = descriptor.shape
@@ -108,7 +111,7 @@ export function ndarrayJsonSchema(descriptor: Extract<IODescriptor, { kind: "nda
       shape,
       data: { type: "array", items: dtypeItemSchema(descriptor.dtype) },
     },
-    required: ["dtype", "shape", "data"],
+    required: descriptor.dtype ? ["shape", "data"] : ["dtype", "shape", "data"],
     additionalProperties: false,
   };
 }

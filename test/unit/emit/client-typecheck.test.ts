@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emitClient } from "../../../compiler/emit/client/emit-client.ts";
 import { buildClientModel } from "../../../compiler/emit/client/client-model.ts";
-import { ALL_MANIFESTS, fixtureManifest } from "./load-manifests.ts";
+import { ALL_MANIFESTS, loadManifest } from "./load-manifests.ts";
+import type { Manifest } from "../../../sdk/manifest.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
@@ -54,7 +55,8 @@ function tsc(files: string[]): string {
 }
 
 const USE_SUPPORT_TICKETS = (from: string) => `
-import { createClient, BentocClientError, type Classification, type Label, type Ticket } from "${from}";
+import { createClient, BentocClientError, type Classification, type Ticket } from "${from}";
+type Label = Classification["label"];
 
 const client = createClient({ baseUrl: "http://localhost:3000", timeoutMs: 1000, headers: { authorization: "Bearer x" } });
 export async function main(signal: AbortSignal): Promise<string> {
@@ -77,11 +79,14 @@ export async function main(signal: AbortSignal): Promise<string> {
 }
 `;
 
-beforeAll(() => {
+const manifests = new Map<string, Manifest>();
+
+beforeAll(async () => {
+  for (const name of ALL_MANIFESTS) manifests.set(name, await loadManifest(name));
   dir = mkdtempSync(join(tmpdir(), "bentoc-client-tsc-"));
   write("package.json", JSON.stringify({ type: "module", private: true }));
   for (const name of ALL_MANIFESTS) {
-    const files = emitClient(fixtureManifest(name));
+    const files = emitClient(manifests.get(name) as Manifest);
     for (const [rel, content] of Object.entries(files)) {
       // the same client twice: as source, and as an installed package of only .js + .d.ts
       if (rel.endsWith(".ts") && !rel.endsWith(".d.ts")) write(join(name, "src", rel), content);
@@ -134,7 +139,7 @@ export async function others(png: Uint8Array, order: Order): Promise<number> {
     const lines: string[] = ["type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;"];
     const files: string[] = [];
     for (const name of ALL_MANIFESTS) {
-      const model = buildClientModel(fixtureManifest(name));
+      const model = buildClientModel(manifests.get(name) as Manifest);
       const id = name.replace(/-/g, "_");
       lines.push(`import type * as S_${id} from "./${name}/src/client/index.ts";`, `import type * as P_${id} from "./${name}/pkg/client/index.js";`);
       const types = [
