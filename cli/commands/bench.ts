@@ -1,7 +1,6 @@
 /** `bentoc bench --url URL --api NAME --payload FILE [--concurrency N | --rate R] [--duration 20s] [--windows …]` */
 import type { Command } from "commander";
 import { readFileSync, writeFileSync } from "node:fs";
-import { formatTable, parseSettings, renderChart, runBench } from "../../runtime/loadtest/bench-runner.ts";
 
 function parseDuration(s: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
@@ -28,6 +27,7 @@ export function register(program: Command): void {
     .option("--json <file>", "write the results as JSON")
     .option("--svg <file>", "write a chart of throughput and p95 per setting")
     .action(async (flags: Record<string, string | undefined>) => {
+      const { formatTable, parseSettings, renderChart, runBench } = await import("../../runtime/loadtest/bench-runner.ts");
       const options: Parameters<typeof runBench>[0] = {
         url: flags["url"] ?? "",
         api: flags["api"] ?? "",

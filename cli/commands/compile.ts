@@ -1,9 +1,7 @@
 /** `bentoc compile <entry> [--out DIR] [--watch] [--no-typecheck] [--format text|json]` */
 import type { Command } from "commander";
 import { relative, resolve } from "node:path";
-import { compile, createCompileSession, defaultOutDir, type CompileResult } from "../../compiler/compile.ts";
-import { formatDiagnostics, formatDiagnosticsJson } from "../../compiler/diagnostics/format.ts";
-import { watchFiles } from "../watch-files.ts";
+import type { CompileResult } from "../../compiler/compile.ts";
 
 interface CompileFlags {
   out?: string;
@@ -21,7 +19,8 @@ export function summaryLine(result: CompileResult, cwd: string): string {
   return `✓ compiled ${m.service.name} (${m.service.apis.length} APIs, ${m.runners.length} runners) → ${out}/ in ${ms} ms (${result.written.length} of ${result.files.length} files changed)`;
 }
 
-function report(result: CompileResult, flags: CompileFlags, cwd: string): void {
+async function report(result: CompileResult, flags: CompileFlags, cwd: string): Promise<void> {
+  const { formatDiagnostics, formatDiagnosticsJson } = await import("../../compiler/diagnostics/format.ts");
   if (flags.format === "json") {
     process.stdout.write(
       JSON.stringify({
@@ -48,22 +47,24 @@ export function register(program: Command): void {
     .option("--no-typecheck", "skip the TypeScript checker's diagnostics for the service program")
     .option("--format <format>", "diagnostics format: text or json", "text")
     .action(async (entryArg: string, flags: CompileFlags) => {
+      const { compile, createCompileSession, defaultOutDir } = await import("../../compiler/compile.ts");
       const cwd = process.cwd();
       const entry = resolve(entryArg);
       const outDir = flags.out ? resolve(flags.out) : defaultOutDir(entry);
       const options = { entry, outDir, typecheck: flags.typecheck };
       if (!flags.watch) {
         const result = await compile(options);
-        report(result, flags, cwd);
+        await report(result, flags, cwd);
         process.exitCode = result.manifest ? 0 : 1;
         return;
       }
       const session = createCompileSession(options);
       let result = await session.compile();
-      report(result, flags, cwd);
+      await report(result, flags, cwd);
+      const { watchFiles } = await import("../watch-files.ts");
       const watcher = watchFiles(() => result.sourceFiles, outDir, async (changed) => {
         result = await session.compile(changed);
-        report(result, flags, cwd);
+        await report(result, flags, cwd);
       });
       const stop = () => void watcher.close().then(() => process.exit(0));
       process.once("SIGINT", stop);

@@ -6,14 +6,10 @@
 import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createCompileSession, defaultOutDir, type CompileSession } from "../../compiler/compile.ts";
-import { formatDiagnostics } from "../../compiler/diagnostics/format.ts";
-import { ConfigError, loadConfig, type DeepPartial } from "../../runtime/config/load-config.ts";
+import type { CompileSession } from "../../compiler/compile.ts";
+import type { DeepPartial } from "../../runtime/config/load-config.ts";
 import type { BentocConfig } from "../../runtime/config/config-types.ts";
-import { serveCompiledDir } from "../../runtime/serve-compiled.ts";
 import { findManifest } from "./config.ts";
-import { summaryLine } from "./compile.ts";
-import { watchFiles } from "../watch-files.ts";
 
 interface ServeFlags {
   port?: string;
@@ -27,16 +23,16 @@ interface ServeFlags {
 
 type Target = { kind: "compiled"; dir: string } | { kind: "source"; entry: string; outDir: string } | { kind: "bento"; dir: string };
 
-async function resolveTarget(arg: string, home: string): Promise<Target> {
+async function resolveTarget(arg: string, home: string, defaultOutDir: (entry: string) => string): Promise<Target> {
   const abs = resolve(arg);
   const stat = statSync(abs, { throwIfNoEntry: false });
   if (stat?.isDirectory() && existsSync(join(abs, "bento.json"))) return { kind: "compiled", dir: abs };
   if (stat?.isFile() || (stat?.isDirectory() && (existsSync(join(abs, "service.ts")) || existsSync(join(abs, "index.ts"))))) {
     return { kind: "source", entry: abs, outDir: defaultOutDir(abs) };
   }
-  const { resolveBentoPath } = (await import("../../runtime/bento/bento-store.ts").catch(() => ({ resolveBentoPath: undefined }))) as {
-    resolveBentoPath?: (tag: string, home: string) => string | null;
-  };
+  // the bento store lands with the bentos work; until then a tag cannot be resolved
+  const bentoStore = "../../runtime/bento/bento-store.ts";
+  const { resolveBentoPath } = (await import(bentoStore).catch(() => ({}))) as { resolveBentoPath?: (tag: string, home: string) => string | null };
   const dir = resolveBentoPath?.(arg, home) ?? null;
   if (dir) return { kind: "bento", dir };
   throw new Error(`${arg}: not a service file, a compiled directory (with bento.json) or a bento tag in ${home}/bentos`);
@@ -60,6 +56,16 @@ export function register(program: Command): void {
     .option("--no-typecheck", "skip the TypeScript checker when compiling")
     .option("--admin", "enable /_bentoc/batching, used by `bentoc bench` to switch batching settings")
     .action(async (arg: string, flags: ServeFlags) => {
+      // heavy modules load only when the command runs, so `bentoc --help` stays fast
+      const [{ createCompileSession, defaultOutDir }, { formatDiagnostics }, { ConfigError, loadConfig }, { serveCompiledDir }, { summaryLine }, { watchFiles }] =
+        await Promise.all([
+          import("../../compiler/compile.ts"),
+          import("../../compiler/diagnostics/format.ts"),
+          import("../../runtime/config/load-config.ts"),
+          import("../../runtime/serve-compiled.ts"),
+          import("./compile.ts"),
+          import("../watch-files.ts"),
+        ]);
       const cwd = process.cwd();
       const overrides: DeepPartial<BentocConfig> = { server: {} };
       if (flags.port !== undefined) overrides.server!.port = Number(flags.port);
@@ -69,7 +75,7 @@ export function register(program: Command): void {
       const home = loadConfig({ file: null }).home;
       let target: Target;
       try {
-        target = await resolveTarget(arg, home);
+        target = await resolveTarget(arg, home, defaultOutDir);
       } catch (err) {
         fail((err as Error).message);
       }

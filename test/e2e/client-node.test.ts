@@ -58,7 +58,7 @@ describe("support-tickets through the generated client", () => {
   it("gives the same scores for a ticket alone and among concurrent ones (batched == unbatched)", async () => {
     const { client } = await start("support-tickets");
     const texts = Array.from({ length: 24 }, (_, i) => `ticket number ${i} ${"about my invoice ".repeat(i % 5)}`);
-    const alone = [];
+    const alone: Array<{ scores: Record<string, number> }> = [];
     for (const text of texts) alone.push(await client["classify"]!({ text }));
     const together = await Promise.all(texts.map((text) => client["classify"]!({ text })));
     together.forEach((r, i) => {

@@ -1,0 +1,136 @@
+/**
+ * Batching benchmark (issue 5): `bentoc bench` on support-tickets with the full MiniLM-L6-architecture model,
+ * one ~20-word ticket per request, 80 closed-loop clients, settings off/adaptive/5/10/25/50, then open loop
+ * at 70% of the ceiling; plus the ceiling itself: raw onnxruntime-node throughput of the same model at its
+ * best batch size, without HTTP, measured in the same run. Writes bench/results/batching.{json,md,svg}.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Tokenizer } from "@huggingface/tokenizers";
+import { loadOnnxModel } from "../runtime/models/onnx-model.ts";
+import { formatTable, parseSettings, renderChart, runBench, type BenchReport } from "../runtime/loadtest/bench-runner.ts";
+import { prepareModels, DEFAULT_MINILM_ASSETS } from "../scripts/models/prepare.ts";
+import { serveSample } from "../test/helpers/serve-sample.ts";
+
+export const TICKET = "Hello, I was charged twice for my monthly subscription and I would like a refund of the second payment please";
+
+async function ceiling(home: string): Promise<{ bestBatch: number; itemsPerS: number; perBatch: Record<string, { ms: number; itemsPerS: number }> }> {
+  const model = await loadOnnxModel("support-tickets-minilm:latest", { home });
+  const tokJson = JSON.parse(readFileSync(join(DEFAULT_MINILM_ASSETS, "tokenizer.json"), "utf8"));
+  tokJson.padding = null;
+  const tok = new Tokenizer(tokJson, JSON.parse(readFileSync(join(DEFAULT_MINILM_ASSETS, "tokenizer_config.json"), "utf8")));
+  const ids = (tok.encode(TICKET, { add_special_tokens: true }).ids as number[]).map(BigInt);
+  const perBatch: Record<string, { ms: number; itemsPerS: number }> = {};
+  let best = { bestBatch: 1, itemsPerS: 0 };
+  for (const n of [1, 4, 8, 16, 32, 64]) {
+    const seq = ids.length;
+    const input = new BigInt64Array(n * seq);
+    for (let i = 0; i < n; i++) input.set(ids, i * seq);
+    const mask = new BigInt64Array(n * seq).fill(1n);
+    const feeds = { input_ids: { dtype: "int64" as const, shape: [n, seq], data: input }, attention_mask: { dtype: "int64" as const, shape: [n, seq], data: mask } };
+    for (let i = 0; i < 3; i++) await model.run(feeds);
+    const runs = Math.max(5, Math.round(160 / n));
+    const t0 = performance.now();
+    for (let i = 0; i < runs; i++) await model.run(feeds);
+    const ms = (performance.now() - t0) / runs;
+    const itemsPerS = (n * 1000) / ms;
+    perBatch[String(n)] = { ms: Number(ms.toFixed(2)), itemsPerS: Number(itemsPerS.toFixed(1)) };
+    if (itemsPerS > best.itemsPerS) best = { bestBatch: n, itemsPerS };
+  }
+  await model.close();
+  return { ...best, itemsPerS: Number(best.itemsPerS.toFixed(1)), perBatch };
+}
+
+export async function runBatchingBench(options: { durationS?: number } = {}): Promise<Record<string, unknown>> {
+  const durationMs = (options.durationS ?? Number(process.env["BENCH_DURATION_S"] ?? 20)) * 1000;
+  const home = mkdtempSync(join(tmpdir(), "bentoc-bench-home-"));
+  await prepareModels({ variant: "full", only: ["support-tickets"], home, log: (l) => console.error(l) });
+  const served = await serveSample("support-tickets", { home, args: ["--admin"] });
+  try {
+    const log = (l: string) => console.error(l);
+    const raw = await ceiling(home);
+    log(`ceiling: ${raw.itemsPerS} items/s at batch ${raw.bestBatch}`);
+    const payload = JSON.stringify({ text: TICKET });
+    const closed = await runBench({
+      url: served.url,
+      api: "classify",
+      payload,
+      contentType: "application/json",
+      concurrency: 80,
+      durationMs,
+      warmupMs: 3000,
+      settings: parseSettings("off,adaptive,5/16,10/32,25/32,50/64"),
+      log,
+    });
+    const rate = Math.round(raw.itemsPerS * 0.7);
+    const open = await runBench({
+      url: served.url,
+      api: "classify",
+      payload,
+      contentType: "application/json",
+      rate,
+      durationMs,
+      warmupMs: 3000,
+      settings: parseSettings("adaptive"),
+      log,
+    });
+    const byLabel = (r: BenchReport, l: string) => r.rows.find((x) => x.setting === l);
+    const off = byLabel(closed, "off");
+    const fixed = closed.rows.filter((r) => r.setting !== "off" && r.setting !== "adaptive");
+    const bestFixed = [...fixed].sort((a, b) => b.rps - a.rps)[0];
+    const best = [...closed.rows].sort((a, b) => b.rps - a.rps)[0];
+    const adaptive = byLabel(closed, "adaptive");
+    const fullBatchMs = raw.perBatch[String(32)]?.ms ?? NaN;
+    const openRow = open.rows[0];
+    const meanBatchAtRate = openRow?.meanBatchSize ?? 1;
+    const nearest = [1, 4, 8, 16, 32, 64].reduce((a, b) => (Math.abs(b - meanBatchAtRate) < Math.abs(a - meanBatchAtRate) ? b : a));
+    const execAtRateMs = raw.perBatch[String(nearest)]?.ms ?? NaN;
+    const targets = {
+      bestOverOff: best && off ? Number((best.rps / off.rps).toFixed(2)) : null,
+      bestOverCeiling: best ? Number((best.rps / raw.itemsPerS).toFixed(3)) : null,
+      adaptiveOverBestFixed: adaptive && bestFixed ? Number((adaptive.rps / bestFixed.rps).toFixed(3)) : null,
+      bestP95Ms: best?.latencyMs.p95 ?? null,
+      bestP95BoundMs: best ? (Number(best.setting.split("/")[0]) || 10) + 2 * fullBatchMs : null,
+      openLoopP95Ms: openRow?.latencyMs.p95 ?? null,
+      openLoopP95BoundMs: 3 * execAtRateMs,
+    };
+    const result = { machine: { cpus: (await import("node:os")).cpus().length, node: process.version }, durationS: durationMs / 1000, ceiling: raw, closed, open: { rate, ...open }, targets };
+    writeFileSync(new URL("./results/batching.json", import.meta.url), JSON.stringify(result, null, 2) + "\n");
+    writeFileSync(new URL("./results/batching.svg", import.meta.url), renderChart(closed));
+    const md = [
+      "# support-tickets batching benchmark",
+      "",
+      `Full MiniLM-L6-architecture model (seeded weights), one ticket per request, ${result.machine.cpus} cores, ${durationMs / 1000}s per setting.`,
+      "",
+      "## Closed loop, 80 clients",
+      "```",
+      formatTable(closed),
+      "```",
+      "",
+      `## Open loop at ${rate} req/s (70% of the ceiling)`,
+      "```",
+      formatTable(open),
+      "```",
+      "",
+      `Ceiling (raw onnxruntime-node, no HTTP): ${raw.itemsPerS} items/s at batch ${raw.bestBatch}; per batch size: ${JSON.stringify(raw.perBatch)}`,
+      "",
+      "## Targets",
+      "```json",
+      JSON.stringify(targets, null, 2),
+      "```",
+      "",
+    ].join("\n");
+    writeFileSync(new URL("./results/batching.md", import.meta.url), md);
+    return result;
+  } finally {
+    await served.stop();
+    rmSync(served.outDir, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await runBatchingBench();
+  console.log(JSON.stringify(r["targets"], null, 2));
+}
