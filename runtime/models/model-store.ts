@@ -91,7 +91,7 @@ export class ModelStore {
         size: files.reduce((n, f) => n + f.size, 0),
       };
       return await this.withLock(async () => {
-        const existing = await this.versionsOf(options.name);
+        const existing = (await this.list({ name: options.name })).map((m) => m.version);
         const newest = existing.filter((v) => versionTime(v) !== null).sort().at(-1) ?? null;
         const version = newVersion(newest);
         const record: ModelRecord = {

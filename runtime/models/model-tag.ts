@@ -58,7 +58,9 @@ export function versionTime(version: string): number | null {
  */
 export function newVersion(after?: string | null, now = Date.now()): string {
   const previous = after ? versionTime(after) : null;
-  const ms = previous !== null && previous >= now ? previous + 1 : now;
+  // A previous version far in the future is not ours to follow (hand-made or from a broken clock).
+  const plausible = previous !== null && previous < now + 366 * 24 * 3600 * 1000;
+  const ms = plausible && previous >= now ? previous + 1 : now;
   const random = [...randomBytes(6)].map((b) => CROCKFORD[b % 32]).join("");
   return encodeTime(ms) + random;
 }

@@ -158,4 +158,17 @@ describe("model store", () => {
       else process.env["BENTOC_HOME"] = previous;
     }
   });
+
+  it("never shows a half-written model: leftovers of a crashed writer are invisible", async () => {
+    const store = new ModelStore(await tempDir());
+    const saved = await store.save([{ path: "model.onnx", data: buildTabular() }], { name: "solid" });
+    // A writer that died while copying (temp dir) and one that died before writing its record.
+    await mkdir(join(store.home, ".tmp", "save-crashed"), { recursive: true });
+    await writeFile(join(store.home, ".tmp", "save-crashed", "model.onnx"), "partial");
+    await mkdir(join(store.modelsDir, "solid", "zzzzzzzzzzzzzzzz"), { recursive: true });
+    expect((await store.list()).map((m) => m.tag)).toEqual([saved.tag]);
+    expect((await store.get("solid")).tag).toBe(saved.tag);
+    const next = await store.save([{ path: "model.onnx", data: buildTabular() }], { name: "solid" });
+    expect((await store.get("solid")).tag).toBe(next.tag);
+  });
 });

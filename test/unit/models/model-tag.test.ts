@@ -27,5 +27,6 @@ describe("model tags", () => {
     expect(new Set([a, b, c, d]).size).toBe(4);
     expect(versionTime(d)).toBe(t + 60_000);
     expect(newVersion(null, t + 1) > newVersion(null, t)).toBe(true);
+    expect(versionTime(newVersion("zzzzzzzzzzzzzzzz", t))).toBe(t);
   });
 });
