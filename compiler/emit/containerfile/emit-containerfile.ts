@@ -29,6 +29,13 @@ export interface EmitContainerfileOptions {
   dependencies?: "npm-ci" | "copy";
   /** npm's CLI inside the base image, run with node (no shell, no /usr/bin/env needed). */
   npmCli?: string;
+  /**
+   * Package tarballs inside the bento that package.json references as `file:./x.tgz` (e.g. bentoc itself):
+   * copied beside package.json in the deps stage, so they belong to the cached dependency layer.
+   */
+  localPackages?: string[];
+  /** Data files the bento carries for the service (bentofile `include`), copied with the code layer. */
+  files?: string[];
 }
 
 /** Alias used by compiler/emit/emit-all.ts. */
@@ -82,6 +89,8 @@ export function emitContainerfile(manifest: Manifest, options: EmitContainerfile
   const packages = [...(options.systemPackages ?? [])].sort();
   for (const p of packages) if (!PACKAGE_NAME.test(p)) throw new ContainerfileError(`invalid system package name "${p}"`);
   const setup = options.setupScript === undefined ? undefined : bentoPath(options.setupScript, "setup script");
+  const localPackages = [...(options.localPackages ?? [])].map((p) => bentoPath(p, "local package")).sort();
+  const dataFiles = [...(options.files ?? [])].map((p) => bentoPath(p, "file")).sort();
   const svc = manifest.service;
 
   const lines: string[] = [
@@ -105,7 +114,7 @@ export function emitContainerfile(manifest: Manifest, options: EmitContainerfile
         // onnxruntime-node downloads CUDA libraries at install time unless told not to (see .npmrc in DESIGN.md).
         ...(manifest.runners.some((r) => (r.resources.gpu ?? 0) > 0) ? [] : ([["npm_config_onnxruntime_node_install", "skip"]] as [string, string][])),
       ]),
-      `COPY package.json package-lock.json ${BENTO_DIR}/`,
+      `COPY ${["package.json", "package-lock.json", ...localPackages].join(" ")} ${BENTO_DIR}/`,
       `RUN ${execForm(["node", npmCli, "ci", "--omit=dev"])}`,
       "",
     );
@@ -133,6 +142,7 @@ export function emitContainerfile(manifest: Manifest, options: EmitContainerfile
   lines.push(
     `# 3. code: the only layer a code change rebuilds.`,
     `COPY bento.json openapi.json ${bundle} ${BENTO_DIR}/`,
+    ...dataFiles.map((f) => `COPY ${f} ${BENTO_DIR}/${f}`),
     `USER ${RUN_AS_USER}:${RUN_AS_USER}`,
     `EXPOSE ${PORT}`,
     `HEALTHCHECK --interval=30s --timeout=5s --start-period=300s --retries=3 CMD ${execForm(["node", "-e", HEALTHCHECK_SCRIPT])}`,
@@ -145,6 +155,8 @@ export function emitContainerfile(manifest: Manifest, options: EmitContainerfile
   if (manifest.models.length > 0) allowed.push("models/", "models/**");
   if (mode === "copy") allowed.push("node_modules/", "node_modules/**");
   if (setup !== undefined) allowed.push(setup);
+  if (mode === "npm-ci") allowed.push(...localPackages);
+  allowed.push(...dataFiles);
   const ignore = [
     "# Only what the image needs enters the build context; everything else (k8s/, client/, notes) stays out.",
     "*",
