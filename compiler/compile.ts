@@ -8,7 +8,8 @@ import { statSync } from "node:fs";
 import type { Manifest } from "../sdk/manifest.ts";
 import { analyzeEntry, createAnalysisSession, type AnalysisResult } from "./analyze-entry.ts";
 import type { Diagnostic } from "./diagnostics/diagnostic.ts";
-import { bundleService } from "./emit/bundle.ts";
+import { bundleService, type BundleResult } from "./emit/bundle.ts";
+import { findProjectRoot, resolveEntry } from "./program.ts";
 import { emitFromManifest, type EmitOptions } from "./emit/emit-all.ts";
 import { writeOutputs } from "./emit/write-outputs.ts";
 
@@ -39,30 +40,48 @@ export function defaultOutDir(entry: string): string {
   return join(isDir ? entry : dirname(entry), ".bentoc");
 }
 
-async function emitAndWrite(analysis: AnalysisResult, options: CompileOptions, started: number): Promise<CompileResult> {
+/** The bundle name every manifest uses (`manifest.entry.bundle`). */
+const BUNDLE_NAME = "service.mjs";
+
+/**
+ * Starts esbuild (its own process) before the analysis, so bundling overlaps with type-checking; the
+ * result is used only when the analysis succeeds.
+ */
+function startBundle(options: CompileOptions): Promise<BundleResult> | undefined {
+  if (options.bundle === false) return undefined;
+  const entry = resolveEntry(options.entry);
+  if (!entry.ok) return undefined;
+  const bundle = bundleService({ entryFile: entry.file, projectRoot: findProjectRoot(entry.file), bundleName: BUNDLE_NAME });
+  bundle.catch(() => {}); // awaited (and reported) later; never an unhandled rejection meanwhile
+  return bundle;
+}
+
+async function emitAndWrite(
+  analysis: AnalysisResult,
+  bundle: Promise<BundleResult> | undefined,
+  options: CompileOptions,
+  started: number,
+): Promise<CompileResult> {
   const outDir = options.outDir ?? defaultOutDir(options.entry);
-  const base = { diagnostics: analysis.diagnostics, outDir, sourceFiles: analysis.sourceFiles };
-  if (!analysis.manifest || analysis.diagnostics.some((d) => d.severity === "error")) {
-    return { ...base, manifest: null, files: [], written: [], ms: performance.now() - started };
-  }
+  const base = { outDir, sourceFiles: analysis.sourceFiles };
+  const failed = (diagnostics: Diagnostic[]): CompileResult => ({ ...base, diagnostics, manifest: null, files: [], written: [], ms: performance.now() - started });
+  if (!analysis.manifest || analysis.diagnostics.some((d) => d.severity === "error")) return failed(analysis.diagnostics);
   const manifest = analysis.manifest;
   const files = emitFromManifest(manifest, options.emit ?? {});
-  if (options.bundle !== false) {
-    const bundle = await bundleService({
-      entryFile: analysis.entryFile,
-      projectRoot: analysis.projectRoot,
-      bundleName: manifest.entry.bundle,
-    });
-    Object.assign(files, bundle.files);
+  if (bundle) {
+    const bundled = await bundle;
+    if (bundled.diagnostics.length) return failed([...analysis.diagnostics, ...bundled.diagnostics]);
+    Object.assign(files, bundled.files);
   }
   const written = await writeOutputs(outDir, files);
-  return { ...base, manifest, files: Object.keys(files).sort(), written, ms: performance.now() - started };
+  return { ...base, diagnostics: analysis.diagnostics, manifest, files: Object.keys(files).sort(), written, ms: performance.now() - started };
 }
 
 export async function compile(options: CompileOptions): Promise<CompileResult> {
   const started = performance.now();
+  const bundle = startBundle(options);
   const analysis = await analyzeEntry({ entry: options.entry, typecheck: options.typecheck ?? true });
-  return emitAndWrite(analysis, options, started);
+  return emitAndWrite(analysis, bundle, options, started);
 }
 
 export interface CompileSession {
@@ -74,8 +93,9 @@ export function createCompileSession(options: CompileOptions): CompileSession {
   return {
     async compile(changedFiles) {
       const started = performance.now();
+      const bundle = startBundle(options);
       const analysis = await session.analyze(changedFiles);
-      return emitAndWrite(analysis, options, started);
+      return emitAndWrite(analysis, bundle, options, started);
     },
   };
 }
