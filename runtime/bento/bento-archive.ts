@@ -1,0 +1,141 @@
+/**
+ * Export and import of a bento as one .tar.gz: `bento.yaml` plus every file of the bento, models included
+ * (they live in the bento's `models/` store root). Import applies the model store's entry rules (no
+ * absolute paths, no `..`, no links or special files), refuses duplicates and unlisted entries, verifies
+ * every sha256 and the content version, installs atomically, and adds the bento's models to the model
+ * store (skipping those already there).
+ */
+import { readFile, rename, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { create, extract, type ReadEntry } from "tar";
+import { fsyncPath, uniqueName } from "../models/fs-atomic.ts";
+import { exportArchive, entryProblem } from "../models/model-archive.ts";
+import { RECORD_FILE, recordProblem, type ModelRecord } from "../models/model-record.ts";
+import { ModelStore } from "../models/model-store.ts";
+import { ModelStoreError } from "../models/model-store-error.ts";
+import { BENTO_RECORD, parseRecord } from "./bento-record.ts";
+import { BentoStore, BentoStoreError, verifyBentoDir, type StoredBento } from "./bento-store.ts";
+
+const FIXED_MTIME = new Date("2000-01-01T00:00:00Z");
+
+export async function exportBento(store: BentoStore, tag: string, file: string): Promise<StoredBento> {
+  const bento = await store.get(tag);
+  await store.verify(bento);
+  const target = resolve(file);
+  const partial = join(dirname(target), `.${uniqueName("bento")}.partial`);
+  try {
+    await create({ gzip: true, file: partial, cwd: bento.path, portable: true, strict: true, mtime: FIXED_MTIME }, [BENTO_RECORD, ...bento.files.map((f) => f.path)]);
+    await fsyncPath(partial);
+    await rename(partial, target);
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  }
+  return bento;
+}
+
+export interface ImportResult {
+  bento: StoredBento;
+  created: boolean;
+  /** Model tags added to the model store (those it had already are skipped). */
+  modelsImported: string[];
+}
+
+export async function importBento(store: BentoStore, file: string): Promise<ImportResult> {
+  const tmp = await store.tempDir("bento-import");
+  const fail = (why: string) => new BentoStoreError("INVALID_ARCHIVE", `refusing to import ${file}: ${why}`);
+  try {
+    const problems: string[] = [];
+    const seen = new Map<string, number>();
+    try {
+      await extract({
+        file,
+        cwd: tmp,
+        strict: true,
+        preservePaths: false,
+        preserveOwner: false,
+        filter: (path: string, entry: ReadEntry | import("node:fs").Stats) => {
+          const type = "type" in entry ? String(entry.type) : "File";
+          const problem = entryProblem(path, type);
+          if (problem) {
+            problems.push(problem);
+            return false;
+          }
+          if (type !== "Directory") {
+            const clean = path.replace(/^\.\//, "");
+            seen.set(clean, (seen.get(clean) ?? 0) + 1);
+          }
+          return true;
+        },
+      });
+    } catch (err) {
+      if (problems.length > 0) throw fail(problems.join("; "));
+      throw fail(`not a readable .tar.gz (${(err as Error).message})`);
+    }
+    if (problems.length > 0) throw fail(problems.join("; "));
+    const duplicates = [...seen].filter(([, n]) => n > 1).map(([p]) => p);
+    if (duplicates.length > 0) throw fail(`duplicate entries ${duplicates.join(", ")}`);
+    if (!seen.has(BENTO_RECORD)) throw fail(`it has no ${BENTO_RECORD}`);
+    let record;
+    try {
+      record = parseRecord(await readFile(join(tmp, BENTO_RECORD), "utf8"), file);
+    } catch (err) {
+      throw fail((err as Error).message);
+    }
+    try {
+      parseTag(record.name, record.version);
+    } catch (err) {
+      throw fail((err as Error).message);
+    }
+    for (const f of record.files) if (entryProblem(f.path, "File") || f.path === BENTO_RECORD) throw fail(`the record lists an invalid path ${f.path}`);
+    try {
+      await verifyBentoDir(tmp, record, record.tag);
+    } catch (err) {
+      throw fail((err as Error).message);
+    }
+    const models = new ModelStore(store.home);
+    const modelsImported = await importCarriedModels(tmp, record.models, models);
+    const { bento, created } = await store.install(tmp, record);
+    return { bento, created, modelsImported };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+function parseTag(name: string, version: string): void {
+  const part = /^[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?$/;
+  if (!part.test(name) || name.includes("..")) throw new Error(`invalid bento name ${JSON.stringify(name)}`);
+  if (!/^[0-9a-f]{16}$/.test(version)) throw new Error(`invalid bento version ${JSON.stringify(version)}`);
+}
+
+/**
+ * Adds each model a bento carries (`<bento>/models/models/<name>/<version>`) to `store`, keeping its tag,
+ * through the model store's own archive import (so its checks apply). Returns the tags added.
+ */
+export async function importCarriedModels(bentoDir: string, tags: readonly string[], store: ModelStore): Promise<string[]> {
+  const added: string[] = [];
+  for (const tag of tags) {
+    const [name = "", version = ""] = tag.split(":");
+    const dir = join(bentoDir, "models", "models", name, version);
+    const record = JSON.parse(await readFile(join(dir, RECORD_FILE), "utf8")) as ModelRecord;
+    const problem = recordProblem(record);
+    if (problem || record.tag !== tag) throw new BentoStoreError("CORRUPT", `the model ${tag} carried by the bento has an invalid ${RECORD_FILE}: ${problem ?? "tag mismatch"}`);
+    const exists = await store.get(tag).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof ModelStoreError && err.code === "NOT_FOUND") return false;
+        throw err;
+      },
+    );
+    if (exists) continue;
+    const archive = join(await store.tempDir("bento-model"), "model.tar.gz");
+    try {
+      await exportArchive({ ...record, path: dir }, archive);
+      await store.importModel(archive);
+      added.push(tag);
+    } finally {
+      await rm(dirname(archive), { recursive: true, force: true });
+    }
+  }
+  return added;
+}

@@ -1,0 +1,85 @@
+/**
+ * `bentoc` itself as a deterministic npm tarball (`bentoc-<version>.tgz`), so a bento's image installs the
+ * exact runtime it was built with, offline from the build context. Like `npm pack`, but only what serving
+ * needs (bin/, cli/, compiler/, runtime/, sdk/, no tests), a package.json without dev dependencies or
+ * scripts, fixed mtimes and sorted entries: the same sources give the same bytes (and the same integrity in
+ * the bento's package-lock.json, so the dependency layer stays cached).
+ */
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { create } from "tar";
+
+/** The root of this bentoc installation (the directory holding its package.json). */
+export const BENTOC_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+const DIRS = ["bin", "cli", "compiler", "runtime", "sdk"];
+const TOP_FILES = ["README.md", "LICENSE", "NOTICE", ".npmrc"];
+const SKIP = /(^|\/)(node_modules|\.bentoc|\.tmp)(\/|$)|\.(test|spec)\.[cm]?[jt]s$/;
+const NPM_MTIME = new Date("1985-10-26T08:15:00Z");
+
+export interface BentocPackageJson {
+  name: string;
+  version: string;
+  dependencies: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface PackedBentoc {
+  /** `bentoc-<version>.tgz`. */
+  fileName: string;
+  /** Subresource integrity (`sha512-…`) of the tarball, as npm records it. */
+  integrity: string;
+  /** The package.json inside the tarball. */
+  manifest: BentocPackageJson;
+}
+
+async function walk(root: string, rel: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await readdir(join(root, rel), { withFileTypes: true })) {
+    const p = `${rel}/${d.name}`;
+    if (SKIP.test(p)) continue;
+    if (d.isDirectory()) out.push(...(await walk(root, p)));
+    else if (d.isFile()) out.push(p);
+  }
+  return out;
+}
+
+export async function readBentocPackageJson(root: string = BENTOC_ROOT): Promise<BentocPackageJson> {
+  return JSON.parse(await readFile(join(root, "package.json"), "utf8")) as BentocPackageJson;
+}
+
+/** The package.json that goes into the tarball: what a consumer needs, nothing for development. */
+function publishedManifest(pkg: BentocPackageJson): BentocPackageJson {
+  const keep = ["name", "version", "description", "license", "type", "bin", "exports", "engines", "dependencies"];
+  return Object.fromEntries(keep.filter((k) => pkg[k] !== undefined).map((k) => [k, pkg[k]])) as BentocPackageJson;
+}
+
+/** Writes `bentoc-<version>.tgz` into `destDir`. */
+export async function packBentoc(destDir: string, root: string = BENTOC_ROOT): Promise<PackedBentoc> {
+  const pkg = await readBentocPackageJson(root);
+  const manifest = publishedManifest(pkg);
+  const staging = join(destDir, `.bentoc-pack-${process.pid}-${Date.now().toString(36)}`);
+  const files = ["package.json"];
+  try {
+    await mkdir(join(staging, "package"), { recursive: true });
+    await writeFile(join(staging, "package", "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+    for (const f of TOP_FILES) if (existsSync(join(root, f))) files.push(f);
+    for (const d of DIRS) if (existsSync(join(root, d))) files.push(...(await walk(root, d)).map((p) => p));
+    for (const f of files.slice(1)) {
+      const dest = join(staging, "package", ...f.split("/"));
+      await mkdir(dirname(dest), { recursive: true });
+      await writeFile(dest, await readFile(join(root, ...f.split("/"))));
+    }
+    const sorted = files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((f) => `package/${f}`);
+    const fileName = `bentoc-${manifest.version}.tgz`;
+    const tgz = join(destDir, fileName);
+    await create({ gzip: { level: 9 }, file: tgz, cwd: staging, portable: true, mtime: NPM_MTIME, noDirRecurse: true }, sorted);
+    const integrity = `sha512-${createHash("sha512").update(await readFile(tgz)).digest("base64")}`;
+    return { fileName, integrity, manifest };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
