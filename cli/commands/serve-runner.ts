@@ -1,0 +1,126 @@
+/**
+ * `bentoc serve-runner <compiled dir | bento tag> --runner NAME [--port 3001] [--host] [--config]`
+ * One runner as its own process, speaking the Open Inference Protocol V2 (the runner Deployments of the
+ * split overlay run exactly this). SIGTERM/SIGINT: readiness turns 503, in-flight calls finish within
+ * `server.drainMs`, the runner stops, exit 0.
+ */
+import type { Command } from "commander";
+import { existsSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ConfigError, loadConfig, type DeepPartial } from "../../runtime/config/load-config.ts";
+import type { BentocConfig } from "../../runtime/config/config-types.ts";
+import { createLogger } from "../../runtime/logging/logger.ts";
+import { createTelemetry } from "../../runtime/observability/create-telemetry.ts";
+import { startRunnerServer } from "../../runtime/remote/runner-server.ts";
+import { modelNameFor } from "../../runtime/remote/runner-models.ts";
+import { loadCompiledDir } from "../../runtime/server/load-compiled.ts";
+
+interface Flags {
+  runner: string;
+  port?: string;
+  host?: string;
+  config?: string;
+}
+
+async function resolveDir(arg: string, home: string): Promise<string> {
+  const abs = resolve(arg);
+  const stat = statSync(abs, { throwIfNoEntry: false });
+  if (stat?.isDirectory() && existsSync(join(abs, "bento.json"))) return abs;
+  const bentoStore = "../../runtime/bento/bento-store.ts";
+  const { resolveBentoPath } = (await import(bentoStore).catch(() => ({}))) as { resolveBentoPath?: (tag: string, home: string) => string | null };
+  const dir = resolveBentoPath?.(arg, home) ?? null;
+  if (dir) return dir;
+  throw new Error(`${arg}: not a compiled directory (with bento.json) or a bento tag in ${home}/bentos; compile the service first`);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}
+
+export function register(program: Command): void {
+  program
+    .command("serve-runner")
+    .description("Serve one runner of a compiled service or bento over the Open Inference Protocol V2 (runner-split)")
+    .argument("<target>", "compiled dir (bento.json) or bento tag name[:version]")
+    .requiredOption("--runner <name>", "the runner to serve")
+    .option("-p, --port <port>", "port (default 3001)")
+    .option("--host <host>", "address to bind (default: server.host of the config, 0.0.0.0)")
+    .option("--config <file>", "bentoc.yaml (default: ./bentoc.yaml when present)")
+    .action(async (arg: string, flags: Flags) => {
+      const home = loadConfig({ file: null }).home;
+      let dir: string;
+      try {
+        dir = await resolveDir(arg, home);
+      } catch (err) {
+        fail((err as Error).message);
+      }
+      const loaded = await loadCompiledDir(dir).catch((err: unknown) => fail((err as Error).message));
+      const overrides: DeepPartial<BentocConfig> = { server: {} };
+      if (flags.host !== undefined) overrides.server!.host = flags.host;
+      let config: BentocConfig;
+      try {
+        config = loadConfig({ manifest: loaded.manifest, file: flags.config, overrides });
+      } catch (err) {
+        if (err instanceof ConfigError) fail(err.issues.map((i) => `${i.source}: ${i.path ? `${i.path}: ` : ""}${i.message}`).join("\n"));
+        fail((err as Error).message);
+      }
+      const port = flags.port !== undefined ? Number(flags.port) : 3001;
+      if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got ${flags.port}`);
+      const runner = loaded.manifest.runners.find((r) => r.name === flags.runner);
+      if (!runner) fail(`service ${loaded.manifest.service.name} has no runner named ${flags.runner} (runners: ${loaded.manifest.runners.map((r) => r.name).join(", ") || "none"})`);
+
+      const logger = createLogger({ level: config.logging.level, fields: { runner: runner.name } });
+      const maxBatchSizes: Record<string, number> = {};
+      for (const m of runner.methods) maxBatchSizes[`${runner.name}.${m.name}`] = m.maxBatchSize;
+      const telemetry = createTelemetry(config, { name: loaded.manifest.service.name, version: loaded.manifest.service.version, maxBatchSizes });
+      let server: Awaited<ReturnType<typeof startRunnerServer>>;
+      try {
+        server = await startRunnerServer({
+          manifest: loaded.manifest,
+          module: loaded.module,
+          config,
+          runner: runner.name,
+          port,
+          host: config.server.host,
+          telemetry,
+          logger,
+          bundlePath: join(dir, loaded.manifest.entry?.bundle || "service.mjs"),
+        });
+      } catch (err) {
+        fail(`runner ${flags.runner} failed to start: ${(err as Error).message}`);
+      }
+      const out = (line: string) => void process.stdout.write(line + "\n");
+      out(`bentoc: serving runner ${runner.name} of ${loaded.manifest.service.name}@${loaded.manifest.service.version} at ${server.url} (Open Inference Protocol V2)`);
+      for (const m of runner.methods) out(`  POST ${server.url}/v2/models/${modelNameFor(runner, m.name)}/infer   (${m.name}, max batch ${m.maxBatchSize})`);
+      out(`  health ${server.url}/v2/health/live ${server.url}/v2/health/ready   metrics ${server.url}/metrics`);
+
+      let signalled = false;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (signalled) {
+          logger.warn("second signal: exiting now", { signal });
+          logger.flush();
+          process.exit(1);
+        }
+        signalled = true;
+        logger.info("draining", { signal });
+        server
+          .drain(config.server.drainMs)
+          .then(() => telemetry.shutdown().catch(() => undefined))
+          .then(
+            () => {
+              logger.info("stopped");
+              logger.flush();
+              process.exit(0);
+            },
+            (err: unknown) => {
+              logger.error("shutdown failed", { err });
+              logger.flush();
+              process.exit(1);
+            },
+          );
+      };
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+    });
+}
