@@ -36,8 +36,9 @@ export function readBentoignore(dir: string): string[] {
     .flatMap((p) => {
       const anchored = p.startsWith("/");
       let g = anchored ? p.slice(1) : p;
+      const rooted0 = anchored || g.replace(/\/$/, "").includes("/");
       if (g.endsWith("/")) g = `${g}**`;
-      const rooted = anchored || g.slice(0, -1).includes("/") ? [g] : [g, `**/${g}`];
+      const rooted = rooted0 ? [g] : [g, `**/${g}`];
       return rooted.flatMap((r) => (r.endsWith("/**") ? [r] : [r, `${r}/**`]));
     });
 }

@@ -58,7 +58,7 @@ export interface Bentofile {
 }
 
 const Ajv2020 = Ajv2020Module as unknown as typeof Ajv2020Module.default;
-const validate = new Ajv2020({ allErrors: true, strict: false }).compile(BENTOFILE_SCHEMA);
+const validate = new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(BENTOFILE_SCHEMA);
 
 /** Segments of a JSON pointer (`/docker/env/A~1B` → ["docker", "env", "A/B"]). */
 function segments(pointer: string): string[] {

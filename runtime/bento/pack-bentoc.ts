@@ -70,8 +70,16 @@ export async function packBentoc(destDir: string, root: string = BENTOC_ROOT): P
     for (const d of DIRS) if (existsSync(join(root, d))) files.push(...(await walk(root, d)).map((p) => p));
     for (const f of files.slice(1)) {
       const dest = join(staging, "package", ...f.split("/"));
+      const content = await readFile(join(root, ...f.split("/"))).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") return null; // removed while packing (an editor's temp file)
+        throw err;
+      });
+      if (content === null) {
+        files.splice(files.indexOf(f), 1);
+        continue;
+      }
       await mkdir(dirname(dest), { recursive: true });
-      await writeFile(dest, await readFile(join(root, ...f.split("/"))));
+      await writeFile(dest, content);
     }
     const sorted = files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((f) => `package/${f}`);
     const fileName = `bentoc-${manifest.version}.tgz`;
