@@ -30,7 +30,7 @@ import { metricsText } from "../server/metrics-text.ts";
 import { itemsToTensor, tensorToItems } from "./item-tensors.ts";
 import { INPUT_TENSOR, OUTPUT_TENSOR, modelMetadata, runnerModels, type GraphTensor, type RunnerModel } from "./runner-models.ts";
 import { decodeInferRequest, encodeInferResponse, wantsBinaryOutput } from "./v2-codec.ts";
-import type { V2InferResponse } from "./v2-types.ts";
+import { TIMEOUT_HEADER, type V2InferResponse } from "./v2-types.ts";
 
 export interface RunnerServerOptions {
   manifest: Manifest;
@@ -57,9 +57,6 @@ export interface RunnerServer {
   /** Closes at once: open requests get 503; stops the runner. */
   close(): Promise<void>;
 }
-
-/** Header a bentoc API server sends with the time it still has (ms), so the dispatcher can drop what cannot finish. */
-export const TIMEOUT_HEADER = "bentoc-timeout-ms";
 
 const JSON_CT = "application/json";
 const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/;
@@ -141,7 +138,9 @@ class Exchange {
       const line: Record<string, unknown> = { method: this.method, path: this.path, status, durationMs: Math.round(seconds * 1e6) / 1000, bytesIn: this.bytesIn };
       const tp = this.span?.traceparent;
       if (tp) line["traceId"] = tp.split("-")[1];
-      this.server.logger.info("request", line);
+      // Probes (kubelet, every API replica's readiness poll) only at debug level.
+      if (this.path.startsWith("/v2/health/") || this.path === "/livez" || this.path === "/readyz") this.server.logger.debug("request", line);
+      else this.server.logger.info("request", line);
     }
   }
 }

@@ -68,3 +68,6 @@ export interface V2ModelMetadata {
 
 /** The HTTP header giving the JSON part's length when binary tensor data follows it. */
 export const INFERENCE_HEADER = "inference-header-content-length";
+
+/** Header a bentoc API server adds to infer requests: the ms it will still wait, so the runner can drop what cannot finish. */
+export const TIMEOUT_HEADER = "bentoc-timeout-ms";

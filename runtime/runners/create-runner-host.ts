@@ -12,6 +12,7 @@ import { noopTelemetry, type Telemetry } from "../observability/telemetry.ts";
 import type { RunnerCallOptions, RunnerHandle, RunnerHost } from "./runner-host.ts";
 import { createRunnerInstance, type RunnerInstance } from "./runner-instance.ts";
 import { startWorkerRunner } from "./worker-placement.ts";
+import { createRemoteRunner, type RemoteRunner } from "../remote/remote-runner.ts";
 
 export interface RunnerHostOptions {
   /** Absolute path of the service bundle; required for the worker placement (the worker imports it). */
@@ -30,7 +31,12 @@ interface RunnerState {
   detail?: string;
   instance?: RunnerInstance;
   dispatchers: Map<string, AdaptiveDispatcher<unknown, unknown>>;
+  /** Set when the runner is remote (`runners.<name>.url`): calls go to its V2 server. */
+  remote?: RemoteRunner;
 }
+
+/** Started, and (for a remote runner) reachable and ready right now. */
+const isReady = (s: RunnerState): boolean => s.status === "ready" && (!s.remote || s.remote.ready);
 
 export function createRunnerHost(
   manifest: Manifest,
@@ -55,7 +61,13 @@ export function createRunnerHost(
     const threads = rc?.threads !== undefined ? rc.threads : r.threads;
     state.status = "starting";
     try {
-      if (rc?.url) throw new Error(`runner ${r.name} is configured as remote (${rc.url}); remote runners are served by the runner-split deployment`);
+      if (rc?.url) {
+        state.remote = createRemoteRunner({ runner: r, defs: manifest.$defs, url: rc.url, timeoutMs: effective.server.timeoutMs, telemetry });
+        await state.remote.start();
+        state.status = "ready";
+        delete state.detail;
+        return;
+      }
       let instance: RunnerInstance;
       if (placement === "worker") {
         if (!options.bundlePath) throw new Error(`runner ${r.name} has placement "worker" but the host was given no bundlePath`);
@@ -94,6 +106,7 @@ export function createRunnerHost(
     return {
       name,
       call(method: string, items: unknown[], opts: RunnerCallOptions = {}) {
+        if (state.remote && state.status === "ready") return state.remote.call(method, items, opts);
         if (state.status !== "ready") {
           telemetry.rejected(name, method, "not_ready");
           const why = state.detail ? `: ${state.detail}` : ` (${state.status})`;
@@ -109,7 +122,7 @@ export function createRunnerHost(
   return {
     runners: manifest.runners,
     get ready() {
-      return [...states.values()].every((s) => s.status === "ready");
+      return [...states.values()].every(isReady);
     },
     async start() {
       const todo = [...states.values()].filter((s) => s.status !== "ready");
@@ -119,8 +132,9 @@ export function createRunnerHost(
     },
     status() {
       return [...states.values()].map((s) => {
-        const entry: { name: string; ready: boolean; detail?: string } = { name: s.manifest.name, ready: s.status === "ready" };
+        const entry: { name: string; ready: boolean; detail?: string } = { name: s.manifest.name, ready: isReady(s) };
         if (s.status !== "ready") entry.detail = s.detail ?? s.status;
+        else if (!entry.ready) entry.detail = s.remote?.detail ?? "not ready";
         return entry;
       });
     },
@@ -139,6 +153,7 @@ export function createRunnerHost(
           const wasReady = s.status === "ready";
           s.status = "stopped";
           if (!wasReady) return;
+          await s.remote?.stop();
           await Promise.all([...s.dispatchers.values()].map((d) => d.close()));
           await s.instance?.close().catch(() => undefined);
           s.dispatchers.clear();
