@@ -26,12 +26,15 @@ describe("AdaptiveDispatcher with the tiny MiniLM ONNX model", () => {
       const d = new AdaptiveDispatcher(classify, { maxBatchSize: 8, maxLatencyMs: 2, groupByLength });
       const requests = Array.from({ length: 40 }, () => Array.from({ length: 1 + Math.floor(rand() * 3) }, seq));
       const batched = await Promise.all(requests.map((r) => d.call(r)));
-      expect(Math.max(...d.stats().lastBatchSizes)).toBeGreaterThan(1);
+      expect(Math.max(...d.stats().lastBatchSizes), `batch sizes ${d.stats().lastBatchSizes.join(",")}`).toBeGreaterThan(1);
       for (let i = 0; i < requests.length; i++) {
         for (let j = 0; j < requests[i]!.length; j++) {
-          const [alone] = await classify([requests[i]![j]!], {});
+          const alone = (await classify([requests[i]![j]!], {}))[0];
           const b = batched[i]![j]!;
-          for (let k = 0; k < 4; k++) expect(Math.abs((b[k] as number) - ((alone as Float32Array)[k] as number))).toBeLessThan(1e-5);
+          for (let k = 0; k < 4; k++) {
+            const diff = Math.abs((b[k] as number) - ((alone as Float32Array)[k] as number));
+            expect(diff, `request ${i} item ${j} (length ${requests[i]![j]!.length}) label ${k}, groupByLength ${groupByLength}`).toBeLessThan(1e-5);
+          }
         }
       }
     }
