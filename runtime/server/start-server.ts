@@ -524,6 +524,10 @@ export async function startServer(options: StartServerOptions): Promise<ApiServe
       server.draining = true;
       server.stopListening();
       await server.whenIdle(graceMs);
+      // The last responses may still sit in uWS's cork buffer (flushed when control returns to the loop);
+      // give the loop a turn so a process.exit() right after drain does not cut them off.
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 0));
     },
     async close() {
       server.draining = true;

@@ -1,14 +1,19 @@
 /**
- * `--workers N`: N uWS apps in worker threads listening on the same port. uWS listens with SO_REUSEPORT
- * by default on Linux, so the kernel spreads connections over the threads. Worker 0 binds first (it may
- * be given port 0) and the others bind to the port it got. Each worker loads the bundle and its own runner
- * host. The main thread only supervises: it restarts a worker that dies, fans out reload and drain.
+ * `--workers N`: N API worker processes listening on the same port. uWS listens with SO_REUSEPORT by
+ * default on Linux, so the kernel spreads connections over the processes. Worker 0 binds first (it may be
+ * given port 0) and the others bind to the port it got. Each worker loads the bundle and its own runner
+ * * host (an explicit port is needed for that: port 0 is resolved to a free port first). The parent supervises: restarts a worker that dies, fans out reload and shutdown.
+ *
+ * Processes rather than worker_threads: a uWS app cannot be torn down inside a terminating thread
+ * (Node aborts on the open uWS poll handle), so a thread could never drain and exit cleanly.
  */
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { fork, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
 import type { BentocConfig } from "../config/config-types.ts";
 
 interface WorkerInit {
-  bentocWorker: true;
+  type: "init";
   index: number;
   dir: string;
   config: BentocConfig;
@@ -17,92 +22,82 @@ interface WorkerInit {
 type FromWorker =
   | { type: "listening"; port: number; url: string }
   | { type: "failed"; message: string }
-  | { type: "reloaded"; ok: boolean; message?: string }
-  | { type: "stopped" };
+  | { type: "reloaded"; ok: boolean; message?: string };
 
-type ToWorker = { type: "reload" } | { type: "shutdown" };
+type ToWorker = WorkerInit | { type: "reload" } | { type: "shutdown" };
 
 export interface WorkerPool {
   readonly port: number;
   readonly url: string;
   readonly size: number;
   reload(): Promise<void>;
-  /** Drains every worker (each with `config.server.drainMs`), then resolves when all have exited. */
+  /** Drains every worker (each with `config.server.drainMs`) and resolves when all have exited. */
   shutdown(): Promise<void>;
 }
 
-function workerExecArgv(): string[] {
-  const argv = [...process.execArgv];
-  const self = new URL(import.meta.url).pathname;
-  // This file is TypeScript when run from source: the thread needs the tsx loader too.
-  if (self.endsWith(".ts") && !argv.some((a) => a.includes("tsx"))) argv.push("--import", "tsx");
-  return argv;
-}
+const WORKER_ENV = "BENTOC_API_WORKER";
 
 export async function startWorkers(dir: string, config: BentocConfig, count: number): Promise<WorkerPool> {
-  const workers: (Worker | undefined)[] = new Array(count);
+  const workers: (ChildProcess | undefined)[] = new Array(count);
   let stopping = false;
   let port = config.server.port;
   let url = "";
 
-  const spawn = (index: number, bindPort: number): Promise<Worker> =>
+  const spawn = (index: number, bindPort: number): Promise<ChildProcess> =>
     new Promise((resolve, reject) => {
-      const init: WorkerInit = { bentocWorker: true, index, dir, config: { ...config, server: { ...config.server, port: bindPort, workers: 1 } } };
-      const w = new Worker(new URL(import.meta.url), { workerData: init, execArgv: workerExecArgv() });
+      const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [WORKER_ENV]: "1" }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
       let started = false;
-      w.on("message", (m: FromWorker) => {
+      child.on("message", (m: FromWorker) => {
         if (m.type === "listening" && !started) {
           started = true;
           port = m.port;
           url = m.url;
-          resolve(w);
+          resolve(child);
         } else if (m.type === "failed" && !started) {
           started = true;
           reject(new Error(`worker ${index}: ${m.message}`));
         }
       });
-      w.on("error", (err) => {
+      child.on("exit", (code, signal) => {
         if (!started) {
           started = true;
-          reject(err);
-        } else process.stderr.write(`bentoc: worker ${index} crashed: ${err.stack ?? err.message}\n`);
-      });
-      w.on("exit", (code) => {
-        if (!started) {
-          started = true;
-          reject(new Error(`worker ${index} exited with code ${code} before listening`));
+          reject(new Error(`worker ${index} exited (${signal ?? code}) before listening`));
           return;
         }
-        if (stopping || workers[index] !== w) return;
-        process.stderr.write(`bentoc: worker ${index} exited (code ${code}); restarting\n`);
+        if (stopping || workers[index] !== child) return;
+        process.stderr.write(`bentoc: worker ${index} exited (${signal ?? code}); restarting\n`);
         workers[index] = undefined;
         spawn(index, port).then(
           (nw) => (workers[index] = nw),
           (err: Error) => process.stderr.write(`bentoc: restarting worker ${index} failed: ${err.message}\n`),
         );
       });
-      workers[index] = w;
+      workers[index] = child;
+      const init: WorkerInit = { type: "init", index, dir, config: { ...config, server: { ...config.server, port: bindPort, workers: 1 } } };
+      child.send(init);
     });
 
+  // uSockets sets SO_REUSEPORT only for an explicit port: resolve port 0 to a free one first.
+  if (port === 0) port = await findFreePort(config.server.host);
   try {
-    await spawn(0, config.server.port);
+    await spawn(0, port);
     await Promise.all(Array.from({ length: count - 1 }, (_, i) => spawn(i + 1, port)));
   } catch (err) {
     stopping = true;
-    await Promise.all(workers.map((w) => w?.terminate()));
+    for (const w of workers) w?.kill("SIGKILL");
     throw err;
   }
 
-  const ask = <T extends FromWorker["type"]>(w: Worker, msg: ToWorker, reply: T): Promise<Extract<FromWorker, { type: T }>> =>
+  const ask = (w: ChildProcess, msg: ToWorker): Promise<Extract<FromWorker, { type: "reloaded" }>> =>
     new Promise((resolve) => {
       const onMsg = (m: FromWorker): void => {
-        if (m.type === reply) {
+        if (m.type === "reloaded") {
           w.off("message", onMsg);
-          resolve(m as Extract<FromWorker, { type: T }>);
+          resolve(m);
         }
       };
       w.on("message", onMsg);
-      w.postMessage(msg);
+      w.send(msg);
     });
 
   return {
@@ -114,8 +109,8 @@ export async function startWorkers(dir: string, config: BentocConfig, count: num
     },
     size: count,
     async reload() {
-      const live = workers.filter((w): w is Worker => w !== undefined);
-      const results = await Promise.all(live.map((w) => ask(w, { type: "reload" }, "reloaded")));
+      const live = workers.filter((w): w is ChildProcess => w !== undefined);
+      const results = await Promise.all(live.map((w) => ask(w, { type: "reload" })));
       const failed = results.find((r) => !r.ok);
       if (failed) throw new Error(`reload failed: ${failed.message ?? "unknown error"}`);
     },
@@ -125,9 +120,10 @@ export async function startWorkers(dir: string, config: BentocConfig, count: num
         workers.map(
           (w) =>
             w &&
+            w.exitCode === null &&
             new Promise<void>((resolve) => {
               w.once("exit", () => resolve());
-              w.postMessage({ type: "shutdown" } satisfies ToWorker);
+              w.send({ type: "shutdown" } satisfies ToWorker);
             }),
         ),
       );
@@ -135,31 +131,52 @@ export async function startWorkers(dir: string, config: BentocConfig, count: num
   };
 }
 
-async function runWorker(init: WorkerInit, port: NonNullable<typeof parentPort>): Promise<void> {
+function findFreePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const p = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(p));
+    });
+  });
+}
+
+async function runWorker(init: WorkerInit): Promise<void> {
+  const send = (m: FromWorker): void => void process.send?.(m);
   const { serveCompiledDir } = await import("../serve-compiled.ts");
   let served: Awaited<ReturnType<typeof serveCompiledDir>>;
   try {
     served = await serveCompiledDir(init.dir, init.config, { signals: false, print: () => {} });
   } catch (err) {
-    port.postMessage({ type: "failed", message: (err as Error).message } satisfies FromWorker);
-    return;
+    send({ type: "failed", message: (err as Error).message });
+    process.exit(1);
   }
-  port.on("message", (m: ToWorker) => {
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    served.shutdown().finally(() => process.exit(0));
+  };
+  process.on("message", (m: ToWorker) => {
     if (m.type === "reload") {
       served.reload().then(
-        () => port.postMessage({ type: "reloaded", ok: true } satisfies FromWorker),
-        (err: Error) => port.postMessage({ type: "reloaded", ok: false, message: err.message } satisfies FromWorker),
+        () => send({ type: "reloaded", ok: true }),
+        (err: Error) => send({ type: "reloaded", ok: false, message: err.message }),
       );
-    } else if (m.type === "shutdown") {
-      served.shutdown().finally(() => {
-        port.postMessage({ type: "stopped" } satisfies FromWorker);
-        process.exit(0);
-      });
-    }
+    } else if (m.type === "shutdown") stop();
   });
-  port.postMessage({ type: "listening", port: served.port, url: served.url } satisfies FromWorker);
+  // The parent coordinates shutdown; if it disappears, drain and leave.
+  process.on("disconnect", stop);
+  send({ type: "listening", port: served.port, url: served.url });
 }
 
-if (!isMainThread && parentPort && (workerData as Partial<WorkerInit> | null)?.bentocWorker) {
-  void runWorker(workerData as WorkerInit, parentPort);
+if (process.env[WORKER_ENV] === "1" && typeof process.send === "function") {
+  // Terminal signals reach the whole process group; the parent decides when workers stop.
+  process.on("SIGINT", () => {});
+  process.on("SIGTERM", () => {});
+  process.once("message", (m: ToWorker) => {
+    if (m.type === "init") void runWorker(m);
+  });
 }

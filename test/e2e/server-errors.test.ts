@@ -149,9 +149,9 @@ describe("bad input", () => {
     expect(dims.json()["detail"]).toEqual([{ path: "/shape/1", message: "must be 3, got 4" }]);
     const dtype = await post("/scale", new Uint8Array(12), "application/octet-stream", { "x-dtype": "int32", "x-shape": "1,3" });
     expect(dtype.res.status).toBe(400);
-    const corrupt = await post("/image-size", Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(40, 7)]), "image/png");
+    const corrupt = await post("/image-size", new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(40, 7)])), "image/png");
     expect(corrupt.res.status).toBe(400);
-    const gif = await post("/image-size", Buffer.from("GIF89a...."), "image/gif");
+    const gif = await post("/image-size", "GIF89a....", "image/gif");
     expect(gif.res.status).toBe(415);
     const mp = await post("/upload", "--zz\r\nnonsense", "multipart/form-data; boundary=zz");
     expect(mp.res.status).toBe(400);
@@ -193,7 +193,7 @@ describe("good input through every codec", () => {
     const png = new pngjs.PNG({ width: 3, height: 2 });
     png.data.fill(0);
     png.data.set([10, 20, 30, 255], 0);
-    const img = await post("/image-size", pngjs.PNG.sync.write(png), "image/png");
+    const img = await post("/image-size", new Uint8Array(pngjs.PNG.sync.write(png)), "image/png");
     expect(img.json()).toEqual({ width: 3, height: 2, format: "png", firstPixel: [10, 20, 30, 255] });
 
     const file = await post("/file-info", new Uint8Array(7), "application/pdf", { "x-filename": "a.pdf" });
@@ -212,7 +212,7 @@ describe("good input through every codec", () => {
     const r = await post("/whoami", undefined, undefined, { "x-request-id": "rid-42", "x-agent": "tester", traceparent: tp, origin: "http://app.example" });
     expect(r.res.headers.get("x-request-id")).toBe("rid-42");
     expect(r.res.headers.get("access-control-allow-origin")).toBe("http://app.example");
-    expect(r.json()).toEqual({ requestId: "rid-42", traceparent: tp, agent: "tester" });
+    expect(r.json()).toEqual({ requestId: "rid-42", traceparent: tp, agent: "tester", pid: process.pid });
     const other = await post("/whoami", undefined, undefined, { origin: "http://evil.example" });
     expect(other.res.headers.get("access-control-allow-origin")).toBeNull();
     const pre = await fetch(echo.url + "/greet", { method: "OPTIONS", headers: { origin: "http://app.example", "access-control-request-method": "POST" } });
