@@ -1,0 +1,159 @@
+/**
+ * Server overhead: a trivial JSON echo API through bentoc vs a bare uWS handler doing the same work
+ * (read body, JSON.parse, check, JSON.stringify) vs the same on node:http. Each server runs in its own
+ * process; autocannon (64 connections) drives all three in one run. Writes bench/results/server-overhead.json.
+ *
+ * The kinds are measured in interleaved rounds and the median per kind is kept, so a noisy neighbour
+ * hurts all three alike.
+ *
+ *   npx tsx bench/server-overhead.ts [--duration 5] [--rounds 3] [--connections 64]
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+const SELF = fileURLToPath(import.meta.url);
+const BODY = JSON.stringify({ value: { id: 7, text: "hello world", tags: ["a", "b"] } });
+
+function echoWork(text: string): string {
+  const v = JSON.parse(text) as { value?: unknown };
+  if (typeof v !== "object" || v === null || !("value" in v)) throw new Error("bad");
+  return JSON.stringify(v);
+}
+
+async function serveBareUws(): Promise<number> {
+  const { default: uws } = await import("uWebSockets.js");
+  return new Promise((resolve) => {
+    uws
+      .App()
+      .post("/echo", (res, req) => {
+        void req;
+        let aborted = false;
+        let chunks: Buffer[] = [];
+        res.onAborted(() => (aborted = true));
+        res.onData((ab, last) => {
+          chunks.push(Buffer.from(new Uint8Array(ab)));
+          if (!last || aborted) return;
+          const out = echoWork(Buffer.concat(chunks).toString());
+          chunks = [];
+          res.cork(() => res.writeStatus("200 OK").writeHeader("content-type", "application/json").end(out));
+        });
+      })
+      .listen("127.0.0.1", 0, (s) => resolve(s ? uws.us_socket_local_port(s) : -1));
+  });
+}
+
+async function serveNodeHttp(): Promise<number> {
+  const srv = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const out = echoWork(Buffer.concat(chunks).toString());
+      res.writeHead(200, { "content-type": "application/json" }).end(out);
+    });
+  });
+  return new Promise((resolve) => srv.listen(0, "127.0.0.1", () => resolve((srv.address() as { port: number }).port)));
+}
+
+async function serveBentoc(accessLog: boolean): Promise<number> {
+  const { buildEchoDir } = await import("../test/fixtures/runtime/build-echo.ts");
+  const { testConfig } = await import("../test/fixtures/runtime/test-config.ts");
+  const { serveCompiledDir } = await import("../runtime/serve-compiled.ts");
+  const { createLogger } = await import("../runtime/logging/logger.ts");
+  const dir = await buildEchoDir();
+  const config = testConfig({ accessLog });
+  const logger = createLogger({ level: "info", write: () => {} }); // access-log cost without terminal cost
+  const served = await serveCompiledDir(dir, config, { print: () => {}, logger });
+  return served.port;
+}
+
+async function child(kind: string): Promise<void> {
+  const port = kind === "uws" ? await serveBareUws() : kind === "node" ? await serveNodeHttp() : await serveBentoc(kind === "bentoc-log");
+  process.stdout.write(`PORT ${port}\n`);
+}
+
+function start(kind: string): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(process.execPath, ["--import", "tsx", SELF, "--child", kind], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    proc.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const m = /PORT (\d+)/.exec(buf);
+      if (m) resolve({ proc, port: Number(m[1]) });
+    });
+    proc.on("exit", (c) => reject(new Error(`${kind} exited ${c}`)));
+  });
+}
+
+async function load(port: number, duration: number, connections: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: `http://127.0.0.1:${port}/echo`,
+    method: "POST",
+    body: BODY,
+    headers: { "content-type": "application/json" },
+    connections,
+    duration,
+  });
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const ci = args.indexOf("--child");
+  if (ci >= 0) return child(args[ci + 1] ?? "");
+  const num = (flag: string, d: number): number => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? Number(args[i + 1]) : d;
+  };
+  const duration = num("--duration", 5);
+  const rounds = num("--rounds", 3);
+  const connections = num("--connections", 64);
+  const kinds = ["uws", "bentoc", "bentoc-log", "node"];
+  const results: Record<string, { requestsPerSec: number; latencyP50Ms: number; latencyP99Ms: number; non2xx: number; errors: number }> = {};
+  const servers = new Map<string, { proc: ChildProcess; port: number }>();
+  const runs = new Map<string, autocannon.Result[]>();
+  try {
+    for (const kind of kinds) {
+      const s = await start(kind);
+      servers.set(kind, s);
+      await load(s.port, 2, connections); // warm-up (JIT, connection setup)
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const kind of kinds) {
+        const r = await load(servers.get(kind)!.port, duration, connections);
+        runs.set(kind, [...(runs.get(kind) ?? []), r]);
+        process.stdout.write(`round ${round + 1} ${kind.padEnd(11)} ${Math.round(r.requests.average)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non2xx ${r.non2xx}\n`);
+      }
+    }
+  } finally {
+    for (const s of servers.values()) s.proc.kill("SIGKILL");
+  }
+  for (const kind of kinds) {
+    const rs = [...(runs.get(kind) ?? [])].sort((a, b) => a.requests.average - b.requests.average);
+    const r = rs[Math.floor(rs.length / 2)]!;
+    results[kind] = { requestsPerSec: r.requests.average, latencyP50Ms: r.latency.p50, latencyP99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  }
+  const rps = (k: string): number => results[k]?.requestsPerSec ?? NaN;
+  const report = {
+    connections,
+    durationSeconds: duration,
+    rounds,
+    cpus: (await import("node:os")).cpus().length,
+    body: BODY,
+    node: process.version,
+    results,
+    ratios: {
+      bentocVsBareUws: rps("bentoc") / rps("uws"),
+      bentocWithAccessLogVsBareUws: rps("bentoc-log") / rps("uws"),
+      bentocVsNodeHttp: rps("bentoc") / rps("node"),
+      bentocWithAccessLogVsNodeHttp: rps("bentoc-log") / rps("node"),
+    },
+    targets: { bentocVsBareUws: ">= 0.8", bentocVsNodeHttp: "> 1" },
+  };
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  writeFileSync(new URL("./results/server-overhead.json", import.meta.url), JSON.stringify(report, null, 2) + "\n");
+  process.stdout.write(JSON.stringify(report.ratios, null, 2) + "\n");
+}
+
+await main();

@@ -1,0 +1,99 @@
+/** Fast checks of the IO codecs, the schema validator's error paths and the one error mapping. */
+import { describe, expect, it } from "vitest";
+import pngjs from "pngjs";
+import { HttpError } from "../../../sdk/errors.ts";
+import { toErrorResponse } from "../../../runtime/errors/error-response.ts";
+import { MethodNotAllowed, ServiceUnavailable } from "../../../runtime/errors/http-errors.ts";
+import { createInputDecoder } from "../../../runtime/io/decode-input.ts";
+import { createOutputEncoder } from "../../../runtime/io/encode-output.ts";
+import { ndarrayFromBinary, ndarrayFromJson } from "../../../runtime/io/ndarray-codec.ts";
+import { createSchemaCompiler } from "../../../runtime/io/schema-validators.ts";
+
+const meta = (contentType?: string, headers: Record<string, string> = {}) => ({ contentType, header: (n: string) => headers[n] });
+const enc = (s: string) => Buffer.from(s);
+
+function thrown(fn: () => unknown): HttpError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof HttpError) return err;
+    throw err;
+  }
+  throw new Error("did not throw");
+}
+
+describe("errors", () => {
+  it("maps HttpError (also a look-alike from another bundle) and hides everything else", () => {
+    expect(toErrorResponse(new MethodNotAllowed(["POST"]), "r1")).toMatchObject({ status: 405, headers: { allow: "POST" }, internal: false });
+    expect(toErrorResponse(new ServiceUnavailable("full", "overloaded"), "r").body).toEqual({ error: "full", code: "overloaded", requestId: "r" });
+    const foreign = Object.assign(new Error("nope"), { status: 409, code: "conflict" });
+    expect(toErrorResponse(foreign, "r").status).toBe(409);
+    const hidden = toErrorResponse(new Error("secret"), "r2");
+    expect(hidden).toEqual({ status: 500, body: { error: "Internal Server Error", code: "internal", requestId: "r2" }, headers: {}, internal: true });
+    expect(toErrorResponse(Object.assign(new Error("x"), { status: 200, code: "ok" }), "r").status).toBe(500);
+  });
+});
+
+describe("json", () => {
+  const compiler = createSchemaCompiler({ Item: { type: "object", properties: { n: { type: "integer", minimum: 1 } }, required: ["n"] } });
+  const decode = createInputDecoder({ descriptor: { kind: "json" }, schema: { type: "object", properties: { items: { type: "array", items: { $ref: "#/$defs/Item" } } }, required: ["items"] } }, compiler);
+  it("validates through $defs and names each field as a JSON Pointer", () => {
+    expect(decode(enc('{"items":[{"n":2}]}'), meta("application/json"))).toEqual({ items: [{ n: 2 }] });
+    const err = thrown(() => decode(enc('{"items":[{"n":0},{}]}'), meta("application/json")));
+    expect(err.status).toBe(400);
+    expect(err.detail).toEqual([
+      { path: "/items/0/n", message: "must be >= 1" },
+      { path: "/items/1/n", message: "is required" },
+    ]);
+  });
+  it("415 on a non-JSON type, 400 malformed on bad JSON, accepts +json and no type", () => {
+    expect(thrown(() => decode(enc("{}"), meta("text/csv"))).status).toBe(415);
+    expect(thrown(() => decode(enc("{"), meta("application/json"))).code).toBe("malformed_body");
+    expect(decode(enc('{"items":[]}'), meta("application/vnd.x+json"))).toEqual({ items: [] });
+    expect(decode(enc('{"items":[]}'), meta(undefined))).toEqual({ items: [] });
+  });
+  it("a null schema means no input: an empty body is fine", () => {
+    const none = createInputDecoder({ descriptor: { kind: "json" }, schema: { type: "null" } }, compiler);
+    expect(none(enc(""), meta())).toBeUndefined();
+  });
+});
+
+describe("ndarray", () => {
+  it("JSON form to typed arrays, shape checked against the descriptor", () => {
+    const a = ndarrayFromJson({ dtype: "int64", shape: [2], data: [1, "9007199254740993"] }, {});
+    expect(a.data).toEqual(new BigInt64Array([1n, 9007199254740993n]));
+    expect(thrown(() => ndarrayFromJson({ dtype: "int8", shape: [1], data: [300] }, {})).detail).toEqual([{ path: "/data/0", message: "must be an integer in [-128, 127]" }]);
+    expect(thrown(() => ndarrayFromJson({ shape: [1, 2], data: [1, 2] }, { dtype: "float32", shape: [null, 3] })).detail).toEqual([{ path: "/shape/1", message: "must be 3, got 2" }]);
+  });
+  it("binary form with x-dtype / x-shape, from an unaligned Buffer", () => {
+    const raw = Buffer.concat([Buffer.from([0]), Buffer.from(new Float32Array([1.5, -2]).buffer)]).subarray(1);
+    const a = ndarrayFromBinary(raw, "float32", "1,2", {});
+    expect(Array.from(a.data as Float32Array)).toEqual([1.5, -2]);
+    expect(thrown(() => ndarrayFromBinary(Buffer.alloc(6), "float32", undefined, {})).status).toBe(400);
+  });
+  it("encodes back to JSON, or bytes when asked", () => {
+    const e = createOutputEncoder({ kind: "ndarray" });
+    expect(JSON.parse(e({ dtype: "int64", shape: [1], data: new BigInt64Array([5n]) }, undefined).body as string)).toEqual({ dtype: "int64", shape: [1], data: [5] });
+    const b = e({ dtype: "int32", shape: [2], data: new Int32Array([1, 2]) }, "application/octet-stream");
+    expect(b.headers).toEqual({ "x-dtype": "int32", "x-shape": "2" });
+    expect((b.body as Uint8Array).byteLength).toBe(8);
+  });
+});
+
+describe("image", () => {
+  const decode = createInputDecoder({ descriptor: { kind: "image", formats: ["png"] }, schema: {} }, createSchemaCompiler({}));
+  it("decodes PNG to RGBA; corrupt is 400; an excluded format is 415; a bomb header is 400 before allocation", () => {
+    const png = new pngjs.PNG({ width: 2, height: 1 });
+    png.data.set([1, 2, 3, 4, 5, 6, 7, 8]);
+    const img = decode(pngjs.PNG.sync.write(png), meta("image/png")) as { width: number; data: Uint8Array };
+    expect(img.width).toBe(2);
+    expect(Array.from(img.data)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(thrown(() => decode(Buffer.from("not a png at all, really"), meta("image/png"))).status).toBe(400);
+    expect(thrown(() => decode(Buffer.from([0xff, 0xd8, 0xff, 0]), meta("image/jpeg"))).status).toBe(415);
+    const bomb = Buffer.alloc(40);
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(bomb);
+    bomb.writeUInt32BE(100_000, 16);
+    bomb.writeUInt32BE(100_000, 20);
+    expect(thrown(() => decode(bomb, meta("image/png"))).detail).toEqual([{ path: "", message: "has more than 50000000 pixels" }]);
+  });
+});
