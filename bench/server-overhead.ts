@@ -12,7 +12,16 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
+// @ts-expect-error autocannon ships no types (and @types/autocannon is not installed); the shape used is below.
+import autocannonUntyped from "autocannon";
+
+interface LoadResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+const autocannon = autocannonUntyped as (opts: Record<string, unknown>) => Promise<LoadResult>;
 
 const SELF = fileURLToPath(import.meta.url);
 const BODY = JSON.stringify({ value: { id: 7, text: "hello world", tags: ["a", "b"] } });
@@ -87,7 +96,7 @@ function start(kind: string): Promise<{ proc: ChildProcess; port: number }> {
   });
 }
 
-async function load(port: number, duration: number, connections: number): Promise<autocannon.Result> {
+async function load(port: number, duration: number, connections: number): Promise<LoadResult> {
   return autocannon({
     url: `http://127.0.0.1:${port}/echo`,
     method: "POST",
@@ -112,7 +121,7 @@ async function main(): Promise<void> {
   const kinds = ["uws", "bentoc", "bentoc-log", "node"];
   const results: Record<string, { requestsPerSec: number; latencyP50Ms: number; latencyP99Ms: number; non2xx: number; errors: number }> = {};
   const servers = new Map<string, { proc: ChildProcess; port: number }>();
-  const runs = new Map<string, autocannon.Result[]>();
+  const runs = new Map<string, LoadResult[]>();
   try {
     for (const kind of kinds) {
       const s = await start(kind);
