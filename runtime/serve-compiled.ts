@@ -9,7 +9,10 @@ import type { Telemetry } from "./observability/telemetry.ts";
 import { createRunnerHost } from "./runners/create-runner-host.ts";
 import type { RunnerHost } from "./runners/runner-host.ts";
 import type { Manifest } from "../sdk/manifest.ts";
-import { loadCompiledDir } from "./server/load-compiled.ts";
+import { loadCompiledDir, type CompiledService } from "./server/load-compiled.ts";
+import { createTelemetry, type RuntimeTelemetry } from "./observability/create-telemetry.ts";
+import { methodBatching } from "./config/load-config.ts";
+import { join } from "node:path";
 import { startServer, type ApiServer } from "./server/start-server.ts";
 import { startWorkers } from "./server/workers.ts";
 
@@ -34,9 +37,22 @@ export interface ServedService {
   shutdown(): Promise<void>;
 }
 
-type RunnerHostFactory = (manifest: Manifest, module: Record<string, unknown>, config: BentocConfig) => RunnerHost;
-// The batching host takes the config as its third argument; the placeholder ignores it.
-const makeRunnerHost = createRunnerHost as unknown as RunnerHostFactory;
+function makeRunnerHost(loaded: CompiledService, config: BentocConfig, telemetry: Telemetry): RunnerHost {
+  return createRunnerHost(loaded.manifest, loaded.module, config, { bundlePath: join(loaded.dir, loaded.manifest.entry?.bundle || "service.mjs"), telemetry });
+}
+
+/** The process's telemetry from the config: Prometheus metrics and OpenTelemetry tracing (see docs/observability.md). */
+function telemetryFor(manifest: Manifest, config: BentocConfig): RuntimeTelemetry {
+  const maxBatchSizes: Record<string, number> = {};
+  for (const r of manifest.runners) {
+    for (const m of r.methods) {
+      const size = methodBatching(config, r, m.name).maxBatchSize;
+      maxBatchSizes[`${r.name}.${m.name}`] = size;
+      maxBatchSizes[r.name] = Math.max(maxBatchSizes[r.name] ?? 1, size);
+    }
+  }
+  return createTelemetry(config, { name: manifest.service.name, version: manifest.service.version, maxBatchSizes });
+}
 
 export async function serveCompiledDir(dir: string, config: BentocConfig, opts: ServeCompiledOptions = {}): Promise<ServedService> {
   const logger = opts.logger ?? createLogger({ level: config.logging.level });
@@ -47,10 +63,13 @@ export async function serveCompiledDir(dir: string, config: BentocConfig, opts: 
   return served;
 }
 
-async function serveInProcess(dir: string, config: BentocConfig, logger: Logger, print: (l: string) => void, telemetry: Telemetry | undefined): Promise<ServedService> {
+async function serveInProcess(dir: string, config: BentocConfig, logger: Logger, print: (l: string) => void, given: Telemetry | undefined): Promise<ServedService> {
   const loaded = await loadCompiledDir(dir);
-  let runners = makeRunnerHost(loaded.manifest, loaded.module, config);
-  const server = await startServer({ ...loaded, runners, config, logger, ...(telemetry ? { telemetry } : {}) });
+  const owned = given ? undefined : telemetryFor(loaded.manifest, config);
+  const telemetry: Telemetry = given ?? (owned as RuntimeTelemetry);
+  if (owned?.tracingEnabled) logger.info("tracing", { sampleRate: owned.tracing.sampleRate, endpoint: owned.tracing.endpoint });
+  let runners = makeRunnerHost(loaded, config, telemetry);
+  const server = await startServer({ ...loaded, runners, config, logger, telemetry });
   try {
     await runners.start();
   } catch (err) {
@@ -66,7 +85,7 @@ async function serveInProcess(dir: string, config: BentocConfig, logger: Logger,
     server,
     async reload() {
       const next = await loadCompiledDir(dir);
-      const nextRunners = makeRunnerHost(next.manifest, next.module, config);
+      const nextRunners = makeRunnerHost(next, config, telemetry);
       try {
         await nextRunners.start();
         await server.swap({ ...next, runners: nextRunners });
@@ -82,6 +101,7 @@ async function serveInProcess(dir: string, config: BentocConfig, logger: Logger,
         await server.drain(config.server.drainMs);
         await runners.stop().catch((err: unknown) => logger.error("stopping runners failed", { err }));
         await server.close();
+        await owned?.shutdown().catch((err: unknown) => logger.warn("flushing spans failed", { err }));
       })();
       return shuttingDown;
     },

@@ -37,6 +37,8 @@ export interface DispatcherOptions {
   maxLatencyMs?: number;
   /** Queued items past which new calls get 503 `overloaded` at once. */
   maxQueueSize?: number;
+  /** "adaptive" (default) or "fixed" (wait for a full batch or the end of the window, like a classic batcher). */
+  policy?: BatchPolicy;
   /** Batch items of similar `.length` (strings, arrays) together so padding stays small. */
   groupByLength?: boolean;
   /** With groupByLength: longest/shortest length allowed in one batch (default 2). */
@@ -46,6 +48,15 @@ export interface DispatcherOptions {
   telemetry?: Telemetry;
   clock?: Clock;
   model?: LatencyModelOptions;
+}
+
+export type BatchPolicy = "adaptive" | "fixed";
+
+export interface BatchSettings {
+  enabled: boolean;
+  maxBatchSize: number;
+  maxLatencyMs: number;
+  policy: BatchPolicy;
 }
 
 export interface CallOptions {
@@ -103,9 +114,11 @@ function lengthOf(item: unknown): number | undefined {
 }
 
 export class AdaptiveDispatcher<I, O> {
-  private readonly enabled: boolean;
-  private readonly maxBatchSize: number;
-  private readonly maxLatencyMs: number;
+  private enabled: boolean;
+  private maxBatchSize: number;
+  private maxLatencyMs: number;
+  /** "adaptive": hold only while the learned cost model says waiting pays; "fixed": always wait out the window. */
+  private policy: BatchPolicy;
   private readonly maxQueueSize: number;
   private readonly groupByLength: boolean;
   private readonly lengthRatio: number;
@@ -114,7 +127,8 @@ export class AdaptiveDispatcher<I, O> {
   private readonly clock: Clock;
   private readonly runnerName: string;
   private readonly methodName: string;
-  private readonly model: LatencyModel;
+  private model: LatencyModel;
+  private readonly modelOptions: LatencyModelOptions | undefined;
   private readonly arrivals = new ArrivalRate();
 
   private queue: Segment<I, O>[] = [];
@@ -145,7 +159,28 @@ export class AdaptiveDispatcher<I, O> {
     this.clock = options.clock ?? systemClock;
     this.runnerName = options.runner ?? "runner";
     this.methodName = options.method ?? "call";
+    this.policy = options.policy ?? "adaptive";
+    this.modelOptions = options.model;
     this.model = new LatencyModel(options.model);
+  }
+
+  /** The batching settings in force. */
+  settings(): BatchSettings {
+    return { enabled: this.enabled, maxBatchSize: this.maxBatchSize, maxLatencyMs: this.maxLatencyMs, policy: this.policy };
+  }
+
+  /**
+   * Changes the batching settings for calls dispatched from now on (queued calls stay queued, in order).
+   * `resetModel` forgets the learned execution-time model, e.g. between benchmark settings.
+   */
+  reconfigure(next: Partial<BatchSettings> & { resetModel?: boolean }): BatchSettings {
+    if (next.enabled !== undefined) this.enabled = next.enabled;
+    if (next.maxBatchSize !== undefined) this.maxBatchSize = Math.max(1, Math.floor(next.maxBatchSize));
+    if (next.maxLatencyMs !== undefined) this.maxLatencyMs = Math.max(0, next.maxLatencyMs);
+    if (next.policy !== undefined) this.policy = next.policy;
+    if (next.resetModel) this.model = new LatencyModel(this.modelOptions);
+    this.schedulePump();
+    return this.settings();
   }
 
   /** Queues `items` and resolves to one result per item, in order. Rejects with a 503 error when refused. */
@@ -297,6 +332,10 @@ export class AdaptiveDispatcher<I, O> {
     if (!this.enabled || this.maxLatencyMs <= 0 || !head) return 0;
     let earliest = Infinity;
     for (const s of this.queue) if (s.call.deadline !== undefined && s.call.deadline < earliest) earliest = s.call.deadline;
+    if (this.policy === "fixed") {
+      if (this.queuedItems >= this.maxBatchSize) return 0;
+      return Math.max(0, Math.min(head.call.enqueuedAt + this.maxLatencyMs, earliest) - now);
+    }
     return holdTime({
       n: Math.min(this.queuedItems, this.maxBatchSize),
       maxBatchSize: this.maxBatchSize,

@@ -29,6 +29,7 @@ export function defaultConfig(): BentocConfig {
       drainMs: 10_000,
       cors: { enabled: false, origins: [] },
       accessLog: true,
+      admin: false,
     },
     runners: {},
     metrics: { enabled: true, durationBuckets: [...DEFAULT_DURATION_BUCKETS] },

@@ -34,6 +34,7 @@ export const configSchema = {
           properties: { enabled: { type: "boolean" }, origins: { type: "array", items: { type: "string" } } },
         },
         accessLog: { type: "boolean" },
+        admin: { type: "boolean" },
       },
     },
     runners: {

@@ -32,6 +32,8 @@ export interface ServerConfig {
   drainMs: number;
   cors: { enabled: boolean; origins: string[] };
   accessLog: boolean;
+  /** Enables `POST /_bentoc/batching` (change batching settings at run time; used by `bentoc bench`). Never expose it publicly. */
+  admin: boolean;
 }
 
 export interface MetricsConfig {

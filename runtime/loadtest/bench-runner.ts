@@ -73,7 +73,10 @@ async function resolveRoute(url: string, api: string): Promise<{ path: string; m
 }
 
 async function applySetting(url: string, setting: BatchSetting, runner: string | undefined): Promise<void> {
-  const body: Record<string, unknown> = { enabled: setting.enabled, reset: setting.label === "adaptive" };
+  // Every setting starts from the configured one with a fresh latency model; a window is a classic fixed one
+  // (wait for a full batch or the window's end), `adaptive` is bentoc's own hold policy, untuned.
+  const body: Record<string, unknown> = { reset: true, enabled: setting.enabled };
+  if (setting.maxLatencyMs !== undefined) body["policy"] = "fixed";
   if (runner) body["runner"] = runner;
   if (setting.maxLatencyMs !== undefined) body["maxLatencyMs"] = setting.maxLatencyMs;
   if (setting.maxBatchSize !== undefined) body["maxBatchSize"] = setting.maxBatchSize;

@@ -44,7 +44,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const warmupEnd = start + (options.warmupMs ?? 0);
   const end = warmupEnd + options.durationMs;
   const init: RequestInit = { method: options.method ?? "POST", headers: options.headers ?? {} };
-  if (options.body !== undefined && init.method !== "GET") init.body = options.body;
+  if (options.body !== undefined && init.method !== "GET") init.body = typeof options.body === "string" ? options.body : new Uint8Array(options.body);
 
   const one = async (scheduledAt: number): Promise<void> => {
     let status = "network";

@@ -9,10 +9,12 @@ import { ServiceUnavailableError } from "../batching/errors.ts";
 import { loadConfig, methodBatching } from "../config/load-config.ts";
 import type { BentocConfig } from "../config/config-types.ts";
 import { noopTelemetry, type Telemetry } from "../observability/telemetry.ts";
-import type { RunnerCallOptions, RunnerHandle, RunnerHost } from "./runner-host.ts";
+import type { BatchingChange, BatchingState, RunnerCallOptions, RunnerHandle, RunnerHost } from "./runner-host.ts";
 import { createRunnerInstance, type RunnerInstance } from "./runner-instance.ts";
 import { startWorkerRunner } from "./worker-placement.ts";
 import { createRemoteRunner, type RemoteRunner } from "../remote/remote-runner.ts";
+import type { BatchSettings } from "../batching/adaptive-dispatcher.ts";
+import { scopedCallOptions } from "./call-scope.ts";
 
 export interface RunnerHostOptions {
   /** Absolute path of the service bundle; required for the worker placement (the worker imports it). */
@@ -23,7 +25,10 @@ export interface RunnerHostOptions {
 export interface RunnerHostWithStats extends RunnerHost {
   /** Dispatcher statistics of one batchable method (queue depth, batch sizes, fitted model). */
   stats(runnerName: string, method: string): DispatcherStats | undefined;
+  batching(): BatchingState[];
+  reconfigureBatching(change: BatchingChange): BatchingState[];
 }
+
 
 interface RunnerState {
   readonly manifest: RunnerManifest;
@@ -105,7 +110,8 @@ export function createRunnerHost(
     const state = stateOf(name);
     return {
       name,
-      call(method: string, items: unknown[], opts: RunnerCallOptions = {}) {
+      call(method: string, items: unknown[], given?: RunnerCallOptions) {
+        const opts = scopedCallOptions(given);
         if (state.remote && state.status === "ready") return state.remote.call(method, items, opts);
         if (state.status !== "ready") {
           telemetry.rejected(name, method, "not_ready");
@@ -146,6 +152,31 @@ export function createRunnerHost(
     },
     stats(name, method) {
       return states.get(name)?.dispatchers.get(method)?.stats();
+    },
+    batching() {
+      const out: BatchingState[] = [];
+      for (const s of states.values()) for (const [method, d] of s.dispatchers) out.push({ runner: s.manifest.name, method, ...d.settings() });
+      return out;
+    },
+    reconfigureBatching(change: BatchingChange) {
+      if (change.runner !== undefined) stateOf(change.runner);
+      const out: BatchingState[] = [];
+      for (const s of states.values()) {
+        if (change.runner !== undefined && s.manifest.name !== change.runner) continue;
+        for (const [method, d] of s.dispatchers) {
+          if (change.reset) {
+            const b = methodBatching(effective, s.manifest, method);
+            d.reconfigure({ enabled: b.enabled, maxBatchSize: b.maxBatchSize, maxLatencyMs: b.maxLatencyMs, policy: "adaptive", resetModel: true });
+          }
+          const next: Partial<BatchSettings> = {};
+          if (change.enabled !== undefined) next.enabled = change.enabled;
+          if (change.maxBatchSize !== undefined) next.maxBatchSize = change.maxBatchSize;
+          if (change.maxLatencyMs !== undefined) next.maxLatencyMs = change.maxLatencyMs;
+          if (change.policy !== undefined) next.policy = change.policy;
+          out.push({ runner: s.manifest.name, method, ...d.reconfigure(next) });
+        }
+      }
+      return out;
     },
     async stop() {
       await Promise.all(

@@ -4,6 +4,7 @@
  * methods, each taking and returning arrays (same length out as in), batched behind the scenes.
  */
 import type { RunnerManifest } from "../../sdk/manifest.ts";
+import type { BatchSettings } from "../batching/adaptive-dispatcher.ts";
 
 export interface RunnerCallOptions {
   /** Aborting removes the call from the queue (rejected 503 `aborted`). */
@@ -31,4 +32,26 @@ export interface RunnerHost {
   proxy(runnerName: string): Record<string, (items: unknown[], options?: RunnerCallOptions) => Promise<unknown[]>>;
   stop(): Promise<void>;
   readonly runners: readonly RunnerManifest[];
+  /** Batching settings in force, per batchable method of every local runner (optional for other hosts). */
+  batching?(): BatchingState[];
+  /** Applies `change`; throws for an unknown runner. Returns the settings now in force. */
+  reconfigureBatching?(change: BatchingChange): BatchingState[];
 }
+
+/** A change of batching settings at run time (the `--admin` route `POST /_bentoc/batching`, `bentoc bench`). */
+export interface BatchingChange {
+  /** Runner to change; every local runner when absent. */
+  runner?: string | undefined;
+  enabled?: boolean | undefined;
+  maxBatchSize?: number | undefined;
+  maxLatencyMs?: number | undefined;
+  policy?: BatchSettings["policy"] | undefined;
+  /** Back to the configured settings (decorator ← bentoc.yaml ← env) and a fresh latency model, before the fields above apply. */
+  reset?: boolean | undefined;
+}
+
+export interface BatchingState extends BatchSettings {
+  runner: string;
+  method: string;
+}
+

@@ -27,6 +27,8 @@ import { docsAsset, docsPage } from "./docs-assets.ts";
 import { statusLine } from "./http-status.ts";
 import { createServiceState, normalisePath, type ApiRoute, type ServiceState, type ServiceVersion } from "./service-state.ts";
 import { metricsText } from "./metrics-text.ts";
+import { callScope } from "../runners/call-scope.ts";
+import type { BatchingChange, RunnerCallOptions } from "../runners/runner-host.ts";
 
 export interface StartServerOptions extends ServiceVersion {
   config: BentocConfig;
@@ -53,6 +55,7 @@ export interface ApiServer {
   readonly current: ServiceState;
 }
 
+const ADMIN_BATCHING = "/_bentoc/batching";
 const BUILTIN_GET = new Set(["/livez", "/readyz", "/metrics", "/docs", "/docs.json"]);
 const JSON_CT = "application/json";
 const REQUEST_ID_RE = /^[\w.:@/+=-]{1,200}$/;
@@ -141,18 +144,14 @@ class Exchange {
       }
     }
     if (this.server.accessLog) {
-      const line: Record<string, unknown> = {
-        method: this.method,
-        path: this.path,
-        status,
-        durationMs: Math.round(ms * 1000) / 1000,
-        requestId: this.requestId,
-        bytesIn: this.bytesIn,
-        bytesOut,
-      };
+      // Built by hand: this runs once per request and JSON.stringify of an object costs more than the rest.
       const tp = this.span?.traceparent;
-      if (tp) line["traceId"] = tp.split("-")[1];
-      this.server.logger.info("request", line);
+      this.server.logger.line(
+        "info",
+        `{"time":"${new Date().toISOString()}","level":"info","msg":"request","method":${JSON.stringify(this.method)},"path":${JSON.stringify(this.path)},` +
+          `"status":${status},"durationMs":${Math.round(ms * 1000) / 1000},"requestId":${JSON.stringify(this.requestId)},"bytesIn":${this.bytesIn},"bytesOut":${bytesOut}` +
+          (tp && tp.length >= 35 ? `,"traceId":"${tp.slice(3, 35)}"}` : "}"),
+      );
     }
   }
 }
@@ -169,6 +168,9 @@ class Server {
   idleWaiters: (() => void)[] = [];
   open = new Set<Exchange>();
   readonly accessLog: boolean;
+  readonly admin: boolean;
+  /** Spans are recorded (tracing on): handler spans are started only then. */
+  readonly tracing: boolean;
   readonly maxBody: number;
   readonly timeoutMs: number;
   readonly maxConcurrency: number;
@@ -183,6 +185,8 @@ class Server {
   ) {
     const s = config.server;
     this.accessLog = s.accessLog;
+    this.admin = s.admin === true;
+    this.tracing = (telemetry as { tracingEnabled?: boolean }).tracingEnabled === true;
     this.maxBody = s.maxBodyBytes;
     this.timeoutMs = s.timeoutMs;
     this.maxConcurrency = s.maxConcurrency;
@@ -251,6 +255,7 @@ class Server {
 
     const state = this.state;
     const byMethod = state.routes.get(path);
+    if (!byMethod && this.admin && path === ADMIN_BATCHING) return this.adminBatching(ex, method, state, hasBody);
     if (!byMethod) {
       if ((method === "GET" || method === "HEAD") && (BUILTIN_GET.has(path) || path.startsWith("/docs/"))) return this.builtin(ex, path, state);
       if (method === "OPTIONS" && (BUILTIN_GET.has(path) || path.startsWith("/docs/"))) return this.options(ex, req, ["GET", "HEAD"]);
@@ -274,6 +279,7 @@ class Server {
     try {
       this.telemetry.requestStarted(ex.endpoint);
       ex.span = this.telemetry.startRequestSpan(`${method} ${ex.endpoint}`, traceparent);
+      if (this.tracing) ex.span.setAttribute("bentoc.request_id", requestId);
     } catch (err) {
       this.logger.warn("telemetry failed", { err });
     }
@@ -350,18 +356,63 @@ class Server {
 
   invoke(ex: Exchange, route: ApiRoute, input: unknown, context: Context | undefined, accept: string | undefined): void {
     if (ex.done) return;
+    const handlerSpan = this.tracing ? this.telemetry.startHandlerSpan?.(route.api.route, ex.span?.traceparent) : undefined;
     let out: unknown;
     try {
-      out = route.invoke(input, context);
+      if (ex.state && ex.state.runners.runners.length > 0) {
+        // Runner calls made by the handler inherit the request's deadline, abort signal and trace context.
+        ex.controller ??= new AbortController();
+        const scope: RunnerCallOptions = {
+          signal: ex.controller.signal,
+          traceparent: handlerSpan?.traceparent ?? ex.span?.traceparent,
+          deadline: Date.now() + Math.max(0, this.timeoutMs - (performance.now() - ex.start)),
+        };
+        out = callScope.run(scope, route.invoke, input, context);
+      } else out = route.invoke(input, context);
     } catch (err) {
+      handlerSpan?.end(err);
       return ex.fail(err);
     }
     if (isPromise(out)) {
       out.then(
-        (value) => this.reply(ex, route, value, accept),
-        (err: unknown) => ex.fail(err),
+        (value) => {
+          handlerSpan?.end();
+          this.reply(ex, route, value, accept);
+        },
+        (err: unknown) => {
+          handlerSpan?.end(err);
+          ex.fail(err);
+        },
       );
-    } else this.reply(ex, route, out, accept);
+    } else {
+      handlerSpan?.end();
+      this.reply(ex, route, out, accept);
+    }
+  }
+
+  /** `GET|POST /_bentoc/batching` (only with `server.admin`): read or change batching settings at run time. */
+  adminBatching(ex: Exchange, method: string, state: ServiceState, hasBody: boolean): void {
+    const host = state.runners;
+    if (!host.batching || !host.reconfigureBatching) return ex.fail(new NotFound("this runner host cannot change batching at run time"), hasBody);
+    if (method === "GET") return ex.send(200, JSON_CT, JSON.stringify({ batching: host.batching() }));
+    if (method !== "POST") return ex.fail(new MethodNotAllowed(["GET", "POST"], `${method} is not allowed on ${ADMIN_BATCHING}; use GET or POST`), hasBody);
+    readSmallBody(ex, this.maxBody, (body) => {
+      let change: BatchingChange;
+      try {
+        change = parseBatchingChange(body);
+      } catch (err) {
+        return ex.fail(err);
+      }
+      const reconfigure = host.reconfigureBatching as (c: BatchingChange) => unknown[];
+      let batching: unknown[];
+      try {
+        batching = reconfigure.call(host, change);
+      } catch (err) {
+        return ex.fail(new BadRequest((err as Error).message, "invalid_input", [{ path: "/runner", message: (err as Error).message }]));
+      }
+      this.logger.info("batching reconfigured", { change, batching });
+      ex.send(200, JSON_CT, JSON.stringify({ batching }));
+    });
   }
 
   reply(ex: Exchange, route: ApiRoute, value: unknown, accept: string | undefined): void {
@@ -471,6 +522,57 @@ function asClientError(err: unknown, logger: Logger, requestId: string): unknown
   if (isHttpError(err)) return err;
   logger.warn("input could not be decoded", { requestId, err });
   return new BadRequest("request body could not be decoded", "malformed_body", [{ path: "", message: err instanceof RangeError ? "is too large or too deeply nested" : "could not be decoded" }]);
+}
+
+/** Reads a whole (small) body, copying each chunk; `done` runs once with it unless the exchange ended. */
+function readSmallBody(ex: Exchange, maxBody: number, done: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  ex.res.onData((ab, isLast) => {
+    try {
+      if (ex.done) return;
+      received += ab.byteLength;
+      if (received > maxBody) return ex.fail(new PayloadTooLarge(maxBody), true);
+      chunks.push(Buffer.from(new Uint8Array(ab)));
+      if (isLast) {
+        ex.bodyReceived = true;
+        ex.bytesIn = received;
+        done(Buffer.concat(chunks, received));
+      }
+    } catch (err) {
+      ex.fail(err);
+    }
+  });
+}
+
+const BATCHING_FIELDS: Record<string, (v: unknown) => string | undefined> = {
+  runner: (v) => (typeof v === "string" && v.length > 0 ? undefined : "must be a non-empty string"),
+  enabled: (v) => (typeof v === "boolean" ? undefined : "must be a boolean"),
+  reset: (v) => (typeof v === "boolean" ? undefined : "must be a boolean"),
+  maxBatchSize: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 4096 ? undefined : "must be an integer from 1 to 4096"),
+  maxLatencyMs: (v) => (typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 60_000 ? undefined : "must be a number of ms from 0 to 60000"),
+  policy: (v) => (v === "adaptive" || v === "fixed" ? undefined : 'must be "adaptive" or "fixed"'),
+};
+
+/** The admin route's body: `{ runner?, enabled?, maxBatchSize?, maxLatencyMs?, policy?, reset? }`, nothing else. */
+function parseBatchingChange(body: Buffer): BatchingChange {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString("utf8") || "{}");
+  } catch {
+    throw new BadRequest("request body is not valid JSON", "malformed_body", [{ path: "", message: "is not valid JSON" }]);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new BadRequest("request body must be a JSON object", "invalid_input", [{ path: "", message: "must be an object" }]);
+  }
+  const problems: { path: string; message: string }[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    const check = BATCHING_FIELDS[key];
+    const why = check ? check(v) : `is not a batching setting (use ${Object.keys(BATCHING_FIELDS).join(", ")})`;
+    if (why) problems.push({ path: `/${key}`, message: why });
+  }
+  if (problems.length > 0) throw new BadRequest(`invalid batching change: ${problems.map((p) => `${p.path} ${p.message}`).join("; ")}`, "invalid_input", problems);
+  return value as BatchingChange;
 }
 
 function isPromise(v: unknown): v is Promise<unknown> {

@@ -1,0 +1,91 @@
+/**
+ * `bentoc serve --admin` exposes `GET|POST /_bentoc/batching` (what `bentoc bench` drives): it reads and
+ * changes the batching settings of the running runners, rejects bad changes field by field, and is absent
+ * without `--admin`. Real server, real (tiny) MiniLM model.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
+
+interface Setting {
+  runner: string;
+  method: string;
+  enabled: boolean;
+  maxBatchSize: number;
+  maxLatencyMs: number;
+  policy: string;
+}
+
+const post = (url: string, body: unknown) =>
+  fetch(`${url}/_bentoc/batching`, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+
+describe("the batching admin route", () => {
+  let home: string;
+  let admin: ServedSample;
+  let plain: ServedSample;
+
+  beforeAll(async () => {
+    home = await prepareHome(["support-tickets"]);
+    [admin, plain] = await Promise.all([serveSample("support-tickets", { home, args: ["--admin"] }), serveSample("support-tickets", { home })]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all([admin?.stop(), plain?.stop()]);
+    for (const s of [admin, plain]) if (s) removeDir(s.outDir);
+    if (home) removeDir(home);
+  });
+
+  it("is not there without --admin", async () => {
+    const res = await post(plain.url, { enabled: false });
+    expect(res.status).toBe(404);
+    expect((await res.json()).code).toBe("not_found");
+  });
+
+  it("lists the settings in force: the decorator's values, adaptive", async () => {
+    const res = await fetch(`${admin.url}/_bentoc/batching`);
+    expect(res.status).toBe(200);
+    const { batching } = (await res.json()) as { batching: Setting[] };
+    expect(batching).toEqual([{ runner: "ticket-classifier", method: "classify", enabled: true, maxBatchSize: 32, maxLatencyMs: 10, policy: "adaptive" }]);
+  });
+
+  it("changes them, and reset brings back the configured ones; calls keep working throughout", async () => {
+    let res = await post(admin.url, { runner: "ticket-classifier", maxBatchSize: 8, maxLatencyMs: 25, policy: "fixed" });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { batching: Setting[] }).batching[0]).toMatchObject({ maxBatchSize: 8, maxLatencyMs: 25, policy: "fixed", enabled: true });
+
+    const calls = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        fetch(`${admin.url}/classify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: `my invoice number ${i} is wrong` }) }),
+      ),
+    );
+    expect(calls.map((c) => c.status)).toEqual(Array(12).fill(200));
+
+    res = await post(admin.url, { enabled: false });
+    expect(((await res.json()) as { batching: Setting[] }).batching[0]).toMatchObject({ enabled: false, maxBatchSize: 8 });
+
+    res = await post(admin.url, { reset: true });
+    expect(((await res.json()) as { batching: Setting[] }).batching[0]).toMatchObject({ enabled: true, maxBatchSize: 32, maxLatencyMs: 10, policy: "adaptive" });
+  });
+
+  it("rejects bad changes with 400, naming each field and why, and changes nothing", async () => {
+    let res = await post(admin.url, { maxBatchSize: 0, policy: "sometimes", colour: "red" });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { code: string; detail: { path: string; message: string }[] };
+    expect(body.code).toBe("invalid_input");
+    expect(body.detail.map((d) => d.path).sort()).toEqual(["/colour", "/maxBatchSize", "/policy"]);
+    expect(body.detail.find((d) => d.path === "/maxBatchSize")?.message).toMatch(/integer/);
+
+    res = await post(admin.url, "{not json");
+    expect(res.status).toBe(400);
+    expect((await res.json()).code).toBe("malformed_body");
+
+    res = await post(admin.url, { runner: "no-such-runner", enabled: false });
+    expect(res.status).toBe(400);
+    expect((await res.json()).detail[0].message).toMatch(/no-such-runner/);
+
+    res = await fetch(`${admin.url}/_bentoc/batching`, { method: "DELETE" });
+    expect(res.status).toBe(405);
+
+    const now = ((await (await fetch(`${admin.url}/_bentoc/batching`)).json()) as { batching: Setting[] }).batching[0];
+    expect(now).toMatchObject({ enabled: true, maxBatchSize: 32, maxLatencyMs: 10, policy: "adaptive" });
+  });
+});
