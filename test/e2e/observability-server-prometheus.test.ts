@@ -1,0 +1,141 @@
+/**
+ * A real Prometheus (Debian package, 1 s scrape interval) scraping a real `bentoc serve` of the
+ * support-tickets sample (tiny MiniLM, real ONNX) while 32 clients send tickets concurrently. Through
+ * Prometheus' HTTP API: the documented p95-per-endpoint query gives a finite positive latency for each
+ * endpoint hit, the documented mean-batch-size query gives a mean > 1 (concurrency batches calls) and
+ * ≤ the runner's max batch size, and after the traffic stops and a scrape has seen the end of it, the
+ * request counter equals exactly the number of requests sent, per endpoint.
+ *
+ * With CI=true a missing `prometheus` binary fails the test instead of skipping it.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Manifest } from "../../sdk/manifest.ts";
+import { prometheusRequired, startPrometheus, type Prometheus, type PrometheusSample } from "../helpers/prometheus.ts";
+import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
+
+const P95 = "histogram_quantile(0.95, sum by (le, endpoint) (rate(bentoc_api_server_request_duration_seconds_bucket[30s])))";
+const MEAN_BATCH = "rate(bentoc_runner_adaptive_batch_size_sum[30s]) / rate(bentoc_runner_adaptive_batch_size_count[30s])";
+
+const CLIENTS = 32;
+const TRAFFIC_MS = 6_000;
+const WORDS = [
+  "invoice", "charged", "twice", "subscription", "password", "reset", "login", "fails", "error", "page",
+  "refund", "account", "locked", "billing", "crash", "upload", "button", "email", "support", "please",
+];
+
+/** A ~20-word ticket, different for every request. */
+function ticket(n: number): string {
+  const words: string[] = [];
+  for (let i = 0; i < 20; i++) words.push(WORDS[(n * 7 + i * 13 + (n >> 3)) % WORDS.length] as string);
+  return `ticket ${n}: ${words.join(" ")}`;
+}
+
+describe.skipIf(!prometheusRequired())("Prometheus scraping a running bentoc server", () => {
+  let home: string;
+  let served: ServedSample;
+  let prometheus: Prometheus;
+
+  beforeAll(async () => {
+    home = await prepareHome(["support-tickets"]);
+    served = await serveSample("support-tickets", { home });
+    prometheus = await startPrometheus({ targets: [`127.0.0.1:${served.port}`], scrapeIntervalSeconds: 1 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await served?.stop();
+    if (served) removeDir(served.outDir);
+    if (home) removeDir(home);
+  });
+
+  it("gives p95 per endpoint, a mean batch size > 1 and ≤ the max, and counts every request", async () => {
+    const manifest = JSON.parse(readFileSync(join(served.outDir, "bento.json"), "utf8")) as Manifest;
+    const runner = manifest.runners.find((r) => r.name === "ticket-classifier");
+    const maxBatchSize = runner?.methods.find((m) => m.name === "classify")?.maxBatchSize;
+    expect(maxBatchSize).toBe(32);
+
+    // The target is up (one successful scrape) before traffic starts, so the first traffic samples
+    // have a baseline for rate().
+    await prometheus.waitFor("up", (r) => r[0]?.value === 1, 30_000);
+
+    // 32 clients, each sending one request after another: 3 in 4 to /classify (JSON), 1 in 4 to
+    // /classify-text (text/plain); both call the same batched runner method.
+    const sent: Record<string, number> = { "/classify": 0, "/classify-text": 0 };
+    const statuses: Record<number, number> = {};
+    let n = 0;
+    const stopAt = Date.now() + TRAFFIC_MS;
+    const client = async (c: number) => {
+      while (Date.now() < stopAt) {
+        const i = n++;
+        const text = c % 4 === 3;
+        const endpoint = text ? "/classify-text" : "/classify";
+        const res = await fetch(`${served.url}${endpoint}`, {
+          method: "POST",
+          headers: { "content-type": text ? "text/plain" : "application/json" },
+          body: text ? ticket(i) : JSON.stringify({ text: ticket(i), id: `T-${i}` }),
+        });
+        await res.arrayBuffer();
+        sent[endpoint]!++;
+        statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      }
+    };
+    await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
+    const trafficEnded = Date.now();
+    const total = sent["/classify"]! + sent["/classify-text"]!;
+    expect(statuses).toEqual({ 200: total });
+    expect(sent["/classify-text"]).toBeGreaterThan(0);
+
+    // Wait (no fixed sleep) until Prometheus has scraped after the last response: the scrape's
+    // timestamp is when it started, and the server counted each request before answering it.
+    await prometheus.waitFor('timestamp(up{job="bentoc"})', (r) => (r[0]?.value ?? 0) * 1000 > trafficEnded + 1, 15_000);
+
+    // Everything below is evaluated at "now", less than 30 s after the traffic started.
+    const finite = (r: PrometheusSample[]) => r.length > 0 && r.every((s) => Number.isFinite(s.value));
+
+    const p95 = await prometheus.waitFor(P95, (r) => r.length === 2 && finite(r), 10_000);
+    const p95ByEndpoint = Object.fromEntries(p95.map((s) => [s.metric.endpoint, s.value]));
+    expect(Object.keys(p95ByEndpoint).sort()).toEqual(["/classify", "/classify-text"]);
+    for (const v of Object.values(p95ByEndpoint)) {
+      expect(v).toBeGreaterThan(0);
+      expect(v).toBeLessThan(10); // the service's own timeout
+    }
+
+    const mean = await prometheus.waitFor(MEAN_BATCH, finite, 10_000);
+    expect(mean).toHaveLength(1);
+    expect(mean[0]!.metric).toMatchObject({ runner_name: "ticket-classifier", method: "classify", service_name: "support-tickets", service_version: "1.0.0" });
+    const meanBatch = mean[0]!.value;
+    expect(meanBatch).toBeGreaterThan(1);
+    expect(meanBatch).toBeLessThanOrEqual(maxBatchSize!);
+
+    // The batch-size histogram has buckets 1, 2, 4 … up to the max, and no batch exceeded the max.
+    const buckets = await prometheus.query('sum by (le) (bentoc_runner_adaptive_batch_size_bucket{runner_name="ticket-classifier"})');
+    const byLe = Object.fromEntries(buckets.map((s) => [s.metric.le, s.value]));
+    expect(Object.keys(byLe).map((le) => (le === "+Inf" ? Infinity : Number(le))).sort((a, b) => a - b)).toEqual([1, 2, 4, 8, 16, 32, Infinity]);
+    expect(byLe["32"]).toBe(byLe["+Inf"]);
+
+    // Exact request totals (latest sample, no rate): per endpoint, all 200, and the grand total.
+    const perEndpoint = await prometheus.query('sum by (endpoint, http_response_code) (bentoc_api_server_request_total{service_name="support-tickets"})');
+    expect(Object.fromEntries(perEndpoint.map((s) => [`${s.metric.endpoint} ${s.metric.http_response_code}`, s.value]))).toEqual({
+      "/classify 200": sent["/classify"],
+      "/classify-text 200": sent["/classify-text"],
+    });
+    const [sum] = await prometheus.query("sum(bentoc_api_server_request_total)");
+    expect(sum!.value).toBe(total);
+
+    // Every request made exactly one runner call, all ok.
+    const [calls] = await prometheus.query('sum(bentoc_runner_request_total{runner_name="ticket-classifier", outcome="ok"})');
+    expect(calls!.value).toBe(total);
+    const [items] = await prometheus.query('sum(bentoc_runner_adaptive_batch_size_sum{runner_name="ticket-classifier"})');
+    expect(items!.value).toBe(total);
+    // Nothing in flight any more.
+    const [inProgress] = await prometheus.query("sum(bentoc_api_server_request_in_progress)");
+    expect(inProgress!.value).toBe(0);
+
+    console.log(
+      `[observability-server-prometheus] ${total} requests (${sent["/classify"]} /classify, ${sent["/classify-text"]} /classify-text) in ${TRAFFIC_MS} ms by ${CLIENTS} clients; ` +
+        `p95 ${Object.entries(p95ByEndpoint).map(([e, v]) => `${e} ${(v * 1000).toFixed(1)} ms`).join(", ")}; mean batch size ${meanBatch.toFixed(2)} (max ${maxBatchSize})`,
+    );
+  });
+});
