@@ -1,6 +1,13 @@
 /** The `bentoc` command: thin wiring of compiler and runtime. Each subcommand lives in cli/commands/. */
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
+import * as bench from "./commands/bench.ts";
+import * as build from "./commands/build.ts";
+import * as compile from "./commands/compile.ts";
+import * as config from "./commands/config.ts";
+import * as models from "./commands/models.ts";
+import * as serve from "./commands/serve.ts";
+import * as serveRunner from "./commands/serve-runner.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -9,22 +16,6 @@ const program = new Command("bentoc")
   .version(pkg.version)
   .showHelpAfterError();
 
-const registrations = [
-  "./commands/compile.ts",
-  "./commands/serve.ts",
-  "./commands/models.ts",
-  "./commands/config.ts",
-  "./commands/bench.ts",
-  "./commands/build.ts",
-  "./commands/serve-runner.ts",
-];
-for (const path of registrations) {
-  try {
-    const mod = (await import(path)) as { register(program: Command): void };
-    mod.register(program);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND" || !String(err).includes(path.slice(2))) throw err;
-  }
-}
+for (const command of [compile, serve, models, config, bench, build, serveRunner]) command.register(program);
 
 await program.parseAsync(process.argv);

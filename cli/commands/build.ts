@@ -6,9 +6,6 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { resolve } from "node:path";
 import { stringify as toYaml } from "yaml";
-import { compile } from "../../compiler/compile.ts";
-import { formatDiagnostics } from "../../compiler/diagnostics/format.ts";
-import { emitFromManifest } from "../../compiler/emit/emit-all.ts";
 import { exportBento, importBento } from "../../runtime/bento/bento-archive.ts";
 import { BentoStore, type StoredBento } from "../../runtime/bento/bento-store.ts";
 import { findBentofile } from "../../runtime/bento/bentofile.ts";
@@ -37,8 +34,16 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
   };
 }
 
-/** The compiler as `build` needs it: compile with the bundle, and emit from a (pinned) manifest. */
-export function bentoCompiler(cwd: string = process.cwd()): BentoCompiler {
+/**
+ * The compiler as `build` needs it: compile with the bundle, and emit from a (pinned) manifest. Loaded on
+ * use, so the other commands start without ts-morph.
+ */
+export async function bentoCompiler(cwd: string = process.cwd()): Promise<BentoCompiler> {
+  const [{ compile }, { formatDiagnostics }, { emitFromManifest }] = await Promise.all([
+    import("../../compiler/compile.ts"),
+    import("../../compiler/diagnostics/format.ts"),
+    import("../../compiler/emit/emit-all.ts"),
+  ]);
   return {
     async compile(entry, outDir) {
       const result = await compile({ entry, outDir, bundle: true, typecheck: true });
@@ -93,7 +98,7 @@ export function register(program: Command): void {
         const started = performance.now();
         const { bento, created } = await buildBento({
           bentofile,
-          compiler: bentoCompiler(),
+          compiler: await bentoCompiler(),
           home: defaultHome(),
           log: (line) => process.stderr.write(`  ${line}\n`),
         });

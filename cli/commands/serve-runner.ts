@@ -9,11 +9,7 @@ import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError, loadConfig, type DeepPartial } from "../../runtime/config/load-config.ts";
 import type { BentocConfig } from "../../runtime/config/config-types.ts";
-import { createLogger } from "../../runtime/logging/logger.ts";
-import { createTelemetry } from "../../runtime/observability/create-telemetry.ts";
-import { startRunnerServer } from "../../runtime/remote/runner-server.ts";
-import { modelNameFor } from "../../runtime/remote/runner-models.ts";
-import { loadCompiledDir } from "../../runtime/server/load-compiled.ts";
+import type { startRunnerServer } from "../../runtime/remote/runner-server.ts";
 
 interface Flags {
   runner: string;
@@ -48,6 +44,14 @@ export function register(program: Command): void {
     .option("--host <host>", "address to bind (default: server.host of the config, 0.0.0.0)")
     .option("--config <file>", "bentoc.yaml (default: ./bentoc.yaml when present)")
     .action(async (arg: string, flags: Flags) => {
+      // Loaded on use: the other commands start without OpenTelemetry and onnxruntime.
+      const [{ createLogger }, { createTelemetry }, { startRunnerServer }, { modelNameFor }, { loadCompiledDir }] = await Promise.all([
+        import("../../runtime/logging/logger.ts"),
+        import("../../runtime/observability/create-telemetry.ts"),
+        import("../../runtime/remote/runner-server.ts"),
+        import("../../runtime/remote/runner-models.ts"),
+        import("../../runtime/server/load-compiled.ts"),
+      ]);
       const home = loadConfig({ file: null }).home;
       let dir: string;
       try {

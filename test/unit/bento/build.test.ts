@@ -18,7 +18,7 @@ import { buildBento } from "../../../runtime/bento/build-bento.ts";
 import { ModelStore } from "../../../runtime/models/model-store.ts";
 import { bentoc, CLI, copySample, homeWithModel } from "./sample-copy.ts";
 
-const compiler = bentoCompiler();
+const compiler = await bentoCompiler();
 let sample: ReturnType<typeof copySample>;
 let home: ReturnType<typeof homeWithModel>;
 const scratch = mkdtempSync(join(tmpdir(), "bento-build-test-"));
