@@ -229,6 +229,35 @@ describe("AdaptiveDispatcher", () => {
     expect(g.batches).toEqual([[1], [2, 3, 4], [5]]);
   });
 
+  it("with the fixed policy holds an idle runner's batch open until it is full or the window ends", async () => {
+    const seen: number[][] = [];
+    const d = new AdaptiveDispatcher(async (items: number[]) => (seen.push([...items]), items), { maxBatchSize: 3, maxLatencyMs: 40, policy: "fixed" });
+    const t0 = performance.now();
+    const full = await Promise.all([d.call([1]), d.call([2]), d.call([3])]);
+    expect(full).toEqual([[1], [2], [3]]);
+    const lone = await d.call([4]);
+    const waited = performance.now() - t0;
+    expect(lone).toEqual([4]);
+    expect(seen).toEqual([[1, 2, 3], [4]]);
+    expect(waited).toBeGreaterThanOrEqual(35); // the lone call waited out (most of) its 40 ms window
+  });
+
+  it("reconfigures at run time: new batch bounds apply to queued calls, values are clamped, the model resets on request", async () => {
+    const g = gated((x: number) => x);
+    const d = new AdaptiveDispatcher(g.fn, { maxBatchSize: 4, maxLatencyMs: 0 });
+    expect(d.settings()).toEqual({ enabled: true, maxBatchSize: 4, maxLatencyMs: 0, policy: "adaptive" });
+    const block = d.call([0]);
+    await g.started(1);
+    const queued = [1, 2, 3, 4, 5].map((i) => d.call([i]));
+    expect(d.reconfigure({ maxBatchSize: 2 })).toEqual({ enabled: true, maxBatchSize: 2, maxLatencyMs: 0, policy: "adaptive" });
+    g.releaseAll();
+    await Promise.all([block, ...queued]);
+    expect(g.batches).toEqual([[0], [1, 2], [3, 4], [5]]);
+    expect(d.reconfigure({ enabled: false, maxLatencyMs: 7, policy: "fixed", resetModel: true })).toEqual({ enabled: false, maxBatchSize: 2, maxLatencyMs: 7, policy: "fixed" });
+    expect(d.stats().model.kind).toBe("none");
+    expect(d.reconfigure({ maxBatchSize: 0.5, maxLatencyMs: -3 })).toMatchObject({ maxBatchSize: 1, maxLatencyMs: 0 });
+  });
+
   it("groups items of similar length so padding stays small, serving the oldest item first", async () => {
     const texts = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? "s".repeat(5) : "l".repeat(200)));
     const run = async (groupByLength: boolean) => {
