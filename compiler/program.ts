@@ -7,7 +7,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Project, ts, type CompilerOptions } from "ts-morph";
+import { Project, ts } from "./ts-morph.ts";
+import type { CompilerOptions } from "ts-morph";
 
 export type EntryResolution = { ok: true; file: string } | { ok: false; entry: string; detail: string };
 

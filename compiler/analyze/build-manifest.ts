@@ -4,7 +4,8 @@
  * BC1007, BC1008, BC1010, BC1011); cross-checks are the validate stage's.
  */
 import { relative, sep } from "node:path";
-import { Node, ts, type MethodDeclaration } from "ts-morph";
+import { Node, ts } from "../ts-morph.ts";
+import type { MethodDeclaration } from "ts-morph";
 import type { IODescriptor } from "../../sdk/io.ts";
 import { DEFAULTS, MANIFEST_SCHEMA_VERSION, type ApiManifest, type IoSpec, type JsonSchema, type Manifest, type RunnerManifest, type RunnerMethodManifest, type ServiceManifest } from "../../sdk/manifest.ts";
 import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";

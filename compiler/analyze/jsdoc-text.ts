@@ -1,5 +1,5 @@
 /** Summary, description and `@example`s of a class or method from its JSDoc (ts-morph nodes). */
-import { Node } from "ts-morph";
+import { Node } from "../ts-morph.ts";
 import { parseJsonOrText } from "./schema/jsdoc.ts";
 
 export interface DocText {

@@ -2,7 +2,7 @@
  * The Diagnostic value every stage returns (collected, never thrown), and helpers to build one at a node.
  * Lines and columns are 1-based; `file` is absolute.
  */
-import { Node, ts } from "ts-morph";
+import { Node, ts } from "../ts-morph.ts";
 import { CODES, renderMessage, type Code } from "./codes.ts";
 
 export interface Diagnostic {

@@ -128,7 +128,7 @@ class Exchange {
     if (this.endpoint !== undefined) {
       try {
         this.server.telemetry.requestFinished(this.endpoint, status, seconds);
-        this.span?.setAttribute("http.response.status_code", status);
+        this.span?.setAttribute("http.status_code", status);
         this.span?.end(status >= 500 ? new Error(`status ${status}`) : undefined);
       } catch (err) {
         this.server.logger.warn("telemetry failed", { err });

@@ -137,7 +137,7 @@ class Exchange {
     if (this.endpoint !== undefined) {
       try {
         this.server.telemetry.requestFinished(this.endpoint, status, ms / 1000);
-        this.span?.setAttribute("http.response.status_code", status);
+        this.span?.setAttribute("http.status_code", status);
         this.span?.end(this.error);
       } catch (err) {
         this.server.logger.warn("telemetry failed", { err });
@@ -279,7 +279,7 @@ class Server {
     try {
       this.telemetry.requestStarted(ex.endpoint);
       ex.span = this.telemetry.startRequestSpan(`${method} ${ex.endpoint}`, traceparent);
-      if (this.tracing) ex.span.setAttribute("bentoc.request_id", requestId);
+      if (this.tracing) ex.span.setAttribute("http.request_id", requestId);
     } catch (err) {
       this.logger.warn("telemetry failed", { err });
     }

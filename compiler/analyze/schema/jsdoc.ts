@@ -3,7 +3,7 @@
  * `@default`, `@deprecated` and the constraint tags (`@minimum`, `@maximum`, `@minLength`, `@maxLength`,
  * `@pattern`, `@format`, ...). Numeric tags whose text is not a number are ignored.
  */
-import { ts } from "ts-morph";
+import { ts } from "../../ts-morph.ts";
 import type { JsonSchema } from "../../../sdk/manifest.ts";
 
 const NUMERIC_TAGS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"] as const;

@@ -3,7 +3,7 @@
  * type aliases (not TypeScript's lib types such as Record or Partial). Generic instantiations get a
  * deterministic name from their type arguments: `Page<Ticket>` → `Page_Ticket`.
  */
-import { ts } from "ts-morph";
+import { ts } from "../../ts-morph.ts";
 import type { SchemaContext } from "./schema-context.ts";
 
 function isNamedSymbol(symbol: ts.Symbol | undefined, ctx: SchemaContext): symbol is ts.Symbol {

@@ -1,5 +1,5 @@
 /** Arrays (incl. readonly) → `items`; tuples → `prefixItems` with min/max items (rest elements → `items`). */
-import { ts } from "ts-morph";
+import { ts } from "../../../ts-morph.ts";
 import type { JsonSchema } from "../../../../sdk/manifest.ts";
 import type { TypeParser } from "../type-parser.ts";
 

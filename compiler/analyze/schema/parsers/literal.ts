@@ -1,5 +1,5 @@
 /** Literal types: `"a"`, `42`, `true` → `{ type, const }`. Enum members are literals too. */
-import { ts } from "ts-morph";
+import { ts } from "../../../ts-morph.ts";
 import type { JsonSchema } from "../../../../sdk/manifest.ts";
 import type { TypeParser } from "../type-parser.ts";
 

@@ -1,5 +1,5 @@
 /** string, number, boolean, null, template-literal strings and the `object` keyword; any/unknown/never/symbol/bigint/void are BC1006. */
-import { ts } from "ts-morph";
+import { ts } from "../../../ts-morph.ts";
 import type { TypeParser } from "../type-parser.ts";
 
 const F = ts.TypeFlags;
