@@ -159,7 +159,11 @@ export function resourceAttributes(
   return attrs;
 }
 
-/** ParentBased(ratio), except that a root span linked to a sampled span is sampled too (batch spans). */
+/**
+ * ParentBased(ratio), except for a root span with links (a batch span): its linked calls decide, as a
+ * parent would. It is sampled when any of them is, and dropped when none is, so no batch span is
+ * exported that links only to calls that were not (it would be an orphan, and skew the sample rate).
+ */
 class LinkAwareSampler implements Sampler {
   private readonly inner: Sampler;
   constructor(private readonly rate: number) {
@@ -170,6 +174,7 @@ class LinkAwareSampler implements Sampler {
       for (const link of links) {
         if ((link.context.traceFlags & 1) === 1) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
       }
+      return { decision: SamplingDecision.NOT_RECORD };
     }
     return this.inner.shouldSample(context, traceId, name, kind, attributes, links);
   }

@@ -158,6 +158,15 @@ describe("tracing", () => {
     expect(receiver.spans).toHaveLength(75);
   });
 
+  it("does not export a batch serving only unsampled calls, whatever the rate", async () => {
+    const t = telemetry(1);
+    const call = request(t, unsampledParent);
+    t.startBatchSpan("clf", "predict", [call.call.traceparent]).end();
+    call.finish();
+    await t.flush();
+    expect(receiver.spans).toEqual([]);
+  });
+
   it("at rate 0.5 samples about half of 400 root spans", async () => {
     const t = telemetry(0.5);
     for (let i = 0; i < 400; i++) t.startRequestSpan("POST /classify", undefined).end();
