@@ -95,7 +95,7 @@ describe.skipIf(!prometheusRequired())("Prometheus scraping a running bentoc ser
     const finite = (r: PrometheusSample[]) => r.length > 0 && r.every((s) => Number.isFinite(s.value));
 
     const p95 = await prometheus.waitFor(P95, (r) => r.length === 2 && finite(r), 10_000);
-    const p95ByEndpoint = Object.fromEntries(p95.map((s) => [s.metric.endpoint, s.value]));
+    const p95ByEndpoint: Record<string, number> = Object.fromEntries(p95.map((s) => [s.metric.endpoint, s.value]));
     expect(Object.keys(p95ByEndpoint).sort()).toEqual(["/classify", "/classify-text"]);
     for (const v of Object.values(p95ByEndpoint)) {
       expect(v).toBeGreaterThan(0);

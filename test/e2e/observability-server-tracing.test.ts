@@ -1,0 +1,250 @@
+/**
+ * OpenTelemetry traces from a real `bentoc serve` of the support-tickets sample (tiny MiniLM, real
+ * ONNX), exported over OTLP/HTTP (JSON) to a receiver of the test's own. Tracing is configured the
+ * way an operator does it: `BENTOC_TRACING_SAMPLE_RATE` and `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`.
+ *
+ * - rate 1.0: concurrent requests with a sampled client `traceparent`, without one, and with an
+ *   unsampled one. Checks span names and kinds, request → handler → runner parent links (and the
+ *   client's span as the request span's parent), the request id and status code attributes, and that
+ *   every batch span links to exactly the runner-call spans it served.
+ * - rate 0.25: 200 requests without `traceparent` export about a quarter of the traces, each complete;
+ *   a client's sampled flag is honoured both ways (ParentBased sampler, docs/observability.md).
+ *
+ * Spans are flushed by stopping the server with SIGTERM (its shutdown flushes the span processor).
+ */
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "../helpers/otlp-receiver.ts";
+import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
+
+const REQUEST = "POST /classify";
+const HANDLER = "api /classify";
+const RUNNER = "runner ticket-classifier.classify";
+const BATCH = "batch ticket-classifier.classify";
+const KIND_INTERNAL = 1;
+const KIND_SERVER = 2;
+const STATUS_ERROR = 2;
+
+const hex = (bytes: number) => randomBytes(bytes).toString("hex");
+
+interface Sent {
+  requestId: string;
+  /** The client's span, when a traceparent was sent. */
+  client?: { traceId: string; spanId: string; sampled: boolean };
+  status: number;
+}
+
+/** POST /classify with an `x-request-id` (to find its spans) and optionally a `traceparent`. */
+async function classify(url: string, requestId: string, client?: Sent["client"]): Promise<Sent> {
+  const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId };
+  if (client) headers.traceparent = `00-${client.traceId}-${client.spanId}-${client.sampled ? "01" : "00"}`;
+  const res = await fetch(`${url}/classify`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ text: `request ${requestId}: I was charged twice for my subscription this month and the refund never arrived` }),
+  });
+  await res.arrayBuffer();
+  expect(res.headers.get("x-request-id")).toBe(requestId);
+  return { requestId, ...(client ? { client } : {}), status: res.status };
+}
+
+/** Sends `count` requests, `concurrency` at a time. */
+async function drive(count: number, concurrency: number, send: (i: number) => Promise<Sent>): Promise<Sent[]> {
+  const out: Sent[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) out.push(await send(next++));
+    }),
+  );
+  return out;
+}
+
+/** The spans of each kind, indexed for link checks. */
+function index(spans: readonly ReceivedSpan[]) {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const named = (name: string) => spans.filter((s) => s.name === name);
+  const requestByRequestId = new Map(named(REQUEST).map((s) => [String(s.attributes["http.request_id"]), s]));
+  const childOf = (parent: ReceivedSpan, name: string) => spans.filter((s) => s.name === name && s.parentSpanId === parent.spanId);
+  return { byId, named, requestByRequestId, childOf };
+}
+
+/** The request's trace: request span, its handler span and the handler's runner span, checked. */
+function checkTrace(ix: ReturnType<typeof index>, sent: Sent): { request: ReceivedSpan; handler: ReceivedSpan; runner: ReceivedSpan } {
+  const request = ix.requestByRequestId.get(sent.requestId);
+  expect(request, `request span for ${sent.requestId}`).toBeDefined();
+  expect(request!.kind).toBe(KIND_SERVER);
+  expect(request!.attributes).toMatchObject({ "http.method": "POST", "http.route": "/classify", "http.status_code": 200 });
+  expect(request!.statusCode).not.toBe(STATUS_ERROR);
+  expect(request!.resource).toMatchObject({ "service.name": "support-tickets", "service.version": "1.0.0" });
+  if (sent.client) {
+    expect(request!.traceId).toBe(sent.client.traceId);
+    expect(request!.parentSpanId).toBe(sent.client.spanId);
+  } else {
+    expect(request!.parentSpanId).toBe("");
+  }
+
+  const handlers = ix.childOf(request!, HANDLER);
+  expect(handlers).toHaveLength(1);
+  const handler = handlers[0]!;
+  expect(handler.kind).toBe(KIND_INTERNAL);
+  expect(handler.traceId).toBe(request!.traceId);
+  expect(handler.attributes["bentoc.endpoint"]).toBe("/classify");
+
+  const runners = ix.childOf(handler, RUNNER);
+  expect(runners).toHaveLength(1);
+  const runner = runners[0]!;
+  expect(runner.kind).toBe(KIND_INTERNAL);
+  expect(runner.traceId).toBe(request!.traceId);
+  expect(runner.attributes).toMatchObject({ "bentoc.runner": "ticket-classifier", "bentoc.method": "classify" });
+  expect(runner.attributes["bentoc.queue_wait_seconds"]).toBeGreaterThanOrEqual(0);
+  const started = runner.events.filter((e) => e.name === "batch.started");
+  expect(started).toHaveLength(1);
+
+  // The batch that served this call: named in the call's event, and linking back to the call.
+  const batch = ix.byId.get(String(started[0]!.attributes["bentoc.batch.span_id"]));
+  expect(batch?.name).toBe(BATCH);
+  expect(batch!.links).toContainEqual({ traceId: runner.traceId, spanId: runner.spanId });
+  return { request: request!, handler, runner };
+}
+
+describe("OpenTelemetry traces from a running bentoc server", () => {
+  let home: string;
+  let full: ServedSample;
+  let partial: ServedSample;
+  let fullReceiver: OtlpReceiver;
+  let partialReceiver: OtlpReceiver;
+
+  const tracingEnv = (receiver: OtlpReceiver, rate: string) => ({
+    BENTOC_TRACING_SAMPLE_RATE: rate,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url,
+    OTEL_BSP_SCHEDULE_DELAY: "200",
+  });
+
+  beforeAll(async () => {
+    [home, fullReceiver, partialReceiver] = await Promise.all([prepareHome(["support-tickets"]), startOtlpReceiver(), startOtlpReceiver()]);
+    [full, partial] = await Promise.all([
+      serveSample("support-tickets", { home, env: tracingEnv(fullReceiver, "1.0") }),
+      serveSample("support-tickets", { home, env: tracingEnv(partialReceiver, "0.25") }),
+    ]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all([full?.stop(), partial?.stop()]);
+    for (const s of [full, partial]) if (s) removeDir(s.outDir);
+    await Promise.all([fullReceiver?.close(), partialReceiver?.close()]);
+    if (home) removeDir(home);
+  });
+
+  it("at rate 1.0: request → handler → runner spans, the client's traceparent honoured, batch spans linked to every call they served", async () => {
+    // 96 concurrent requests: a third with a sampled client traceparent, a third without, a third
+    // with an unsampled one (which the parent-based sampler must not record, even at rate 1).
+    const sent = await drive(96, 48, (i) => {
+      const requestId = `full-${i}`;
+      if (i % 3 === 0) return classify(full.url, requestId, { traceId: hex(16), spanId: hex(8), sampled: true });
+      if (i % 3 === 1) return classify(full.url, requestId);
+      return classify(full.url, requestId, { traceId: hex(16), spanId: hex(8), sampled: false });
+    });
+    expect(sent.map((s) => s.status)).toEqual(Array(96).fill(200));
+    // GET /labels has no runner: a request span and a handler span only.
+    const labels = await fetch(`${full.url}/labels`, { headers: { "x-request-id": "full-labels" } });
+    expect(labels.status).toBe(200);
+    await labels.arrayBuffer();
+
+    expect(await full.stop()).toBe(0); // SIGTERM: drains, then flushes the span processor
+    expect(fullReceiver.requests.every((r) => r.contentType.startsWith("application/json"))).toBe(true);
+    const spans = fullReceiver.spans;
+    const ix = index(spans);
+
+    const recorded = sent.filter((s) => !s.client || s.client.sampled);
+    const unsampled = sent.filter((s) => s.client && !s.client.sampled);
+    const runnerSpans: ReceivedSpan[] = [];
+    for (const s of recorded) runnerSpans.push(checkTrace(ix, s).runner);
+
+    // Unsampled client traces: nothing at all exported for them.
+    const unsampledTraces = new Set(unsampled.map((s) => s.client!.traceId));
+    expect(spans.filter((s) => unsampledTraces.has(s.traceId))).toEqual([]);
+    for (const s of unsampled) expect(ix.requestByRequestId.has(s.requestId)).toBe(false);
+
+    // Span counts: one request, handler and runner span per recorded /classify request.
+    expect(ix.named(REQUEST)).toHaveLength(recorded.length);
+    expect(ix.named(HANDLER)).toHaveLength(recorded.length);
+    expect(ix.named(RUNNER)).toHaveLength(recorded.length);
+
+    // /labels: request span + handler span, no runner.
+    const labelsSpan = spans.find((s) => s.name === "GET /labels");
+    expect(labelsSpan?.attributes).toMatchObject({ "http.method": "GET", "http.route": "/labels", "http.request_id": "full-labels", "http.status_code": 200 });
+    expect(ix.childOf(labelsSpan!, "api /labels")).toHaveLength(1);
+
+    // Batch spans: roots of their own traces, each linking to the calls it served. Every recorded
+    // runner call is linked from exactly one batch span; the links of unsampled calls point at spans
+    // that were never exported (their traces are the unsampled clients'). A batch serving only
+    // unsampled calls is not exported.
+    const batches = ix.named(BATCH);
+    expect(batches.length).toBeGreaterThan(0);
+    const linkedFrom = new Map<string, number>();
+    let items = 0;
+    for (const b of batches) {
+      expect(b.parentSpanId).toBe("");
+      expect(b.kind).toBe(KIND_INTERNAL);
+      expect(b.attributes).toMatchObject({ "bentoc.runner": "ticket-classifier", "bentoc.method": "classify", "bentoc.batch.size": b.links.length });
+      expect(b.links.some((l) => ix.byId.get(l.spanId)?.name === RUNNER)).toBe(true);
+      items += b.links.length;
+      for (const l of b.links) {
+        linkedFrom.set(l.spanId, (linkedFrom.get(l.spanId) ?? 0) + 1);
+        const target = ix.byId.get(l.spanId);
+        if (target) {
+          expect(target.name).toBe(RUNNER);
+          expect(target.traceId).toBe(l.traceId);
+        } else {
+          expect(unsampledTraces.has(l.traceId)).toBe(true);
+        }
+      }
+    }
+    expect(items).toBeLessThanOrEqual(sent.length);
+    expect(linkedFrom.size).toBe(items); // no call served twice
+    for (const r of runnerSpans) expect(linkedFrom.get(r.spanId)).toBe(1);
+    // Concurrency made batches that served several calls.
+    const sizes = batches.map((b) => b.links.length);
+    expect(Math.max(...sizes)).toBeGreaterThan(1);
+    console.log(
+      `[observability-server-tracing] rate 1.0: ${spans.length} spans, ${recorded.length} traced requests, ${batches.length} batch spans (sizes ${sizes.sort((a, b) => b - a).join(",")})`,
+    );
+  });
+
+  it("at rate 0.25: about a quarter of 200 traces exported, each complete; the client's sampled flag wins", async () => {
+    const N = 200;
+    const sent = await drive(N, 16, (i) => classify(partial.url, `partial-${i}`));
+    // A client's decision overrides the ratio: sampled → always recorded, unsampled → never.
+    const forced = await drive(40, 16, (i) =>
+      classify(partial.url, `partial-client-${i}`, { traceId: hex(16), spanId: hex(8), sampled: i % 2 === 0 }),
+    );
+    expect([...sent, ...forced].every((s) => s.status === 200)).toBe(true);
+
+    expect(await partial.stop()).toBe(0);
+    const spans = partialReceiver.spans;
+    const ix = index(spans);
+
+    const traced = sent.filter((s) => ix.requestByRequestId.has(s.requestId));
+    for (const s of traced) checkTrace(ix, s);
+    const fraction = traced.length / N;
+    // Binomial(200, 0.25): sd ≈ 0.031, so ±0.1 is more than 3 sd.
+    expect(fraction).toBeGreaterThanOrEqual(0.15);
+    expect(fraction).toBeLessThanOrEqual(0.35);
+
+    for (const s of forced) {
+      if (s.client!.sampled) checkTrace(ix, s);
+      else expect(spans.filter((x) => x.traceId === s.client!.traceId)).toEqual([]);
+    }
+
+    // Nothing exported beyond the sampled traces and the batches that served them: a batch span is
+    // exported only when one of its calls was sampled.
+    const sampledTraces = new Set(ix.named(REQUEST).map((s) => s.traceId));
+    expect(sampledTraces.size).toBe(traced.length + forced.filter((s) => s.client!.sampled).length);
+    for (const s of spans) {
+      if (s.name === BATCH) expect(s.links.some((l) => sampledTraces.has(l.traceId) && ix.byId.get(l.spanId)?.name === RUNNER)).toBe(true);
+      else expect(sampledTraces.has(s.traceId)).toBe(true);
+    }
+    console.log(`[observability-server-tracing] rate 0.25: ${traced.length}/${N} traces exported (${fraction.toFixed(3)})`);
+  });
+});
