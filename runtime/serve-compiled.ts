@@ -24,6 +24,11 @@ export interface ServeCompiledOptions {
   signals?: boolean;
   /** Where the banner (address, routes, docs) goes; default stdout. */
   print?: (line: string) => void;
+  /**
+   * Answers `/metrics` instead of this process's registry (API workers: the parent aggregates every
+   * worker's metrics, so a scrape sees the whole server, not one random worker).
+   */
+  metricsText?: () => Promise<string>;
 }
 
 export interface ServedService {
@@ -35,6 +40,8 @@ export interface ServedService {
   reload(): Promise<void>;
   /** Drain (grace `config.server.drainMs`), stop runners, close. Does not exit the process. */
   shutdown(): Promise<void>;
+  /** This process's metrics as prom-client JSON (for aggregation over workers); [] when metrics are off. */
+  metricsJson(): Promise<unknown[]>;
 }
 
 function makeRunnerHost(loaded: CompiledService, config: BentocConfig, telemetry: Telemetry): RunnerHost {
@@ -57,19 +64,31 @@ function telemetryFor(manifest: Manifest, config: BentocConfig): RuntimeTelemetr
 export async function serveCompiledDir(dir: string, config: BentocConfig, opts: ServeCompiledOptions = {}): Promise<ServedService> {
   const logger = opts.logger ?? createLogger({ level: config.logging.level });
   const print = opts.print ?? ((line: string) => void process.stdout.write(line + "\n"));
-  const served = config.server.workers > 1 ? await serveWithWorkers(dir, config, logger, print) : await serveInProcess(dir, config, logger, print, opts.telemetry);
+  const served = config.server.workers > 1 ? await serveWithWorkers(dir, config, logger, print) : await serveInProcess(dir, config, logger, print, opts.telemetry, opts.metricsText);
   opts.onReady?.(served);
   if (opts.signals !== false) installSignalHandlers(served, logger);
   return served;
 }
 
-async function serveInProcess(dir: string, config: BentocConfig, logger: Logger, print: (l: string) => void, given: Telemetry | undefined): Promise<ServedService> {
+async function serveInProcess(
+  dir: string,
+  config: BentocConfig,
+  logger: Logger,
+  print: (l: string) => void,
+  given: Telemetry | undefined,
+  metricsText: (() => Promise<string>) | undefined,
+): Promise<ServedService> {
   const loaded = await loadCompiledDir(dir);
   const owned = given ? undefined : telemetryFor(loaded.manifest, config);
   const telemetry: Telemetry = given ?? (owned as RuntimeTelemetry);
   if (owned?.tracingEnabled) logger.info("tracing", { sampleRate: owned.tracing.sampleRate, endpoint: owned.tracing.endpoint });
   let runners = makeRunnerHost(loaded, config, telemetry);
-  const server = await startServer({ ...loaded, runners, config, logger, telemetry });
+  let serverTelemetry: Telemetry = telemetry;
+  if (owned && metricsText) {
+    const aggregated: RuntimeTelemetry = { ...owned, metricsText };
+    serverTelemetry = aggregated;
+  }
+  const server = await startServer({ ...loaded, runners, config, logger, telemetry: serverTelemetry });
   try {
     await runners.start();
   } catch (err) {
@@ -83,6 +102,7 @@ async function serveInProcess(dir: string, config: BentocConfig, logger: Logger,
     url: server.url,
     port: server.port,
     server,
+    metricsJson: async () => (owned?.metrics ? ((await owned.metrics.registry.getMetricsAsJSON()) as unknown[]) : []),
     async reload() {
       const next = await loadCompiledDir(dir);
       const nextRunners = makeRunnerHost(next, config, telemetry);
@@ -113,7 +133,7 @@ async function serveWithWorkers(dir: string, config: BentocConfig, logger: Logge
   const pool = await startWorkers(dir, config, config.server.workers);
   printBanner(print, loaded.manifest, pool.url, config.server.workers);
   logger.debug("workers started", { workers: config.server.workers });
-  return { url: pool.url, port: pool.port, server: undefined, reload: () => pool.reload(), shutdown: () => pool.shutdown() };
+  return { url: pool.url, port: pool.port, server: undefined, reload: () => pool.reload(), shutdown: () => pool.shutdown(), metricsJson: async () => [] };
 }
 
 function printBanner(print: (l: string) => void, manifest: Manifest, url: string, workers: number): void {

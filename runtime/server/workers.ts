@@ -9,7 +9,8 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { BentocConfig } from "../config/config-types.ts";
 
 interface WorkerInit {
@@ -22,9 +23,20 @@ interface WorkerInit {
 type FromWorker =
   | { type: "listening"; port: number; url: string }
   | { type: "failed"; message: string }
-  | { type: "reloaded"; ok: boolean; message?: string };
+  | { type: "reloaded"; ok: boolean; message?: string }
+  /** A worker was scraped: it asks the parent for every worker's metrics, aggregated. */
+  | { type: "metrics-request"; id: number }
+  | { type: "metrics-json"; id: number; metrics: unknown[] };
 
-type ToWorker = WorkerInit | { type: "reload" } | { type: "shutdown" };
+type ToWorker =
+  | WorkerInit
+  | { type: "reload" }
+  | { type: "shutdown" }
+  | { type: "metrics-json"; id: number }
+  | { type: "metrics-text"; id: number; text?: string; error?: string };
+
+/** How long the parent waits for one worker's metrics before aggregating without it. */
+const METRICS_TIMEOUT_MS = 2000;
 
 export interface WorkerPool {
   readonly port: number;
@@ -37,6 +49,16 @@ export interface WorkerPool {
 
 const WORKER_ENV = "BENTOC_API_WORKER";
 
+/**
+ * Node flags for a worker: the parent's, plus tsx's loader (this runtime is TypeScript; the `bentoc` bin
+ * registers tsx in-process, which a forked child does not inherit). Resolved to an absolute URL so it
+ * works from any working directory.
+ */
+function workerExecArgv(): string[] {
+  if (process.execArgv.some((a) => a.includes("tsx"))) return process.execArgv;
+  return [...process.execArgv, "--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href];
+}
+
 export async function startWorkers(dir: string, config: BentocConfig, count: number): Promise<WorkerPool> {
   const workers: (ChildProcess | undefined)[] = new Array(count);
   let stopping = false;
@@ -45,9 +67,20 @@ export async function startWorkers(dir: string, config: BentocConfig, count: num
 
   const spawn = (index: number, bindPort: number): Promise<ChildProcess> =>
     new Promise((resolve, reject) => {
-      const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [WORKER_ENV]: "1" }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const child = fork(fileURLToPath(import.meta.url), [], {
+        env: { ...process.env, [WORKER_ENV]: "1" },
+        execArgv: workerExecArgv(),
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      });
       let started = false;
       child.on("message", (m: FromWorker) => {
+        if (m.type === "metrics-request") {
+          aggregateMetrics().then(
+            (text) => child.connected && child.send({ type: "metrics-text", id: m.id, text } satisfies ToWorker),
+            (err: Error) => child.connected && child.send({ type: "metrics-text", id: m.id, error: err.message } satisfies ToWorker),
+          );
+          return;
+        }
         if (m.type === "listening" && !started) {
           started = true;
           port = m.port;
@@ -76,6 +109,35 @@ export async function startWorkers(dir: string, config: BentocConfig, count: num
       const init: WorkerInit = { type: "init", index, dir, config: { ...config, server: { ...config.server, port: bindPort, workers: 1 } } };
       child.send(init);
     });
+
+  let nextId = 0;
+  /** Every live worker's registry as JSON, summed per series by prom-client's AggregatorRegistry. */
+  const aggregateMetrics = async (): Promise<string> => {
+    const live = workers.filter((w): w is ChildProcess => w !== undefined && w.connected);
+    const parts = await Promise.all(
+      live.map(
+        (w) =>
+          new Promise<unknown[] | undefined>((resolve) => {
+            const id = ++nextId;
+            const timer = setTimeout(() => done(undefined), METRICS_TIMEOUT_MS);
+            const onMsg = (m: FromWorker): void => {
+              if (m.type === "metrics-json" && m.id === id) done(m.metrics);
+            };
+            const done = (v: unknown[] | undefined): void => {
+              clearTimeout(timer);
+              w.off("message", onMsg);
+              resolve(v);
+            };
+            w.on("message", onMsg);
+            w.send({ type: "metrics-json", id } satisfies ToWorker);
+          }),
+      ),
+    );
+    const { AggregatorRegistry } = (await import("prom-client")).default;
+    const present = parts.filter((p): p is unknown[] => Array.isArray(p) && p.length > 0);
+    if (present.length === 0) return "";
+    return AggregatorRegistry.aggregate(present as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
+  };
 
   // uSockets sets SO_REUSEPORT only for an explicit port: resolve port 0 to a free one first.
   if (port === 0) port = await findFreePort(config.server.host);
@@ -147,8 +209,23 @@ async function runWorker(init: WorkerInit): Promise<void> {
   const send = (m: FromWorker): void => void process.send?.(m);
   const { serveCompiledDir } = await import("../serve-compiled.ts");
   let served: Awaited<ReturnType<typeof serveCompiledDir>>;
+  const pending = new Map<number, { resolve(text: string): void; reject(err: Error): void }>();
+  let nextId = 0;
+  const metricsText = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      pending.set(id, { resolve, reject });
+      send({ type: "metrics-request", id });
+    });
+  process.on("message", (m: ToWorker) => {
+    if (m.type !== "metrics-text") return;
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.error !== undefined) p?.reject(new Error(`aggregating worker metrics failed: ${m.error}`));
+    else p?.resolve(m.text ?? "");
+  });
   try {
-    served = await serveCompiledDir(init.dir, init.config, { signals: false, print: () => {} });
+    served = await serveCompiledDir(init.dir, init.config, { signals: false, print: () => {}, metricsText });
   } catch (err) {
     send({ type: "failed", message: (err as Error).message });
     process.exit(1);
@@ -166,6 +243,12 @@ async function runWorker(init: WorkerInit): Promise<void> {
         (err: Error) => send({ type: "reloaded", ok: false, message: err.message }),
       );
     } else if (m.type === "shutdown") stop();
+    else if (m.type === "metrics-json") {
+      served.metricsJson().then(
+        (metrics) => send({ type: "metrics-json", id: m.id, metrics }),
+        () => send({ type: "metrics-json", id: m.id, metrics: [] }),
+      );
+    }
   });
   // The parent coordinates shutdown; if it disappears, drain and leave.
   process.on("disconnect", stop);
