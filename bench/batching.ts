@@ -4,7 +4,7 @@
  * at 70% of the ceiling; plus the ceiling itself: raw onnxruntime-node throughput of the same model at its
  * best batch size, without HTTP, measured in the same run. Writes bench/results/batching.{json,md,svg}.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
@@ -12,6 +12,7 @@ import { loadOnnxModel } from "../runtime/models/onnx-model.ts";
 import { formatTable, parseSettings, renderChart, runBench, type BenchReport } from "../runtime/loadtest/bench-runner.ts";
 import { prepareModels, DEFAULT_MINILM_ASSETS } from "../scripts/models/prepare.ts";
 import { serveSample } from "../test/helpers/serve-sample.ts";
+import { RESULTS_DIR, fixed, isMain, machineInfo, mdTable, writeResults } from "./results-io.ts";
 
 export const TICKET = "Hello, I was charged twice for my monthly subscription and I would like a refund of the second payment please";
 
@@ -42,13 +43,14 @@ async function ceiling(home: string): Promise<{ bestBatch: number; itemsPerS: nu
   return { ...best, itemsPerS: Number(best.itemsPerS.toFixed(1)), perBatch };
 }
 
-export async function runBatchingBench(options: { durationS?: number } = {}): Promise<Record<string, unknown>> {
+export async function runBatchingBench(options: { durationS?: number; log?: (line: string) => void } = {}): Promise<Record<string, unknown>> {
+  const generatedAt = new Date().toISOString();
+  const log = options.log ?? ((l: string) => console.error(l));
   const durationMs = (options.durationS ?? Number(process.env["BENCH_DURATION_S"] ?? 20)) * 1000;
   const home = mkdtempSync(join(tmpdir(), "bentoc-bench-home-"));
-  await prepareModels({ variant: "full", only: ["support-tickets"], home, log: (l) => console.error(l) });
+  await prepareModels({ variant: "full", only: ["support-tickets"], home, log });
   const served = await serveSample("support-tickets", { home, args: ["--admin"] });
   try {
-    const log = (l: string) => console.error(l);
     const raw = await ceiling(home);
     log(`ceiling: ${raw.itemsPerS} items/s at batch ${raw.bestBatch}`);
     const payload = JSON.stringify({ text: TICKET });
@@ -77,11 +79,18 @@ export async function runBatchingBench(options: { durationS?: number } = {}): Pr
     });
     const byLabel = (r: BenchReport, l: string) => r.rows.find((x) => x.setting === l);
     const off = byLabel(closed, "off");
-    const fixed = closed.rows.filter((r) => r.setting !== "off" && r.setting !== "adaptive");
-    const bestFixed = [...fixed].sort((a, b) => b.rps - a.rps)[0];
+    const fixedRows = closed.rows.filter((r) => r.setting !== "off" && r.setting !== "adaptive");
+    const bestFixed = [...fixedRows].sort((a, b) => b.rps - a.rps)[0];
     const best = [...closed.rows].sort((a, b) => b.rps - a.rps)[0];
     const adaptive = byLabel(closed, "adaptive");
-    const fullBatchMs = raw.perBatch[String(32)]?.ms ?? NaN;
+    // The sample's decorator: @batchable({ maxBatchSize: 32, maxLatencyMs: 10 }) — what `adaptive` runs with.
+    const window = (setting: string): { maxLatencyMs: number; maxBatchSize: number } => {
+      if (setting === "off") return { maxLatencyMs: 0, maxBatchSize: 1 };
+      const m = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(setting);
+      return m ? { maxLatencyMs: Number(m[1]), maxBatchSize: Number(m[2] ?? 32) } : { maxLatencyMs: 10, maxBatchSize: 32 };
+    };
+    const bestWindow = best ? window(best.setting) : { maxLatencyMs: NaN, maxBatchSize: 32 };
+    const fullBatchMs = raw.perBatch[String(bestWindow.maxBatchSize)]?.ms ?? NaN;
     const openRow = open.rows[0];
     const meanBatchAtRate = openRow?.meanBatchSize ?? 1;
     const nearest = [1, 4, 8, 16, 32, 64].reduce((a, b) => (Math.abs(b - meanBatchAtRate) < Math.abs(a - meanBatchAtRate) ? b : a));
@@ -91,17 +100,31 @@ export async function runBatchingBench(options: { durationS?: number } = {}): Pr
       bestOverCeiling: best ? Number((best.rps / raw.itemsPerS).toFixed(3)) : null,
       adaptiveOverBestFixed: adaptive && bestFixed ? Number((adaptive.rps / bestFixed.rps).toFixed(3)) : null,
       bestP95Ms: best?.latencyMs.p95 ?? null,
-      bestP95BoundMs: best ? (Number(best.setting.split("/")[0]) || 10) + 2 * fullBatchMs : null,
+      bestSetting: best?.setting ?? null,
+      bestP95BoundMs: best ? Number((bestWindow.maxLatencyMs + 2 * fullBatchMs).toFixed(1)) : null,
       openLoopP95Ms: openRow?.latencyMs.p95 ?? null,
-      openLoopP95BoundMs: 3 * execAtRateMs,
+      openLoopP95BoundMs: Number((3 * execAtRateMs).toFixed(1)),
+      openLoopBatchSizeForBound: nearest,
     };
-    const result = { machine: { cpus: (await import("node:os")).cpus().length, node: process.version }, durationS: durationMs / 1000, ceiling: raw, closed, open: { rate, ...open }, targets };
-    writeFileSync(new URL("./results/batching.json", import.meta.url), JSON.stringify(result, null, 2) + "\n");
-    writeFileSync(new URL("./results/batching.svg", import.meta.url), renderChart(closed));
+    const targetsMet = {
+      bestOverOff: targets.bestOverOff === null ? null : targets.bestOverOff >= 2.0,
+      bestOverCeiling: targets.bestOverCeiling === null ? null : targets.bestOverCeiling >= 0.9,
+      adaptiveOverBestFixed: targets.adaptiveOverBestFixed === null ? null : targets.adaptiveOverBestFixed >= 0.95,
+      bestP95: targets.bestP95Ms === null || targets.bestP95BoundMs === null ? null : targets.bestP95Ms <= targets.bestP95BoundMs,
+      openLoopP95: targets.openLoopP95Ms === null ? null : targets.openLoopP95Ms <= targets.openLoopP95BoundMs,
+    };
+    const machine = machineInfo();
+    const result = { bench: "batching", issue: 5, generatedAt, machine, durationS: durationMs / 1000, ceiling: raw, closed, open: { rate, ...open }, targets, targetsMet };
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(join(RESULTS_DIR, "batching.svg"), renderChart(closed));
     const md = [
       "# support-tickets batching benchmark",
       "",
-      `Full MiniLM-L6-architecture model (seeded weights), one ticket per request, ${result.machine.cpus} cores, ${durationMs / 1000}s per setting.`,
+      `${generatedAt} · ${machine.cpus} × ${machine.cpuModel} · node ${machine.node} · load average at the end ${machine.loadAverage1m}`,
+      "",
+      `Full MiniLM-L6-architecture model (seeded weights), one ticket per request, ${durationMs / 1000}s per setting (after 3 s of warm-up).`,
+      "",
+      "![req/s and p95 per setting](batching.svg)",
       "",
       "## Closed loop, 80 clients",
       "```",
@@ -116,12 +139,20 @@ export async function runBatchingBench(options: { durationS?: number } = {}): Pr
       `Ceiling (raw onnxruntime-node, no HTTP): ${raw.itemsPerS} items/s at batch ${raw.bestBatch}; per batch size: ${JSON.stringify(raw.perBatch)}`,
       "",
       "## Targets",
-      "```json",
-      JSON.stringify(targets, null, 2),
-      "```",
+      "",
+      mdTable(
+        ["target", "measured", "bound", "met"],
+        [
+          ["best setting / batching off", fixed(targets.bestOverOff, 2) + "×", "≥ 2.0×", String(targetsMet.bestOverOff)],
+          ["best setting / raw ceiling", fixed(targets.bestOverCeiling, 3), "≥ 0.90", String(targetsMet.bestOverCeiling)],
+          ["adaptive / best fixed window", fixed(targets.adaptiveOverBestFixed, 3), "≥ 0.95", String(targetsMet.adaptiveOverBestFixed)],
+          [`p95 at the best setting (${targets.bestSetting}), ms`, fixed(targets.bestP95Ms, 1), `≤ ${fixed(targets.bestP95BoundMs, 1)} (maxLatencyMs + 2 × full batch)`, String(targetsMet.bestP95)],
+          [`open-loop p95 at ${rate} req/s, ms`, fixed(targets.openLoopP95Ms, 1), `≤ ${fixed(targets.openLoopP95BoundMs, 1)} (3 × batch of ${nearest})`, String(targetsMet.openLoopP95)],
+        ],
+      ),
       "",
     ].join("\n");
-    writeFileSync(new URL("./results/batching.md", import.meta.url), md);
+    writeResults("batching", result, md);
     return result;
   } finally {
     await served.stop();
@@ -130,7 +161,7 @@ export async function runBatchingBench(options: { durationS?: number } = {}): Pr
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const r = await runBatchingBench();
   console.log(JSON.stringify(r["targets"], null, 2));
 }

@@ -1,7 +1,7 @@
 /**
  * Server overhead: a trivial JSON echo API through bentoc vs a bare uWS handler doing the same work
  * (read body, JSON.parse, check, JSON.stringify) vs the same on node:http. Each server runs in its own
- * process; autocannon (64 connections) drives all three in one run. Writes bench/results/server-overhead.json.
+ * process; autocannon (64 connections) drives all three in one run. Writes bench/results/server-overhead.{json,md}.
  *
  * The kinds are measured in interleaved rounds and the median per kind is kept, so a noisy neighbour
  * hurts all three alike.
@@ -9,11 +9,11 @@
  *   npx tsx bench/server-overhead.ts [--duration 5] [--rounds 3] [--connections 64]
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 // @ts-expect-error autocannon ships no types (and @types/autocannon is not installed); the shape used is below.
 import autocannonUntyped from "autocannon";
+import { fixed, isMain, machineInfo, mdTable, writeResults } from "./results-io.ts";
 
 interface LoadResult {
   requests: { average: number };
@@ -107,32 +107,36 @@ async function load(port: number, duration: number, connections: number): Promis
   });
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const ci = args.indexOf("--child");
-  if (ci >= 0) return child(args[ci + 1] ?? "");
-  const num = (flag: string, d: number): number => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? Number(args[i + 1]) : d;
-  };
-  const duration = num("--duration", 5);
-  const rounds = num("--rounds", 3);
-  const connections = num("--connections", 64);
+export interface ServerOverheadOptions {
+  durationS?: number;
+  rounds?: number;
+  connections?: number;
+  log?: (line: string) => void;
+}
+
+type KindResult = { requestsPerSec: number; latencyP50Ms: number; latencyP99Ms: number; non2xx: number; errors: number };
+
+export async function runServerOverheadBench(options: ServerOverheadOptions = {}): Promise<Record<string, unknown>> {
+  const duration = options.durationS ?? 5;
+  const rounds = options.rounds ?? 3;
+  const connections = options.connections ?? 64;
+  const log = options.log ?? ((l: string) => console.log(l));
+  const generatedAt = new Date().toISOString();
   const kinds = ["uws", "bentoc", "bentoc-log", "node"];
-  const results: Record<string, { requestsPerSec: number; latencyP50Ms: number; latencyP99Ms: number; non2xx: number; errors: number }> = {};
+  const results: Record<string, KindResult> = {};
   const servers = new Map<string, { proc: ChildProcess; port: number }>();
   const runs = new Map<string, LoadResult[]>();
   try {
     for (const kind of kinds) {
       const s = await start(kind);
       servers.set(kind, s);
-      await load(s.port, 2, connections); // warm-up (JIT, connection setup)
+      await load(s.port, Math.min(2, duration), connections); // warm-up (JIT, connection setup)
     }
     for (let round = 0; round < rounds; round++) {
       for (const kind of kinds) {
         const r = await load(servers.get(kind)!.port, duration, connections);
         runs.set(kind, [...(runs.get(kind) ?? []), r]);
-        process.stdout.write(`round ${round + 1} ${kind.padEnd(11)} ${Math.round(r.requests.average)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non2xx ${r.non2xx}\n`);
+        log(`  round ${round + 1}/${rounds} ${kind.padEnd(11)} ${Math.round(r.requests.average)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non2xx ${r.non2xx}`);
       }
     }
   } finally {
@@ -144,14 +148,20 @@ async function main(): Promise<void> {
     results[kind] = { requestsPerSec: r.requests.average, latencyP50Ms: r.latency.p50, latencyP99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
   }
   const rps = (k: string): number => results[k]?.requestsPerSec ?? NaN;
+  const machine = machineInfo();
   const report = {
+    bench: "server-overhead",
+    issue: 4,
+    generatedAt,
+    machine,
     connections,
     durationSeconds: duration,
     rounds,
-    cpus: (await import("node:os")).cpus().length,
+    cpus: machine.cpus,
     body: BODY,
     node: process.version,
     results,
+    perRoundRequestsPerSec: Object.fromEntries(kinds.map((k) => [k, (runs.get(k) ?? []).map((r) => r.requests.average)])),
     ratios: {
       bentocVsBareUws: rps("bentoc") / rps("uws"),
       bentocWithAccessLogVsBareUws: rps("bentoc-log") / rps("uws"),
@@ -160,9 +170,53 @@ async function main(): Promise<void> {
     },
     targets: { bentocVsBareUws: ">= 0.8", bentocVsNodeHttp: "> 1" },
   };
-  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-  writeFileSync(new URL("./results/server-overhead.json", import.meta.url), JSON.stringify(report, null, 2) + "\n");
-  process.stdout.write(JSON.stringify(report.ratios, null, 2) + "\n");
+  const label: Record<string, string> = {
+    uws: "bare uWS handler",
+    bentoc: "bentoc (access log off)",
+    "bentoc-log": "bentoc (access log on)",
+    node: "node:http handler",
+  };
+  const md = [
+    "# Server overhead (issue 4)",
+    "",
+    `${generatedAt} · ${machine.cpus} × ${machine.cpuModel} · node ${machine.node} · load average at the end ${machine.loadAverage1m}`,
+    "",
+    `Trivial JSON echo (read body, JSON.parse, check, JSON.stringify), each server in its own process, autocannon with ${connections}`,
+    `connections, ${rounds} interleaved rounds of ${duration} s; the median round per server is kept.`,
+    "",
+    mdTable(
+      ["server", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "req/s per round"],
+      kinds.map((k) => {
+        const r = results[k]!;
+        return [label[k] ?? k, Math.round(r.requestsPerSec), r.latencyP50Ms, r.latencyP99Ms, r.non2xx, r.errors, (runs.get(k) ?? []).map((x) => Math.round(x.requests.average)).join(", ")];
+      }),
+    ),
+    "",
+    mdTable(
+      ["ratio", "measured", "target"],
+      [
+        ["bentoc / bare uWS", fixed(report.ratios.bentocVsBareUws, 3), "≥ 0.8"],
+        ["bentoc / node:http", fixed(report.ratios.bentocVsNodeHttp, 3), "> 1"],
+        ["bentoc with access log / bare uWS", fixed(report.ratios.bentocWithAccessLogVsBareUws, 3), "–"],
+        ["bentoc with access log / node:http", fixed(report.ratios.bentocWithAccessLogVsNodeHttp, 3), "–"],
+      ],
+    ),
+    "",
+  ].join("\n");
+  writeResults("server-overhead", report, md);
+  return report;
 }
 
-await main();
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const ci = args.indexOf("--child");
+  if (ci >= 0) return child(args[ci + 1] ?? "");
+  const num = (flag: string, d: number): number => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? Number(args[i + 1]) : d;
+  };
+  const report = await runServerOverheadBench({ durationS: num("--duration", 5), rounds: num("--rounds", 3), connections: num("--connections", 64) });
+  process.stdout.write(JSON.stringify(report["ratios"], null, 2) + "\n");
+}
+
+if (isMain(import.meta.url)) await main();

@@ -9,14 +9,13 @@
  * runs 3 times; the median is reported. `spansExported` < `spansCreated` means the BatchSpanProcessor
  * queue (OTEL_BSP_MAX_QUEUE_SIZE, default 2048) overflowed and dropped spans — it never blocks requests.
  *
- * Run: `npx tsx bench/telemetry-overhead.ts` → bench/results/telemetry-overhead.json
+ * Run: `npx tsx bench/telemetry-overhead.ts` → bench/results/telemetry-overhead.{json,md}
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import { createTelemetry } from "../runtime/observability/create-telemetry.ts";
 import { noopTelemetry, type Telemetry } from "../runtime/observability/telemetry.ts";
+import { isMain, machineInfo, mdTable, writeResults } from "./results-io.ts";
 
 interface Variant {
   name: string;
@@ -139,16 +138,45 @@ export async function runTelemetryOverheadBench(options: { requests?: number; ch
   return results;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const results = await runTelemetryOverheadBench();
-  const out = fileURLToPath(new URL("./results/telemetry-overhead.json", import.meta.url));
-  mkdirSync(fileURLToPath(new URL("./results/", import.meta.url)), { recursive: true });
+/** Runs the micro-benchmark and writes bench/results/telemetry-overhead.{json,md}. */
+export async function runAndWriteTelemetryOverheadBench(options: { requests?: number; chunk?: number } = {}): Promise<Record<string, unknown>> {
+  const generatedAt = new Date().toISOString();
+  const requests = options.requests ?? 100_000;
+  const results = await runTelemetryOverheadBench(options);
+  const machine = machineInfo();
+  const noop = results.find((r) => r.variant === "noop");
   const doc = {
     bench: "telemetry-overhead",
+    issue: 8,
+    generatedAt,
+    machine,
     node: process.version,
+    requestsPerRound: requests,
     note: "per request: 1 API request + handler + 1 runner call + 1 batch (4 spans, 9 metric updates); tracing exports over OTLP/HTTP JSON to an in-process sink",
     results,
+    addedNsPerRequest: Object.fromEntries(results.filter((r) => r !== noop).map((r) => [r.variant, noop ? r.nsPerRequest - noop.nsPerRequest : null])),
   };
-  writeFileSync(out, JSON.stringify(doc, null, 2) + "\n");
-  console.table(results);
+  const md = [
+    "# Telemetry overhead, micro-benchmark (issue 8)",
+    "",
+    `${generatedAt} · ${machine.cpus} × ${machine.cpuModel} · node ${machine.node} · load average at the end ${machine.loadAverage1m}`,
+    "",
+    "The telemetry calls of one request with one runner call in a batch of one (4 spans, 9 metric updates), without HTTP;",
+    `${requests} simulated requests per round, median of 3 rounds. Tracing exports over OTLP/HTTP (JSON) to an in-process sink.`,
+    "`spans exported` below `spans created` means the BatchSpanProcessor's queue overflowed and it dropped spans (it never blocks).",
+    "The HTTP-level cost is in http-telemetry-overhead.md.",
+    "",
+    mdTable(
+      ["variant", "ns / request", "added ns vs no-op", "requests / s", "spans created", "spans exported"],
+      results.map((r) => [r.variant, r.nsPerRequest, noop ? r.nsPerRequest - noop.nsPerRequest : "–", r.opsPerSecond, r.spansCreated, r.spansExported ?? "–"]),
+    ),
+    "",
+  ].join("\n");
+  writeResults("telemetry-overhead", doc, md);
+  return doc;
+}
+
+if (isMain(import.meta.url)) {
+  const doc = await runAndWriteTelemetryOverheadBench();
+  console.table(doc.results);
 }
