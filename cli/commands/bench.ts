@@ -42,7 +42,16 @@ export function register(program: Command): void {
       else options.concurrency = Number(flags["concurrency"] ?? 80);
       if (flags["runner"]) options.runner = flags["runner"];
       if (flags["sloP95"]) options.sloP95Ms = Number(flags["sloP95"]);
-      const report = await runBench(options);
+      let report: Awaited<ReturnType<typeof runBench>>;
+      try {
+        report = await runBench(options);
+      } catch (err) {
+        const cause = (err as Error).cause as { code?: string } | undefined;
+        const why = cause?.code === "ECONNREFUSED" ? `nothing answers at ${options.url} (is \`bentoc serve --admin\` running?)` : (err as Error).message;
+        process.stderr.write(`error: ${why}\n`);
+        process.exitCode = 1;
+        return;
+      }
       process.stdout.write(formatTable(report) + "\n");
       if (flags["json"]) writeFileSync(flags["json"], JSON.stringify(report, null, 2) + "\n");
       if (flags["svg"]) writeFileSync(flags["svg"], renderChart(report));
