@@ -86,8 +86,42 @@ export function createProjectForEntry(entryFile: string): Project {
   } else {
     project = new Project({ compilerOptions: withNodeTypes({ ...DEFAULT_COMPILER_OPTIONS, ...FORCED_OPTIONS }, entryFile) });
   }
+  parseWithoutJsDoc(project, NODE_DECLARATIONS);
   project.addSourceFileAtPath(entryFile);
   return project;
+}
+
+/**
+ * Node's declarations (`@types/node` and the `undici-types` it uses): about 2 MB, most of it JSDoc. The
+ * compiler never reads their documentation, and the checker does not use JSDoc in TypeScript files (tsc
+ * itself skips most of it), so they are parsed without it: same program, same diagnostics, ~20% less
+ * parse and GC time for a cold compile.
+ */
+const NODE_DECLARATIONS = /\/node_modules\/(?:@types\/node|undici-types)\/.*\.d\.[mc]?ts$/;
+
+interface DocumentRegistryLike {
+  createOrUpdateSourceFile(fileName: string, settings: CompilerOptions, snapshot: ts.IScriptSnapshot, scriptKind?: ts.ScriptKind): ts.SourceFile;
+}
+
+/**
+ * Makes the Project parse the files matching `files` with `JSDocParsingMode.ParseNone`. ts-morph has no
+ * option for it, so this wraps its document registry (where every file of the program is parsed), exactly
+ * as ts-morph would create the file but for the JSDoc mode. Without that internal (another ts-morph
+ * version), files are parsed as usual.
+ */
+export function parseWithoutJsDoc(project: Project, files: RegExp): void {
+  const context = (project as unknown as { _context?: { compilerFactory?: { documentRegistry?: DocumentRegistryLike } } })._context;
+  const registry = context?.compilerFactory?.documentRegistry;
+  if (typeof registry?.createOrUpdateSourceFile !== "function") return;
+  const original = registry.createOrUpdateSourceFile.bind(registry);
+  const versions = new Map<string, number>();
+  registry.createOrUpdateSourceFile = (fileName, settings, snapshot, scriptKind) => {
+    if (!files.test(fileName)) return original(fileName, settings, snapshot, scriptKind);
+    const version = versions.has(fileName) ? versions.get(fileName)! + 1 : 0;
+    versions.set(fileName, version);
+    const options = { languageVersion: settings.target ?? ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone };
+    return ts.createLanguageServiceSourceFile(fileName, snapshot, options, String(version), true, scriptKind);
+  };
 }
 
 function withNodeTypes(options: CompilerOptions, entryFile: string): CompilerOptions {

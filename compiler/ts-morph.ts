@@ -27,10 +27,13 @@ export declare namespace ts {
   type Declaration = Morph.ts.Declaration;
   type Diagnostic = Morph.ts.Diagnostic;
   type InterfaceType = Morph.ts.InterfaceType;
+  type IScriptSnapshot = Morph.ts.IScriptSnapshot;
   type JSDocTagInfo = Morph.ts.JSDocTagInfo;
   type Node = Morph.ts.Node;
   type ObjectType = Morph.ts.ObjectType;
   type Program = Morph.ts.Program;
+  type ScriptKind = Morph.ts.ScriptKind;
+  type SourceFile = Morph.ts.SourceFile;
   type PropertySignature = Morph.ts.PropertySignature;
   type Symbol = Morph.ts.Symbol;
   type TupleType = Morph.ts.TupleType;
