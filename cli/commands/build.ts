@@ -53,7 +53,7 @@ export async function bentoCompiler(cwd: string = process.cwd()): Promise<BentoC
         files: result.files,
       };
     },
-    emit: (manifest, containerfile) => emitFromManifest(manifest, { containerfile }),
+    emit: (manifest, containerfile, image) => emitFromManifest(manifest, image === undefined ? { containerfile } : { containerfile, image }),
   };
 }
 

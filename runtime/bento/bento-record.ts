@@ -37,9 +37,14 @@ export interface BentoRecord {
  * The version of a bento: the first 16 hex digits of sha256 over its name and every `path\0sha256\n`,
  * sorted by path. Same content, same version; one changed byte anywhere, a new one.
  */
+/**
+ * The version: a hash of the name and every file's path and sha256, except `k8s/`, which names the image
+ * `<name>:<version>` and is derived from the (hashed) manifest and the version itself. Every file, k8s/
+ * included, is still checked against its own sha256.
+ */
 export function contentVersion(name: string, files: readonly BentoFileEntry[]): string {
   const hash = createHash("sha256").update(`bento ${name}\n`);
-  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) hash.update(`${f.path}\0${f.sha256}\n`);
+  for (const f of [...files].filter((e) => !e.path.startsWith("k8s/")).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) hash.update(`${f.path}\0${f.sha256}\n`);
   return hash.digest("hex").slice(0, 16);
 }
 

@@ -11,6 +11,7 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import type { Manifest } from "../../sdk/manifest.ts";
+import { createHash } from "node:crypto";
 import { sha256File } from "../models/file-hash.ts";
 import { RECORD_FILE } from "../models/model-record.ts";
 import { ModelStore } from "../models/model-store.ts";
@@ -36,8 +37,8 @@ export interface BentoContainerfileOptions {
 export interface BentoCompiler {
   /** Compiles with the bundle into `outDir`; `manifest` null on errors, `diagnostics` already formatted. */
   compile(entry: string, outDir: string): Promise<{ manifest: Manifest | null; diagnostics: string; files: string[] }>;
-  /** Every generated file (relative path → content) from a manifest. */
-  emit(manifest: Manifest, containerfile: BentoContainerfileOptions): Record<string, string>;
+  /** Every generated file (relative path → content) from a manifest; `image` is the Kubernetes workloads' image. */
+  emit(manifest: Manifest, containerfile: BentoContainerfileOptions, image?: string): Record<string, string>;
 }
 
 export class BentoBuildError extends Error {
@@ -123,7 +124,7 @@ export async function buildBento(options: BuildOptions): Promise<BuildResult> {
     const externals = externalImports(await readFile(join(compiled, bundle), "utf8"));
     const extra = { ...resolveExternals(externals, bentofile.dir, lock), ...bentofile.packages };
     const pkgs = bentoPackages({ name, version: manifest.service.version, bentoc: packed, extra, needsOnnx: pinned.models.length > 0, lock });
-    const generated = compiler.emit(pinned, {
+    const containerfile: BentoContainerfileOptions = {
       ...(bentofile.docker.baseImage !== undefined ? { baseImage: bentofile.docker.baseImage } : {}),
       ...(bentofile.docker.nodeVersion !== undefined ? { nodeVersion: bentofile.docker.nodeVersion } : {}),
       systemPackages: bentofile.docker.systemPackages,
@@ -131,7 +132,10 @@ export async function buildBento(options: BuildOptions): Promise<BuildResult> {
       ...(bentofile.docker.setupScript !== undefined ? { setupScript: bentofile.docker.setupScript } : {}),
       localPackages: [packed.fileName],
       files: data.filter((f) => f !== bentofile.docker.setupScript),
-    });
+    };
+    // k8s/ names the image, which is named after the version, which hashes everything else: it is written
+    // last (step 4), from the pinned manifest and the version, so it adds nothing the version misses.
+    const generated = Object.fromEntries(Object.entries(compiler.emit(pinned, containerfile)).filter(([rel]) => !rel.startsWith(K8S_DIR)));
     const owned = new Set([...Object.keys(generated), bundle, `${bundle}.map`, "package.json", "package-lock.json", packed.fileName, BENTO_RECORD]);
     const clash = data.find((f) => owned.has(f) || f.startsWith("models/"));
     if (clash) throw new BentoBuildError(`${relative(process.cwd(), bentofile.file)}: include matches ${clash}, which the bento generates itself; rename it or exclude it`);
@@ -156,6 +160,13 @@ export async function buildBento(options: BuildOptions): Promise<BuildResult> {
       files.push({ path: rel, size: (await readFile(full)).length, sha256: await sha256File(full) });
     }
     const version = contentVersion(name, files);
+    // The workloads run the image `bentoc containerize` tags by default: <bento name>:<version>.
+    const k8s = Object.entries(compiler.emit(pinned, containerfile, `${name}:${version}`)).filter(([rel]) => rel.startsWith(K8S_DIR));
+    for (const [rel, content] of k8s) {
+      await write(rel, content);
+      files.push({ path: rel, size: Buffer.byteLength(content), sha256: createHash("sha256").update(content).digest("hex") });
+    }
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const description = bentofile.description?.trim() ?? manifest.service.description;
     const record: BentoRecord = {
       schemaVersion: 1,
@@ -176,6 +187,8 @@ export async function buildBento(options: BuildOptions): Promise<BuildResult> {
     await rm(work, { recursive: true, force: true });
   }
 }
+
+const K8S_DIR = "k8s/";
 
 function sortRecord<T>(r: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -89,6 +89,15 @@ describe("bentoc build", () => {
     expect(containerfile).toContain("COPY package.json package-lock.json bentoc-0.1.0.tgz /bento/");
     expect(containerfile).toContain("COPY data/labels.json /bento/data/labels.json");
     expect(containerfile).toContain("ENV NODE_ENV=production \\\n    BENTOC_HOME=/bento/models \\\n    BENTOC_LOG_LEVEL=info");
+
+    // every overlay runs the image `bentoc containerize` tags by default: <bento name>:<version>, recorded with its hash
+    for (const overlay of ["monolith", "split", "canary"]) {
+      const kustomization = readFileSync(join(bento.path, "k8s", "overlays", overlay, "kustomization.yaml"), "utf8");
+      expect(kustomization).toContain(`newName: ${bento.name}\n`);
+      expect(kustomization).toContain(`newTag: ${bento.version}\n`);
+      const entry = bento.files.find((f) => f.path === `k8s/overlays/${overlay}/kustomization.yaml`);
+      expect(entry?.sha256).toBe(createHash("sha256").update(kustomization).digest("hex"));
+    }
   });
 
   it("derives the version from the content: same sources, same version and bytes; one changed line, a new version", async () => {
