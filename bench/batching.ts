@@ -2,7 +2,10 @@
  * Batching benchmark (issue 5): `bentoc bench` on support-tickets with the full MiniLM-L6-architecture model,
  * one ~20-word ticket per request, 80 closed-loop clients, settings off/adaptive/5/10/25/50, then open loop
  * at 70% of the ceiling; plus the ceiling itself: raw onnxruntime-node throughput of the same model at its
- * best batch size, without HTTP, measured in the same run. Writes bench/results/batching.{json,md,svg}.
+ * best batch size, without HTTP, measured in the same run. The ceiling is measured before and after the
+ * closed-loop settings and the higher one is kept (a busy neighbour during one measurement would otherwise
+ * make the ratio to it look better than it is); the open loop runs at 70% of that.
+ * Writes bench/results/batching.{json,md,svg}.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -51,8 +54,8 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
   await prepareModels({ variant: "full", only: ["support-tickets"], home, log });
   const served = await serveSample("support-tickets", { home, args: ["--admin"] });
   try {
-    const raw = await ceiling(home);
-    log(`ceiling: ${raw.itemsPerS} items/s at batch ${raw.bestBatch}`);
+    const ceilingBefore = await ceiling(home);
+    log(`ceiling (before): ${ceilingBefore.itemsPerS} items/s at batch ${ceilingBefore.bestBatch}`);
     const payload = JSON.stringify({ text: TICKET });
     const closed = await runBench({
       url: served.url,
@@ -65,6 +68,9 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
       settings: parseSettings("off,adaptive,5/16,10/32,25/32,50/64"),
       log,
     });
+    const ceilingAfter = await ceiling(home);
+    log(`ceiling (after the closed loop): ${ceilingAfter.itemsPerS} items/s at batch ${ceilingAfter.bestBatch}`);
+    const raw = ceilingAfter.itemsPerS > ceilingBefore.itemsPerS ? ceilingAfter : ceilingBefore;
     const rate = Math.round(raw.itemsPerS * 0.7);
     const open = await runBench({
       url: served.url,
@@ -114,7 +120,7 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
       openLoopP95: targets.openLoopP95Ms === null ? null : targets.openLoopP95Ms <= targets.openLoopP95BoundMs,
     };
     const machine = machineInfo();
-    const result = { bench: "batching", issue: 5, generatedAt, machine, durationS: durationMs / 1000, ceiling: raw, closed, open: { rate, ...open }, targets, targetsMet };
+    const result = { bench: "batching", issue: 5, generatedAt, machine, durationS: durationMs / 1000, ceiling: raw, ceilingMeasurements: { before: ceilingBefore, after: ceilingAfter }, closed, open: { rate, ...open }, targets, targetsMet };
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(join(RESULTS_DIR, "batching.svg"), renderChart(closed));
     const md = [
@@ -136,7 +142,7 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
       formatTable(open),
       "```",
       "",
-      `Ceiling (raw onnxruntime-node, no HTTP): ${raw.itemsPerS} items/s at batch ${raw.bestBatch}; per batch size: ${JSON.stringify(raw.perBatch)}`,
+      `Ceiling (raw onnxruntime-node, no HTTP, the higher of two measurements: ${ceilingBefore.itemsPerS} before and ${ceilingAfter.itemsPerS} after the closed loop): ${raw.itemsPerS} items/s at batch ${raw.bestBatch}; per batch size (ms, items/s): ${JSON.stringify(raw.perBatch)}`,
       "",
       "## Targets",
       "",

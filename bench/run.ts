@@ -1,0 +1,392 @@
+/**
+ * `npm run bench`: every benchmark in sequence, each writing bench/results/<name>.{json,md}, then
+ * bench/results/SUMMARY.md with the headline figures next to each issue's targets and the machine.
+ *
+ *   compile                  issue 3  cold `bentoc compile` and --watch recompile of support-tickets
+ *   server-overhead          issue 4  JSON echo: bentoc vs bare uWS vs node:http (autocannon, 64 connections)
+ *   telemetry-overhead       issue 8  per-request cost of the telemetry calls, no HTTP (micro)
+ *   http-telemetry-overhead  issue 8  JSON echo with metrics / tracing 1.0 / both vs both off
+ *   batching                 issue 5  `bentoc bench` on support-tickets (full MiniLM), off/adaptive/windows, ceiling
+ *
+ *   npm run bench                                  everything, full length (run it on a quiet machine)
+ *   npm run bench -- --only batching,compile       a subset (the summary keeps the other stages' last results, marked)
+ *   npm run bench -- --quick                       shorter durations and fewer rounds
+ *   BENCH_DURATION_S=3 npm run bench               seconds per load run (server-overhead and http-telemetry-overhead
+ *                                                  rounds, each batching setting)
+ *   BENCH_ROUNDS=2 npm run bench                   interleaved rounds of the two HTTP overhead benches
+ *
+ * A stage that fails is recorded in the summary and the others still run; the exit code is 1 if any failed.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runBatchingBench } from "./batching.ts";
+import { runCompileBench } from "./compile.ts";
+import { runHttpTelemetryOverheadBench } from "./http-telemetry-overhead.ts";
+import { RESULTS_DIR, fixed, machineInfo, mdTable, type MachineInfo } from "./results-io.ts";
+import { runServerOverheadBench } from "./server-overhead.ts";
+import { runAndWriteTelemetryOverheadBench } from "./telemetry-overhead.ts";
+
+interface Settings {
+  quick: boolean;
+  durationS: number | undefined;
+  rounds: number | undefined;
+}
+
+interface Stage {
+  name: string;
+  issue: number;
+  describe(s: Settings): string;
+  run(s: Settings, log: (line: string) => void): Promise<unknown>;
+}
+
+const STAGES: readonly Stage[] = [
+  {
+    name: "compile",
+    issue: 3,
+    describe: (s) => (s.quick ? "3 cold compiles, 3 watch edits" : "5 cold compiles, 5 watch edits"),
+    run: (s) => runCompileBench(s.quick ? { coldRuns: 3, watchEdits: 3 } : {}),
+  },
+  {
+    name: "server-overhead",
+    issue: 4,
+    describe: (s) => `${httpDuration(s)} s × ${s.rounds ?? (s.quick ? 2 : 3)} rounds × 4 servers`,
+    run: (s, log) => runServerOverheadBench({ durationS: httpDuration(s), rounds: s.rounds ?? (s.quick ? 2 : 3), log }),
+  },
+  {
+    name: "telemetry-overhead",
+    issue: 8,
+    describe: (s) => `${s.quick ? "20,000" : "100,000"} simulated requests × 3 rounds × 5 variants`,
+    run: (s) => runAndWriteTelemetryOverheadBench(s.quick ? { requests: 20_000 } : {}),
+  },
+  {
+    name: "http-telemetry-overhead",
+    issue: 8,
+    describe: (s) => `${httpDuration(s)} s × ${s.rounds ?? (s.quick ? 2 : 5)} rounds × 4 variants`,
+    run: (s, log) => runHttpTelemetryOverheadBench({ durationS: httpDuration(s), rounds: s.rounds ?? (s.quick ? 2 : 5), log }),
+  },
+  {
+    name: "batching",
+    issue: 5,
+    describe: (s) => `${batchingDuration(s)} s per setting × 7 settings, plus the model build and the ceiling`,
+    run: (s, log) => runBatchingBench({ durationS: batchingDuration(s), log }),
+  },
+];
+
+function httpDuration(s: Settings): number {
+  return s.durationS ?? (s.quick ? 3 : 5);
+}
+function batchingDuration(s: Settings): number {
+  return s.durationS ?? (s.quick ? 5 : 20);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Summary
+// ---------------------------------------------------------------------------------------------------
+
+/** Result files are read back loosely (older files may lack fields). */
+type Json = Record<string, any>;
+
+interface TargetRow {
+  issue: string;
+  measure: string;
+  measured: string;
+  target: string;
+  met: string;
+}
+
+const yesNo = (b: boolean | null | undefined): string => (b === null || b === undefined ? "–" : b ? "yes" : "**no**");
+
+function readResult(name: string): Json | null {
+  const file = join(RESULTS_DIR, `${name}.json`);
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Json;
+  } catch {
+    return null;
+  }
+}
+
+function resultDate(name: string, json: Json): string {
+  if (typeof json["generatedAt"] === "string") return json["generatedAt"];
+  return `unknown (file modified ${statSync(join(RESULTS_DIR, `${name}.json`)).mtime.toISOString()})`;
+}
+
+function num(x: unknown): number {
+  return typeof x === "number" ? x : NaN;
+}
+
+function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: string[] } {
+  switch (name) {
+    case "compile": {
+      const cold = num(r["coldCompileMs"]?.median);
+      const watch = num(r["watchRecompileMs"]?.medianReported);
+      const wall = num(r["watchRecompileMs"]?.medianWall);
+      return {
+        rows: [
+          { issue: "3", measure: "cold `bentoc compile` of support-tickets (median, ms)", measured: fixed(cold, 0), target: "≤ 1500", met: yesNo(Number.isFinite(cold) ? cold <= 1500 : null) },
+          {
+            issue: "3",
+            measure: "`--watch` recompile after a one-line edit (median reported, ms)",
+            measured: `${fixed(watch, 0)} (edit → summary wall ${fixed(wall, 0)})`,
+            target: "≤ 300",
+            met: yesNo(Number.isFinite(watch) ? watch <= 300 : null),
+          },
+        ],
+        headline: [`cold compile ${fixed(cold, 0)} ms, watch recompile ${fixed(watch, 0)} ms`],
+      };
+    }
+    case "server-overhead": {
+      const uws = num(r["ratios"]?.bentocVsBareUws);
+      const node = num(r["ratios"]?.bentocVsNodeHttp);
+      const res = (k: string) => fixed(num(r["results"]?.[k]?.requestsPerSec), 0);
+      return {
+        rows: [
+          { issue: "4", measure: "echo req/s, bentoc / bare uWS (64 connections)", measured: fixed(uws, 3), target: "≥ 0.8", met: yesNo(Number.isFinite(uws) ? uws >= 0.8 : null) },
+          { issue: "4", measure: "echo req/s, bentoc / node:http", measured: fixed(node, 3), target: "> 1", met: yesNo(Number.isFinite(node) ? node > 1 : null) },
+        ],
+        headline: [
+          `req/s: bare uWS ${res("uws")}, bentoc ${res("bentoc")}, bentoc with access log ${res("bentoc-log")}, node:http ${res("node")}`,
+          `bentoc with access log / bare uWS ${fixed(num(r["ratios"]?.bentocWithAccessLogVsBareUws), 3)}`,
+        ],
+      };
+    }
+    case "telemetry-overhead": {
+      const results = (r["results"] ?? []) as Json[];
+      const ns = (v: string) => num(results.find((x) => x["variant"] === v)?.["nsPerRequest"]);
+      const noop = ns("noop");
+      const row = (v: string, label: string): TargetRow => ({
+        issue: "8",
+        measure: `micro: ${label}, added ns per request (no HTTP; 4 spans, 9 metric updates)`,
+        measured: `+${fixed(ns(v) - noop, 0)} ns (${fixed(ns(v), 0)} vs ${fixed(noop, 0)} no-op)`,
+        target: "recorded",
+        met: "–",
+      });
+      return {
+        rows: [row("metrics-on/tracing-off", "metrics on"), row("metrics-off/tracing-1.0", "tracing 1.0"), row("metrics-on/tracing-1.0", "both")],
+        headline: [`ns per request: ${results.map((x) => `${x["variant"]} ${x["nsPerRequest"]}`).join(", ")}`],
+      };
+    }
+    case "http-telemetry-overhead": {
+      const h = (r["headline"] ?? {}) as Json;
+      const results = (r["results"] ?? []) as Json[];
+      const row = (label: string, ratio: number, pct: number): TargetRow => ({
+        issue: "8",
+        measure: `HTTP echo, ${label} vs both off: req/s ratio (throughput lost)`,
+        measured: `${fixed(ratio, 3)} (${fixed(pct, 1)} %)`,
+        target: "recorded",
+        met: "–",
+      });
+      const exported = results
+        .filter((x) => x["tracingExport"])
+        .map((x) => `${x["variant"]}: ${x["tracingExport"].spans} spans in ${x["tracingExport"].requests} OTLP POSTs (${fixed(num(x["tracingExport"].spansExportedPerRequest), 2)} per request)`);
+      return {
+        rows: [
+          row("metrics on", num(h["metricsRatioToOff"]), num(h["metricsOverheadPct"])),
+          row("tracing 1.0 (OTLP/HTTP export)", num(h["tracingRatioToOff"]), num(h["tracingOverheadPct"])),
+          row("metrics on + tracing 1.0", num(h["bothRatioToOff"]), num(h["bothOverheadPct"])),
+        ],
+        headline: [
+          `req/s (median): ${results.map((x) => `${x["variant"]} ${fixed(num(x["medianRequestsPerSec"]), 0)}`).join(", ")}`,
+          `exported to the OTLP sink: ${exported.join("; ")}`,
+        ],
+      };
+    }
+    case "batching": {
+      const t = (r["targets"] ?? {}) as Json;
+      const rows = ((r["closed"]?.rows ?? []) as Json[]).map((x) => `${x["setting"]} ${fixed(num(x["rps"]), 1)}`);
+      const open = (r["open"]?.rows ?? [])[0] as Json | undefined;
+      const cmp = (v: unknown, ok: (x: number) => boolean) => yesNo(typeof v === "number" && Number.isFinite(v) ? ok(v) : null);
+      return {
+        rows: [
+          { issue: "5", measure: "best setting req/s / batching off", measured: `${fixed(num(t["bestOverOff"]), 2)}×`, target: "≥ 2.0×", met: cmp(t["bestOverOff"], (x) => x >= 2) },
+          { issue: "5", measure: "best setting req/s / raw onnxruntime ceiling", measured: fixed(num(t["bestOverCeiling"]), 3), target: "≥ 0.90", met: cmp(t["bestOverCeiling"], (x) => x >= 0.9) },
+          { issue: "5", measure: "adaptive (untuned) req/s / best fixed window", measured: fixed(num(t["adaptiveOverBestFixed"]), 3), target: "≥ 0.95", met: cmp(t["adaptiveOverBestFixed"], (x) => x >= 0.95) },
+          {
+            issue: "5",
+            measure: `p95 at the best setting${t["bestSetting"] ? ` (${t["bestSetting"]})` : ""}, ms`,
+            measured: fixed(num(t["bestP95Ms"]), 1),
+            target: `≤ ${fixed(num(t["bestP95BoundMs"]), 1)} (maxLatencyMs + 2 × full batch)`,
+            met: cmp(t["bestP95Ms"], (x) => x <= num(t["bestP95BoundMs"])),
+          },
+          {
+            issue: "5",
+            measure: `open loop at 70 % of the ceiling (${r["open"]?.rate ?? "?"} req/s): p95, ms`,
+            measured: fixed(num(t["openLoopP95Ms"]), 1),
+            target: `≤ ${fixed(num(t["openLoopP95BoundMs"]), 1)} (3 × the batch that rate needs)`,
+            met: cmp(t["openLoopP95Ms"], (x) => x <= num(t["openLoopP95BoundMs"])),
+          },
+        ],
+        headline: [
+          `closed loop, 80 clients, req/s: ${rows.join(", ")}`,
+          `ceiling ${fixed(num(r["ceiling"]?.itemsPerS), 1)} items/s at batch ${r["ceiling"]?.bestBatch ?? "?"}; open loop ${fixed(num(open?.["rps"]), 1)} req/s, p95 ${fixed(num(open?.["latencyMs"]?.p95), 1)} ms, errors ${open?.["errors"] ?? "?"}`,
+        ],
+      };
+    }
+    default:
+      return { rows: [], headline: [] };
+  }
+}
+
+interface Outcome {
+  stage: Stage;
+  status: "ok" | "failed" | "not run";
+  seconds: number;
+  error?: string;
+}
+
+function renderSummary(outcomes: Outcome[], started: Date, machineStart: MachineInfo, settings: Settings, argv: string[]): string {
+  const end = machineInfo();
+  const out: string[] = [
+    "# Benchmark summary",
+    "",
+    `Run: ${started.toISOString()} → ${new Date().toISOString()} · \`npm run bench${argv.length ? " -- " + argv.join(" ") : ""}\``,
+    `${settings.quick ? "quick mode · " : ""}BENCH_DURATION_S=${settings.durationS ?? "(default)"} · BENCH_ROUNDS=${settings.rounds ?? "(default)"}`,
+    "",
+    "## Machine",
+    "",
+    mdTable(
+      ["cpus", "cpu model", "memory", "node", "platform", "load average (1 min) at start / end"],
+      [[machineStart.cpus, machineStart.cpuModel, `${machineStart.memoryGiB} GiB`, machineStart.node, machineStart.platform, `${machineStart.loadAverage1m} / ${end.loadAverage1m}`]],
+    ),
+    "",
+    "A load average near or above the cpu count means other work shared the machine and every figure below is pessimistic.",
+    "",
+    "## Stages",
+    "",
+    mdTable(
+      ["stage", "issue", "status", "time", "results"],
+      outcomes.map((o) => {
+        const json = readResult(o.stage.name);
+        const status =
+          o.status === "ok"
+            ? "ok"
+            : o.status === "failed"
+              ? `**FAILED**: ${(o.error ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ")}`
+              : json
+                ? `not run this time; earlier result from ${resultDate(o.stage.name, json)}`
+                : "not run; no earlier result";
+        return [o.stage.name, o.stage.issue, status, o.status === "not run" ? "–" : `${o.seconds.toFixed(1)} s`, json ? `[${o.stage.name}.md](${o.stage.name}.md)` : "–"];
+      }),
+    ),
+    "",
+    "## Targets",
+    "",
+    "Targets are recorded, not asserted. Issue 8 sets no number: it asks for the overhead to be recorded (and for tracing off to cost nothing).",
+    "",
+  ];
+  const rows: TargetRow[] = [];
+  const headlines: string[] = [];
+  for (const o of [...outcomes].sort((a, b) => a.stage.issue - b.stage.issue)) {
+    if (o.status === "failed") {
+      rows.push({ issue: String(o.stage.issue), measure: o.stage.name, measured: "**FAILED** (see Stages)", target: "", met: "–" });
+      continue;
+    }
+    const json = readResult(o.stage.name);
+    if (!json) continue;
+    const marker = o.status === "not run" ? " *(earlier run)*" : "";
+    const t = targetRows(o.stage.name, json);
+    for (const row of t.rows) rows.push({ ...row, measure: row.measure + marker });
+    headlines.push(`- **${o.stage.name}**${marker}: ${t.headline.join("; ")}`);
+  }
+  out.push(mdTable(["issue", "measure", "measured", "target", "met"], rows.map((r) => [r.issue, r.measure, r.measured, r.target, r.met])), "");
+  out.push("## Headline figures", "", ...headlines, "");
+  return out.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------------
+
+function usage(): string {
+  return `usage: npm run bench -- [--only ${STAGES.map((s) => s.name).join(",")}] [--quick]\n  env: BENCH_DURATION_S (seconds per load run), BENCH_ROUNDS (rounds of the HTTP overhead benches)`;
+}
+
+function positiveEnv(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got '${raw}'`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let only: string[] | undefined;
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--quick") quick = true;
+    else if (a === "--only") only = (argv[++i] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    else if (a.startsWith("--only=")) only = a.slice("--only=".length).split(",").map((s) => s.trim()).filter(Boolean);
+    else if (a === "--help" || a === "-h") {
+      console.log(usage());
+      return 0;
+    } else {
+      console.error(`unknown argument '${a}'\n${usage()}`);
+      return 2;
+    }
+  }
+  const unknown = (only ?? []).filter((n) => !STAGES.some((s) => s.name === n));
+  if (unknown.length > 0 || (only && only.length === 0)) {
+    console.error(`unknown stage(s) ${unknown.join(", ") || "(none given)"}\n${usage()}`);
+    return 2;
+  }
+  let settings: Settings;
+  try {
+    settings = { quick, durationS: positiveEnv("BENCH_DURATION_S"), rounds: positiveEnv("BENCH_ROUNDS") };
+  } catch (err) {
+    console.error((err as Error).message);
+    return 2;
+  }
+
+  const started = new Date();
+  const machine = machineInfo();
+  const selected = STAGES.filter((s) => !only || only.includes(s.name));
+  console.log(`bench: ${selected.map((s) => s.name).join(" → ")} on ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load average ${machine.loadAverage1m}`);
+
+  // A rejection nobody awaits (a stray socket error in a bench) must fail the current stage, not the run.
+  let stray: Error | undefined;
+  const onStray = (err: unknown) => {
+    stray = err instanceof Error ? err : new Error(String(err));
+    console.error(`bench: unhandled error during the current stage: ${stray.stack ?? stray.message}`);
+  };
+  process.on("unhandledRejection", onStray);
+  process.on("uncaughtException", onStray);
+
+  const outcomes: Outcome[] = [];
+  let n = 0;
+  for (const stage of STAGES) {
+    if (!selected.includes(stage)) {
+      outcomes.push({ stage, status: "not run", seconds: 0 });
+      continue;
+    }
+    n++;
+    const tag = `[${n}/${selected.length}] ${stage.name}`;
+    console.log(`${tag}: running (issue ${stage.issue}; ${stage.describe(settings)})`);
+    const t0 = performance.now();
+    stray = undefined;
+    try {
+      await stage.run(settings, (line) => console.log(`  ${line.trimStart()}`));
+      if (stray) throw stray;
+      const seconds = (performance.now() - t0) / 1000;
+      outcomes.push({ stage, status: "ok", seconds });
+      console.log(`${tag}: done in ${seconds.toFixed(1)} s → bench/results/${stage.name}.{json,md}`);
+    } catch (err) {
+      const seconds = (performance.now() - t0) / 1000;
+      const message = err instanceof Error ? err.message : String(err);
+      outcomes.push({ stage, status: "failed", seconds, error: message.split("\n")[0]!.slice(0, 300) });
+      console.error(`${tag}: FAILED after ${seconds.toFixed(1)} s: ${err instanceof Error ? (err.stack ?? message) : message}`);
+    }
+  }
+
+  const summary = renderSummary(outcomes, started, machine, settings, argv);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, "SUMMARY.md"), summary);
+  const failed = outcomes.filter((o) => o.status === "failed");
+  console.log(`bench: summary → bench/results/SUMMARY.md${failed.length ? `; FAILED: ${failed.map((o) => o.stage.name).join(", ")}` : ""}`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+const code = await main();
+// Keep-alive sockets and timers left by the benches must not keep the process alive.
+process.exit(code);
