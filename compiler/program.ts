@@ -94,8 +94,8 @@ export function createProjectForEntry(entryFile: string): Project {
 /**
  * Node's declarations (`@types/node` and the `undici-types` it uses): about 2 MB, most of it JSDoc. The
  * compiler never reads their documentation, and the checker does not use JSDoc in TypeScript files (tsc
- * itself skips most of it), so they are parsed without it: same program, same diagnostics, ~20% less
- * parse and GC time for a cold compile.
+ * itself skips most of it), so they are parsed without it: same program, same diagnostics, and about
+ * 75 ms (7%) less for the program and checker of samples/support-tickets.
  */
 const NODE_DECLARATIONS = /\/node_modules\/(?:@types\/node|undici-types)\/.*\.d\.[mc]?ts$/;
 
@@ -107,7 +107,7 @@ interface DocumentRegistryLike {
  * Makes the Project parse the files matching `files` with `JSDocParsingMode.ParseNone`. ts-morph has no
  * option for it, so this wraps its document registry (where every file of the program is parsed), exactly
  * as ts-morph would create the file but for the JSDoc mode. Without that internal (another ts-morph
- * version), files are parsed as usual.
+ * version), files are parsed as usual; test/unit/compiler/program.test.ts notices.
  */
 export function parseWithoutJsDoc(project: Project, files: RegExp): void {
   const context = (project as unknown as { _context?: { compilerFactory?: { documentRegistry?: DocumentRegistryLike } } })._context;
