@@ -9,6 +9,7 @@
  *   npx tsx bench/server-overhead.ts [--duration 5] [--rounds 3] [--connections 64]
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 // @ts-expect-error autocannon ships no types (and @types/autocannon is not installed); the shape used is below.
@@ -67,11 +68,11 @@ async function serveNodeHttp(): Promise<number> {
 }
 
 async function serveBentoc(accessLog: boolean): Promise<number> {
-  const { buildEchoDir } = await import("../test/fixtures/runtime/build-echo.ts");
   const { testConfig } = await import("../test/fixtures/runtime/test-config.ts");
   const { serveCompiledDir } = await import("../runtime/serve-compiled.ts");
   const { createLogger } = await import("../runtime/logging/logger.ts");
-  const dir = await buildEchoDir();
+  const dir = process.env["BENCH_ECHO_DIR"];
+  if (!dir) throw new Error("BENCH_ECHO_DIR is not set (the parent builds the compiled echo service)");
   const config = testConfig({ accessLog });
   const logger = createLogger({ level: "info", write: () => {} }); // access-log cost without terminal cost
   const served = await serveCompiledDir(dir, config, { print: () => {}, logger });
@@ -83,8 +84,8 @@ async function child(kind: string): Promise<void> {
   process.stdout.write(`PORT ${port}\n`);
 }
 
-function start(kind: string): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", SELF, "--child", kind], { stdio: ["ignore", "pipe", "inherit"] });
+function start(kind: string, echoDir: string): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(process.execPath, ["--import", "tsx", SELF, "--child", kind], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, BENCH_ECHO_DIR: echoDir } });
   return new Promise((resolve, reject) => {
     let buf = "";
     proc.stdout!.on("data", (d: Buffer) => {
@@ -126,9 +127,11 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
   const results: Record<string, KindResult> = {};
   const servers = new Map<string, { proc: ChildProcess; port: number }>();
   const runs = new Map<string, LoadResult[]>();
+  const { buildEchoDir } = await import("../test/fixtures/runtime/build-echo.ts");
+  const echoDir = await buildEchoDir();
   try {
     for (const kind of kinds) {
-      const s = await start(kind);
+      const s = await start(kind, echoDir);
       servers.set(kind, s);
       await load(s.port, Math.min(2, duration), connections); // warm-up (JIT, connection setup)
     }
@@ -141,6 +144,7 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
     }
   } finally {
     for (const s of servers.values()) s.proc.kill("SIGKILL");
+    rmSync(echoDir, { recursive: true, force: true });
   }
   for (const kind of kinds) {
     const rs = [...(runs.get(kind) ?? [])].sort((a, b) => a.requests.average - b.requests.average);
