@@ -27,7 +27,7 @@ import { docsAsset, docsPage } from "./docs-assets.ts";
 import { statusLine } from "./http-status.ts";
 import { createServiceState, normalisePath, type ApiRoute, type ServiceState, type ServiceVersion } from "./service-state.ts";
 import { metricsText } from "./metrics-text.ts";
-import { callScope } from "../runners/call-scope.ts";
+import { runInCallScope } from "../runners/call-scope.ts";
 import type { BatchingChange, RunnerCallOptions } from "../runners/runner-host.ts";
 
 export interface StartServerOptions extends ServiceVersion {
@@ -68,7 +68,9 @@ class Exchange {
   bodyReceived = false;
   bytesIn = 0;
   timer: NodeJS.Timeout | undefined;
+  /** Created on first use of `signal()`: most requests never need one, and they cost ~1 µs each. */
   controller: AbortController | undefined;
+  abortReason: unknown;
   state: ServiceState | undefined;
   endpoint: string | undefined;
   span: SpanHandle | undefined;
@@ -121,9 +123,24 @@ class Exchange {
     this.send(r.status, JSON_CT, JSON.stringify(r.body), r.headers, closeConnection);
   }
 
+  /** The request's abort signal (client gone, timeout); aborted at once if that already happened. */
+  signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
   onAbort(): void {
     this.aborted = true;
-    this.controller?.abort(new Error("client disconnected"));
+    this.abort(new Error("client disconnected"));
     if (!this.done) {
       this.done = true;
       this.finish(499, 0);
@@ -361,13 +378,14 @@ class Server {
     try {
       if (ex.state && ex.state.runners.runners.length > 0) {
         // Runner calls made by the handler inherit the request's deadline, abort signal and trace context.
-        ex.controller ??= new AbortController();
         const scope: RunnerCallOptions = {
-          signal: ex.controller.signal,
+          get signal() {
+            return ex.signal();
+          },
           traceparent: handlerSpan?.traceparent ?? ex.span?.traceparent,
           deadline: Date.now() + Math.max(0, this.timeoutMs - (performance.now() - ex.start)),
         };
-        out = callScope.run(scope, route.invoke, input, context);
+        out = runInCallScope(scope, this.tracing, route.invoke, input, context);
       } else out = route.invoke(input, context);
     } catch (err) {
       handlerSpan?.end(err);
@@ -428,7 +446,7 @@ class Server {
   timeout(ex: Exchange): void {
     try {
       const err = ex.bodyReceived ? new GatewayTimeout(this.timeoutMs) : new RequestTimeout(this.timeoutMs);
-      ex.controller?.abort(err);
+      ex.abort(err);
       ex.fail(err, true);
     } catch (err) {
       this.logger.error("timeout handling failed", { err });
@@ -436,11 +454,12 @@ class Server {
   }
 
   makeContext(ex: Exchange, headers: Record<string, string>, traceparent: string | undefined): Context {
-    ex.controller = new AbortController();
-    const ctx: { requestId: string; headers: Record<string, string>; signal: AbortSignal; traceparent?: string } = {
+    const ctx: { requestId: string; headers: Record<string, string>; readonly signal: AbortSignal; traceparent?: string } = {
       requestId: ex.requestId,
       headers,
-      signal: ex.controller.signal,
+      get signal() {
+        return ex.signal();
+      },
     };
     if (traceparent) ctx.traceparent = traceparent;
     return ctx;
