@@ -4,7 +4,13 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { stringify as toYaml } from "yaml";
-import { ModelStore, ModelStoreError, type ModelSignature, type StoredModel } from "../../runtime/models/index.ts";
+import type { ModelSignature, ModelStore, StoredModel } from "../../runtime/models/index.ts";
+
+/** The model store at $BENTOC_HOME, loaded on use so other commands start without it. */
+async function openStore(): Promise<ModelStore> {
+  const { ModelStore } = await import("../../runtime/models/index.ts");
+  return new ModelStore();
+}
 
 type Output = "table" | "json" | "yaml" | "path";
 
@@ -56,7 +62,7 @@ function output(allowed: readonly Output[]) {
 }
 
 function fail(err: unknown): void {
-  const message = err instanceof ModelStoreError ? err.message : err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`error: ${message}\n`);
   process.exitCode = 1;
 }
@@ -110,7 +116,7 @@ export function register(program: Command): void {
     .action(
       action(async (paths: string[], flags: { name: string; label: Record<string, string>; metadata: Record<string, unknown>; signature?: Record<string, ModelSignature>; modelFile?: string; quiet?: boolean }) => {
         const source = paths.length === 1 && paths[0] !== undefined ? paths[0] : paths;
-        const saved = await new ModelStore().save(source, {
+        const saved = await (await openStore()).save(source, {
           name: flags.name,
           labels: flags.label,
           metadata: flags.metadata,
@@ -130,7 +136,7 @@ export function register(program: Command): void {
     .option("--label <key=value>", "only models with this label (repeatable)", collect(keyValue("--label")), {})
     .action(
       action(async (name: string | undefined, flags: { output: Output; label: Record<string, string> }) => {
-        const rows = await new ModelStore().list({ ...(name ? { name } : {}), labels: flags.label });
+        const rows = await (await openStore()).list({ ...(name ? { name } : {}), labels: flags.label });
         if (flags.output === "table") process.stdout.write(rows.length === 0 ? "no models\n" : formatTable(rows) + "\n");
         else print(rows, flags.output as "json" | "yaml");
       }),
@@ -143,7 +149,7 @@ export function register(program: Command): void {
     .option("-o, --output <format>", "yaml, json or path (the model directory)", output(["yaml", "json", "path"]), "yaml")
     .action(
       action(async (tag: string, flags: { output: Output }) => {
-        const model = await new ModelStore().get(tag);
+        const model = await (await openStore()).get(tag);
         if (flags.output === "path") process.stdout.write(model.path + "\n");
         else print(model, flags.output as "json" | "yaml");
       }),
@@ -156,7 +162,7 @@ export function register(program: Command): void {
     .argument("<tag>")
     .action(
       action(async (tag: string) => {
-        const deleted = await new ModelStore().delete(tag);
+        const deleted = await (await openStore()).delete(tag);
         process.stdout.write(`deleted ${deleted.tag}\n`);
       }),
     );
@@ -168,7 +174,7 @@ export function register(program: Command): void {
     .argument("<file>")
     .action(
       action(async (tag: string, file: string) => {
-        const model = await new ModelStore().exportModel(tag, file);
+        const model = await (await openStore()).exportModel(tag, file);
         process.stdout.write(`exported ${model.tag} → ${file}\n`);
       }),
     );
@@ -179,7 +185,7 @@ export function register(program: Command): void {
     .argument("<file>")
     .action(
       action(async (file: string) => {
-        const model = await new ModelStore().importModel(file);
+        const model = await (await openStore()).importModel(file);
         process.stdout.write(`imported ${model.tag}\n`);
       }),
     );

@@ -58,7 +58,9 @@ export interface Bentofile {
 }
 
 const Ajv2020 = Ajv2020Module as unknown as typeof Ajv2020Module.default;
-const validate = new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(BENTOFILE_SCHEMA);
+// Compiled on first use: the CLI imports this module for every command.
+let compiled: ReturnType<InstanceType<typeof Ajv2020>["compile"]> | undefined;
+const validator = () => (compiled ??= new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(BENTOFILE_SCHEMA));
 
 /** Segments of a JSON pointer (`/docker/env/A~1B` → ["docker", "env", "A/B"]). */
 function segments(pointer: string): string[] {
@@ -146,6 +148,7 @@ export function loadBentofile(file: string, text: string = readFileSync(file, "u
     throw new BentofileError(doc.errors.map((e) => issue(e.pos[0], "", e.message.split("\n")[0] ?? e.message)));
   }
   const value: unknown = doc.toJS() ?? {};
+  const validate = validator();
   if (!validate(value)) {
     const seen = new Set<string>();
     const issues: BentofileIssue[] = [];

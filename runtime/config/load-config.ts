@@ -26,8 +26,9 @@ export interface LoadConfigOptions {
   overrides?: DeepPartial<BentocConfig> | undefined;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validate = ajv.compile(configSchema);
+// Compiled on first use: the CLI imports this module for every command.
+let compiled: ReturnType<Ajv["compile"]> | undefined;
+const validator = (): ReturnType<Ajv["compile"]> => (compiled ??= new Ajv({ allErrors: true, strict: false }).compile(configSchema));
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -56,6 +57,7 @@ function describe(e: ErrorObject): { path: string[]; message: string } {
 }
 
 function check(layer: Layer): void {
+  const validate = validator();
   if (validate(layer.value)) return;
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
