@@ -67,7 +67,8 @@ class Exchange {
   /** The whole body arrived (a timeout after this is the handler's: 504; before, the client's: 408). */
   bodyReceived = false;
   bytesIn = 0;
-  timer: NodeJS.Timeout | undefined;
+  /** `performance.now()` past which an API request times out (0: no timeout); see `Server.expire`. */
+  deadlineAt = 0;
   /** Created on first use of `signal()`: most requests never need one, and they cost ~1 µs each. */
   controller: AbortController | undefined;
   abortReason: unknown;
@@ -148,7 +149,6 @@ class Exchange {
   }
 
   private finish(status: number, bytesOut: number): void {
-    if (this.timer) clearTimeout(this.timer);
     const ms = performance.now() - this.start;
     this.server.finished(this, status);
     if (this.endpoint !== undefined) {
@@ -194,6 +194,8 @@ class Server {
   readonly corsAll: boolean;
   readonly corsOrigins: Set<string>;
   readonly corsEnabled: boolean;
+  /** One timer for every request's timeout instead of a setTimeout per request. */
+  readonly sweep: NodeJS.Timeout;
 
   constructor(
     readonly config: BentocConfig,
@@ -210,6 +212,9 @@ class Server {
     this.corsEnabled = s.cors.enabled;
     this.corsAll = s.cors.origins.includes("*");
     this.corsOrigins = new Set(s.cors.origins);
+    // Resolution of the request timeout: 1/20 of it, between 5 and 100 ms.
+    this.sweep = setInterval(() => this.expire(), Math.min(100, Math.max(5, Math.floor(this.timeoutMs / 20))));
+    this.sweep.unref();
     this.app = uws.App();
     this.app.any("/*", (res, req) => {
       try {
@@ -308,7 +313,7 @@ class Server {
     }
     if (ex.bytesIn > this.maxBody) return ex.fail(new PayloadTooLarge(this.maxBody), true);
 
-    ex.timer = setTimeout(() => this.timeout(ex), this.timeoutMs);
+    ex.deadlineAt = ex.start + this.timeoutMs;
     const headers: Record<string, string> = {};
     if (route.api.takesContext) req.forEach((k, v) => (headers[k] = v));
     else for (const h of route.headers) headers[h] = req.getHeader(h);
@@ -440,6 +445,19 @@ class Server {
       ex.send(200, enc.contentType, enc.body, enc.headers);
     } catch (err) {
       ex.fail(err);
+    }
+  }
+
+  /**
+   * Times out API requests past their deadline. `open` iterates in arrival order and every API deadline is
+   * arrival + timeoutMs, so the scan stops at the first API request still in time.
+   */
+  expire(): void {
+    const now = performance.now();
+    for (const ex of this.open) {
+      if (ex.deadlineAt === 0) continue;
+      if (ex.deadlineAt > now) return;
+      if (!ex.done) this.timeout(ex);
     }
   }
 
@@ -653,6 +671,7 @@ export async function startServer(options: StartServerOptions): Promise<ApiServe
     async close() {
       server.draining = true;
       server.closed = true;
+      clearInterval(server.sweep);
       server.stopListening();
       for (const ex of [...server.open]) ex.fail(new ServiceUnavailable("server is shutting down", "shutting_down"), true);
       logger.flush();
