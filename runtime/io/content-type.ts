@@ -5,8 +5,21 @@ export interface MediaType {
   params: Record<string, string>;
 }
 
-export function parseContentType(header: string | undefined): MediaType | undefined {
+/** Clients send a handful of distinct values; parsing each once saves work and garbage per request. */
+const parsed = new Map<string, Readonly<MediaType> | undefined>();
+const PARSED_MAX = 64;
+
+/** Parses a `Content-Type` value; the result is shared and frozen. */
+export function parseContentType(header: string | undefined): Readonly<MediaType> | undefined {
   if (!header) return undefined;
+  if (parsed.has(header)) return parsed.get(header);
+  const result = parseUncached(header);
+  if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value as string);
+  parsed.set(header, result);
+  return result;
+}
+
+function parseUncached(header: string): Readonly<MediaType> | undefined {
   const parts = header.split(";");
   const type = (parts[0] ?? "").trim().toLowerCase();
   if (!type) return undefined;
@@ -17,7 +30,7 @@ export function parseContentType(header: string | undefined): MediaType | undefi
     if (eq < 0) continue;
     params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1");
   }
-  return { type, params };
+  return Object.freeze({ type, params: Object.freeze(params) });
 }
 
 export function isJsonType(type: string): boolean {

@@ -5,7 +5,7 @@
  * path is a Map lookup plus an `observe`/`inc`.
  */
 import { Registry, collectDefaultMetrics } from "prom-client";
-import { FastCounter, FastGauge, FastHistogram } from "./fast-metrics.ts";
+import { FastCounter, FastGauge, FastHistogram, type CounterChild, type GaugeChild, type HistogramChild } from "./fast-metrics.ts";
 
 /** BentoML's default request-duration buckets (seconds). */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = [
@@ -135,11 +135,26 @@ export function createMetrics(options: MetricsOptions): Metrics {
     ["runner_name", "service_name", "service_version"], registry,
   );
 
-  const apiChild = cached((_k, endpoint, code) => ({
-    duration: requestDuration.child(endpoint!, sn, sv, code!),
-    total: requestTotal.child(endpoint!, sn, sv, code!),
-  }));
-  const progressChild = cached((_k, endpoint) => inProgress.child(endpoint!, sn, sv));
+  // The per-request paths: plain maps by endpoint (and status number), no key strings built per request.
+  type ApiChild = { duration: HistogramChild; total: CounterChild };
+  const apiChildren = new Map<string, Map<number, ApiChild>>();
+  const apiChild = (endpoint: string, code: number): ApiChild => {
+    let byCode = apiChildren.get(endpoint);
+    if (byCode === undefined) apiChildren.set(endpoint, (byCode = new Map()));
+    let child = byCode.get(code);
+    if (child === undefined) {
+      const text = String(code);
+      child = { duration: requestDuration.child(endpoint, sn, sv, text), total: requestTotal.child(endpoint, sn, sv, text) };
+      byCode.set(code, child);
+    }
+    return child;
+  };
+  const progressChildren = new Map<string, GaugeChild>();
+  const progressChild = (endpoint: string): GaugeChild => {
+    let child = progressChildren.get(endpoint);
+    if (child === undefined) progressChildren.set(endpoint, (child = inProgress.child(endpoint, sn, sv)));
+    return child;
+  };
   const callChild = cached((_k, runner, method, outcome) => ({
     duration: runnerDuration.child(runner!, method!, outcome!, sn, sv),
     total: runnerTotal.child(runner!, method!, outcome!, sn, sv),
@@ -151,8 +166,6 @@ export function createMetrics(options: MetricsOptions): Metrics {
     wait: queueWaitHist.child(runner!, method!, sn, sv),
   }));
   const rejectChild = cached((_k, runner, method, reason) => rejectedTotal.child(runner!, method!, sn, sv, reason!));
-  const statusText: string[] = [];
-  const status = (code: number) => statusText[code] ?? (statusText[code] = String(code));
 
   return {
     registry,
@@ -163,7 +176,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     requestFinished(endpoint, httpStatus, seconds) {
       progressChild(endpoint).dec();
-      const c = apiChild(endpoint, status(httpStatus));
+      const c = apiChild(endpoint, httpStatus);
       c.duration.observe(seconds);
       c.total.inc();
     },

@@ -39,14 +39,14 @@ const noopSpan: SpanHandle = { traceparent: undefined, setAttribute() {}, end() 
 export const noopTelemetry: Telemetry = {
   requestStarted() {},
   requestFinished() {},
-  startRequestSpan: (_n, traceparent) => ({ ...noopSpan, traceparent }),
-  startHandlerSpan: (_e, parent) => ({ ...noopSpan, traceparent: parent }),
+  startRequestSpan: (_n, traceparent) => (traceparent === undefined ? noopSpan : { ...noopSpan, traceparent }),
+  startHandlerSpan: (_e, parent) => (parent === undefined ? noopSpan : { ...noopSpan, traceparent: parent }),
   runnerCall() {},
   batchExecuted() {},
   queueDepth() {},
   queueWait() {},
   rejected() {},
   modelLoaded() {},
-  startRunnerSpan: (_r, _m, parent) => ({ ...noopSpan, traceparent: parent }),
+  startRunnerSpan: (_r, _m, parent) => (parent === undefined ? noopSpan : { ...noopSpan, traceparent: parent }),
   startBatchSpan: () => noopSpan,
 };
