@@ -65,7 +65,8 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
       concurrency: 80,
       durationMs,
       warmupMs: 3000,
-      settings: parseSettings("off,adaptive,5/16,10/32,25/32,50/64"),
+      // The settings: fixed windows of 5, 10, 25 and 50 ms at the configured max batch size (32).
+      settings: parseSettings("off,adaptive,5,10,25,50"),
       log,
     });
     const ceilingAfter = await ceiling(home);

@@ -320,7 +320,7 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
       errors: rs.reduce((a, r) => a + r.errors, 0),
       ratioToOff: rps / baseMedian,
       medianPerRoundRatioToOff: median(rs.map((r, i) => r.requests.average / (baseline[i]?.requests.average ?? NaN))),
-      overheadPct: (1 - rps / baseMedian) * 100,
+      overheadPct: (1 - median(rs.map((r, i) => r.requests.average / (baseline[i]?.requests.average ?? NaN)))) * 100,
       requestsSent: sent.get(v.key)!,
       metricsRequestTotal: v.metrics ? (m?.requestTotal ?? null) : null,
       metricsExposed: m?.exposed ?? false,
@@ -353,9 +353,11 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
       metricsOverheadPct: by("B").overheadPct,
       tracingOverheadPct: by("C").overheadPct,
       bothOverheadPct: by("D").overheadPct,
-      metricsRatioToOff: by("B").ratioToOff,
-      tracingRatioToOff: by("C").ratioToOff,
-      bothRatioToOff: by("D").ratioToOff,
+      // Paired within each round (the rounds interleave the variants), so a machine that speeds up or slows
+      // down during the run does not bias the ratio the way a ratio of medians does.
+      metricsRatioToOff: by("B").medianPerRoundRatioToOff,
+      tracingRatioToOff: by("C").medianPerRoundRatioToOff,
+      bothRatioToOff: by("D").medianPerRoundRatioToOff,
     },
   };
   writeResults("http-telemetry-overhead", report, renderMarkdown(report, results));
