@@ -30,21 +30,11 @@ import { rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-// @ts-expect-error autocannon ships no types (and @types/autocannon is not installed); the shape used is below.
-import autocannonUntyped from "autocannon";
+import { ECHO_BODY as BODY, loadEcho as load, type LoadResult } from "./echo-load.ts";
 import { fixed, isMain, machineInfo, mdTable, median, writeResults } from "./results-io.ts";
 
-interface LoadResult {
-  requests: { average: number; total: number };
-  latency: { average: number; p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-const autocannon = autocannonUntyped as (opts: Record<string, unknown>) => Promise<LoadResult>;
 
 const SELF = fileURLToPath(import.meta.url);
-const BODY = JSON.stringify({ value: { id: 7, text: "hello world", tags: ["a", "b"] } });
 /** Spans one /echo request makes: the HTTP request span and the API handler span (no runner call). */
 const SPANS_PER_REQUEST = 2;
 
@@ -196,16 +186,6 @@ interface VariantResult {
   tracingExport: null | (SinkStats & { probeSpans: number; spansExportedPerRequest: number; spansPerRequestCreated: number; serverExitCode: number | null });
 }
 
-async function load(port: number, durationS: number, connections: number): Promise<LoadResult> {
-  return autocannon({
-    url: `http://127.0.0.1:${port}/echo`,
-    method: "POST",
-    body: BODY,
-    headers: { "content-type": "application/json" },
-    connections,
-    duration: durationS,
-  });
-}
 
 async function sinkStats(port: number): Promise<SinkStats> {
   return (await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as SinkStats;

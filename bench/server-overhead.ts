@@ -12,20 +12,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
-// @ts-expect-error autocannon ships no types (and @types/autocannon is not installed); the shape used is below.
-import autocannonUntyped from "autocannon";
+import { ECHO_BODY as BODY, loadEcho as load, type LoadResult } from "./echo-load.ts";
 import { fixed, isMain, machineInfo, mdTable, writeResults } from "./results-io.ts";
 
-interface LoadResult {
-  requests: { average: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-}
-const autocannon = autocannonUntyped as (opts: Record<string, unknown>) => Promise<LoadResult>;
 
 const SELF = fileURLToPath(import.meta.url);
-const BODY = JSON.stringify({ value: { id: 7, text: "hello world", tags: ["a", "b"] } });
 
 function echoWork(text: string): string {
   const v = JSON.parse(text) as { value?: unknown };
@@ -97,16 +88,6 @@ function start(kind: string, echoDir: string): Promise<{ proc: ChildProcess; por
   });
 }
 
-async function load(port: number, duration: number, connections: number): Promise<LoadResult> {
-  return autocannon({
-    url: `http://127.0.0.1:${port}/echo`,
-    method: "POST",
-    body: BODY,
-    headers: { "content-type": "application/json" },
-    connections,
-    duration,
-  });
-}
 
 export interface ServerOverheadOptions {
   durationS?: number;
