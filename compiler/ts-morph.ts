@@ -10,7 +10,13 @@
 import { createRequire } from "node:module";
 import type * as Morph from "ts-morph";
 
-const morph = createRequire(import.meta.url)("ts-morph") as typeof Morph;
+const require = createRequire(import.meta.url);
+// Compiling typescript.js is ~0.25 s of every cold start; a V8 code cache on disk saves ~0.15 s of it from
+// the second run on. Node 22+ has one built in; on Node 20, v8-compile-cache (a require hook) provides it.
+const nodeModule = require("node:module") as { enableCompileCache?: () => unknown };
+if (typeof nodeModule.enableCompileCache === "function") nodeModule.enableCompileCache();
+else require("v8-compile-cache");
+const morph = require("ts-morph") as typeof Morph;
 
 export const Project = morph.Project;
 export type Project = Morph.Project;
