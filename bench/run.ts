@@ -49,8 +49,8 @@ const STAGES: readonly Stage[] = [
   {
     name: "server-overhead",
     issue: 4,
-    describe: (s) => `${httpDuration(s)} s × ${s.rounds ?? (s.quick ? 2 : 3)} rounds × 4 servers`,
-    run: (s, log) => runServerOverheadBench({ durationS: httpDuration(s), rounds: s.rounds ?? (s.quick ? 2 : 3), log }),
+    describe: (s) => `${httpDuration(s)} s × ${s.rounds ?? (s.quick ? 2 : 5)} rounds × 4 servers`,
+    run: (s, log) => runServerOverheadBench({ durationS: httpDuration(s), rounds: s.rounds ?? (s.quick ? 2 : 5), log }),
   },
   {
     name: "telemetry-overhead",

@@ -100,7 +100,7 @@ type KindResult = { requestsPerSec: number; latencyP50Ms: number; latencyP99Ms: 
 
 export async function runServerOverheadBench(options: ServerOverheadOptions = {}): Promise<Record<string, unknown>> {
   const duration = options.durationS ?? 5;
-  const rounds = options.rounds ?? 3;
+  const rounds = options.rounds ?? 5;
   const connections = options.connections ?? 64;
   const log = options.log ?? ((l: string) => console.log(l));
   const generatedAt = new Date().toISOString();
