@@ -11,11 +11,11 @@ import { createRequire } from "node:module";
 import type * as Morph from "ts-morph";
 
 const require = createRequire(import.meta.url);
-// Compiling typescript.js is ~0.25 s of every cold start; a V8 code cache on disk saves ~0.15 s of it from
-// the second run on. Node 22+ has one built in; on Node 20, v8-compile-cache (a require hook) provides it.
+// Compiling typescript.js is ~0.25 s of every cold start. Node 22+ can keep a V8 code cache on disk; on
+// Node 20 the require hook v8-compile-cache would save ~0.15 s, but it compiles every later CommonJS module
+// without dynamic-import support (OpenTelemetry's exporter then fails in `serve <source>`), so it is not used.
 const nodeModule = require("node:module") as { enableCompileCache?: () => unknown };
 if (typeof nodeModule.enableCompileCache === "function") nodeModule.enableCompileCache();
-else require("v8-compile-cache");
 const morph = require("ts-morph") as typeof Morph;
 
 export const Project = morph.Project;
