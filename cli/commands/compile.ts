@@ -16,7 +16,7 @@ export function summaryLine(result: CompileResult, cwd: string): string {
   if (!result.manifest) return `✗ ${errors} error${errors === 1 ? "" : "s"}, nothing emitted (in ${ms} ms)`;
   const m = result.manifest;
   const out = relative(cwd, result.outDir) || ".";
-  return `✓ compiled ${m.service.name} (${m.service.apis.length} APIs, ${m.runners.length} runners) → ${out}/ in ${ms} ms (${result.written.length} of ${result.files.length} files changed)`;
+  return `✓ compiled ${m.service.name} (${plural(m.service.apis.length, "API")}, ${plural(m.runners.length, "runner")}) → ${out}/ in ${ms} ms (${result.written.length} of ${result.files.length} files changed)`;
 }
 
 async function report(result: CompileResult, flags: CompileFlags, cwd: string): Promise<void> {
@@ -70,4 +70,8 @@ export function register(program: Command): void {
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
     });
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
