@@ -29,7 +29,6 @@ export interface RunnerHostWithStats extends RunnerHost {
   reconfigureBatching(change: BatchingChange): BatchingState[];
 }
 
-
 interface RunnerState {
   readonly manifest: RunnerManifest;
   status: "idle" | "starting" | "ready" | "failed" | "stopped";
