@@ -27,6 +27,7 @@ import { docsAsset, docsPage } from "./docs-assets.ts";
 import { statusLine } from "./http-status.ts";
 import { createServiceState, normalisePath, type ApiRoute, type ServiceState, type ServiceVersion } from "./service-state.ts";
 import { metricsText } from "./metrics-text.ts";
+import { parseBatchingChange } from "./batching-change.ts";
 import { runInCallScope } from "../runners/call-scope.ts";
 import type { BatchingChange, RunnerCallOptions } from "../runners/runner-host.ts";
 
@@ -580,36 +581,6 @@ function readSmallBody(ex: Exchange, maxBody: number, done: (body: Buffer) => vo
       ex.fail(err);
     }
   });
-}
-
-const BATCHING_FIELDS: Record<string, (v: unknown) => string | undefined> = {
-  runner: (v) => (typeof v === "string" && v.length > 0 ? undefined : "must be a non-empty string"),
-  enabled: (v) => (typeof v === "boolean" ? undefined : "must be a boolean"),
-  reset: (v) => (typeof v === "boolean" ? undefined : "must be a boolean"),
-  maxBatchSize: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 4096 ? undefined : "must be an integer from 1 to 4096"),
-  maxLatencyMs: (v) => (typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 60_000 ? undefined : "must be a number of ms from 0 to 60000"),
-  policy: (v) => (v === "adaptive" || v === "fixed" ? undefined : 'must be "adaptive" or "fixed"'),
-};
-
-/** The admin route's body: `{ runner?, enabled?, maxBatchSize?, maxLatencyMs?, policy?, reset? }`, nothing else. */
-function parseBatchingChange(body: Buffer): BatchingChange {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString("utf8") || "{}");
-  } catch {
-    throw new BadRequest("request body is not valid JSON", "malformed_body", [{ path: "", message: "is not valid JSON" }]);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new BadRequest("request body must be a JSON object", "invalid_input", [{ path: "", message: "must be an object" }]);
-  }
-  const problems: { path: string; message: string }[] = [];
-  for (const [key, v] of Object.entries(value)) {
-    const check = BATCHING_FIELDS[key];
-    const why = check ? check(v) : `is not a batching setting (use ${Object.keys(BATCHING_FIELDS).join(", ")})`;
-    if (why) problems.push({ path: `/${key}`, message: why });
-  }
-  if (problems.length > 0) throw new BadRequest(`invalid batching change: ${problems.map((p) => `${p.path} ${p.message}`).join("; ")}`, "invalid_input", problems);
-  return value as BatchingChange;
 }
 
 function isPromise(v: unknown): v is Promise<unknown> {

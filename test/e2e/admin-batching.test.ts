@@ -67,7 +67,7 @@ describe("the batching admin route", () => {
   });
 
   it("rejects bad changes with 400, naming each field and why, and changes nothing", async () => {
-    let res = await post(admin.url, { maxBatchSize: 0, policy: "sometimes", colour: "red" });
+    let res = await post(admin.url, { maxBatchSize: 2.5, policy: "sometimes", colour: "red" });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { code: string; detail: { path: string; message: string }[] };
     expect(body.code).toBe("invalid_input");
