@@ -115,26 +115,13 @@ export async function startWorkers(dir: string, config: BentocConfig, count: num
   const aggregateMetrics = async (): Promise<string> => {
     const live = workers.filter((w): w is ChildProcess => w !== undefined && w.connected);
     const parts = await Promise.all(
-      live.map(
-        (w) =>
-          new Promise<unknown[] | undefined>((resolve) => {
-            const id = ++nextId;
-            const timer = setTimeout(() => done(undefined), METRICS_TIMEOUT_MS);
-            const onMsg = (m: FromWorker): void => {
-              if (m.type === "metrics-json" && m.id === id) done(m.metrics);
-            };
-            const done = (v: unknown[] | undefined): void => {
-              clearTimeout(timer);
-              w.off("message", onMsg);
-              resolve(v);
-            };
-            w.on("message", onMsg);
-            w.send({ type: "metrics-json", id } satisfies ToWorker);
-          }),
-      ),
+      live.map((w) => {
+        const id = ++nextId;
+        return ask(w, { type: "metrics-json", id }, (m) => m.type === "metrics-json" && m.id === id, METRICS_TIMEOUT_MS);
+      }),
     );
     const { AggregatorRegistry } = (await import("prom-client")).default;
-    const present = parts.filter((p): p is unknown[] => Array.isArray(p) && p.length > 0);
+    const present = parts.flatMap((m) => (m?.type === "metrics-json" && m.metrics.length > 0 ? [m.metrics] : []));
     if (present.length === 0) return "";
     return AggregatorRegistry.aggregate(present as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics();
   };
@@ -150,18 +137,6 @@ export async function startWorkers(dir: string, config: BentocConfig, count: num
     throw err;
   }
 
-  const ask = (w: ChildProcess, msg: ToWorker): Promise<Extract<FromWorker, { type: "reloaded" }>> =>
-    new Promise((resolve) => {
-      const onMsg = (m: FromWorker): void => {
-        if (m.type === "reloaded") {
-          w.off("message", onMsg);
-          resolve(m);
-        }
-      };
-      w.on("message", onMsg);
-      w.send(msg);
-    });
-
   return {
     get port() {
       return port;
@@ -172,8 +147,8 @@ export async function startWorkers(dir: string, config: BentocConfig, count: num
     size: count,
     async reload() {
       const live = workers.filter((w): w is ChildProcess => w !== undefined);
-      const results = await Promise.all(live.map((w) => ask(w, { type: "reload" })));
-      const failed = results.find((r) => !r.ok);
+      const results = await Promise.all(live.map((w) => ask(w, { type: "reload" }, (m) => m.type === "reloaded")));
+      const failed = results.find((r) => r?.type === "reloaded" && !r.ok) as Extract<FromWorker, { type: "reloaded" }> | undefined;
       if (failed) throw new Error(`reload failed: ${failed.message ?? "unknown error"}`);
     },
     async shutdown() {
@@ -191,6 +166,23 @@ export async function startWorkers(dir: string, config: BentocConfig, count: num
       );
     },
   };
+}
+
+/** Sends `msg` to a worker and resolves with its first reply that `matches` (undefined after `timeoutMs`). */
+function ask(w: ChildProcess, msg: ToWorker, matches: (m: FromWorker) => boolean, timeoutMs?: number): Promise<FromWorker | undefined> {
+  return new Promise((resolve) => {
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => done(undefined), timeoutMs);
+    const onMsg = (m: FromWorker): void => {
+      if (matches(m)) done(m);
+    };
+    const done = (m: FromWorker | undefined): void => {
+      if (timer) clearTimeout(timer);
+      w.off("message", onMsg);
+      resolve(m);
+    };
+    w.on("message", onMsg);
+    w.send(msg);
+  });
 }
 
 function findFreePort(host: string): Promise<number> {
