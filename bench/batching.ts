@@ -15,7 +15,7 @@ import { loadOnnxModel } from "../runtime/models/onnx-model.ts";
 import { formatTable, parseSettings, renderChart, runBench, type BenchReport } from "../runtime/loadtest/bench-runner.ts";
 import { prepareModels, DEFAULT_MINILM_ASSETS } from "../scripts/models/prepare.ts";
 import { serveSample } from "../test/helpers/serve-sample.ts";
-import { RESULTS_DIR, fixed, isMain, machineInfo, mdTable, writeResults } from "./results-io.ts";
+import { fixed, isMain, machineInfo, machineLine, mdTable, RESULTS_DIR, writeResults } from "./results-io.ts";
 
 export const TICKET = "Hello, I was charged twice for my monthly subscription and I would like a refund of the second payment please";
 
@@ -127,7 +127,7 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
     const md = [
       "# support-tickets batching benchmark",
       "",
-      `${generatedAt} · ${machine.cpus} × ${machine.cpuModel} · node ${machine.node} · load average at the end ${machine.loadAverage1m}`,
+      machineLine(generatedAt, machine),
       "",
       `Full MiniLM-L6-architecture model (seeded weights), one ticket per request, ${durationMs / 1000}s per setting (after 3 s of warm-up).`,
       "",

@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { fixed, isMain, machineInfo, mdTable, median, writeResults } from "./results-io.ts";
+import { fixed, isMain, machineInfo, machineLine, mdTable, median, writeResults } from "./results-io.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -131,7 +131,7 @@ export async function runCompileBench(options: CompileBenchOptions = {}): Promis
   const md = [
     "# Compile benchmark (issue 3)",
     "",
-    `${generatedAt} · ${machine.cpus} × ${machine.cpuModel} · node ${machine.node} · load average at the end ${machine.loadAverage1m}`,
+    machineLine(generatedAt, machine),
     "",
     "support-tickets sample. Cold: `bentoc compile` as a whole new process (after one unmeasured run that warms the OS file cache).",
     "Watch: `bentoc compile --watch`, a one-line edit of service.ts, the time the compiler reports in its summary line and the wall time",

@@ -31,7 +31,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { ECHO_BODY as BODY, loadEcho as load, type LoadResult } from "./echo-load.ts";
-import { fixed, isMain, machineInfo, mdTable, median, writeResults } from "./results-io.ts";
+import { fixed, isMain, machineInfo, machineLine, mdTable, median, medianRatio, writeResults } from "./results-io.ts";
 
 
 const SELF = fileURLToPath(import.meta.url);
@@ -277,6 +277,7 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
   const results: VariantResult[] = VARIANTS.map((v) => {
     const rs = runs.get(v.key)!;
     const rps = median(rs.map((r) => r.requests.average));
+    const perRound = medianRatio(rs.map((r) => r.requests.average), baseline.map((r) => r.requests.average));
     const sink = finalSink.get(v.key);
     const m = metricsAfter.get(v.key);
     return {
@@ -299,8 +300,8 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
       non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
       errors: rs.reduce((a, r) => a + r.errors, 0),
       ratioToOff: rps / baseMedian,
-      medianPerRoundRatioToOff: median(rs.map((r, i) => r.requests.average / (baseline[i]?.requests.average ?? NaN))),
-      overheadPct: (1 - median(rs.map((r, i) => r.requests.average / (baseline[i]?.requests.average ?? NaN)))) * 100,
+      medianPerRoundRatioToOff: perRound,
+      overheadPct: (1 - perRound) * 100,
       requestsSent: sent.get(v.key)!,
       metricsRequestTotal: v.metrics ? (m?.requestTotal ?? null) : null,
       metricsExposed: m?.exposed ?? false,
@@ -366,7 +367,7 @@ function renderMarkdown(report: { generatedAt: string; machine: ReturnType<typeo
   return [
     "# HTTP telemetry overhead (issue 8)",
     "",
-    `${report.generatedAt} · ${m.cpus} × ${m.cpuModel} · node ${m.node} · load average at the end ${m.loadAverage1m}`,
+    machineLine(report.generatedAt, m),
     "",
     `Trivial JSON echo served by bentoc (one process per variant, access log off), autocannon with ${report.connections} connections,`,
     `${report.rounds} interleaved rounds (A B C D …) of ${report.durationSeconds} s; medians per variant. Tracing at sample rate 1.0 exports over`,

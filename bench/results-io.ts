@@ -31,6 +31,16 @@ export function machineInfo(): MachineInfo {
   };
 }
 
+/** The line under each result's title: when, on what, and how busy the machine was. */
+export function machineLine(generatedAt: string, m: MachineInfo): string {
+  return `${generatedAt} · ${m.cpus} × ${m.cpuModel} · node ${m.node} · load average at the end ${m.loadAverage1m}`;
+}
+
+/** Median of a[i] / b[i]: for interleaved rounds, pairing within a round cancels a drifting machine. */
+export function medianRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, i) => x / (b[i] ?? NaN)));
+}
+
 export function median(xs: readonly number[]): number {
   const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (s.length === 0) return NaN;

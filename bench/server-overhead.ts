@@ -13,7 +13,7 @@ import { rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { ECHO_BODY as BODY, loadEcho as load, type LoadResult } from "./echo-load.ts";
-import { fixed, isMain, machineInfo, mdTable, writeResults } from "./results-io.ts";
+import { fixed, isMain, machineInfo, machineLine, mdTable, medianRatio, writeResults } from "./results-io.ts";
 
 
 const SELF = fileURLToPath(import.meta.url);
@@ -135,12 +135,8 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
   // Each ratio is the median of per-round ratios: rounds interleave the servers, so pairing within a round
   // cancels the drift of a shared machine that a ratio of medians would keep.
   const rps = (k: string): number => results[k]?.requestsPerSec ?? NaN;
-  const perRound = (a: string, b: string): number => {
-    const ra = runs.get(a) ?? [];
-    const rb = runs.get(b) ?? [];
-    const xs = ra.map((x, i) => x.requests.average / (rb[i]?.requests.average ?? NaN)).sort((p, q) => p - q);
-    return xs.length === 0 ? NaN : (xs[Math.floor((xs.length - 1) / 2)]! + xs[Math.ceil((xs.length - 1) / 2)]!) / 2;
-  };
+  const perSecond = (k: string): number[] => (runs.get(k) ?? []).map((r) => r.requests.average);
+  const perRound = (a: string, b: string): number => medianRatio(perSecond(a), perSecond(b));
   const machine = machineInfo();
   const report = {
     bench: "server-overhead",
@@ -154,7 +150,7 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
     body: BODY,
     node: process.version,
     results,
-    perRoundRequestsPerSec: Object.fromEntries(kinds.map((k) => [k, (runs.get(k) ?? []).map((r) => r.requests.average)])),
+    perRoundRequestsPerSec: Object.fromEntries(kinds.map((k) => [k, perSecond(k)])),
     ratios: {
       bentocVsBareUws: perRound("bentoc", "uws"),
       bentocWithAccessLogVsBareUws: perRound("bentoc-log", "uws"),
@@ -176,7 +172,7 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
   const md = [
     "# Server overhead (issue 4)",
     "",
-    `${generatedAt} · ${machine.cpus} × ${machine.cpuModel} · node ${machine.node} · load average at the end ${machine.loadAverage1m}`,
+    machineLine(generatedAt, machine),
     "",
     `Trivial JSON echo (read body, JSON.parse, check, JSON.stringify), each server in its own process, autocannon with ${connections}`,
     `connections, ${rounds} interleaved rounds of ${duration} s; the median round per server is kept, and each ratio is the median of the per-round ratios.`,

@@ -15,7 +15,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createTelemetry } from "../runtime/observability/create-telemetry.ts";
 import { noopTelemetry, type Telemetry } from "../runtime/observability/telemetry.ts";
-import { isMain, machineInfo, mdTable, writeResults } from "./results-io.ts";
+import { isMain, machineInfo, machineLine, mdTable, writeResults } from "./results-io.ts";
 
 interface Variant {
   name: string;
@@ -159,7 +159,7 @@ export async function runAndWriteTelemetryOverheadBench(options: { requests?: nu
   const md = [
     "# Telemetry overhead, micro-benchmark (issue 8)",
     "",
-    `${generatedAt} · ${machine.cpus} × ${machine.cpuModel} · node ${machine.node} · load average at the end ${machine.loadAverage1m}`,
+    machineLine(generatedAt, machine),
     "",
     "The telemetry calls of one request with one runner call in a batch of one (4 spans, 9 metric updates), without HTTP;",
     `${requests} simulated requests per round, median of 3 rounds. Tracing exports over OTLP/HTTP (JSON) to an in-process sink.`,
