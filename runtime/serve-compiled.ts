@@ -83,11 +83,8 @@ async function serveInProcess(
   const telemetry: Telemetry = given ?? (owned as RuntimeTelemetry);
   if (owned?.tracingEnabled) logger.info("tracing", { sampleRate: owned.tracing.sampleRate, endpoint: owned.tracing.endpoint });
   let runners = makeRunnerHost(loaded, config, telemetry);
-  let serverTelemetry: Telemetry = telemetry;
-  if (owned && metricsText) {
-    const aggregated: RuntimeTelemetry = { ...owned, metricsText };
-    serverTelemetry = aggregated;
-  }
+  // API workers answer /metrics with every worker's sum (see workers.ts); the rest of the telemetry is local.
+  const serverTelemetry: Telemetry = owned && metricsText ? ({ ...owned, metricsText } satisfies RuntimeTelemetry as Telemetry) : telemetry;
   const server = await startServer({ ...loaded, runners, config, logger, telemetry: serverTelemetry });
   try {
     await runners.start();
