@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ModelStore } from "../../runtime/models/model-store.ts";
 import type { StoredModel } from "../../runtime/models/model-record.ts";
@@ -28,7 +28,7 @@ export interface PrepareOptions {
   force?: boolean;
   /** One line per model; default console.log. */
   log?: (line: string) => void;
-  /** Where tokenizer.json and tokenizer_config.json come from; default ../shared/assets/minilm beside the repo. */
+  /** Where tokenizer.json and tokenizer_config.json come from; default samples/support-tickets/tokenizer. */
   minilmAssets?: string;
 }
 
@@ -39,7 +39,7 @@ export interface PrepareResult {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_MINILM_ASSETS = process.env["BENTOC_MINILM_ASSETS"] ?? fileURLToPath(new URL("../../../shared/assets/minilm/", import.meta.url));
+export const DEFAULT_MINILM_ASSETS = process.env["BENTOC_MINILM_ASSETS"] ?? fileURLToPath(new URL("../../samples/support-tickets/tokenizer/", import.meta.url));
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json"] as const;
 
 export async function prepareModels(options: PrepareOptions = {}): Promise<PrepareResult[]> {
@@ -78,7 +78,7 @@ async function newest(store: ModelStore, name: string): Promise<StoredModel | nu
 
 async function sourcesKey(files: readonly string[], extra: string): Promise<string> {
   const hash = createHash("sha256").update(extra);
-  for (const f of files) hash.update(`\0${f}\0`).update(await readFile(f));
+  for (const f of files) hash.update(`\0${basename(f)}\0`).update(await readFile(f)); // names, not paths: the same recipe in any clone
   return hash.digest("hex").slice(0, 24);
 }
 

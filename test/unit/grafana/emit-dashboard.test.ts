@@ -12,7 +12,7 @@ const promtool = findTool("promtool");
 const tmpRoot = mkdtempSync(join(tmpdir(), "bentoc-grafana-"));
 afterAll(() => rmSync(tmpRoot, { recursive: true, force: true }));
 
-/** What the runtime exports (DESIGN.md, issue 8); a dashboard query on any other name shows nothing. */
+/** What the runtime exports (runtime/observability/metrics.ts); a dashboard query on any other name shows nothing. */
 const RUNTIME_METRICS = new Set([
   "bentoc_api_server_request_duration_seconds_bucket",
   "bentoc_api_server_request_total",
