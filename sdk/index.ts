@@ -4,6 +4,6 @@ export type { ServiceOptions, ApiOptions, RunnerOptions, BatchableOptions } from
 export { io } from "./io.ts";
 export type { IODescriptor, DType, NdArrayOptions } from "./io.ts";
 export type { NdArray, Tensor, Image, FileData, Context, Model, Resources, TypedArray } from "./types.ts";
-export { BentocError, HttpError } from "./errors.ts";
+export { BentocError, HttpError, isHttpError } from "./errors.ts";
 export type * from "./manifest.ts";
 export { MANIFEST_SCHEMA_VERSION, DEFAULTS } from "./manifest.ts";

@@ -20,10 +20,12 @@ export function defaultBatching(): BatchingConfig {
 export function defaultConfig(): BentocConfig {
   return {
     server: {
+      http: "auto",
       host: "0.0.0.0",
       port: 3000,
       workers: 1,
       maxBodyBytes: 10 * 1024 * 1024,
+      maxHeaderBytes: 16 * 1024,
       timeoutMs: DEFAULTS.timeoutMs,
       maxConcurrency: DEFAULTS.maxConcurrency,
       drainMs: 10_000,

@@ -21,10 +21,12 @@ export const configSchema = {
       type: "object",
       additionalProperties: false,
       properties: {
+        http: { enum: ["auto", "uws", "node"] },
         host: { type: "string", minLength: 1 },
         port: { type: "integer", minimum: 0, maximum: 65535 },
         workers: { type: "integer", minimum: 1 },
         maxBodyBytes: { type: "integer", minimum: 1 },
+        maxHeaderBytes: { type: "integer", minimum: 1024, maximum: 1048576 },
         timeoutMs: { type: "integer", minimum: 1 },
         maxConcurrency: { type: "integer", minimum: 1 },
         drainMs: { type: "integer", minimum: 0 },

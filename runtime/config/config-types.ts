@@ -21,11 +21,15 @@ export interface RunnerConfig {
 }
 
 export interface ServerConfig {
+  /** HTTP backend: uWebSockets.js where its native build loads (`auto`), or forced (`uws`, `node`). */
+  http: "auto" | "uws" | "node";
   host: string;
   port: number;
   workers: number;
   /** Largest request body in bytes (413 past it). */
   maxBodyBytes: number;
+  /** Largest request head (request line and headers) in bytes; 431 past it (node:http backend). */
+  maxHeaderBytes: number;
   timeoutMs: number;
   maxConcurrency: number;
   /** Grace period for in-flight requests on SIGTERM/SIGINT. */

@@ -7,6 +7,7 @@ import type { RunnerHost } from "../runners/runner-host.ts";
 import { createInputDecoder, headersNeeded, isNullSchema, type InputDecoder } from "../io/decode-input.ts";
 import { createOutputEncoder, type OutputEncoder } from "../io/encode-output.ts";
 import { createSchemaCompiler, type Validate } from "../io/schema-validators.ts";
+import { normalisePath } from "../http/http-server.ts";
 
 export interface ApiRoute {
   readonly api: ApiManifest;
@@ -85,11 +86,6 @@ export async function createServiceState(v: ServiceVersion, options: StateOption
     byMethod.set(method, route);
   }
   return { ...v, instance, routes, inflight: 0, onIdle: undefined };
-}
-
-/** `/a/b/` and `/a/b` are the same route. */
-export function normalisePath(path: string): string {
-  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }
 
 function createQueryDecoder(schema: Record<string, unknown>, validate: Validate | null): (query: string) => unknown {

@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import pngjs from "pngjs";
 import { HttpError } from "../../../sdk/errors.ts";
-import { toErrorResponse } from "../../../runtime/errors/error-response.ts";
-import { MethodNotAllowed, ServiceUnavailable } from "../../../runtime/errors/http-errors.ts";
+import { errorAnswer } from "../../../runtime/http/error-responder.ts";
+import { MethodNotAllowed, ServiceUnavailable, TooManyRequests } from "../../../runtime/errors/http-errors.ts";
 import { createInputDecoder } from "../../../runtime/io/decode-input.ts";
 import { createOutputEncoder } from "../../../runtime/io/encode-output.ts";
 import { ndarrayFromBinary, ndarrayFromJson } from "../../../runtime/io/ndarray-codec.ts";
@@ -23,14 +23,24 @@ function thrown(fn: () => unknown): HttpError {
 }
 
 describe("errors", () => {
-  it("maps HttpError (also a look-alike from another bundle) and hides everything else", () => {
-    expect(toErrorResponse(new MethodNotAllowed(["POST"]), "r1")).toMatchObject({ status: 405, headers: { allow: "POST" }, internal: false });
-    expect(toErrorResponse(new ServiceUnavailable("full", "overloaded"), "r").body).toEqual({ error: "full", code: "overloaded", requestId: "r" });
-    const foreign = Object.assign(new Error("nope"), { status: 409, code: "conflict" });
-    expect(toErrorResponse(foreign, "r").status).toBe(409);
-    const hidden = toErrorResponse(new Error("secret"), "r2");
-    expect(hidden).toEqual({ status: 500, body: { error: "Internal Server Error", code: "internal", requestId: "r2" }, headers: {}, internal: true });
-    expect(toErrorResponse(Object.assign(new Error("x"), { status: 200, code: "ok" }), "r").status).toBe(500);
+  it("maps HttpError (also one from another copy of the sdk, as a service bundle has) and hides everything else", async () => {
+    expect(errorAnswer(new MethodNotAllowed(["POST"]), "r1")).toMatchObject({ status: 405, headers: ["allow", "POST"], internal: false });
+    expect(errorAnswer(new ServiceUnavailable("full", "overloaded"), "r")).toMatchObject({
+      body: { error: "full", code: "overloaded", requestId: "r" },
+      headers: ["retry-after", "1"],
+    });
+    expect(errorAnswer(new TooManyRequests(), "r").headers).toEqual(["retry-after", "1"]);
+    // A second instance of the sdk's errors module: its HttpError is another class object.
+    const copyUrl = new URL("../../../sdk/errors.ts?bundle-copy", import.meta.url).href;
+    const copy = (await import(/* @vite-ignore */ copyUrl)) as typeof import("../../../sdk/errors.ts");
+    expect(copy.HttpError).not.toBe(HttpError);
+    expect(errorAnswer(new copy.HttpError(409, "conflict", "already there"), "r")).toMatchObject({ status: 409, body: { code: "conflict" } });
+    // Something that merely looks like one (status and code) is not trusted: 500.
+    const lookalike = Object.assign(new Error("nope"), { status: 409, code: "conflict" });
+    expect(errorAnswer(lookalike, "r").status).toBe(500);
+    const hidden = errorAnswer(new Error("secret"), "r2");
+    expect(hidden).toEqual({ status: 500, body: { error: "Internal Server Error", code: "internal", requestId: "r2" }, headers: [], internal: true });
+    expect(errorAnswer(new HttpError(200, "ok", "x"), "r").status).toBe(500);
   });
 });
 
@@ -75,7 +85,7 @@ describe("ndarray", () => {
     const e = createOutputEncoder({ kind: "ndarray" });
     expect(JSON.parse(e({ dtype: "int64", shape: [1], data: new BigInt64Array([5n]) }, undefined).body as string)).toEqual({ dtype: "int64", shape: [1], data: [5] });
     const b = e({ dtype: "int32", shape: [2], data: new Int32Array([1, 2]) }, "application/octet-stream");
-    expect(b.headers).toEqual({ "x-dtype": "int32", "x-shape": "2" });
+    expect(b.headers).toEqual(["x-dtype", "int32", "x-shape", "2"]);
     expect((b.body as Uint8Array).byteLength).toBe(8);
   });
 });
