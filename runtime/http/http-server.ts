@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { ERROR_CATALOGUE } from "../../contract/error-catalogue.ts";
-import { GatewayTimeout, MethodNotAllowed, NotFound, RequestTimeout, ServiceUnavailable } from "../errors/http-errors.ts";
+import { GatewayTimeout, MethodNotAllowed, NotFound, PayloadTooLarge, RequestTimeout, ServiceUnavailable } from "../errors/http-errors.ts";
 import type { Logger, LogLevel } from "../logging/logger.ts";
 import type { RequestMetrics } from "../observability/telemetry.ts";
 import { accessLine } from "./access-log.ts";
@@ -33,6 +33,8 @@ export interface HttpServerOptions {
   metrics: RequestMetrics;
   /** Every request's time limit (a route may shorten it): 408 before the body arrived, 504 after. */
   timeoutMs: number;
+  /** Largest request body: a larger Content-Length is answered 413 before routing, without reading the body. */
+  maxBodyBytes: number;
   cors: CorsPolicy | undefined;
   /** The access log's level for a path (undefined: not logged); undefined: no access log. */
   accessLog: ((path: string) => LogLevel | undefined) | undefined;
@@ -91,6 +93,8 @@ class Server implements ExchangeHost {
       }
     });
     if (this.closed) return ex.fail(new ServiceUnavailable("server is shutting down", "shutting_down"), true);
+    const contentLength = req.header("content-length");
+    if (contentLength !== "" && Number(contentLength) > this.options.maxBodyBytes) return ex.fail(new PayloadTooLarge(this.options.maxBodyBytes), true);
     try {
       const match = this.match(req.method, path);
       if (typeof match === "function") return match(ex, req);

@@ -16,7 +16,7 @@
  */
 import type { Manifest } from "../../sdk/manifest.ts";
 import type { BentocConfig } from "../config/config-types.ts";
-import { BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable } from "../errors/http-errors.ts";
+import { BadRequest, MethodNotAllowed, NotFound, ServiceUnavailable } from "../errors/http-errors.ts";
 import { readBody } from "../http/body-reader.ts";
 import type { Exchange } from "../http/exchange.ts";
 import { createHttpServer, type RouteHandler, type Router } from "../http/http-server.ts";
@@ -140,7 +140,6 @@ function infer(deps: RunnerRoutesDeps, model: RunnerModel, ex: Exchange, req: Tr
   const headerLength = req.header("inference-header-content-length");
   const traceparent = req.header("traceparent") || undefined;
   const timeoutHeader = Number(req.header(TIMEOUT_HEADER));
-  const contentLength = Number(req.header("content-length") || 0);
   const endpoint = `/v2/models/${model.name}/infer`;
   let span;
   try {
@@ -150,7 +149,6 @@ function infer(deps: RunnerRoutesDeps, model: RunnerModel, ex: Exchange, req: Tr
   }
   ex.countAs(endpoint, span);
   const maxBody = options.config.server.maxBodyBytes;
-  if (contentLength > maxBody) return ex.fail(new PayloadTooLarge(maxBody), true);
   if (!isReady(deps)) return ex.fail(notReady(deps), true);
   // The caller's time left (the API server sends it) shortens this request's deadline.
   const timeoutMs = Number.isFinite(timeoutHeader) && timeoutHeader > 0 ? Math.min(timeoutHeader, options.config.server.timeoutMs) : options.config.server.timeoutMs;
@@ -233,6 +231,7 @@ export async function startRunnerServer(options: RunnerServerOptions): Promise<R
     logger,
     metrics: telemetry,
     timeoutMs: config.server.timeoutMs,
+    maxBodyBytes: config.server.maxBodyBytes,
     cors: undefined,
     // Probes (kubelet, every API replica's readiness poll) only at debug level.
     accessLog: config.server.accessLog ? (path) => (PROBES.has(path) ? "debug" : "info") : undefined,

@@ -5,7 +5,7 @@
  * abort signal and trace context across awaits) and encodes what it returns.
  */
 import type { Context } from "../../sdk/types.ts";
-import { PayloadTooLarge, ServiceUnavailable, TooManyRequests } from "../errors/http-errors.ts";
+import { ServiceUnavailable, TooManyRequests } from "../errors/http-errors.ts";
 import { readBody, skipBody } from "../http/body-reader.ts";
 import { asClientError } from "../http/error-responder.ts";
 import type { Exchange } from "../http/exchange.ts";
@@ -50,7 +50,6 @@ export function handleApiRequest(ctx: ApiRequestContext, state: ServiceState, ro
     const bodyPending = contentLength > 0 || req.header("transfer-encoding") !== "";
     return ex.fail(new ServiceUnavailable("runners are not ready yet", "not_ready", state.runners.status().filter((r) => !r.ready)), bodyPending);
   }
-  if (contentLength > ctx.maxBodyBytes) return ex.fail(new PayloadTooLarge(ctx.maxBodyBytes), true);
 
   const headers: Record<string, string> = {};
   if (route.api.takesContext) req.forEachHeader((k, v) => (headers[k] = v));

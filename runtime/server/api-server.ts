@@ -78,6 +78,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     logger,
     metrics: options.metrics,
     timeoutMs: s.timeoutMs,
+    maxBodyBytes: s.maxBodyBytes,
     cors: createCorsPolicy(s.cors),
     accessLog: s.accessLog ? () => "info" : undefined,
     router: createApiRouter({

@@ -238,7 +238,7 @@ function successResponse(api: ApiManifest, ctx: Ctx) {
 
 function healthOperation(operationId: string, description: string, withUnavailable: boolean): OperationObject {
   const responses: ResponsesObject = { "200": { description } };
-  if (withUnavailable) responses["503"] = { $ref: "#/components/responses/Unavailable" };
+  if (withUnavailable) responses["503"] = { $ref: "#/components/responses/ServiceUnavailable" };
   return { operationId, tags: [HEALTH_TAG], summary: description, responses };
 }
 
