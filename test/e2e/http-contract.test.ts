@@ -256,6 +256,16 @@ describe.each(backends)("HTTP contract on %s", (backend) => {
       await healthy(s.port);
     });
 
+    it("a head that never finishes: node answers 408 request_timeout after the head timeout; uWS 20.30 does not answer", async () => {
+      const raw = await rawExchange(s.port, `GET /hello HTTP/1.1\r\nHost: x\r\n`, { idleMs: 3500 });
+      if (backend === "node") {
+        const r = parseRawResponse(raw)!;
+        expect(r.status).toBe(408);
+        expect(JSON.parse(r.body).code).toBe("request_timeout");
+      } else expect(raw).toBe("");
+      await healthy(s.port);
+    });
+
     it("headers over the limit: node answers 431 headers_too_large; uWS 20.30 has no limit to set (serves or resets)", async () => {
       const raw = await rawExchange(s.port, get("/hello", `X-Big: ${"a".repeat(100_000)}\r\n`), { idleMs: 1500 });
       if (backend === "node") {
