@@ -36,7 +36,7 @@ describe.skipIf(!CI && !canRender())("ocr: runner calls made after an await leav
 
   it("times out the requests and drops their queued detector calls instead of running them", async () => {
     const lines = Array.from({ length: 12 }, (_, i) => ({ text: `Line ${i + 1}: invoice INV-2024-${1000 + i} total ${i * 7}.50 EUR`, x: 20, y: 60 + i * 70, pointsize: 32 }));
-    const png = renderPng(1400, 900, lines);
+    const png = new Uint8Array(renderPng(1400, 900, lines));
     const read = () => fetch(`${served!.url}/read`, { method: "POST", headers: { "content-type": "image/png" }, body: png });
     // Warm up (the dispatcher learns the detector's latency), and learn how long one request takes here.
     for (let i = 0; i < 4; i++) await read();
