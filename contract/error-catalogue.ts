@@ -31,6 +31,16 @@ export const ERROR_CATALOGUE = {
     title: "Bad request",
     description: "The HTTP request itself is malformed: a bad request line or header, or a duplicate or conflicting `Content-Length`.",
   },
+  unauthorized: {
+    status: 401,
+    title: "Unauthorized",
+    description: "The route needs a token (`Authorization: Bearer …`) and the request had none or a wrong one; only the admin route does.",
+  },
+  forbidden: {
+    status: 403,
+    title: "Forbidden",
+    description: "The route refuses this kind of request: the admin route answers no browser (a request with an `Origin` header).",
+  },
   not_found: { status: 404, title: "Not found", description: "No route has this path." },
   method_not_allowed: {
     status: 405,
@@ -136,6 +146,8 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
   201: "Created",
   204: "No Content",
   400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
   408: "Request Timeout",

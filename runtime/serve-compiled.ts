@@ -4,6 +4,7 @@
  * address, routes and docs URL, and on SIGTERM/SIGINT drains in-flight requests within
  * `config.server.drainMs`, stops runners and exits 0.
  */
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Manifest } from "../sdk/manifest.ts";
 import type { BentocConfig } from "./config/config-types.ts";
@@ -69,9 +70,12 @@ function telemetryFor(manifest: Manifest, config: BentocConfig): RuntimeTelemetr
   return createTelemetry(config, { name: manifest.service.name, version: manifest.service.version, maxBatchSizes });
 }
 
-export async function serveCompiledDir(dir: string, config: BentocConfig, opts: ServeCompiledOptions = {}): Promise<ServedService> {
-  const logger = opts.logger ?? createLogger({ level: config.logging.level });
+export async function serveCompiledDir(dir: string, given: BentocConfig, opts: ServeCompiledOptions = {}): Promise<ServedService> {
+  const logger = opts.logger ?? createLogger({ level: given.logging.level });
   const print = opts.print ?? ((line: string) => void process.stdout.write(line + "\n"));
+  // The admin route always needs a token: one from the config (never printed), or a fresh one printed below.
+  const madeToken = given.server.admin && !given.server.adminToken ? randomBytes(24).toString("base64url") : undefined;
+  const config: BentocConfig = madeToken ? { ...given, server: { ...given.server, adminToken: madeToken } } : given;
   let served: ServedService;
   if (config.server.workers > 1) {
     const loaded = await loadCompiledDir(dir);
@@ -80,17 +84,24 @@ export async function serveCompiledDir(dir: string, config: BentocConfig, opts: 
       logger.flush();
       if (opts.signals !== false) process.exit(1);
     });
-    printBanner(print, loaded.manifest, pool.url, pool.backend, config.server.workers);
+    printBanner(print, loaded.manifest, pool.url, pool.backend, config.server.workers, madeToken);
     served = { url: pool.url, port: pool.port, backend: pool.backend, server: undefined, reload: () => pool.reload(), shutdown: () => pool.shutdown(), metricsJson: async () => [] };
   } else {
-    served = await serveInProcess(dir, config, logger, print, opts);
+    served = await serveInProcess(dir, config, logger, print, opts, madeToken);
   }
   opts.onReady?.(served);
   if (opts.signals !== false) onShutdownSignals(logger, () => served.shutdown());
   return served;
 }
 
-async function serveInProcess(dir: string, config: BentocConfig, logger: Logger, print: (l: string) => void, opts: ServeCompiledOptions): Promise<ServedService> {
+async function serveInProcess(
+  dir: string,
+  config: BentocConfig,
+  logger: Logger,
+  print: (l: string) => void,
+  opts: ServeCompiledOptions,
+  madeToken: string | undefined,
+): Promise<ServedService> {
   const loaded = await loadCompiledDir(dir);
   const owned = opts.telemetry ? undefined : telemetryFor(loaded.manifest, config);
   const telemetry: Telemetry = opts.telemetry ?? (owned as RuntimeTelemetry);
@@ -117,7 +128,7 @@ async function serveInProcess(dir: string, config: BentocConfig, logger: Logger,
     await runners.stop().catch(() => {});
     throw new Error(`runners failed to start: ${(err as Error).message}`, { cause: err });
   }
-  printBanner(print, loaded.manifest, server.url, server.backend, 1);
+  printBanner(print, loaded.manifest, server.url, server.backend, 1, madeToken);
   let shuttingDown: Promise<void> | undefined;
   return {
     url: server.url,
@@ -153,9 +164,10 @@ async function serveInProcess(dir: string, config: BentocConfig, logger: Logger,
 /** How long a client may take to send the request line and headers (node:http; uWS has its own ~10 s). */
 const HEADERS_TIMEOUT_MS = 10_000;
 
-function printBanner(print: (l: string) => void, manifest: Manifest, url: string, backend: string, workers: number): void {
+function printBanner(print: (l: string) => void, manifest: Manifest, url: string, backend: string, workers: number, adminToken: string | undefined): void {
   const s = manifest.service;
   print(`bentoc: serving ${s.name}@${s.version} at ${url} (http: ${backend}${workers > 1 ? `, ${workers} workers` : ""})`);
   for (const api of s.apis) print(`  ${(api.method ?? "POST").padEnd(4)} ${url}${api.route}`);
   print(`  docs  ${url}/docs   health ${url}/livez ${url}/readyz   metrics ${url}/metrics`);
+  if (adminToken) print(`  admin ${url}/_bentoc/batching   token ${adminToken}   (bentoc bench --admin-token, or BENTOC_ADMIN_TOKEN)`);
 }

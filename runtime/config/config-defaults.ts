@@ -32,6 +32,7 @@ export function defaultConfig(): BentocConfig {
       cors: { enabled: false, origins: [] },
       accessLog: true,
       admin: false,
+      adminToken: null,
     },
     runners: {},
     metrics: { enabled: true, durationBuckets: [...DEFAULT_DURATION_BUCKETS] },

@@ -125,6 +125,7 @@ function coerce(raw: string, schema: SchemaNode | undefined, variable: string): 
 }
 
 const NAMED_ENV: Array<[string, string[]]> = [
+  ["BENTOC_ADMIN_TOKEN", ["server", "adminToken"]],
   ["BENTOC_HOME", ["home"]],
   ["BENTOC_HOST", ["server", "host"]],
   ["BENTOC_HTTP", ["server", "http"]],

@@ -37,6 +37,7 @@ export const configSchema = {
         },
         accessLog: { type: "boolean" },
         admin: { type: "boolean" },
+        adminToken: { type: ["string", "null"], minLength: 16 },
       },
     },
     runners: {

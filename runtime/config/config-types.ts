@@ -36,8 +36,10 @@ export interface ServerConfig {
   drainMs: number;
   cors: { enabled: boolean; origins: string[] };
   accessLog: boolean;
-  /** Enables `POST /_bentoc/batching` (change batching settings at run time; used by `bentoc bench`). Never expose it publicly. */
+  /** Enables `GET|POST /_bentoc/batching` (change batching settings at run time; used by `bentoc bench`). Never expose it publicly. */
   admin: boolean;
+  /** The admin route's bearer token; null: a random one is made and printed at start. */
+  adminToken: string | null;
 }
 
 export interface MetricsConfig {

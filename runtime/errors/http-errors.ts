@@ -29,6 +29,22 @@ export class BadRequest extends CatalogueError {
   }
 }
 
+/** 401: a route that needs a token (the admin route) got none or a wrong one. */
+export class Unauthorized extends CatalogueError {
+  override name = "Unauthorized";
+  constructor(message = "a valid token is required (Authorization: Bearer <token>)") {
+    super("unauthorized", message);
+  }
+}
+
+/** 403: the route refuses this kind of request. */
+export class Forbidden extends CatalogueError {
+  override name = "Forbidden";
+  constructor(message: string) {
+    super("forbidden", message);
+  }
+}
+
 export class NotFound extends CatalogueError {
   override name = "NotFound";
   constructor(message = "Not Found", detail?: unknown) {
@@ -55,10 +71,11 @@ export class RequestTimeout extends CatalogueError {
   }
 }
 
+/** 413: the body is over the size limit, or what it holds is over a limit (parts of a form, pixels of an image). */
 export class PayloadTooLarge extends CatalogueError {
   override name = "PayloadTooLarge";
-  constructor(readonly limitBytes: number) {
-    super("payload_too_large", `request body exceeds ${limitBytes} bytes`, { limitBytes });
+  constructor(limitBytes: number, message = `request body exceeds ${limitBytes} bytes`, detail: unknown = { limitBytes }) {
+    super("payload_too_large", message, detail);
   }
 }
 

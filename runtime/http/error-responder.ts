@@ -6,7 +6,7 @@
  */
 import { ERROR_CATALOGUE, isErrorCode } from "../../contract/error-catalogue.ts";
 import { isHttpError } from "../../sdk/errors.ts";
-import { BadRequest, MethodNotAllowed } from "../errors/http-errors.ts";
+import { BadRequest, MethodNotAllowed, Unauthorized } from "../errors/http-errors.ts";
 import type { HeaderList } from "./transport.ts";
 
 export interface ErrorBody {
@@ -21,7 +21,7 @@ export interface ErrorBody {
 export interface ErrorAnswer {
   status: number;
   body: ErrorBody;
-  /** `Allow` for 405, `Retry-After` where the catalogue says when to retry. */
+  /** `Allow` for 405, `WWW-Authenticate` for 401, `Retry-After` where the catalogue says when to retry. */
   headers: HeaderList;
   /** True when the service's own code failed (500): log it with the stack, never send the stack. */
   internal: boolean;
@@ -35,6 +35,7 @@ export function errorAnswer(err: unknown, requestId: string): ErrorAnswer {
   if (err.detail !== undefined) body.detail = err.detail;
   const headers: HeaderList = [];
   if (err instanceof MethodNotAllowed) headers.push("allow", err.allow.join(", "));
+  if (err instanceof Unauthorized) headers.push("www-authenticate", 'Bearer realm="bentoc"');
   if (isErrorCode(err.code)) {
     const entry = ERROR_CATALOGUE[err.code];
     if (entry.status === err.status && "retryAfterS" in entry) headers.push("retry-after", String(entry.retryAfterS));

@@ -3,10 +3,11 @@
  * an `HttpError` (400 / 415), never a plain exception. Decoders are built once per API at start.
  */
 import busboy from "busboy";
+import { isUtf8 } from "node:buffer";
 import type { IODescriptor } from "../../sdk/io.ts";
 import type { IoSpec, JsonSchema } from "../../sdk/manifest.ts";
 import type { FileData } from "../../sdk/types.ts";
-import { BadRequest, UnsupportedMediaType, type FieldProblem } from "../errors/http-errors.ts";
+import { BadRequest, PayloadTooLarge, UnsupportedMediaType, type FieldProblem } from "../errors/http-errors.ts";
 import { HttpError } from "../../sdk/errors.ts";
 import { isJsonType, mediaTypeMatches, parseContentType } from "./content-type.ts";
 import { decodeImage, formatOfMediaType, sniffImage, type ImageFormat } from "./image-codec.ts";
@@ -40,7 +41,9 @@ export function decodeUtf8(bytes: Uint8Array): string {
 
 export function parseJsonBody(bytes: Uint8Array): unknown {
   if (bytes.byteLength === 0) throw new BadRequest("request body is empty; expected JSON", "malformed_body", [{ path: "", message: "is required" }]);
-  const text = Buffer.isBuffer(bytes) ? bytes.toString("utf8") : decodeUtf8(bytes);
+  // JSON is UTF-8 (RFC 8259): invalid bytes are the client's mistake, not something to replace with U+FFFD.
+  if (!isUtf8(bytes)) throw new BadRequest("body is not valid UTF-8", "malformed_body", [{ path: "", message: "is not valid UTF-8" }]);
+  const text = Buffer.isBuffer(bytes) ? bytes.toString("utf8") : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -70,7 +73,7 @@ export function createInputDecoder(spec: IoSpec, compiler: SchemaCompiler, optio
         if (ct && !isJsonType(ct.type)) throw new UnsupportedMediaType(ct.type, ["application/json"]);
         if (body.byteLength === 0 && acceptsEmpty) return undefined;
         const value = parseJsonBody(body);
-        validate?.(value);
+        validate?.(value, body.byteLength);
         return value;
       };
     }
@@ -81,7 +84,7 @@ export function createInputDecoder(spec: IoSpec, compiler: SchemaCompiler, optio
         if (ct && ct.type !== "text/plain") throw new UnsupportedMediaType(ct.type, ["text/plain"]);
         checkCharset(ct?.params["charset"]);
         const text = decodeUtf8(body);
-        validate?.(text);
+        validate?.(text, body.byteLength);
         return text;
       };
     }
@@ -130,6 +133,11 @@ function checkCharset(charset: string | undefined): void {
   if (c !== "utf-8" && c !== "utf8" && c !== "us-ascii") throw new UnsupportedMediaType(`text/plain; charset=${charset}`, ["text/plain; charset=utf-8"]);
 }
 
+/** Multipart limits: parts (at least this many, or 4 × the declared parts), headers per part, part name length. */
+const MIN_MULTIPART_PARTS = 16;
+const MAX_PART_HEADERS = 32;
+const MAX_PART_NAME_BYTES = 256;
+
 interface RawPart {
   bytes: Uint8Array;
   contentType: string | undefined;
@@ -148,6 +156,9 @@ function createMultipartDecoder(
   const required = Array.isArray(schema["required"]) ? (schema["required"] as string[]) : Object.keys(parts);
   const decoders = new Map<string, PartDecoder>();
   for (const [name, desc] of Object.entries(parts)) decoders.set(name, partDecoder(desc, props[name] ?? {}, compiler, options));
+  // Parts the API does not declare are read and dropped; this many of them at most.
+  const maxParts = Math.max(MIN_MULTIPART_PARTS, 4 * decoders.size);
+  const limits = { parts: maxParts, files: maxParts, fields: maxParts, headerPairs: MAX_PART_HEADERS, fieldNameSize: MAX_PART_NAME_BYTES };
 
   return (body, meta) => {
     const ct = parseContentType(meta.contentType);
@@ -155,15 +166,29 @@ function createMultipartDecoder(
     if (!ct.params["boundary"]) throw new BadRequest("multipart body has no boundary", "malformed_body", [{ path: "", message: "Content-Type has no boundary" }]);
     return new Promise<Record<string, unknown>>((resolve, reject) => {
       const raw = new Map<string, RawPart>();
+      let failed = false;
+      const fail = (err: unknown): void => {
+        if (failed) return;
+        failed = true;
+        reject(err);
+      };
+      const malformed = (why: string) => new BadRequest(`malformed multipart body: ${why}`, "malformed_body", [{ path: "", message: "is not valid multipart/form-data" }]);
       let bb: busboy.Busboy;
       try {
-        bb = busboy({ headers: { "content-type": meta.contentType ?? "" }, limits: { parts: 1000, fieldSize: body.byteLength + 1 } });
+        bb = busboy({ headers: { "content-type": meta.contentType ?? "" }, limits: { ...limits, fieldSize: body.byteLength + 1, fileSize: body.byteLength + 1 } });
       } catch (err) {
-        reject(new BadRequest(`malformed multipart body: ${(err as Error).message}`, "malformed_body", [{ path: "", message: "is not valid multipart/form-data" }]));
+        fail(malformed((err as Error).message));
         return;
       }
+      const tooMany = (): void => fail(new PayloadTooLarge(body.byteLength, `multipart body has more than ${limits.parts} parts`, { maxParts: limits.parts }));
+      bb.on("partsLimit", tooMany);
+      bb.on("filesLimit", tooMany);
+      bb.on("fieldsLimit", tooMany);
       bb.on("file", (name, stream, info) => {
         const chunks: Buffer[] = [];
+        // Every stream gets an error listener: busboy reports a truncated part on the part's stream too
+        // ("Unexpected end of form"), and an unhandled 'error' would end the process.
+        stream.on("error", (err: Error) => fail(malformed(err.message)));
         stream.on("data", (c: Buffer) => chunks.push(c));
         stream.on("end", () => {
           const p: RawPart = { bytes: Buffer.concat(chunks), contentType: info.mimeType };
@@ -174,10 +199,9 @@ function createMultipartDecoder(
       bb.on("field", (name, value, info) => {
         raw.set(name, { bytes: Buffer.from(value, "utf8"), contentType: info.mimeType });
       });
-      bb.on("error", (err: Error) =>
-        reject(new BadRequest(`malformed multipart body: ${err.message}`, "malformed_body", [{ path: "", message: "is not valid multipart/form-data" }])),
-      );
+      bb.on("error", (err: Error) => fail(malformed(err.message)));
       bb.on("close", () => {
+        if (failed) return;
         try {
           const problems: FieldProblem[] = [];
           for (const name of required) if (decoders.has(name) && !raw.has(name)) problems.push({ path: `/${name}`, message: "is required" });
@@ -190,7 +214,7 @@ function createMultipartDecoder(
           }
           resolve(out);
         } catch (err) {
-          reject(err);
+          fail(err);
         }
       });
       bb.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
@@ -237,7 +261,7 @@ function partDecoder(desc: IODescriptor, schema: JsonSchema, compiler: SchemaCom
     const validate: Validate | null = compiler.compile(schema);
     return (part) => {
       const value = parseJsonBody(part.bytes);
-      validate?.(value);
+      validate?.(value, part.bytes.byteLength);
       return value;
     };
   }

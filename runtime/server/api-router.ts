@@ -12,15 +12,16 @@ import type { ServiceState } from "./service-state.ts";
 
 export interface ApiRouterDeps extends BuiltinDeps {
   readonly requests: ApiRequestContext;
-  /** Serve `/_bentoc/batching`. */
-  readonly admin: boolean;
+  /** Serve `/_bentoc/batching` with this bearer token (undefined: no admin route). */
+  readonly adminToken: string | undefined;
   readonly logger: Logger;
 }
 
 export function createApiRouter(deps: ApiRouterDeps): Router {
   const runners = () => deps.current().runners;
-  const adminGet = adminBatchingGet(runners);
-  const adminPost = adminBatchingPost(runners, deps.requests.maxBodyBytes, deps.logger);
+  const token = deps.adminToken;
+  const adminGet = token === undefined ? undefined : adminBatchingGet(runners, token);
+  const adminPost = token === undefined ? undefined : adminBatchingPost(runners, token, deps.requests.maxBodyBytes, deps.logger);
   return {
     route(method, path) {
       const state = deps.current();
@@ -30,7 +31,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
         if (route) return (ex, req) => handleApiRequest(deps.requests, state, route, ex, req);
         return new MethodNotAllowed([...byMethod.keys()]);
       }
-      if (deps.admin && path === ADMIN_BATCHING_ROUTE) {
+      if (adminGet && adminPost && path === ADMIN_BATCHING_ROUTE) {
         if (method === "GET") return adminGet;
         if (method === "POST") return adminPost;
         return new MethodNotAllowed(["GET", "POST"]);

@@ -64,6 +64,7 @@ export function displayUrl(host: string, port: number): string {
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { config, logger } = options;
   const s = config.server;
+  if (s.admin && !s.adminToken) throw new Error("server.admin needs server.adminToken (serveCompiledDir makes one)");
   let state = await createServiceState(options);
   const requests: ApiRequestContext = {
     tracing: options.tracing,
@@ -88,7 +89,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       },
       metrics: options.metricsSource,
       requests,
-      admin: s.admin,
+      adminToken: s.admin && s.adminToken ? s.adminToken : undefined,
       logger,
     }),
   });
