@@ -111,7 +111,7 @@ describe("emitOpenApi", () => {
   it("every operation documents the catalogue's error responses, each status with its codes, with one Error schema", async () => {
     const doc = await docOf("edge-cases");
     const statuses = [...codesByStatus().keys()].map(String);
-    expect(statuses).toEqual(["400", "404", "405", "408", "413", "415", "429", "431", "500", "502", "503", "504"]);
+    expect(statuses).toEqual(["400", "401", "403", "404", "405", "408", "413", "415", "429", "431", "500", "502", "503", "504"]);
     for (const [route, item] of Object.entries<any>(doc["paths"])) {
       if (route === "/livez" || route === "/readyz") continue;
       for (const op of Object.values<any>(item)) {
