@@ -26,6 +26,7 @@ export function defaultConfig(): BentocConfig {
       workers: 1,
       maxBodyBytes: 10 * 1024 * 1024,
       maxHeaderBytes: 16 * 1024,
+      maxImagePixels: 50_000_000,
       timeoutMs: DEFAULTS.timeoutMs,
       maxConcurrency: DEFAULTS.maxConcurrency,
       drainMs: 10_000,

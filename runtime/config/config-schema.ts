@@ -27,6 +27,7 @@ export const configSchema = {
         workers: { type: "integer", minimum: 1 },
         maxBodyBytes: { type: "integer", minimum: 1 },
         maxHeaderBytes: { type: "integer", minimum: 1024, maximum: 1048576 },
+        maxImagePixels: { type: "integer", minimum: 1 },
         timeoutMs: { type: "integer", minimum: 1 },
         maxConcurrency: { type: "integer", minimum: 1 },
         drainMs: { type: "integer", minimum: 0 },

@@ -30,6 +30,8 @@ export interface ServerConfig {
   maxBodyBytes: number;
   /** Largest request head (request line and headers) in bytes; 431 past it (node:http backend). */
   maxHeaderBytes: number;
+  /** Most pixels (width × height) of an image input, unless the API sets `io.image({ maxPixels })`; 413 past it. */
+  maxImagePixels: number;
   timeoutMs: number;
   maxConcurrency: number;
   /** Grace period for in-flight requests on SIGTERM/SIGINT. */

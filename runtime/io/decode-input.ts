@@ -10,7 +10,8 @@ import type { FileData } from "../../sdk/types.ts";
 import { BadRequest, PayloadTooLarge, UnsupportedMediaType, type FieldProblem } from "../errors/http-errors.ts";
 import { HttpError } from "../../sdk/errors.ts";
 import { isJsonType, mediaTypeMatches, parseContentType } from "./content-type.ts";
-import { decodeImage, formatOfMediaType, sniffImage, type ImageFormat } from "./image-codec.ts";
+import { formatOfMediaType, sniffImage, type ImageFormat } from "./image-codec.ts";
+import type { ImageDecoder } from "./image-decoder.ts";
 import { ndarrayFromBinary, ndarrayFromJson } from "./ndarray-codec.ts";
 import type { SchemaCompiler, Validate } from "./schema-validators.ts";
 
@@ -59,10 +60,13 @@ export function isNullSchema(schema: JsonSchema | undefined): boolean {
 }
 
 export interface DecoderOptions {
-  maxImagePixels?: number;
+  /** Most pixels of an image input unless its descriptor sets `maxPixels`. */
+  maxImagePixels: number;
+  /** Decodes images (large ones off the event loop). */
+  images: ImageDecoder;
 }
 
-export function createInputDecoder(spec: IoSpec, compiler: SchemaCompiler, options: DecoderOptions = {}): InputDecoder {
+export function createInputDecoder(spec: IoSpec, compiler: SchemaCompiler, options: DecoderOptions): InputDecoder {
   const d = spec.descriptor;
   switch (d.kind) {
     case "json": {
@@ -107,7 +111,7 @@ export function createInputDecoder(spec: IoSpec, compiler: SchemaCompiler, optio
           throw new BadRequest("body is not a PNG or JPEG image", "malformed_body", [{ path: "", message: "is not an image" }]);
         }
         if (format === undefined || !formats.includes(format)) throw new UnsupportedMediaType(ct?.type, accepted);
-        return decodeImage(body, format, options.maxImagePixels === undefined ? {} : { maxPixels: options.maxImagePixels });
+        return options.images.decode(body, format, d.maxPixels ?? options.maxImagePixels);
       };
     }
     case "file": {
@@ -207,12 +211,22 @@ function createMultipartDecoder(
           for (const name of required) if (decoders.has(name) && !raw.has(name)) problems.push({ path: `/${name}`, message: "is required" });
           if (problems.length) throw new BadRequest(`multipart body is missing part ${problems.map((p) => p.path.slice(1)).join(", ")}`, "invalid_input", problems);
           const out: Record<string, unknown> = {};
+          const waiting: Promise<void>[] = [];
           for (const [name, part] of raw) {
             const dec = decoders.get(name);
             if (!dec) continue; // parts the API does not declare are ignored
-            out[name] = prefixProblems(name, () => dec(part));
+            let value: unknown;
+            try {
+              value = dec(part);
+            } catch (err) {
+              throw prefixed(name, err);
+            }
+            // Image parts decode asynchronously (large ones off the event loop).
+            if (value instanceof Promise) waiting.push(value.then((v) => void (out[name] = v), (err: unknown) => Promise.reject(prefixed(name, err))));
+            else out[name] = value;
           }
-          resolve(out);
+          if (waiting.length === 0) resolve(out);
+          else Promise.all(waiting).then(() => resolve(out), fail);
         } catch (err) {
           fail(err);
         }
@@ -222,16 +236,13 @@ function createMultipartDecoder(
   };
 }
 
-function prefixProblems<T>(name: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (!(err instanceof HttpError)) throw err;
-    const detail: FieldProblem[] = Array.isArray(err.detail)
-      ? (err.detail as FieldProblem[]).map((p) => ({ path: p.path === "" || p.path.startsWith("/") ? `/${name}${p.path}` : `/${name}/${p.path}`, message: p.message }))
-      : [{ path: `/${name}`, message: err.message }];
-    throw new BadRequest(`part '${name}': ${err.message}`, err.code === "malformed_body" ? "malformed_body" : "invalid_input", detail);
-  }
+/** A part's 400 as the form's: its field paths under `/<part name>`. Other errors pass unchanged. */
+function prefixed(name: string, err: unknown): unknown {
+  if (!(err instanceof HttpError) || err.status !== 400) return err;
+  const detail: FieldProblem[] = Array.isArray(err.detail)
+    ? (err.detail as FieldProblem[]).map((p) => ({ path: p.path === "" || p.path.startsWith("/") ? `/${name}${p.path}` : `/${name}/${p.path}`, message: p.message }))
+    : [{ path: `/${name}`, message: err.message }];
+  return new BadRequest(`part '${name}': ${err.message}`, err.code === "malformed_body" ? "malformed_body" : "invalid_input", detail);
 }
 
 function partDecoder(desc: IODescriptor, schema: JsonSchema, compiler: SchemaCompiler, options: DecoderOptions): PartDecoder {

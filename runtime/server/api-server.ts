@@ -11,6 +11,7 @@ import type { Logger } from "../logging/logger.ts";
 import type { MetricsSource, RequestMetrics, RequestTracing } from "../observability/telemetry.ts";
 import type { ApiRequestContext } from "./api-handler.ts";
 import { createApiRouter } from "./api-router.ts";
+import { sharedImageDecoder } from "../io/image-decoder.ts";
 import { createServiceState, type ServiceState, type ServiceVersion } from "./service-state.ts";
 
 export interface ApiServerOptions extends ServiceVersion {
@@ -65,7 +66,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const { config, logger } = options;
   const s = config.server;
   if (s.admin && !s.adminToken) throw new Error("server.admin needs server.adminToken (serveCompiledDir makes one)");
-  let state = await createServiceState(options);
+  const decoding = { maxImagePixels: s.maxImagePixels, images: sharedImageDecoder(s.timeoutMs) };
+  let state = await createServiceState(options, decoding);
   const requests: ApiRequestContext = {
     tracing: options.tracing,
     logger,
@@ -108,7 +110,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
     swap(next) {
       const run = async (): Promise<void> => {
-        const fresh = await createServiceState(next);
+        const fresh = await createServiceState(next, decoding);
         const old = state;
         state = fresh;
         logger.info("service swapped", { service: next.manifest.service.name, version: next.manifest.service.version });

@@ -1,14 +1,17 @@
 /** Fast checks of the IO codecs, the schema validator's error paths and the one error mapping. */
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import pngjs from "pngjs";
 import { HttpError } from "../../../sdk/errors.ts";
 import { errorAnswer } from "../../../runtime/http/error-responder.ts";
 import { MethodNotAllowed, ServiceUnavailable, TooManyRequests } from "../../../runtime/errors/http-errors.ts";
 import { createInputDecoder } from "../../../runtime/io/decode-input.ts";
 import { createOutputEncoder } from "../../../runtime/io/encode-output.ts";
+import { INLINE_MAX_PIXELS, createImageDecoder } from "../../../runtime/io/image-decoder.ts";
 import { ndarrayFromBinary, ndarrayFromJson } from "../../../runtime/io/ndarray-codec.ts";
 import { createSchemaCompiler } from "../../../runtime/io/schema-validators.ts";
 
+const decoding = { maxImagePixels: 50_000_000, images: createImageDecoder({ workers: 1, maxQueued: 4, timeoutMs: 10_000 }) };
+afterAll(() => decoding.images.close());
 const meta = (contentType?: string, headers: Record<string, string> = {}) => ({ contentType, header: (n: string) => headers[n] });
 const enc = (s: string) => Buffer.from(s);
 
@@ -46,7 +49,7 @@ describe("errors", () => {
 
 describe("json", () => {
   const compiler = createSchemaCompiler({ Item: { type: "object", properties: { n: { type: "integer", minimum: 1 } }, required: ["n"] } });
-  const decode = createInputDecoder({ descriptor: { kind: "json" }, schema: { type: "object", properties: { items: { type: "array", items: { $ref: "#/$defs/Item" } } }, required: ["items"] } }, compiler);
+  const decode = createInputDecoder({ descriptor: { kind: "json" }, schema: { type: "object", properties: { items: { type: "array", items: { $ref: "#/$defs/Item" } } }, required: ["items"] } }, compiler, decoding);
   it("validates through $defs and names each field as a JSON Pointer", () => {
     expect(decode(enc('{"items":[{"n":2}]}'), meta("application/json"))).toEqual({ items: [{ n: 2 }] });
     const err = thrown(() => decode(enc('{"items":[{"n":0},{}]}'), meta("application/json")));
@@ -63,7 +66,7 @@ describe("json", () => {
     expect(decode(enc('{"items":[]}'), meta(undefined))).toEqual({ items: [] });
   });
   it("a null schema means no input: an empty body is fine", () => {
-    const none = createInputDecoder({ descriptor: { kind: "json" }, schema: { type: "null" } }, compiler);
+    const none = createInputDecoder({ descriptor: { kind: "json" }, schema: { type: "null" } }, compiler, decoding);
     expect(none(enc(""), meta())).toBeUndefined();
   });
 });
@@ -91,19 +94,65 @@ describe("ndarray", () => {
 });
 
 describe("image", () => {
-  const decode = createInputDecoder({ descriptor: { kind: "image", formats: ["png"] }, schema: {} }, createSchemaCompiler({}));
-  it("decodes PNG to RGBA; corrupt is 400; an excluded format is 415; a bomb header is 400 before allocation", () => {
-    const png = new pngjs.PNG({ width: 2, height: 1 });
-    png.data.set([1, 2, 3, 4, 5, 6, 7, 8]);
-    const img = decode(pngjs.PNG.sync.write(png), meta("image/png")) as { width: number; data: Uint8Array };
+  const decode = createInputDecoder({ descriptor: { kind: "image", formats: ["png"] }, schema: {} }, createSchemaCompiler({}), decoding);
+  const pngOf = (width: number, height: number, fill: (i: number) => number) => {
+    const png = new pngjs.PNG({ width, height });
+    for (let i = 0; i < png.data.length; i++) png.data[i] = fill(i);
+    return pngjs.PNG.sync.write(png);
+  };
+  const rejection = async (p: unknown) => {
+    try {
+      await p;
+    } catch (err) {
+      if (err instanceof HttpError) return err;
+      throw err;
+    }
+    throw new Error("did not reject");
+  };
+
+  it("decodes a small PNG to RGBA on the spot; corrupt is 400; an excluded format is 415", async () => {
+    const small = new pngjs.PNG({ width: 2, height: 1 });
+    small.data.set([1, 2, 3, 4, 5, 6, 7, 8]);
+    const img = (await decode(pngjs.PNG.sync.write(small), meta("image/png"))) as { width: number; data: Uint8Array };
     expect(img.width).toBe(2);
     expect(Array.from(img.data)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(thrown(() => decode(Buffer.from("not a png at all, really"), meta("image/png"))).status).toBe(400);
+    expect((await rejection(decode(Buffer.from("not a png at all, really"), meta("image/png")))).status).toBe(400);
     expect(thrown(() => decode(Buffer.from([0xff, 0xd8, 0xff, 0]), meta("image/jpeg"))).status).toBe(415);
-    const bomb = Buffer.alloc(40);
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(bomb);
-    bomb.writeUInt32BE(100_000, 16);
-    bomb.writeUInt32BE(100_000, 20);
-    expect(thrown(() => decode(bomb, meta("image/png"))).detail).toEqual([{ path: "", message: "has more than 50000000 pixels" }]);
+  });
+
+  it("refuses, before decoding, more pixels than the cap or than the file can hold (413)", async () => {
+    const bomb = pngOf(4, 4, () => 0);
+    bomb.writeUInt32BE(100_000, 16); // IHDR width
+    bomb.writeUInt32BE(100_000, 20); // IHDR height
+    const capped = await rejection(decode(bomb, meta("image/png")));
+    expect(capped).toMatchObject({ status: 413, code: "payload_too_large" });
+    expect(capped.message).toContain("more than the 50000000 this API accepts");
+    const claims = pngOf(4, 4, () => 0);
+    claims.writeUInt32BE(5000, 16);
+    claims.writeUInt32BE(5000, 20);
+    expect((await rejection(decode(claims, meta("image/png")))).message).toMatch(/more than a \d+-byte PNG can hold/);
+  });
+
+  it("decodes a large image in a worker thread to the same pixels", async () => {
+    const bytes = pngOf(800, 600, (i) => (i * 7) % 251);
+    expect(800 * 600).toBeGreaterThan(INLINE_MAX_PIXELS);
+    const img = (await decode(bytes, meta("image/png"))) as { width: number; height: number; data: Uint8Array };
+    expect([img.width, img.height]).toEqual([800, 600]);
+    const direct = pngjs.PNG.sync.read(bytes);
+    expect(Buffer.from(img.data).equals(direct.data)).toBe(true);
+  });
+
+  it("bounds the queue (503) and the time of a decode (413)", async () => {
+    const big = pngOf(1200, 900, (i) => (i * 13) % 253);
+    const pool = createImageDecoder({ workers: 1, maxQueued: 1, timeoutMs: 10_000 });
+    const results = await Promise.allSettled([0, 1, 2].map(() => pool.decode(big, "png", 50_000_000)));
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ status: 503, code: "overloaded" });
+    await pool.close();
+    const hasty = createImageDecoder({ workers: 1, maxQueued: 1, timeoutMs: 1 });
+    expect(await rejection(hasty.decode(big, "png", 50_000_000))).toMatchObject({ status: 413, message: "the image took longer than 1 ms to decode" });
+    // The pool replaced the worker it gave up on: a patient decode still works.
+    await hasty.close();
   });
 });
+
