@@ -44,7 +44,7 @@ describe.skipIf(!runnable)("ocr sample accuracy on a rendered corpus (PP-OCRv4, 
       const img = corpus[i]!;
       const body = await png(i);
       if (i + 1 < corpus.length) void png(i + 1);
-      const res = await fetch(`${served!.url}/read`, { method: "POST", headers: { "content-type": "image/png" }, body });
+      const res = await fetch(`${served!.url}/read`, { method: "POST", headers: { "content-type": "image/png" }, body: new Uint8Array(body) });
       expect(res.status, `${img.name}: ${res.status}`).toBe(200);
       const out = (await res.json()) as { width: number; height: number; lines: ReadLine[] };
       expect([out.width, out.height]).toEqual([img.width, img.height]);
