@@ -47,13 +47,13 @@ export const PADDLE_CROP: CropOptions = { marginX: 0, marginY: 0, xScale: 1 };
  * The crop this sample feeds the recogniser — a deliberate departure from PaddleOCR, measured. The
  * Chinese PP-OCRv4 recogniser drops spaces between Latin words when its crop hugs the line: with
  * PaddleOCR's own pre- and post-processing (re-run with OpenCV and pyclipper on the rendered corpus of
- * test/e2e/ocr-accuracy.test.ts) only 65.8 % of the lines come back exact (CER 3.9 %), nearly all for
+ * test/e2e/ocr-accuracy.test.ts) only 67.5 % of the lines come back exact (CER 3.8 %), nearly all for
  * lost spaces. PaddleOCR's maintainers call this a weakness of the general model and advise larger boxes
  * (PaddleOCR issue 8185: raise unclip_ratio or use dilation; PaddleX issue 3519). So the API's boxes stay
  * PaddleOCR's (unclip 1.5) and only the crop grows: by 0.6 × the line height before and after the line
  * and 0.3 × above and below, then 10 % narrower than its aspect. These values were chosen on a second
  * corpus (corpus seed 7, 96 images, not the test's) from a grid of margins 0–0.8 and scales 0.7–1.1; on
- * it they read 94.6 % of lines exactly (CER 0.2 %), against 64.6 % (3.1 %) for PaddleOCR's crop.
+ * it they read 94.6 % of lines exactly (CER 0.2 %), against 63.8 % (3.2 %) for PaddleOCR's processing.
  */
 export const REC_CROP: CropOptions = { marginX: 0.6, marginY: 0.3, xScale: 0.9 };
 
