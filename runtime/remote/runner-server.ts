@@ -25,6 +25,7 @@ import type { Logger } from "../logging/logger.ts";
 import type { MetricsSource, Telemetry } from "../observability/telemetry.ts";
 import { createRunnerHost, type RunnerHostWithStats } from "../runners/create-runner-host.ts";
 import { displayUrl } from "../server/api-server.ts";
+import { checkInputTensor } from "./input-tensor-check.ts";
 import { itemsToTensor, tensorToItems } from "./item-tensors.ts";
 import { INPUT_TENSOR, OUTPUT_TENSOR, modelMetadata, runnerModels, type GraphTensor, type RunnerModel } from "./runner-models.ts";
 import { decodeInferRequest, encodeInferResponse, wantsBinaryOutput } from "./v2-codec.ts";
@@ -164,7 +165,10 @@ function infer(deps: RunnerRoutesDeps, model: RunnerModel, ex: Exchange, req: Tr
       }
       const unknown = request.outputs?.find((o) => o.name !== OUTPUT_TENSOR);
       if (unknown) throw new BadRequest(`model ${model.name} has no output ${unknown.name} (outputs: ${OUTPUT_TENSOR})`, "invalid_input", [{ path: "/outputs", message: `unknown output ${unknown.name}` }]);
-      items = tensorToItems(request.inputs[0]!, model.inputKind);
+      const tensor = request.inputs[0]!;
+      const advertised = modelMetadata(model, deps.graph ? { version: options.manifest.service.version, graph: deps.graph } : { version: options.manifest.service.version }).inputs[0]!;
+      checkInputTensor(tensor, model.inputKind, { datatype: advertised.datatype, shape: advertised.shape }, deps.graph?.inputs.length === 1);
+      items = tensorToItems(tensor, model.inputKind);
     } catch (err) {
       return ex.fail(err);
     }

@@ -129,6 +129,37 @@ describe("Open Inference Protocol V2 from the spec", () => {
     expect(((await missing.json()) as { error: string }).error).toMatch(/unknown model nope/);
   });
 
+  it("checks the input tensor against the advertised one before it joins a batch (400 per bad request)", async () => {
+    const infer = (tensor: Record<string, unknown>) =>
+      fetch(`${url}/v2/models/tabular-mlp/infer`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: [tensor] }) });
+    const row = (n: number) => Array.from({ length: n }, (_, i) => i / 10);
+    const cases: [string, Record<string, unknown>, string][] = [
+      ["a 7-wide row", { name: "input", shape: [1, 7], datatype: "FP32", data: row(7) }, "/inputs/0/shape"],
+      ["two 7-wide rows", { name: "input", shape: [2, 7], datatype: "FP32", data: row(14) }, "/inputs/0/shape"],
+      ["rank 3", { name: "input", shape: [1, 2, 4], datatype: "FP32", data: row(8) }, "/inputs/0/shape"],
+      ["a 9-wide row", { name: "input", shape: [1, 9], datatype: "FP32", data: row(9) }, "/inputs/0/shape"],
+      ["INT32", { name: "input", shape: [1, 8], datatype: "INT32", data: row(8).map(() => 1) }, "/inputs/0/datatype"],
+      ["FP64", { name: "input", shape: [1, 8], datatype: "FP64", data: row(8) }, "/inputs/0/datatype"],
+      ["another name", { name: "x", shape: [1, 8], datatype: "FP32", data: row(8) }, "/inputs/0/name"],
+    ];
+    for (const [what, tensor, path] of cases) {
+      const res = await infer(tensor);
+      expect(res.status, what).toBe(400);
+      const body = (await res.json()) as { code: string; detail: { path: string }[] };
+      expect(body.code, what).toBe("invalid_input");
+      expect(body.detail[0]?.path, what).toBe(path);
+    }
+    // Sent among good requests, a bad tensor fails alone; every good one gets the right answer.
+    const good = Array.from({ length: 40 }, () => infer({ name: "input", shape: [2, 8], datatype: "FP32", data: ROWS.flat() }));
+    const bad = Array.from({ length: 10 }, () => infer({ name: "input", shape: [1, 7], datatype: "FP32", data: row(7) }));
+    const [goods, bads] = await Promise.all([Promise.all(good), Promise.all(bad)]);
+    expect(bads.map((r) => r.status)).toEqual(Array(10).fill(400));
+    for (const r of goods) {
+      expect(r.status).toBe(200);
+      expectClose(((await r.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data, expected);
+    }
+  });
+
   it("exposes its own Prometheus metrics with the runner's batches", async () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toMatch(/bentoc_runner_adaptive_batch_size_bucket\{[^}]*runner_name="tabular-mlp"/);
