@@ -23,8 +23,10 @@ export class HttpError extends BentocError {
     message: string,
     /** Sent as `detail` in the error body (anything JSON can carry). */
     readonly detail?: unknown,
+    /** `{ cause }`: what led to it; logged by the server, never sent. */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 Object.defineProperty(HttpError.prototype, HTTP_ERROR_BRAND, { value: true });

@@ -16,8 +16,8 @@ export interface FieldProblem {
 export class CatalogueError extends HttpError {
   override name = "CatalogueError";
   declare readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, detail?: unknown) {
-    super(ERROR_CATALOGUE[code].status, code, message, detail);
+  constructor(code: ErrorCode, message: string, detail?: unknown, cause?: unknown) {
+    super(ERROR_CATALOGUE[code].status, code, message, detail, cause === undefined ? undefined : { cause });
   }
 }
 

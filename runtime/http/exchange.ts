@@ -88,6 +88,9 @@ export class Exchange {
     const answer = errorAnswer(err, this.requestId);
     if (answer.internal) {
       this.host.logger.error("request failed", { requestId: this.requestId, method: this.method, path: this.path, err, traceparent: this.span?.traceparent });
+    } else if (answer.status >= 502 && err instanceof Error && err.cause !== undefined) {
+      // An upstream (a remote runner) failed: the answer names it; the log says where and how.
+      this.host.logger.warn("upstream failed", { requestId: this.requestId, path: this.path, code: answer.body.code, cause: err.cause });
     }
     this.span?.setAttribute("error.code", answer.body.code);
     if (answer.status >= 500) this.error = err;

@@ -28,6 +28,13 @@ export class TransportError extends Error {
   get retryable(): boolean {
     return this.kind === "connect" || this.kind === "reset";
   }
+
+  /** What went wrong without the address (error answers to clients must not reveal where runners are). */
+  get summary(): string {
+    const code = (this.cause as NodeJS.ErrnoException | undefined)?.code;
+    const what = { connect: "could not connect", reset: "the connection was reset", timeout: "no answer in time", aborted: "the call was aborted", broken: "the connection broke" }[this.kind];
+    return code ? `${what} (${code})` : what;
+  }
 }
 
 export interface ExchangeOptions {

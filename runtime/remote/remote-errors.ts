@@ -1,6 +1,7 @@
 /**
- * Errors of calls to a remote runner, as the API server answers them: catalogue errors with a message
- * naming the runner (see contract/error-catalogue.ts for their statuses).
+ * Errors of calls to a remote runner, as the API server answers them: catalogue errors whose message and
+ * detail name the runner but never its address (a client must not learn the cluster's internals); the
+ * address and the raw failure are the error's `cause`, which the server logs.
  */
 import { ERROR_CATALOGUE, isErrorCode, type ErrorCode } from "../../contract/error-catalogue.ts";
 import { CatalogueError } from "../errors/http-errors.ts";
@@ -8,8 +9,8 @@ import { CatalogueError } from "../errors/http-errors.ts";
 /** 503 `runner_unavailable`: the runner could not be reached (refused, reset, DNS, connect timeout). */
 export class RunnerUnavailable extends CatalogueError {
   override name = "RunnerUnavailable";
-  constructor(runner: string, url: string, why: string) {
-    super("runner_unavailable", `runner ${runner} at ${url} is unavailable: ${why}`, { runner, url });
+  constructor(runner: string, url: string, why: string, raw: string = why) {
+    super("runner_unavailable", `runner ${runner} is unavailable: ${why}`, { runner }, new Error(`runner ${runner} at ${url}: ${raw}`));
   }
 }
 
@@ -17,7 +18,7 @@ export class RunnerUnavailable extends CatalogueError {
 export class RunnerTimeout extends CatalogueError {
   override name = "RunnerTimeout";
   constructor(runner: string, url: string, timeoutMs: number) {
-    super("runner_timeout", `runner ${runner} at ${url} did not answer within ${timeoutMs} ms`, { runner, url, timeoutMs });
+    super("runner_timeout", `runner ${runner} did not answer within ${timeoutMs} ms`, { runner, timeoutMs }, new Error(`runner ${runner} at ${url} timed out`));
   }
 }
 
@@ -29,7 +30,7 @@ export class RunnerTimeout extends CatalogueError {
 export class RunnerFailed extends CatalogueError {
   override name = "RunnerFailed";
   constructor(runner: string, url: string, status: number, code: string | undefined, message: string) {
-    super(mappedCode(status, code), `runner ${runner} at ${url} answered ${status}: ${message}`, { runner, url, runnerStatus: status });
+    super(mappedCode(status, code), `runner ${runner} answered ${status}: ${message}`, { runner, runnerStatus: status }, new Error(`runner ${runner} at ${url} answered ${status}`));
   }
 }
 

@@ -94,13 +94,14 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
   const readyUrl = new URL(`${base}/v2/health/ready`);
 
   let ready = false;
-  let detail: string | undefined = `waiting for runner ${name} at ${base}`;
+  // Shown in /readyz and 503 answers: names the runner, never its address.
+  let detail: string | undefined = `waiting for runner ${name}`;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
   const markDown = (why: string) => {
     ready = false;
-    detail = `runner ${name} at ${base} is unavailable: ${why}`;
+    detail = `runner ${name} is unavailable: ${why}`;
   };
 
   async function probe(): Promise<void> {
@@ -112,10 +113,10 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       } else {
         const b = errorBody(a);
         ready = false;
-        detail = `runner ${name} at ${base} is not ready (${a.status}): ${b.message}`;
+        detail = `runner ${name} is not ready (${a.status}): ${b.message}`;
       }
     } catch (err) {
-      markDown((err as Error).message);
+      markDown(err instanceof TransportError ? err.summary : "the readiness probe failed");
     }
   }
 
@@ -150,8 +151,8 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
           await sleep(BACKOFF_MS[attempt] ?? 100);
           continue;
         }
-        const failure = new RunnerUnavailable(name, base, err.message);
-        markDown(err.message);
+        const failure = new RunnerUnavailable(name, base, err.summary, err.message);
+        markDown(err.summary);
         throw failure;
       }
       if (answer.status === 503 && attempt < retries) {

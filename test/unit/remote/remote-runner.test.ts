@@ -70,15 +70,17 @@ describe("remote runner calls", () => {
     await remote.stop();
   });
 
-  it("a refused connection is a 503 runner_unavailable naming runner and URL, and marks it not ready", async () => {
+  it("a refused connection is a 503 runner_unavailable naming the runner but not its address (that is in the cause), and marks it not ready", async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
     const remote = make(url);
     await remote.start();
     expect(remote.ready).toBe(false);
     const err = await remote.call("score", ["x"]).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 503, code: "runner_unavailable" });
-    expect((err as Error).message).toContain(`runner scorer at ${url}`);
-    expect(remote.detail).toContain("ECONNREFUSED");
+    expect((err as Error).message).toBe("runner scorer is unavailable: could not connect (ECONNREFUSED)");
+    expect(JSON.stringify((err as { detail: unknown }).detail)).not.toContain("127.0.0.1");
+    expect(((err as Error).cause as Error).message).toContain(`runner scorer at ${url}`);
+    expect(remote.detail).toBe("runner scorer is unavailable: could not connect (ECONNREFUSED)");
     await remote.stop();
   });
 
