@@ -1,19 +1,21 @@
 /**
- * Export and import of a bento as one .tar.gz: `bento.yaml` plus every file of the bento, models included
- * (they live in the bento's `models/` store root). Import applies the model store's entry rules (no
- * absolute paths, no `..`, no links or special files), refuses duplicates and unlisted entries, verifies
- * every sha256 and the content version, installs atomically, and adds the bento's models to the model
- * store (skipping those already there).
+ * Export and import of a bento as one .tar.gz: `bento.yaml` first, then every file of the bento, models
+ * included (they live in the bento's `models/` store root). Import streams through the shared archive
+ * rules (runtime/archive/safe-extract.ts: no absolute paths, `..`, links or special files, no duplicates
+ * or unlisted entries, every size and sha256 as the record says, size and ratio limits), then verifies the
+ * content version, installs atomically, and adds the bento's models to the model store (skipping those
+ * already there).
  */
 import { readFile, rename, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { create, extract, type ReadEntry } from "tar";
+import { create } from "tar";
+import { extractArchive } from "../archive/safe-extract.ts";
 import { fsyncPath, uniqueName } from "../models/fs-atomic.ts";
-import { exportArchive, entryProblem } from "../models/model-archive.ts";
+import { exportArchive } from "../models/model-archive.ts";
 import { RECORD_FILE, recordProblem, type ModelRecord } from "../models/model-record.ts";
 import { ModelStore } from "../models/model-store.ts";
 import { ModelStoreError } from "../models/model-store-error.ts";
-import { BENTO_RECORD, parseRecord } from "./bento-record.ts";
+import { BENTO_RECORD, parseRecord, type BentoRecord } from "./bento-record.ts";
 import { BentoStore, BentoStoreError, verifyBentoDir, type StoredBento } from "./bento-store.ts";
 
 const FIXED_MTIME = new Date("2000-01-01T00:00:00Z");
@@ -45,49 +47,21 @@ export async function importBento(store: BentoStore, file: string): Promise<Impo
   const tmp = await store.tempDir("bento-import");
   const fail = (why: string) => new BentoStoreError("INVALID_ARCHIVE", `refusing to import ${file}: ${why}`);
   try {
-    const problems: string[] = [];
-    const seen = new Map<string, number>();
+    let record: BentoRecord | undefined;
     try {
-      await extract({
-        file,
-        cwd: tmp,
-        strict: true,
-        preservePaths: false,
-        preserveOwner: false,
-        filter: (path: string, entry: ReadEntry | import("node:fs").Stats) => {
-          const type = "type" in entry ? String(entry.type) : "File";
-          const problem = entryProblem(path, type);
-          if (problem) {
-            problems.push(problem);
-            return false;
-          }
-          if (type !== "Directory") {
-            const clean = path.replace(/^\.\//, "");
-            seen.set(clean, (seen.get(clean) ?? 0) + 1);
-          }
-          return true;
+      await extractArchive(file, tmp, {
+        record: BENTO_RECORD,
+        expect(bytes) {
+          const parsed = parseRecord(bytes.toString("utf8"), file);
+          parseTag(parsed.name, parsed.version);
+          record = parsed;
+          return parsed.files;
         },
       });
     } catch (err) {
-      if (problems.length > 0) throw fail(problems.join("; "));
-      throw fail(`not a readable .tar.gz (${(err as Error).message})`);
-    }
-    if (problems.length > 0) throw fail(problems.join("; "));
-    const duplicates = [...seen].filter(([, n]) => n > 1).map(([p]) => p);
-    if (duplicates.length > 0) throw fail(`duplicate entries ${duplicates.join(", ")}`);
-    if (!seen.has(BENTO_RECORD)) throw fail(`it has no ${BENTO_RECORD}`);
-    let record;
-    try {
-      record = parseRecord(await readFile(join(tmp, BENTO_RECORD), "utf8"), file);
-    } catch (err) {
       throw fail((err as Error).message);
     }
-    try {
-      parseTag(record.name, record.version);
-    } catch (err) {
-      throw fail((err as Error).message);
-    }
-    for (const f of record.files) if (entryProblem(f.path, "File") || f.path === BENTO_RECORD) throw fail(`the record lists an invalid path ${f.path}`);
+    if (!record) throw fail(`it has no ${BENTO_RECORD}`);
     try {
       await verifyBentoDir(tmp, record, record.tag);
     } catch (err) {

