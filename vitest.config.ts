@@ -1,9 +1,11 @@
 import { defineConfig } from "vitest/config";
 
 // Two projects: fast unit tests (compiler stages, dispatcher, store, codecs) and slow end-to-end tests
-// (real server, real ONNX models, Chromium, Prometheus, containers). `npm test` runs both.
+// (real server, real ONNX models, Chromium, Prometheus, containers). `npm test` runs both, after the
+// global setup has built dist/ (the built CLI and the "bentoc" self-reference are what the tests use).
 export default defineConfig({
   test: {
+    globalSetup: ["test/global-setup.ts"],
     projects: [
       {
         test: {

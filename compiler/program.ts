@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { bentocRoot, bentocVersion } from "../runtime/package-root.ts";
 import { Project, ts } from "./ts-morph.ts";
 import type { CompilerOptions } from "ts-morph";
 
@@ -136,7 +136,8 @@ export function isLocalFile(fileName: string): boolean {
 
 // ---- in-memory projects (unit tests, playgrounds) ----
 
-const SDK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "sdk");
+/** The sdk's TypeScript sources: the in-memory project is for the repository's tests, which run from sources. */
+const sdkDir = (): string => join(bentocRoot(), "sdk");
 const SDK_FILES = ["index.ts", "decorators.ts", "io.ts", "types.ts", "manifest.ts", "errors.ts"] as const;
 
 /** Where the in-memory project keeps the bentoc package; sources under it import "bentoc" by self-reference. */
@@ -156,17 +157,12 @@ export function createInMemoryProject(): Project {
     `${MEMORY_ROOT}/package.json`,
     JSON.stringify({ name: "bentoc", version: bentocVersion(), type: "module", exports: { ".": { types: "./sdk/index.ts", default: "./sdk/index.ts" } } }),
   );
-  for (const name of SDK_FILES) project.createSourceFile(`${MEMORY_ROOT}/sdk/${name}`, readFileSync(join(SDK_DIR, name), "utf8"));
-  const reflect = join(SDK_DIR, "..", "node_modules", "reflect-metadata");
+  for (const name of SDK_FILES) project.createSourceFile(`${MEMORY_ROOT}/sdk/${name}`, readFileSync(join(sdkDir(), name), "utf8"));
+  const reflect = join(bentocRoot(), "node_modules", "reflect-metadata");
   fs.writeFileSync(`${MEMORY_ROOT}/node_modules/reflect-metadata/package.json`, readFileSync(join(reflect, "package.json"), "utf8"));
   fs.writeFileSync(`${MEMORY_ROOT}/node_modules/reflect-metadata/index.d.ts`, readFileSync(join(reflect, "index.d.ts"), "utf8"));
   return project;
 }
 
-let cachedVersion: string | undefined;
-
 /** The version of this bentoc package (goes into `manifest.compiler`). */
-export function bentocVersion(): string {
-  cachedVersion ??= (JSON.parse(readFileSync(join(SDK_DIR, "..", "package.json"), "utf8")) as { version: string }).version;
-  return cachedVersion;
-}
+export { bentocVersion } from "../runtime/package-root.ts";

@@ -1,7 +1,8 @@
-// Worker-thread bootstrap (plain JS on purpose): registers tsx's loader in this thread, since workers do not
-// inherit the parent's loader hooks, then runs the TypeScript worker entry.
+// Worker-thread bootstrap for development only (plain JS on purpose): when the runtime runs from its
+// TypeScript sources, a worker thread does not inherit the parent's loader hooks, so this registers tsx
+// (a devDependency) in the thread and then runs the TypeScript worker entry. From dist/, worker-placement
+// starts the compiled worker-entry.js directly and this file is not used (nor shipped).
 import { register } from "tsx/esm/api";
-import { workerData } from "node:worker_threads";
 
 register();
-await import(workerData.entry);
+await import(new URL("./worker-entry.ts", import.meta.url).href);

@@ -13,7 +13,8 @@ import { prepareModels, type SampleModel } from "../../scripts/models/prepare.ts
 import { freePort } from "./prometheus.ts";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-export const bentocBin = join(repoRoot, "bin/bentoc.mjs");
+/** The built CLI (`npm run build`; vitest's global setup keeps dist/ current), as a user's `bentoc` runs it. */
+export const bentocBin = join(repoRoot, "dist/cli/bentoc.js");
 
 export interface ServedSample {
   url: string;

@@ -46,7 +46,7 @@ export const PORT = 3000;
 export const RUN_AS_USER = 10001;
 export const DEFAULT_NODE_VERSION = "20";
 export const DEFAULT_NPM_CLI = "/usr/local/lib/node_modules/npm/bin/npm-cli.js";
-export const BENTOC_CLI = "/bento/node_modules/bentoc/bin/bentoc.mjs";
+export const BENTOC_CLI = "/bento/node_modules/bentoc/dist/cli/bentoc.js";
 export const HEALTHCHECK_SCRIPT = `fetch('http://127.0.0.1:${PORT}/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
 
 export class ContainerfileError extends Error {
