@@ -6,6 +6,7 @@ import * as build from "./commands/build.ts";
 import * as compile from "./commands/compile.ts";
 import * as config from "./commands/config.ts";
 import * as doctor from "./commands/doctor.ts";
+import * as init from "./commands/init.ts";
 import * as models from "./commands/models.ts";
 import * as serve from "./commands/serve.ts";
 import * as serveRunner from "./commands/serve-runner.ts";
@@ -16,6 +17,6 @@ const program = new Command("bentoc")
   .version(bentocVersion())
   .showHelpAfterError();
 
-for (const command of [compile, serve, models, config, bench, build, serveRunner, doctor]) command.register(program);
+for (const command of [init, compile, serve, models, config, bench, build, serveRunner, doctor]) command.register(program);
 
 await program.parseAsync(process.argv);

@@ -6,24 +6,23 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { candidateEntry, ENTRY_CANDIDATES } from "../runtime/bento/project-entry.ts";
 import { bentocRoot, bentocVersion } from "../runtime/package-root.ts";
 import { Project, ts } from "./ts-morph.ts";
 import type { CompilerOptions } from "ts-morph";
 
 export type EntryResolution = { ok: true; file: string } | { ok: false; entry: string; detail: string };
 
-export const ENTRY_CANDIDATES = ["service.ts", "index.ts"] as const;
+export { ENTRY_CANDIDATES } from "../runtime/bento/project-entry.ts";
 
 export function resolveEntry(entry: string): EntryResolution {
   const abs = resolve(entry);
   const stat = statSync(abs, { throwIfNoEntry: false });
   if (!stat) return { ok: false, entry: abs, detail: "" };
   if (stat.isFile()) return { ok: true, file: abs };
-  for (const name of ENTRY_CANDIDATES) {
-    const file = join(abs, name);
-    if (statSync(file, { throwIfNoEntry: false })?.isFile()) return { ok: true, file };
-  }
-  return { ok: false, entry: abs, detail: ` (the directory has no ${ENTRY_CANDIDATES.join(" or ")})` };
+  const file = candidateEntry(abs);
+  if (file) return { ok: true, file };
+  return { ok: false, entry: abs, detail: ` (the directory has no ${ENTRY_CANDIDATES.join(", ")})` };
 }
 
 /** Nearest ancestor directory (including `from`) holding `name`, or undefined. */
