@@ -6,7 +6,7 @@ export function initSummary(r: InitResult, cwd: string): string {
   const where = relative(cwd, r.dir);
   const pkg = r.packageJson.created
     ? "package.json (new)"
-    : `package.json (merged: ${r.packageJson.added.length ? `added ${r.packageJson.added.join(", ")}` : "nothing to add"}${r.packageJson.kept.length ? `; kept ${r.packageJson.kept.join(", ")}` : ""})`;
+    : `package.json (merged: ${r.packageJson.added.length ? `added ${r.packageJson.added.join(", ")}` : "nothing to add"}${r.packageJson.kept.length ? `; kept ${r.packageJson.kept.join(", ")}` : ""}${r.packageJson.changed.length ? `; changed ${r.packageJson.changed.join(", ")}` : ""})`;
   const lines = [
     `✓ bentoc init: service ${r.name} in ${where === "" ? "." : where}`,
     `  model  ${r.model.tag} ${r.model.reused ? "(already in the store)" : "saved"} in ${r.model.home}: ${r.model.origin}`,

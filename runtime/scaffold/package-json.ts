@@ -2,7 +2,9 @@
  * The project's package.json after `bentoc init`: a new one (ES module, bentoc as a dependency, the
  * TypeScript tooling as dev dependencies, scripts), or the user's merged with what the service needs.
  * Merging keeps every field the user has, their bentoc dependency as it is (a range, a tarball, a tag),
- * and their scripts; it adds what is missing and reports what it left alone.
+ * and their scripts; it adds what is missing and reports what it left alone. The one field it changes is
+ * `"type": "commonjs"` (what `npm init -y` writes): a service is an ES module, so it becomes "module" and
+ * the change is reported.
  */
 
 /** Dev dependencies of a new project: what `npm run typecheck` needs (kept equal to bentoc's own by a test). */
@@ -25,6 +27,8 @@ export interface MergedPackageJson {
   added: string[];
   /** What the user already had and was kept although init would have written something else. */
   kept: string[];
+  /** What was changed (`type: commonjs → module`). */
+  changed: string[];
 }
 
 type Json = Record<string, unknown>;
@@ -42,6 +46,7 @@ function record(value: unknown, field: string): Record<string, string> {
 export function mergePackageJson(existing: string | undefined, name: string, bentocRange: string): MergedPackageJson {
   const added: string[] = [];
   const kept: string[] = [];
+  const changed: string[] = [];
   let pkg: Json;
   if (existing === undefined) {
     pkg = { name, version: "0.1.0", private: true };
@@ -56,8 +61,11 @@ export function mergePackageJson(existing: string | undefined, name: string, ben
   if (pkg["type"] === undefined) {
     pkg["type"] = "module";
     added.push("type");
+  } else if (pkg["type"] === "commonjs") {
+    pkg["type"] = "module";
+    changed.push("type: commonjs → module (rename CommonJS .js files of this package to .cjs)");
   } else if (pkg["type"] !== "module") {
-    throw new PackageJsonError(`package.json has "type": ${JSON.stringify(pkg["type"])}; a bentoc service is an ES module: set "type": "module", or run bentoc init in a new directory`);
+    throw new PackageJsonError(`package.json has "type": ${JSON.stringify(pkg["type"])}; a bentoc service is an ES module: set "type": "module"`);
   }
   const deps = record(pkg["dependencies"], "dependencies");
   const devDeps = record(pkg["devDependencies"], "devDependencies");
@@ -84,7 +92,7 @@ export function mergePackageJson(existing: string | undefined, name: string, ben
     }
   }
   pkg["scripts"] = scripts;
-  return { text: JSON.stringify(pkg, null, 2) + "\n", added, kept };
+  return { text: JSON.stringify(pkg, null, 2) + "\n", added, kept, changed };
 }
 
 function sortRecord(r: Record<string, string>): Record<string, string> {

@@ -84,9 +84,11 @@ describe("bentoc init", () => {
     expect(r.packageJson.added).toEqual(["type", "devDependencies.@types/node", "devDependencies.typescript", "scripts.dev", "scripts.compile", "scripts.typecheck"]);
   });
 
-  it("refuses a CommonJS package and a package.json that is not JSON", () => {
-    expect(() => mergePackageJson(JSON.stringify({ type: "commonjs" }), "x", "^1.0.0")).toThrow(PackageJsonError);
-    expect(() => mergePackageJson(JSON.stringify({ type: "commonjs" }), "x", "^1.0.0")).toThrow(/"type": "commonjs"; a bentoc service is an ES module/);
+  it("turns npm init's CommonJS default into an ES module, saying so; refuses what is not JSON", () => {
+    const merged = mergePackageJson(JSON.stringify({ name: "x", type: "commonjs" }), "x", "^1.0.0");
+    expect(JSON.parse(merged.text)["type"]).toBe("module");
+    expect(merged.changed).toEqual(["type: commonjs → module (rename CommonJS .js files of this package to .cjs)"]);
+    expect(() => mergePackageJson(JSON.stringify({ type: "weird" }), "x", "^1.0.0")).toThrow(PackageJsonError);
     expect(() => mergePackageJson("{ nope", "x", "^1.0.0")).toThrow(/package.json is not valid JSON/);
     expect(() => mergePackageJson(JSON.stringify({ scripts: [] }), "x", "^1.0.0")).toThrow(/"scripts" must be an object/);
   });

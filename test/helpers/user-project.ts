@@ -1,0 +1,90 @@
+/**
+ * A user's own project outside the repository (under the OS temp dir): bentoc packed with `npm pack`,
+ * installed with the documented command from the tarball and the npm registry alone, and commands run in
+ * it as a user runs them. Child processes get an environment without the `npm_*` variables of the npm
+ * that may have started the tests, so nested npm commands behave as in a user's shell.
+ */
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** The documented install: `ONNXRUNTIME_NODE_INSTALL=skip npm install bentoc` (here the tarball stands for the name). */
+export const INSTALL_ENV = { ONNXRUNTIME_NODE_INSTALL: "skip" } as const;
+
+export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== "INIT_CWD" && k !== "NODE_OPTIONS") env[k] = v;
+  return { ...env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", ...extra };
+}
+
+/** Runs a command to completion; throws with its output when it exits non-zero. */
+export function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): SpawnSyncReturns<string> {
+  const r = spawnSync(cmd, args, { cwd, env: userEnv(env), encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(" ")} (in ${cwd}) exited ${r.status ?? r.signal}${r.error ? ` (${r.error.message})` : ""}:\n${r.stdout}\n${r.stderr}`);
+  }
+  return r;
+}
+
+/** `npm pack` of the repository into `dest`; returns the tarball's path (prepack builds dist/ first). */
+export function packRepo(repoRoot: string, dest: string): string {
+  const r = run("npm", ["pack", "--json", "--pack-destination", dest], repoRoot);
+  const [info] = JSON.parse(r.stdout.slice(r.stdout.indexOf("["))) as { filename: string }[];
+  if (!info) throw new Error(`npm pack printed no file: ${r.stdout}`);
+  return join(dest, info.filename);
+}
+
+/** A new empty project (`npm init -y`) in the OS temp dir. */
+export function newProject(prefix = "bentoc-user-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  run("npm", ["init", "-y"], dir);
+  return dir;
+}
+
+export interface Server {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts a long-running command (a server) with its output collected, in a process group of its own:
+ * `npx bentoc serve` is npm → sh → node, and npm does not pass SIGTERM on, so stop() signals the group.
+ */
+export function start(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, url: string): Server {
+  let out = "";
+  const child = spawn(cmd, args, { cwd, env: userEnv(env), stdio: ["ignore", "pipe", "pipe"], detached: true });
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => (out += d));
+  return {
+    child,
+    url,
+    output: () => out,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+        child.once("exit", (code) => resolve(code));
+        process.kill(-child.pid!, "SIGTERM");
+      }),
+  };
+}
+
+/** Resolves when GET /readyz answers 200; otherwise fails with the last answer and the server's output. */
+export async function waitReady(server: Server, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) throw new Error(`server exited with ${server.child.exitCode}:\n${server.output()}`);
+    const answer = await fetch(`${server.url}/readyz`).then(
+      async (r) => ({ ok: r.ok, text: `${r.status} ${await r.text()}` }),
+      (e: Error) => ({ ok: false, text: e.message }),
+    );
+    if (answer.ok) return;
+    last = answer.text;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const out = server.output();
+  throw new Error(`server not ready after ${timeoutMs} ms; last /readyz answer: ${last}\nserver output (first 3000 characters):\n${out.slice(0, 3000)}`);
+}
