@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .command("compile")
     .description("Compile a service: bento.json, openapi.json, typed client, Kubernetes YAML, Containerfile, bundle")
     .argument("[entry]", "service file or project directory (its bentofile's service, else service.ts, index.ts or src/service.ts)", ".")
-    .option("-o, --out <dir>", "output directory (default: .bentoc/ beside the service)")
+    .option("-o, --out <dir>", "output directory (default: .bentoc/ in the project directory, or beside a service file)")
     .option("-w, --watch", "recompile on change, printing only diagnostics and a summary line")
     .option("--no-typecheck", "skip the TypeScript checker's diagnostics for the service program")
     .option("--format <format>", "diagnostics format: text or json", "text")
