@@ -111,7 +111,7 @@ export function emitContainerfile(manifest: Manifest, options: EmitContainerfile
         ["npm_config_audit", "false"],
         ["npm_config_fund", "false"],
         ["npm_config_update_notifier", "false"],
-        // onnxruntime-node downloads CUDA libraries at install time unless told not to (docs/architecture.md, "Packaging").
+        // onnxruntime-node downloads CUDA libraries at install time unless told not to (docs/install.md).
         ...(manifest.runners.some((r) => (r.resources.gpu ?? 0) > 0) ? [] : ([["npm_config_onnxruntime_node_install", "skip"]] as [string, string][])),
       ]),
       `COPY ${["package.json", "package-lock.json", ...localPackages].join(" ")} ${BENTO_DIR}/`,
