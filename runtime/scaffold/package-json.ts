@@ -33,11 +33,18 @@ export interface MergedPackageJson {
 
 type Json = Record<string, unknown>;
 
-function record(value: unknown, field: string): Record<string, string> {
+function record<T = string>(value: unknown, field: string): Record<string, T> {
   if (value === undefined) return {};
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new PackageJsonError(`package.json: "${field}" must be an object`);
-  return value as Record<string, string>;
+  return value as Record<string, T>;
 }
+
+/**
+ * npm ≥ 11 skips the install scripts a project's `allowScripts` denies (and runs unreviewed ones with a
+ * notice): denying onnxruntime-node's keeps every later `npm install`/`npm ci` of the project from
+ * downloading CUDA libraries (docs/install.md says how to allow it for GPUs).
+ */
+export const DENIED_INSTALL_SCRIPTS = ["onnxruntime-node"] as const;
 
 /**
  * `existing` is the text of the project's package.json, or undefined when there is none. `name` names a
@@ -82,6 +89,13 @@ export function mergePackageJson(existing: string | undefined, name: string, ben
     added.push(`devDependencies.${dep}`);
   }
   pkg["devDependencies"] = sortRecord(devDeps);
+  const allowScripts = record<unknown>(pkg["allowScripts"], "allowScripts");
+  for (const dep of DENIED_INSTALL_SCRIPTS) {
+    if (Object.keys(allowScripts).some((k) => k === dep || k.startsWith(`${dep}@`))) continue;
+    allowScripts[dep] = false;
+    added.push(`allowScripts.${dep}`);
+  }
+  pkg["allowScripts"] = allowScripts;
   const scripts = record(pkg["scripts"], "scripts");
   for (const [script, command] of Object.entries(PROJECT_SCRIPTS)) {
     if (scripts[script] === undefined) {

@@ -35,7 +35,7 @@ describe("bentoc init", () => {
     expect(r.written).toEqual(["src/service.ts", "tsconfig.json", "bentofile.yaml", "README.md", ".gitignore", "package.json"]);
     for (const f of r.written) expect(existsSync(join(dir, f)), f).toBe(true);
     const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as Record<string, any>;
-    expect(pkg).toMatchObject({ name: "my-app", type: "module", private: true, dependencies: { bentoc: `^${repoPkg.version}` }, scripts: PROJECT_SCRIPTS });
+    expect(pkg).toMatchObject({ name: "my-app", type: "module", private: true, dependencies: { bentoc: `^${repoPkg.version}` }, scripts: PROJECT_SCRIPTS, allowScripts: { "onnxruntime-node": false } });
     const service = await readFile(join(dir, "src/service.ts"), "utf8");
     expect(service).toContain('@runner({ name: "model", model: "my-app-model:latest" })');
     expect(service).toContain("@batchable({ batchDim: 0");
@@ -81,7 +81,11 @@ describe("bentoc init", () => {
     expect(pkg["dependencies"]).toEqual({ bentoc: "file:../bentoc-0.1.0.tgz", zod: "^3.0.0" });
     expect(pkg["scripts"]).toEqual({ ...PROJECT_SCRIPTS, serve: "node server.js", test: "vitest" });
     expect(r.packageJson.kept).toEqual(["dependencies.bentoc (file:../bentoc-0.1.0.tgz)", "scripts.serve"]);
-    expect(r.packageJson.added).toEqual(["type", "devDependencies.@types/node", "devDependencies.typescript", "scripts.dev", "scripts.compile", "scripts.typecheck"]);
+    expect(r.packageJson.added).toEqual(["type", "devDependencies.@types/node", "devDependencies.typescript", "allowScripts.onnxruntime-node", "scripts.dev", "scripts.compile", "scripts.typecheck"]);
+    expect(pkg["allowScripts"]).toEqual({ "onnxruntime-node": false });
+    // a decision the user already made about that script is theirs
+    const approved = mergePackageJson(JSON.stringify({ allowScripts: { "onnxruntime-node@1.30.0": true } }), "x", "^1.0.0");
+    expect(JSON.parse(approved.text)["allowScripts"]).toEqual({ "onnxruntime-node@1.30.0": true });
   });
 
   it("turns npm init's CommonJS default into an ES module, saying so; refuses what is not JSON", () => {
