@@ -45,7 +45,8 @@ beforeAll(() => {
   project = newProject();
   run("npm", ["install", tarball], project, INSTALL_ENV);
   run("npx", ["bentoc", "init"], project, env());
-  run("npm", ["install"], project, INSTALL_ENV);
+  // without the variable: init denied onnxruntime-node's install script in allowScripts, which npm 11 honours
+  run("npm", ["install"], project);
   writeFileSync(join(project, "call.mjs"), CALL_SCRIPT);
 });
 
@@ -100,6 +101,7 @@ describe("bentoc installed into a user's project", () => {
     expect(pkg["type"]).toBe("module");
     expect(pkg["dependencies"]["bentoc"]).toMatch(/^file:.*bentoc-.*\.tgz$/); // the user's own install was kept
     expect(pkg["scripts"]).toMatchObject({ serve: "bentoc serve", typecheck: "tsc -p ." });
+    expect(pkg["allowScripts"]).toEqual({ "onnxruntime-node": false });
     for (const f of ["src/service.ts", "tsconfig.json", "bentofile.yaml", "README.md", ".gitignore"]) expect(existsSync(join(project, f)), f).toBe(true);
     const again = (() => {
       try {
