@@ -60,9 +60,9 @@ function duBytes(dir: string): number {
   return total;
 }
 
-function timed(fn: () => void): number {
+async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
-  fn();
+  await fn();
   return performance.now() - t0;
 }
 
@@ -129,17 +129,18 @@ export async function runPackageFootprintBench(options: PackageFootprintOptions 
     mkdirSync(packs.before);
     mkdirSync(packs.after);
     log(`packing before (${beforeRef} = ${beforeCommit}) and after (${afterCommit}${dirty ? " + uncommitted changes" : ""})`);
-    const versions: Version[] = (["before", "after"] as const).map((label) => {
-      const tarball = packRepo(label === "before" ? worktree : root, packs[label]);
+    const versions: Version[] = [];
+    for (const label of ["before", "after"] as const) {
+      const tarball = await packRepo(label === "before" ? worktree : root, packs[label]);
       const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean).length;
-      return { label, ref: label === "before" ? beforeCommit : `${afterCommit}${dirty ? "+" : ""}`, tarball, tarballBytes: statSync(tarball).size, tarballFiles: files, installMs: [], nodeModulesBytes: 0, project: "", bin: "", helpMs: [], readyMs: [], rssMiB: [] };
-    });
+      versions.push({ label, ref: label === "before" ? beforeCommit : `${afterCommit}${dirty ? "+" : ""}`, tarball, tarballBytes: statSync(tarball).size, tarballFiles: files, installMs: [], nodeModulesBytes: 0, project: "", bin: "", helpMs: [], readyMs: [], rssMiB: [] });
+    }
 
     for (let round = 0; round < rounds; round++) {
       for (const v of versions) {
-        const project = newProject(`bentoc-footprint-${v.label}-`);
+        const project = await newProject(`bentoc-footprint-${v.label}-`);
         projects.push(project);
-        const ms = timed(() => run("npm", ["install", v.tarball], project, INSTALL_ENV));
+        const ms = await timed(() => run("npm", ["install", v.tarball], project, INSTALL_ENV));
         v.installMs.push(ms);
         log(`install ${v.label} round ${round + 1}: ${(ms / 1000).toFixed(1)} s`);
         if (v.project) rmSync(v.project, { recursive: true, force: true });
@@ -153,12 +154,12 @@ export async function runPackageFootprintBench(options: PackageFootprintOptions 
       v.nodeModulesBytes = duBytes(join(v.project, "node_modules"));
       const pkg = JSON.parse(readFileSync(join(v.project, "node_modules/bentoc/package.json"), "utf8")) as { bin: string | Record<string, string> };
       v.bin = join(v.project, "node_modules/bentoc", typeof pkg.bin === "string" ? pkg.bin : (pkg.bin["bentoc"] ?? ""));
-      timed(() => run(process.execPath, [v.bin, "--help"], v.project)); // one unmeasured run: the OS file cache
-      for (let i = 0; i < (options.helpRuns ?? 10); i++) v.helpMs.push(timed(() => run(process.execPath, [v.bin, "--help"], v.project)));
+      await run(process.execPath, [v.bin, "--help"], v.project); // one unmeasured run: the OS file cache
+      for (let i = 0; i < (options.helpRuns ?? 10); i++) v.helpMs.push(await timed(() => run(process.execPath, [v.bin, "--help"], v.project)));
       // the tabular sample, compiled by this version inside its project ("bentoc" resolves to the installed package)
       mkdirSync(join(v.project, "tabular"));
       copyFileSync(join(root, "samples/tabular/service.ts"), join(v.project, "tabular/service.ts"));
-      run(process.execPath, [v.bin, "compile", "tabular", "--out", "tabular-out"], v.project);
+      await run(process.execPath, [v.bin, "compile", "tabular", "--out", "tabular-out"], v.project);
       log(`${v.label}: node_modules ${mib(v.nodeModulesBytes)}, --help ${fixed(median(v.helpMs), 0)} ms`);
     }
     for (let i = 0; i < (options.serveRuns ?? 5); i++) {

@@ -38,15 +38,17 @@ let home: string;
 const servers: Server[] = [];
 const env = () => ({ BENTOC_HOME: home, BENTOC_LOG_LEVEL: "warn" });
 
-beforeAll(() => {
+beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), "bentoc-pack-"));
   home = mkdtempSync(join(tmpdir(), "bentoc-user-home-"));
-  tarball = packRepo(repoRoot, scratch);
-  project = newProject();
-  run("npm", ["install", tarball], project, INSTALL_ENV);
-  run("npx", ["bentoc", "init"], project, env());
-  // without the variable: init denied onnxruntime-node's install script in allowScripts, which npm 11 honours
-  run("npm", ["install"], project);
+  tarball = await packRepo(repoRoot, scratch);
+  project = await newProject();
+  await run("npm", ["install", tarball], project, INSTALL_ENV);
+  await run("npx", ["bentoc", "init"], project, env());
+  // as after a fresh clone of the user's project, and without the variable: init denied onnxruntime-node's
+  // install script in allowScripts, which npm 11 honours (its CUDA download would fail here)
+  rmSync(join(project, "node_modules"), { recursive: true, force: true });
+  await run("npm", ["install"], project);
   writeFileSync(join(project, "call.mjs"), CALL_SCRIPT);
 });
 
@@ -59,14 +61,14 @@ afterAll(async () => {
 async function serveAndCall(node: string, outName: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const cli = join(project, "node_modules/bentoc/dist/cli/bentoc.js");
   const outDir = join(project, outName);
-  run(node, [cli, "compile", "--out", outName], project, env());
+  await run(node, [cli, "compile", "--out", outName], project, env());
   expect(existsSync(join(outDir, "bento.json"))).toBe(true);
   const port = await freePort();
   const server = start(node, [cli, "serve", outName, "--port", String(port), "--host", "127.0.0.1"], project, { ...env(), ...extraEnv }, `http://127.0.0.1:${port}`);
   servers.push(server);
   await waitReady(server);
-  const curl = run("curl", ["-sS", "--fail-with-body", "-X", "POST", `${server.url}/predict`, "-H", "content-type: application/json", "-d", JSON.stringify(EXAMPLE)], project);
-  const client = JSON.parse(run(node, ["call.mjs", server.url, outDir], project).stdout) as {
+  const curl = await run("curl", ["-sS", "--fail-with-body", "-X", "POST", `${server.url}/predict`, "-H", "content-type: application/json", "-d", JSON.stringify(EXAMPLE)], project);
+  const client = JSON.parse((await run(node, ["call.mjs", server.url, outDir], project)).stdout) as {
     ok: { scores: number[][] };
     bad: { isClientError: boolean; status: number; code: string };
   };
@@ -96,32 +98,28 @@ describe("bentoc installed into a user's project", () => {
     expect(statSync(join(project, "node_modules/.bin/bentoc")).isFile()).toBe(true);
   });
 
-  it("bentoc init wrote a project that merges the user's package.json", () => {
+  it("bentoc init wrote a project that merges the user's package.json", async () => {
     const pkg = JSON.parse(readFileSync(join(project, "package.json"), "utf8")) as Record<string, any>;
     expect(pkg["type"]).toBe("module");
     expect(pkg["dependencies"]["bentoc"]).toMatch(/^file:.*bentoc-.*\.tgz$/); // the user's own install was kept
     expect(pkg["scripts"]).toMatchObject({ serve: "bentoc serve", typecheck: "tsc -p ." });
     expect(pkg["allowScripts"]).toEqual({ "onnxruntime-node": false });
     for (const f of ["src/service.ts", "tsconfig.json", "bentofile.yaml", "README.md", ".gitignore"]) expect(existsSync(join(project, f)), f).toBe(true);
-    const again = (() => {
-      try {
-        run("npx", ["bentoc", "init"], project, env());
-        return "";
-      } catch (err) {
-        return (err as Error).message;
-      }
-    })();
+    const again = await run("npx", ["bentoc", "init"], project, env()).then(
+      () => "",
+      (err: Error) => err.message,
+    );
     expect(again).toMatch(/already has src\/service\.ts, tsconfig\.json, bentofile\.yaml, README\.md, \.gitignore; nothing was written/);
   });
 
-  it("plain tsc type-checks the project (NodeNext, standard decorators, no allowImportingTsExtensions)", () => {
+  it("plain tsc type-checks the project (NodeNext, standard decorators, no allowImportingTsExtensions)", async () => {
     const tsconfig = readFileSync(join(project, "tsconfig.json"), "utf8");
     expect(tsconfig).toContain('"module": "NodeNext"');
     expect(tsconfig).not.toContain("allowImportingTsExtensions");
     expect(tsconfig).not.toContain("experimentalDecorators");
-    run("npm", ["run", "typecheck"], project);
+    await run("npm", ["run", "typecheck"], project);
     // and the public modules load in plain Node, without tsx
-    const out = run(process.execPath, ["-e", 'const b = await import("bentoc"); const m = await import("bentoc/models"); console.log(typeof b.service, typeof b.HttpError, typeof m.models.list)', "--input-type=module"], project);
+    const out = await run(process.execPath, ["-e", 'const b = await import("bentoc"); const m = await import("bentoc/models"); console.log(typeof b.service, typeof b.HttpError, typeof m.models.list)', "--input-type=module"], project);
     expect(out.stdout.trim()).toBe("function function function");
   });
 
@@ -130,9 +128,9 @@ describe("bentoc installed into a user's project", () => {
     const server = start("npx", ["bentoc", "serve", "--port", String(port), "--host", "127.0.0.1"], project, env(), `http://127.0.0.1:${port}`);
     servers.push(server);
     await waitReady(server, 120_000);
-    const curl = run("curl", ["-sS", "--fail-with-body", "-X", "POST", `${server.url}/predict`, "-H", "content-type: application/json", "-d", JSON.stringify(EXAMPLE)], project);
+    const curl = await run("curl", ["-sS", "--fail-with-body", "-X", "POST", `${server.url}/predict`, "-H", "content-type: application/json", "-d", JSON.stringify(EXAMPLE)], project);
     expectScores((JSON.parse(curl.stdout) as { scores: number[][] }).scores);
-    const client = JSON.parse(run(process.execPath, ["call.mjs", server.url, join(project, ".bentoc")], project).stdout) as { ok: { scores: number[][] }; bad: Record<string, unknown> };
+    const client = JSON.parse((await run(process.execPath, ["call.mjs", server.url, join(project, ".bentoc")], project)).stdout) as { ok: { scores: number[][] }; bad: Record<string, unknown> };
     expectScores(client.ok.scores);
     expect(client.bad).toEqual({ isClientError: true, status: 400, code: "bad_row" });
     await server.stop(); // npm exits by the signal; the server's own exit code is checked in the tests below
@@ -146,8 +144,8 @@ describe("bentoc installed into a user's project", () => {
     expect(r.client.bad).toEqual({ isClientError: true, status: 400, code: "bad_row" });
   });
 
-  it("bentoc doctor reports the installed package", () => {
-    const facts = JSON.parse(run("npx", ["bentoc", "doctor", "--json"], project, env()).stdout) as { bentoc: { root: string; from: string }; onnxruntime: { version: string } };
+  it("bentoc doctor reports the installed package", async () => {
+    const facts = JSON.parse((await run("npx", ["bentoc", "doctor", "--json"], project, env())).stdout) as { bentoc: { root: string; from: string }; onnxruntime: { version: string } };
     expect(facts.bentoc).toMatchObject({ root: join(project, "node_modules/bentoc"), from: "dist" });
     expect(facts.onnxruntime.version).toMatch(/^\d+\.\d+\.\d+$/);
   });

@@ -4,7 +4,7 @@
  * it as a user runs them. Child processes get an environment without the `npm_*` variables of the npm
  * that may have started the tests, so nested npm commands behave as in a user's shell.
  */
-import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,27 +18,48 @@ export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", ...extra };
 }
 
-/** Runs a command to completion; throws with its output when it exits non-zero. */
-export function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, { cwd, env: userEnv(env), encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(" ")} (in ${cwd}) exited ${r.status ?? r.signal}${r.error ? ` (${r.error.message})` : ""}:\n${r.stdout}\n${r.stderr}`);
-  }
-  return r;
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command to completion; rejects with its output when it exits non-zero or outlives `timeoutMs`.
+ * Asynchronous on purpose: an npm install takes a minute, and a test worker blocked that long misses its
+ * runner's calls.
+ */
+export function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env: userEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} ${args.join(" ")} (in ${cwd}) did not start: ${err.message}`));
+    });
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`${cmd} ${args.join(" ")} (in ${cwd}) exited ${code ?? signal}:\n${stdout}\n${stderr}`));
+    });
+  });
 }
 
 /** `npm pack` of the repository into `dest`; returns the tarball's path (prepack builds dist/ first). */
-export function packRepo(repoRoot: string, dest: string): string {
-  const r = run("npm", ["pack", "--json", "--pack-destination", dest], repoRoot);
+export async function packRepo(repoRoot: string, dest: string): Promise<string> {
+  const r = await run("npm", ["pack", "--json", "--pack-destination", dest], repoRoot);
   const [info] = JSON.parse(r.stdout.slice(r.stdout.indexOf("["))) as { filename: string }[];
   if (!info) throw new Error(`npm pack printed no file: ${r.stdout}`);
   return join(dest, info.filename);
 }
 
 /** A new empty project (`npm init -y`) in the OS temp dir. */
-export function newProject(prefix = "bentoc-user-"): string {
+export async function newProject(prefix = "bentoc-user-"): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  run("npm", ["init", "-y"], dir);
+  await run("npm", ["init", "-y"], dir);
   return dir;
 }
 
