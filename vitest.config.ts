@@ -1,8 +1,34 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects: fast unit tests (compiler stages, dispatcher, store, codecs) and slow end-to-end tests
-// (real server, real ONNX models, Chromium, Prometheus, containers). `npm test` runs both, after the
-// global setup has built dist/ (the built CLI and the "bentoc" self-reference are what the tests use).
+/**
+ * End-to-end tests that serve over HTTP. `npm test` runs them twice: once with the default backend
+ * (`auto`: uWebSockets.js where its native build loads, as on Node 20 here) in the `e2e` project, and
+ * once with node:http forced in `e2e-node` (the backend of Node 22+). The HTTP contract suite runs
+ * against both backends by itself.
+ */
+const SERVER_E2E = [
+  "admin-batching",
+  "client-browser",
+  "client-node",
+  "observability-server-prometheus",
+  "observability-server-tracing",
+  "ocr-deadline",
+  "serve-reload",
+  "serve-source-tracing",
+  "server-errors",
+  "server-fuzz",
+  "server-shutdown",
+  "split-support-tickets",
+  "v2-protocol",
+  "workers-metrics",
+].map((name) => `test/e2e/${name}.test.ts`);
+
+const e2e = { testTimeout: 300_000, hookTimeout: 600_000, pool: "forks", fileParallelism: false } as const;
+
+// Three projects: fast unit tests (compiler stages, dispatcher, store, codecs), slow end-to-end tests
+// (real server, real ONNX models, Chromium, Prometheus, containers), then the server e2e tests again on
+// node:http. `npm test` runs all three, after the global setup has built dist/ (the built CLI and the
+// "bentoc" self-reference are what the tests use).
 export default defineConfig({
   test: {
     globalSetup: ["test/global-setup.ts"],
@@ -16,14 +42,10 @@ export default defineConfig({
         },
       },
       {
-        test: {
-          name: "e2e",
-          include: ["test/e2e/**/*.test.ts"],
-          testTimeout: 300_000,
-          hookTimeout: 600_000,
-          pool: "forks",
-          fileParallelism: false,
-        },
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], ...e2e },
+      },
+      {
+        test: { name: "e2e-node", include: SERVER_E2E, env: { BENTOC_HTTP: "node" }, sequence: { groupOrder: 1 }, ...e2e },
       },
     ],
   },

@@ -7,6 +7,7 @@
  * make the ratio to it look better than it is); the open loop runs at 70% of that.
  * Writes bench/results/batching.{json,md,svg}.
  */
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,7 +53,8 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
   const durationMs = (options.durationS ?? Number(process.env["BENCH_DURATION_S"] ?? 20)) * 1000;
   const home = mkdtempSync(join(tmpdir(), "bentoc-bench-home-"));
   await prepareModels({ variant: "full", only: ["support-tickets"], home, log });
-  const served = await serveSample("support-tickets", { home, args: ["--admin"] });
+  const adminToken = randomBytes(24).toString("base64url");
+  const served = await serveSample("support-tickets", { home, args: ["--admin"], env: { BENTOC_ADMIN_TOKEN: adminToken } });
   try {
     const ceilingBefore = await ceiling(home);
     log(`ceiling (before): ${ceilingBefore.itemsPerS} items/s at batch ${ceilingBefore.bestBatch}`);
@@ -67,6 +69,7 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
       warmupMs: 3000,
       // The issue's settings: fixed windows of 5, 10, 25 and 50 ms at the configured max batch size (32).
       settings: parseSettings("off,adaptive,5,10,25,50"),
+      adminToken,
       log,
     });
     const ceilingAfter = await ceiling(home);
@@ -82,6 +85,7 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
       durationMs,
       warmupMs: 3000,
       settings: parseSettings("adaptive"),
+      adminToken,
       log,
     });
     const byLabel = (r: BenchReport, l: string) => r.rows.find((x) => x.setting === l);

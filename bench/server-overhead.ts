@@ -1,7 +1,8 @@
 /**
- * Server overhead: a trivial JSON echo API through bentoc vs a bare uWS handler doing the same work
- * (read body, JSON.parse, check, JSON.stringify) vs the same on node:http. Each server runs in its own
- * process; autocannon (64 connections) drives all three in one run. Writes bench/results/server-overhead.{json,md}.
+ * Server overhead: a trivial JSON echo API through bentoc on each HTTP backend vs a bare handler doing the
+ * same work (read body, JSON.parse, check, JSON.stringify) on that backend's library: bentoc on uWS vs bare
+ * uWS, bentoc on node:http vs bare node:http. Each server runs in its own process; autocannon (64
+ * connections) drives all of them in one run. Writes bench/results/server-overhead.{json,md}.
  *
  * The kinds are measured in interleaved rounds and the median per kind is kept, so a noisy neighbour
  * hurts all three alike.
@@ -58,20 +59,21 @@ async function serveNodeHttp(): Promise<number> {
   return new Promise((resolve) => srv.listen(0, "127.0.0.1", () => resolve((srv.address() as { port: number }).port)));
 }
 
-async function serveBentoc(accessLog: boolean): Promise<number> {
+async function serveBentoc(http: "uws" | "node", accessLog: boolean): Promise<number> {
   const { testConfig } = await import("../test/fixtures/runtime/test-config.ts");
   const { serveCompiledDir } = await import("../runtime/serve-compiled.ts");
   const { createLogger } = await import("../runtime/logging/logger.ts");
   const dir = process.env["BENCH_ECHO_DIR"];
   if (!dir) throw new Error("BENCH_ECHO_DIR is not set (the parent builds the compiled echo service)");
-  const config = testConfig({ accessLog });
+  const config = testConfig({ accessLog, http });
   const logger = createLogger({ level: "info", write: () => {} }); // access-log cost without terminal cost
   const served = await serveCompiledDir(dir, config, { print: () => {}, logger });
   return served.port;
 }
 
 async function child(kind: string): Promise<void> {
-  const port = kind === "uws" ? await serveBareUws() : kind === "node" ? await serveNodeHttp() : await serveBentoc(kind === "bentoc-log");
+  const port =
+    kind === "uws" ? await serveBareUws() : kind === "node" ? await serveNodeHttp() : await serveBentoc(kind.includes("node") ? "node" : "uws", kind.endsWith("-log"));
   process.stdout.write(`PORT ${port}\n`);
 }
 
@@ -104,7 +106,7 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
   const connections = options.connections ?? 64;
   const log = options.log ?? ((l: string) => console.log(l));
   const generatedAt = new Date().toISOString();
-  const kinds = ["uws", "bentoc", "bentoc-log", "node"];
+  const kinds = ["uws", "bentoc-uws", "bentoc-uws-log", "node", "bentoc-node", "bentoc-node-log"];
   const results: Record<string, KindResult> = {};
   const servers = new Map<string, { proc: ChildProcess; port: number }>();
   const runs = new Map<string, LoadResult[]>();
@@ -140,7 +142,7 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
   const machine = machineInfo();
   const report = {
     bench: "server-overhead",
-    issue: 4,
+    issue: 13,
     generatedAt,
     machine,
     connections,
@@ -152,25 +154,28 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
     results,
     perRoundRequestsPerSec: Object.fromEntries(kinds.map((k) => [k, perSecond(k)])),
     ratios: {
-      bentocVsBareUws: perRound("bentoc", "uws"),
-      bentocWithAccessLogVsBareUws: perRound("bentoc-log", "uws"),
-      bentocVsNodeHttp: perRound("bentoc", "node"),
-      bentocWithAccessLogVsNodeHttp: perRound("bentoc-log", "node"),
+      uwsBackendVsBareUws: perRound("bentoc-uws", "uws"),
+      uwsBackendWithAccessLogVsBareUws: perRound("bentoc-uws-log", "uws"),
+      nodeBackendVsBareNodeHttp: perRound("bentoc-node", "node"),
+      nodeBackendWithAccessLogVsBareNodeHttp: perRound("bentoc-node-log", "node"),
+      uwsBackendVsNodeBackend: perRound("bentoc-uws", "bentoc-node"),
     },
     ratiosOfMedians: {
-      bentocVsBareUws: rps("bentoc") / rps("uws"),
-      bentocVsNodeHttp: rps("bentoc") / rps("node"),
+      uwsBackendVsBareUws: rps("bentoc-uws") / rps("uws"),
+      nodeBackendVsBareNodeHttp: rps("bentoc-node") / rps("node"),
     },
-    targets: { bentocVsBareUws: ">= 0.8", bentocVsNodeHttp: "> 1" },
+    targets: { uwsBackendVsBareUws: ">= 0.90", nodeBackendVsBareNodeHttp: ">= 0.95" },
   };
   const label: Record<string, string> = {
     uws: "bare uWS handler",
-    bentoc: "bentoc (access log off)",
-    "bentoc-log": "bentoc (access log on)",
-    node: "node:http handler",
+    "bentoc-uws": "bentoc on uWS (access log off)",
+    "bentoc-uws-log": "bentoc on uWS (access log on)",
+    node: "bare node:http handler",
+    "bentoc-node": "bentoc on node:http (access log off)",
+    "bentoc-node-log": "bentoc on node:http (access log on)",
   };
   const md = [
-    "# Server overhead (issue 4)",
+    "# Server overhead (issue 13)",
     "",
     machineLine(generatedAt, machine),
     "",
@@ -188,10 +193,11 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
     mdTable(
       ["ratio", "measured", "target"],
       [
-        ["bentoc / bare uWS", fixed(report.ratios.bentocVsBareUws, 3), "≥ 0.8"],
-        ["bentoc / node:http", fixed(report.ratios.bentocVsNodeHttp, 3), "> 1"],
-        ["bentoc with access log / bare uWS", fixed(report.ratios.bentocWithAccessLogVsBareUws, 3), "–"],
-        ["bentoc with access log / node:http", fixed(report.ratios.bentocWithAccessLogVsNodeHttp, 3), "–"],
+        ["bentoc on uWS / bare uWS", fixed(report.ratios.uwsBackendVsBareUws, 3), "≥ 0.90"],
+        ["bentoc on node:http / bare node:http", fixed(report.ratios.nodeBackendVsBareNodeHttp, 3), "≥ 0.95"],
+        ["bentoc on uWS with access log / bare uWS", fixed(report.ratios.uwsBackendWithAccessLogVsBareUws, 3), "–"],
+        ["bentoc on node:http with access log / bare node:http", fixed(report.ratios.nodeBackendWithAccessLogVsBareNodeHttp, 3), "–"],
+        ["bentoc on uWS / bentoc on node:http", fixed(report.ratios.uwsBackendVsNodeBackend, 3), "–"],
       ],
     ),
     "",

@@ -1,22 +1,27 @@
 /**
  * Serves a compiled directory (`bento.json`, `openapi.json`, `service.mjs`): creates the runner host,
- * starts the uWS server (or N workers sharing the port), prints the address, routes and docs URL, and
- * on SIGTERM/SIGINT drains in-flight requests within `config.server.drainMs`, stops runners, exits 0.
+ * starts the API server on the chosen HTTP backend (or N worker processes sharing the port), prints the
+ * address, routes and docs URL, and on SIGTERM/SIGINT drains in-flight requests within
+ * `config.server.drainMs`, stops runners and exits 0.
  */
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import type { Manifest } from "../sdk/manifest.ts";
 import type { BentocConfig } from "./config/config-types.ts";
+import { methodBatching } from "./config/load-config.ts";
+import { createTransport } from "./http/create-transport.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
-import type { Telemetry } from "./observability/telemetry.ts";
+import { createTelemetry, type RuntimeTelemetry } from "./observability/create-telemetry.ts";
+import type { MetricsSource, Telemetry } from "./observability/telemetry.ts";
 import { createRunnerHost } from "./runners/create-runner-host.ts";
 import type { RunnerHost } from "./runners/runner-host.ts";
-import type { Manifest } from "../sdk/manifest.ts";
+import { startApiServer, type ApiServer } from "./server/api-server.ts";
 import { loadCompiledDir, type CompiledService } from "./server/load-compiled.ts";
-import { createTelemetry, type RuntimeTelemetry } from "./observability/create-telemetry.ts";
-import { methodBatching } from "./config/load-config.ts";
-import { join } from "node:path";
-import { startServer, type ApiServer } from "./server/start-server.ts";
-import { startWorkers } from "./server/workers.ts";
+import { onShutdownSignals } from "./shutdown-signals.ts";
+import { startWorkerPool } from "./server/worker-pool.ts";
 
 export interface ServeCompiledOptions {
+  /** Telemetry to use instead of the one the config describes (tests, benchmarks). */
   telemetry?: Telemetry;
   logger?: Logger;
   onReady?(server: { url: string; port: number }): void;
@@ -28,12 +33,16 @@ export interface ServeCompiledOptions {
    * Answers `/metrics` instead of this process's registry (API workers: the parent aggregates every
    * worker's metrics, so a scrape sees the whole server, not one random worker).
    */
-  metricsText?: () => Promise<string>;
+  metricsSource?: MetricsSource;
+  /** Listen beside sibling workers on the same port instead of exclusively (API workers). */
+  sharedPort?: boolean;
 }
 
 export interface ServedService {
   readonly url: string;
   readonly port: number;
+  /** The HTTP backend serving (`uws` or `node`). */
+  readonly backend: "uws" | "node";
   /** The in-process server (undefined with `workers > 1`). */
   readonly server: ApiServer | undefined;
   /** Re-reads the directory and swaps to it without dropping the port or in-flight requests. */
@@ -45,7 +54,7 @@ export interface ServedService {
 }
 
 function makeRunnerHost(loaded: CompiledService, config: BentocConfig, telemetry: Telemetry): RunnerHost {
-  return createRunnerHost(loaded.manifest, loaded.module, config, { bundlePath: join(loaded.dir, loaded.manifest.entry?.bundle || "service.mjs"), telemetry });
+  return createRunnerHost(loaded.manifest, loaded.module, config, { bundlePath: join(loaded.dir, loaded.manifest.entry.bundle), telemetry });
 }
 
 /** The process's telemetry from the config: Prometheus metrics and OpenTelemetry tracing (see docs/observability.md). */
@@ -61,12 +70,27 @@ function telemetryFor(manifest: Manifest, config: BentocConfig): RuntimeTelemetr
   return createTelemetry(config, { name: manifest.service.name, version: manifest.service.version, maxBatchSizes });
 }
 
-export async function serveCompiledDir(dir: string, config: BentocConfig, opts: ServeCompiledOptions = {}): Promise<ServedService> {
-  const logger = opts.logger ?? createLogger({ level: config.logging.level });
+export async function serveCompiledDir(dir: string, given: BentocConfig, opts: ServeCompiledOptions = {}): Promise<ServedService> {
+  const logger = opts.logger ?? createLogger({ level: given.logging.level });
   const print = opts.print ?? ((line: string) => void process.stdout.write(line + "\n"));
-  const served = config.server.workers > 1 ? await serveWithWorkers(dir, config, logger, print) : await serveInProcess(dir, config, logger, print, opts.telemetry, opts.metricsText);
+  // The admin route always needs a token: one from the config (never printed), or a fresh one printed below.
+  const madeToken = given.server.admin && !given.server.adminToken ? randomBytes(24).toString("base64url") : undefined;
+  const config: BentocConfig = madeToken ? { ...given, server: { ...given.server, adminToken: madeToken } } : given;
+  let served: ServedService;
+  if (config.server.workers > 1) {
+    const loaded = await loadCompiledDir(dir);
+    const pool = await startWorkerPool(dir, config, logger, (why) => {
+      logger.error("no API worker is left", { why });
+      logger.flush();
+      if (opts.signals !== false) process.exit(1);
+    });
+    printBanner(print, loaded.manifest, pool.url, pool.backend, config.server.workers, madeToken);
+    served = { url: pool.url, port: pool.port, backend: pool.backend, server: undefined, reload: () => pool.reload(), shutdown: () => pool.shutdown(), metricsJson: async () => [] };
+  } else {
+    served = await serveInProcess(dir, config, logger, print, opts, madeToken);
+  }
   opts.onReady?.(served);
-  if (opts.signals !== false) installSignalHandlers(served, logger);
+  if (opts.signals !== false) onShutdownSignals(logger, () => served.shutdown());
   return served;
 }
 
@@ -75,17 +99,28 @@ async function serveInProcess(
   config: BentocConfig,
   logger: Logger,
   print: (l: string) => void,
-  given: Telemetry | undefined,
-  metricsText: (() => Promise<string>) | undefined,
+  opts: ServeCompiledOptions,
+  madeToken: string | undefined,
 ): Promise<ServedService> {
   const loaded = await loadCompiledDir(dir);
-  const owned = given ? undefined : telemetryFor(loaded.manifest, config);
-  const telemetry: Telemetry = given ?? (owned as RuntimeTelemetry);
+  const owned = opts.telemetry ? undefined : telemetryFor(loaded.manifest, config);
+  const telemetry: Telemetry = opts.telemetry ?? (owned as RuntimeTelemetry);
   if (owned?.tracingEnabled) logger.info("tracing", { sampleRate: owned.tracing.sampleRate, endpoint: owned.tracing.endpoint });
+  const metricsSource: MetricsSource = opts.metricsSource ?? owned ?? { contentType: "text/plain; version=0.0.4; charset=utf-8", metricsText: async () => "" };
+  const { transport, choice } = createTransport(config.server.http, { maxHeaderBytes: config.server.maxHeaderBytes, headersTimeoutMs: HEADERS_TIMEOUT_MS });
+  logger.info("http backend", { backend: choice.name, reason: choice.reason });
   let runners = makeRunnerHost(loaded, config, telemetry);
-  // API workers answer /metrics with every worker's sum (see workers.ts); the rest of the telemetry is local.
-  const serverTelemetry: Telemetry = owned && metricsText ? ({ ...owned, metricsText } satisfies RuntimeTelemetry as Telemetry) : telemetry;
-  const server = await startServer({ ...loaded, runners, config, logger, telemetry: serverTelemetry });
+  const server = await startApiServer({
+    ...loaded,
+    runners,
+    config,
+    transport,
+    listen: { host: config.server.host, port: config.server.port, exclusive: opts.sharedPort !== true },
+    logger,
+    metrics: telemetry,
+    tracing: telemetry,
+    metricsSource,
+  });
   try {
     await runners.start();
   } catch (err) {
@@ -93,11 +128,12 @@ async function serveInProcess(
     await runners.stop().catch(() => {});
     throw new Error(`runners failed to start: ${(err as Error).message}`, { cause: err });
   }
-  printBanner(print, loaded.manifest, server.url, config.server.workers);
+  printBanner(print, loaded.manifest, server.url, server.backend, 1, madeToken);
   let shuttingDown: Promise<void> | undefined;
   return {
     url: server.url,
     port: server.port,
+    backend: server.backend,
     server,
     metricsJson: async () => (owned?.metrics ? ((await owned.metrics.registry.getMetricsAsJSON()) as unknown[]) : []),
     async reload() {
@@ -125,44 +161,13 @@ async function serveInProcess(
   };
 }
 
-async function serveWithWorkers(dir: string, config: BentocConfig, logger: Logger, print: (l: string) => void): Promise<ServedService> {
-  const loaded = await loadCompiledDir(dir);
-  const pool = await startWorkers(dir, config, config.server.workers);
-  printBanner(print, loaded.manifest, pool.url, config.server.workers);
-  logger.debug("workers started", { workers: config.server.workers });
-  return { url: pool.url, port: pool.port, server: undefined, reload: () => pool.reload(), shutdown: () => pool.shutdown(), metricsJson: async () => [] };
-}
+/** How long a client may take to send the request line and headers (node:http; uWS has its own ~10 s). */
+const HEADERS_TIMEOUT_MS = 10_000;
 
-function printBanner(print: (l: string) => void, manifest: Manifest, url: string, workers: number): void {
+function printBanner(print: (l: string) => void, manifest: Manifest, url: string, backend: string, workers: number, adminToken: string | undefined): void {
   const s = manifest.service;
-  print(`bentoc: serving ${s.name}@${s.version} at ${url}${workers > 1 ? ` (${workers} workers)` : ""}`);
+  print(`bentoc: serving ${s.name}@${s.version} at ${url} (http: ${backend}${workers > 1 ? `, ${workers} workers` : ""})`);
   for (const api of s.apis) print(`  ${(api.method ?? "POST").padEnd(4)} ${url}${api.route}`);
   print(`  docs  ${url}/docs   health ${url}/livez ${url}/readyz   metrics ${url}/metrics`);
-}
-
-function installSignalHandlers(served: ServedService, logger: Logger): void {
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (signalled) {
-      logger.warn("second signal: exiting now", { signal });
-      logger.flush();
-      process.exit(1);
-    }
-    signalled = true;
-    logger.info("draining", { signal });
-    served.shutdown().then(
-      () => {
-        logger.info("stopped");
-        logger.flush();
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error("shutdown failed", { err });
-        logger.flush();
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
+  if (adminToken) print(`  admin ${url}/_bentoc/batching   token ${adminToken}   (bentoc bench --admin-token, or BENTOC_ADMIN_TOKEN)`);
 }

@@ -9,7 +9,7 @@ export type IODescriptor =
   | { readonly kind: "json" }
   | { readonly kind: "text" }
   | { readonly kind: "ndarray"; readonly dtype?: DType; readonly shape?: readonly (number | null)[] }
-  | { readonly kind: "image"; readonly formats?: readonly ("png" | "jpeg")[] }
+  | { readonly kind: "image"; readonly formats?: readonly ("png" | "jpeg")[]; readonly maxPixels?: number }
   | { readonly kind: "file"; readonly contentType?: string }
   | { readonly kind: "multipart"; readonly parts: Readonly<Record<string, IODescriptor>> };
 
@@ -19,13 +19,24 @@ export interface NdArrayOptions {
   shape?: readonly (number | null)[];
 }
 
+export interface ImageOptions {
+  /** Accepted formats; both by default. */
+  formats?: readonly ("png" | "jpeg")[];
+  /** Most pixels (width × height) accepted; default `server.max_image_pixels` (50 megapixels). */
+  maxPixels?: number;
+}
+
 export const io = {
   json: (): IODescriptor => ({ kind: "json" }),
   text: (): IODescriptor => ({ kind: "text" }),
   ndarray: (options: NdArrayOptions = {}): IODescriptor => ({ kind: "ndarray", ...options }),
   /** Alias of `ndarray`, for those who think in tensors. */
   tensor: (options: NdArrayOptions = {}): IODescriptor => ({ kind: "ndarray", ...options }),
-  image: (options: { formats?: readonly ("png" | "jpeg")[] } = {}): IODescriptor => ({ kind: "image", ...options }),
+  /**
+   * A PNG or JPEG image, decoded into an `Image` (RGBA). `maxPixels` caps width × height for this API
+   * (default `server.max_image_pixels`, 50 megapixels); a larger image is refused (413) before decoding.
+   */
+  image: (options: ImageOptions = {}): IODescriptor => ({ kind: "image", ...options }),
   file: (options: { contentType?: string } = {}): IODescriptor => ({ kind: "file", ...options }),
   multipart: (parts: Record<string, IODescriptor>): IODescriptor => ({ kind: "multipart", parts }),
 } as const;

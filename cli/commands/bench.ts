@@ -23,11 +23,18 @@ export function register(program: Command): void {
     .option("--warmup <d>", "unmeasured warm-up per setting", "2s")
     .option("--windows <list>", "settings: off, adaptive, <ms> or <ms>/<max batch>", "off,adaptive,5/16,10/32,25/32,50/64")
     .option("--runner <name>", "runner to reconfigure (default: all)")
+    .option("--admin-token <token>", "the server's admin token (printed by `bentoc serve --admin`; default BENTOC_ADMIN_TOKEN)")
     .option("--slo-p95 <ms>", "recommend the best throughput whose p95 is within this bound")
     .option("--json <file>", "write the results as JSON")
     .option("--svg <file>", "write a chart of throughput and p95 per setting")
     .action(async (flags: Record<string, string | undefined>) => {
       const { formatTable, parseSettings, renderChart, runBench } = await import("../../runtime/loadtest/bench-runner.ts");
+      const adminToken = flags["adminToken"] ?? process.env["BENTOC_ADMIN_TOKEN"];
+      if (!adminToken) {
+        process.stderr.write("error: bench needs the server's admin token: --admin-token, or BENTOC_ADMIN_TOKEN (`bentoc serve --admin` prints one)\n");
+        process.exitCode = 1;
+        return;
+      }
       const options: Parameters<typeof runBench>[0] = {
         url: flags["url"] ?? "",
         api: flags["api"] ?? "",
@@ -36,6 +43,7 @@ export function register(program: Command): void {
         durationMs: parseDuration(flags["duration"] ?? "20s"),
         warmupMs: parseDuration(flags["warmup"] ?? "2s"),
         settings: parseSettings(flags["windows"] ?? "off,adaptive"),
+        adminToken,
         log: (line) => process.stderr.write(line + "\n"),
       };
       if (flags["rate"] !== undefined) options.rate = Number(flags["rate"]);

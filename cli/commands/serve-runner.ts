@@ -16,6 +16,7 @@ interface Flags {
   port?: string;
   host?: string;
   config?: string;
+  http?: string;
 }
 
 async function resolveDir(arg: string, home: string): Promise<string> {
@@ -43,14 +44,18 @@ export function register(program: Command): void {
     .option("-p, --port <port>", "port (default 3001)")
     .option("--host <host>", "address to bind (default: server.host of the config, 0.0.0.0)")
     .option("--config <file>", "bentoc.yaml (default: ./bentoc.yaml when present)")
+    .option("--http <backend>", "HTTP backend: auto (uWebSockets.js where it loads, else node:http), uws or node")
     .action(async (arg: string, flags: Flags) => {
       // Loaded on use: the other commands start without OpenTelemetry and onnxruntime.
-      const [{ createLogger }, { createTelemetry }, { startRunnerServer }, { modelNameFor }, { loadCompiledDir }] = await Promise.all([
+      const [{ createLogger }, { createTelemetry }, { startRunnerServer }, { modelNameFor }, { loadCompiledDir }, { createTransport }, { PortInUseError }, { onShutdownSignals }] = await Promise.all([
         import("../../runtime/logging/logger.ts"),
         import("../../runtime/observability/create-telemetry.ts"),
         import("../../runtime/remote/runner-server.ts"),
         import("../../runtime/remote/runner-models.ts"),
         import("../../runtime/server/load-compiled.ts"),
+        import("../../runtime/http/create-transport.ts"),
+        import("../../runtime/http/transport.ts"),
+        import("../../runtime/shutdown-signals.ts"),
       ]);
       const home = loadConfig({ file: null }).home;
       let dir: string;
@@ -62,6 +67,7 @@ export function register(program: Command): void {
       const loaded = await loadCompiledDir(dir).catch((err: unknown) => fail((err as Error).message));
       const overrides: DeepPartial<BentocConfig> = { server: {} };
       if (flags.host !== undefined) overrides.server!.host = flags.host;
+      if (flags.http !== undefined) overrides.server!.http = flags.http as BentocConfig["server"]["http"];
       let config: BentocConfig;
       try {
         config = loadConfig({ manifest: loaded.manifest, file: flags.config, overrides });
@@ -80,6 +86,8 @@ export function register(program: Command): void {
       const telemetry = createTelemetry(config, { name: loaded.manifest.service.name, version: loaded.manifest.service.version, maxBatchSizes });
       let server: Awaited<ReturnType<typeof startRunnerServer>>;
       try {
+        const { transport, choice } = createTransport(config.server.http, { maxHeaderBytes: config.server.maxHeaderBytes, headersTimeoutMs: 10_000 });
+        logger.info("http backend", { backend: choice.name, reason: choice.reason });
         server = await startRunnerServer({
           manifest: loaded.manifest,
           module: loaded.module,
@@ -87,44 +95,22 @@ export function register(program: Command): void {
           runner: runner.name,
           port,
           host: config.server.host,
+          transport,
           telemetry,
+          metricsSource: telemetry,
           logger,
-          bundlePath: join(dir, loaded.manifest.entry?.bundle || "service.mjs"),
+          bundlePath: join(dir, loaded.manifest.entry.bundle),
         });
       } catch (err) {
-        fail(`runner ${flags.runner} failed to start: ${(err as Error).message}`);
+        fail(err instanceof PortInUseError ? err.message : `runner ${flags.runner} failed to start: ${(err as Error).message}`);
       }
       const out = (line: string) => void process.stdout.write(line + "\n");
-      out(`bentoc: serving runner ${runner.name} of ${loaded.manifest.service.name}@${loaded.manifest.service.version} at ${server.url} (Open Inference Protocol V2)`);
+      out(`bentoc: serving runner ${runner.name} of ${loaded.manifest.service.name}@${loaded.manifest.service.version} at ${server.url} (Open Inference Protocol V2, http: ${server.backend})`);
       for (const m of runner.methods) out(`  POST ${server.url}/v2/models/${modelNameFor(runner, m.name)}/infer   (${m.name}, max batch ${m.maxBatchSize})`);
       out(`  health ${server.url}/v2/health/live ${server.url}/v2/health/ready   metrics ${server.url}/metrics`);
-
-      let signalled = false;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        if (signalled) {
-          logger.warn("second signal: exiting now", { signal });
-          logger.flush();
-          process.exit(1);
-        }
-        signalled = true;
-        logger.info("draining", { signal });
-        server
-          .drain(config.server.drainMs)
-          .then(() => telemetry.shutdown().catch(() => undefined))
-          .then(
-            () => {
-              logger.info("stopped");
-              logger.flush();
-              process.exit(0);
-            },
-            (err: unknown) => {
-              logger.error("shutdown failed", { err });
-              logger.flush();
-              process.exit(1);
-            },
-          );
-      };
-      process.on("SIGTERM", onSignal);
-      process.on("SIGINT", onSignal);
+      onShutdownSignals(logger, async () => {
+        await server.drain(config.server.drainMs);
+        await telemetry.shutdown().catch(() => undefined);
+      });
     });
 }

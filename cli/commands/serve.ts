@@ -21,6 +21,7 @@ interface ServeFlags {
   config?: string;
   typecheck: boolean;
   admin?: boolean;
+  http?: string;
 }
 
 type Target = { kind: "compiled"; dir: string } | { kind: "source"; entry: string; outDir: string } | { kind: "bento"; dir: string };
@@ -59,6 +60,7 @@ export function register(program: Command): void {
     .option("--config <file>", "bentoc.yaml (default: ./bentoc.yaml when present)")
     .option("--no-typecheck", "skip the TypeScript checker when compiling")
     .option("--admin", "enable /_bentoc/batching, used by `bentoc bench` to switch batching settings")
+    .option("--http <backend>", "HTTP backend: auto (uWebSockets.js where it loads, else node:http), uws or node")
     .action(async (arg: string | undefined, flags: ServeFlags) => {
       // heavy modules load only when the command runs, so `bentoc --help` stays fast
       const [{ createCompileSession, defaultOutDir }, { formatDiagnostics }, { ConfigError, loadConfig }, { serveCompiledDir }, { summaryLine }, { watchFiles }] =
@@ -75,7 +77,8 @@ export function register(program: Command): void {
       if (flags.port !== undefined) overrides.server!.port = Number(flags.port);
       if (flags.host !== undefined) overrides.server!.host = flags.host;
       if (flags.workers !== undefined) overrides.server!.workers = Number(flags.workers);
-      if (flags.admin) (overrides.server as Record<string, unknown>)["admin"] = true;
+      if (flags.admin) overrides.server!.admin = true;
+      if (flags.http !== undefined) overrides.server!.http = flags.http as BentocConfig["server"]["http"];
       const home = loadConfig({ file: null }).home;
       let target: Target;
       try {

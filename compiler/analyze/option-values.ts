@@ -110,10 +110,18 @@ export class OptionValues {
         return d;
       }
       case "image": {
+        const d: { kind: "image"; formats?: ("png" | "jpeg")[]; maxPixels?: number } = { kind: "image" };
         const formats = o["formats"];
-        if (formats === undefined) return { kind: "image" };
-        if (Array.isArray(formats) && formats.every((f) => f === "png" || f === "jpeg")) return { kind: "image", formats: formats as ("png" | "jpeg")[] };
-        return this.bad(`${path}.formats`, 'must be an array of "png" and "jpeg"');
+        if (formats !== undefined) {
+          if (Array.isArray(formats) && formats.every((f) => f === "png" || f === "jpeg")) d.formats = formats as ("png" | "jpeg")[];
+          else return this.bad(`${path}.formats`, 'must be an array of "png" and "jpeg"');
+        }
+        const maxPixels = o["maxPixels"];
+        if (maxPixels !== undefined) {
+          if (typeof maxPixels === "number" && Number.isInteger(maxPixels) && maxPixels > 0) d.maxPixels = maxPixels;
+          else return this.bad(`${path}.maxPixels`, "must be a positive integer");
+        }
+        return d;
       }
       case "file": {
         const contentType = this.string(`${path}.contentType`);

@@ -198,7 +198,11 @@ export class AdaptiveDispatcher<I, O> {
     }
     const deadline = options.deadline;
     if (deadline !== undefined) {
-      const eta = this.estimateCompletion(now, n);
+      // An idle runner takes the call whatever the model predicts (only a passed deadline refuses it):
+      // refusing on a prediction alone when nothing else runs would let one slow outlier (a cold first
+      // inference) lock the runner out, since no batch would ever run again to correct the model.
+      const idle = this.running === 0 && this.queuedItems === 0;
+      const eta = idle ? undefined : this.estimateCompletion(now, n);
       if (deadline <= now || (eta !== undefined && eta > deadline)) {
         const why = eta === undefined ? "it has already passed" : `the queue ahead needs about ${Math.round(eta - now)} ms`;
         return this.refuse("deadline", `call to ${this.label()} cannot finish within its deadline: ${why}`);
@@ -399,9 +403,11 @@ export class AdaptiveDispatcher<I, O> {
       }
     }
     for (const seg of batch) this.queuedItems -= seg.end - seg.start;
-    // Reject, before running, the calls this batch cannot finish in time.
+    // Reject, before running, the calls this batch cannot finish in time: those past their deadline, and,
+    // while other work waits behind this batch, those the model predicts to finish late (with nothing
+    // waiting the batch runs, so the model keeps learning; see `call`).
     const size = batch.reduce((s, seg) => s + seg.end - seg.start, 0);
-    const predicted = this.model.predict(size);
+    const predicted = this.queue.length > 0 ? this.model.predict(size) : undefined;
     const kept: Segment<I, O>[] = [];
     for (const seg of batch) {
       const d = seg.call.deadline;

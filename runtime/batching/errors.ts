@@ -1,26 +1,26 @@
 /**
- * Errors the dispatcher rejects calls with. The API server maps any error that carries a numeric `status`
- * and a string `code` to that HTTP status and the standard error body, so these need no server changes.
+ * Errors the dispatcher rejects calls with: catalogue errors (contract/error-catalogue.ts), so an API
+ * server answers them with their status and code like any other error.
  */
+import type { CodeOfStatus } from "../../contract/error-catalogue.ts";
+import { CatalogueError } from "../errors/http-errors.ts";
 
 /** Why a call was refused before (or instead of) running. */
-export type RejectionCode = "overloaded" | "deadline" | "aborted" | "not_ready";
+export type RejectionCode = Extract<CodeOfStatus<503>, "overloaded" | "deadline" | "aborted" | "not_ready">;
 
 /** 503: the runner cannot take this call now (queue full, deadline unreachable, stopped) or it was aborted. */
-export class ServiceUnavailableError extends Error {
+export class ServiceUnavailableError extends CatalogueError {
   override name = "ServiceUnavailableError";
-  readonly status = 503;
-  constructor(
-    readonly code: RejectionCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: RejectionCode;
+  constructor(code: RejectionCode, message: string) {
+    super(code, message);
   }
 }
 
 /** 500: the batch function broke its contract (returned the wrong number of results, or not an array). */
-export class BatchContractError extends Error {
+export class BatchContractError extends CatalogueError {
   override name = "BatchContractError";
-  readonly status = 500;
-  readonly code = "batch_contract";
+  constructor(message: string) {
+    super("batch_contract", message);
+  }
 }

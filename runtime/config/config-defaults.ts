@@ -20,16 +20,20 @@ export function defaultBatching(): BatchingConfig {
 export function defaultConfig(): BentocConfig {
   return {
     server: {
+      http: "auto",
       host: "0.0.0.0",
       port: 3000,
       workers: 1,
       maxBodyBytes: 10 * 1024 * 1024,
+      maxHeaderBytes: 16 * 1024,
+      maxImagePixels: 50_000_000,
       timeoutMs: DEFAULTS.timeoutMs,
       maxConcurrency: DEFAULTS.maxConcurrency,
       drainMs: 10_000,
       cors: { enabled: false, origins: [] },
       accessLog: true,
       admin: false,
+      adminToken: null,
     },
     runners: {},
     metrics: { enabled: true, durationBuckets: [...DEFAULT_DURATION_BUCKETS] },

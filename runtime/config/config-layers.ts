@@ -125,8 +125,10 @@ function coerce(raw: string, schema: SchemaNode | undefined, variable: string): 
 }
 
 const NAMED_ENV: Array<[string, string[]]> = [
+  ["BENTOC_ADMIN_TOKEN", ["server", "adminToken"]],
   ["BENTOC_HOME", ["home"]],
   ["BENTOC_HOST", ["server", "host"]],
+  ["BENTOC_HTTP", ["server", "http"]],
   ["BENTOC_PORT", ["server", "port"]],
   ["BENTOC_WORKERS", ["server", "workers"]],
   ["BENTOC_LOG_LEVEL", ["logging", "level"]],

@@ -21,10 +21,13 @@ export const configSchema = {
       type: "object",
       additionalProperties: false,
       properties: {
+        http: { enum: ["auto", "uws", "node"] },
         host: { type: "string", minLength: 1 },
         port: { type: "integer", minimum: 0, maximum: 65535 },
         workers: { type: "integer", minimum: 1 },
         maxBodyBytes: { type: "integer", minimum: 1 },
+        maxHeaderBytes: { type: "integer", minimum: 1024, maximum: 1048576 },
+        maxImagePixels: { type: "integer", minimum: 1 },
         timeoutMs: { type: "integer", minimum: 1 },
         maxConcurrency: { type: "integer", minimum: 1 },
         drainMs: { type: "integer", minimum: 0 },
@@ -35,6 +38,7 @@ export const configSchema = {
         },
         accessLog: { type: "boolean" },
         admin: { type: "boolean" },
+        adminToken: { type: ["string", "null"], minLength: 16 },
       },
     },
     runners: {

@@ -21,19 +21,27 @@ export interface RunnerConfig {
 }
 
 export interface ServerConfig {
+  /** HTTP backend: uWebSockets.js where its native build loads (`auto`), or forced (`uws`, `node`). */
+  http: "auto" | "uws" | "node";
   host: string;
   port: number;
   workers: number;
   /** Largest request body in bytes (413 past it). */
   maxBodyBytes: number;
+  /** Largest request head (request line and headers) in bytes; 431 past it (node:http backend). */
+  maxHeaderBytes: number;
+  /** Most pixels (width × height) of an image input, unless the API sets `io.image({ maxPixels })`; 413 past it. */
+  maxImagePixels: number;
   timeoutMs: number;
   maxConcurrency: number;
   /** Grace period for in-flight requests on SIGTERM/SIGINT. */
   drainMs: number;
   cors: { enabled: boolean; origins: string[] };
   accessLog: boolean;
-  /** Enables `POST /_bentoc/batching` (change batching settings at run time; used by `bentoc bench`). Never expose it publicly. */
+  /** Enables `GET|POST /_bentoc/batching` (change batching settings at run time; used by `bentoc bench`). Never expose it publicly. */
   admin: boolean;
+  /** The admin route's bearer token; null: a random one is made and printed at start. */
+  adminToken: string | null;
 }
 
 export interface MetricsConfig {

@@ -1,2 +1,1 @@
 export * from "./http-errors.ts";
-export { toErrorResponse, isHttpError, errorBodyJson, type ErrorBody, type ErrorResponse } from "./error-response.ts";

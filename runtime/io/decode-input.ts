@@ -3,13 +3,15 @@
  * an `HttpError` (400 / 415), never a plain exception. Decoders are built once per API at start.
  */
 import busboy from "busboy";
+import { isUtf8 } from "node:buffer";
 import type { IODescriptor } from "../../sdk/io.ts";
 import type { IoSpec, JsonSchema } from "../../sdk/manifest.ts";
 import type { FileData } from "../../sdk/types.ts";
-import { BadRequest, UnsupportedMediaType, type FieldProblem } from "../errors/http-errors.ts";
+import { BadRequest, PayloadTooLarge, UnsupportedMediaType, type FieldProblem } from "../errors/http-errors.ts";
 import { HttpError } from "../../sdk/errors.ts";
 import { isJsonType, mediaTypeMatches, parseContentType } from "./content-type.ts";
-import { decodeImage, formatOfMediaType, sniffImage, type ImageFormat } from "./image-codec.ts";
+import { formatOfMediaType, sniffImage, type ImageFormat } from "./image-codec.ts";
+import type { ImageDecoder } from "./image-decoder.ts";
 import { ndarrayFromBinary, ndarrayFromJson } from "./ndarray-codec.ts";
 import type { SchemaCompiler, Validate } from "./schema-validators.ts";
 
@@ -40,7 +42,9 @@ export function decodeUtf8(bytes: Uint8Array): string {
 
 export function parseJsonBody(bytes: Uint8Array): unknown {
   if (bytes.byteLength === 0) throw new BadRequest("request body is empty; expected JSON", "malformed_body", [{ path: "", message: "is required" }]);
-  const text = Buffer.isBuffer(bytes) ? bytes.toString("utf8") : decodeUtf8(bytes);
+  // JSON is UTF-8 (RFC 8259): invalid bytes are the client's mistake, not something to replace with U+FFFD.
+  if (!isUtf8(bytes)) throw new BadRequest("body is not valid UTF-8", "malformed_body", [{ path: "", message: "is not valid UTF-8" }]);
+  const text = Buffer.isBuffer(bytes) ? bytes.toString("utf8") : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -56,10 +60,13 @@ export function isNullSchema(schema: JsonSchema | undefined): boolean {
 }
 
 export interface DecoderOptions {
-  maxImagePixels?: number;
+  /** Most pixels of an image input unless its descriptor sets `maxPixels`. */
+  maxImagePixels: number;
+  /** Decodes images (large ones off the event loop). */
+  images: ImageDecoder;
 }
 
-export function createInputDecoder(spec: IoSpec, compiler: SchemaCompiler, options: DecoderOptions = {}): InputDecoder {
+export function createInputDecoder(spec: IoSpec, compiler: SchemaCompiler, options: DecoderOptions): InputDecoder {
   const d = spec.descriptor;
   switch (d.kind) {
     case "json": {
@@ -70,7 +77,7 @@ export function createInputDecoder(spec: IoSpec, compiler: SchemaCompiler, optio
         if (ct && !isJsonType(ct.type)) throw new UnsupportedMediaType(ct.type, ["application/json"]);
         if (body.byteLength === 0 && acceptsEmpty) return undefined;
         const value = parseJsonBody(body);
-        validate?.(value);
+        validate?.(value, body.byteLength);
         return value;
       };
     }
@@ -81,7 +88,7 @@ export function createInputDecoder(spec: IoSpec, compiler: SchemaCompiler, optio
         if (ct && ct.type !== "text/plain") throw new UnsupportedMediaType(ct.type, ["text/plain"]);
         checkCharset(ct?.params["charset"]);
         const text = decodeUtf8(body);
-        validate?.(text);
+        validate?.(text, body.byteLength);
         return text;
       };
     }
@@ -104,7 +111,7 @@ export function createInputDecoder(spec: IoSpec, compiler: SchemaCompiler, optio
           throw new BadRequest("body is not a PNG or JPEG image", "malformed_body", [{ path: "", message: "is not an image" }]);
         }
         if (format === undefined || !formats.includes(format)) throw new UnsupportedMediaType(ct?.type, accepted);
-        return decodeImage(body, format, options.maxImagePixels === undefined ? {} : { maxPixels: options.maxImagePixels });
+        return options.images.decode(body, format, d.maxPixels ?? options.maxImagePixels);
       };
     }
     case "file": {
@@ -130,6 +137,11 @@ function checkCharset(charset: string | undefined): void {
   if (c !== "utf-8" && c !== "utf8" && c !== "us-ascii") throw new UnsupportedMediaType(`text/plain; charset=${charset}`, ["text/plain; charset=utf-8"]);
 }
 
+/** Multipart limits: parts (at least this many, or 4 × the declared parts), headers per part, part name length. */
+const MIN_MULTIPART_PARTS = 16;
+const MAX_PART_HEADERS = 32;
+const MAX_PART_NAME_BYTES = 256;
+
 interface RawPart {
   bytes: Uint8Array;
   contentType: string | undefined;
@@ -148,6 +160,9 @@ function createMultipartDecoder(
   const required = Array.isArray(schema["required"]) ? (schema["required"] as string[]) : Object.keys(parts);
   const decoders = new Map<string, PartDecoder>();
   for (const [name, desc] of Object.entries(parts)) decoders.set(name, partDecoder(desc, props[name] ?? {}, compiler, options));
+  // Parts the API does not declare are read and dropped; this many of them at most.
+  const maxParts = Math.max(MIN_MULTIPART_PARTS, 4 * decoders.size);
+  const limits = { parts: maxParts, files: maxParts, fields: maxParts, headerPairs: MAX_PART_HEADERS, fieldNameSize: MAX_PART_NAME_BYTES };
 
   return (body, meta) => {
     const ct = parseContentType(meta.contentType);
@@ -155,15 +170,29 @@ function createMultipartDecoder(
     if (!ct.params["boundary"]) throw new BadRequest("multipart body has no boundary", "malformed_body", [{ path: "", message: "Content-Type has no boundary" }]);
     return new Promise<Record<string, unknown>>((resolve, reject) => {
       const raw = new Map<string, RawPart>();
+      let failed = false;
+      const fail = (err: unknown): void => {
+        if (failed) return;
+        failed = true;
+        reject(err);
+      };
+      const malformed = (why: string) => new BadRequest(`malformed multipart body: ${why}`, "malformed_body", [{ path: "", message: "is not valid multipart/form-data" }]);
       let bb: busboy.Busboy;
       try {
-        bb = busboy({ headers: { "content-type": meta.contentType ?? "" }, limits: { parts: 1000, fieldSize: body.byteLength + 1 } });
+        bb = busboy({ headers: { "content-type": meta.contentType ?? "" }, limits: { ...limits, fieldSize: body.byteLength + 1, fileSize: body.byteLength + 1 } });
       } catch (err) {
-        reject(new BadRequest(`malformed multipart body: ${(err as Error).message}`, "malformed_body", [{ path: "", message: "is not valid multipart/form-data" }]));
+        fail(malformed((err as Error).message));
         return;
       }
+      const tooMany = (): void => fail(new PayloadTooLarge(body.byteLength, `multipart body has more than ${limits.parts} parts`, { maxParts: limits.parts }));
+      bb.on("partsLimit", tooMany);
+      bb.on("filesLimit", tooMany);
+      bb.on("fieldsLimit", tooMany);
       bb.on("file", (name, stream, info) => {
         const chunks: Buffer[] = [];
+        // Every stream gets an error listener: busboy reports a truncated part on the part's stream too
+        // ("Unexpected end of form"), and an unhandled 'error' would end the process.
+        stream.on("error", (err: Error) => fail(malformed(err.message)));
         stream.on("data", (c: Buffer) => chunks.push(c));
         stream.on("end", () => {
           const p: RawPart = { bytes: Buffer.concat(chunks), contentType: info.mimeType };
@@ -174,23 +203,32 @@ function createMultipartDecoder(
       bb.on("field", (name, value, info) => {
         raw.set(name, { bytes: Buffer.from(value, "utf8"), contentType: info.mimeType });
       });
-      bb.on("error", (err: Error) =>
-        reject(new BadRequest(`malformed multipart body: ${err.message}`, "malformed_body", [{ path: "", message: "is not valid multipart/form-data" }])),
-      );
+      bb.on("error", (err: Error) => fail(malformed(err.message)));
       bb.on("close", () => {
+        if (failed) return;
         try {
           const problems: FieldProblem[] = [];
           for (const name of required) if (decoders.has(name) && !raw.has(name)) problems.push({ path: `/${name}`, message: "is required" });
           if (problems.length) throw new BadRequest(`multipart body is missing part ${problems.map((p) => p.path.slice(1)).join(", ")}`, "invalid_input", problems);
           const out: Record<string, unknown> = {};
+          const waiting: Promise<void>[] = [];
           for (const [name, part] of raw) {
             const dec = decoders.get(name);
             if (!dec) continue; // parts the API does not declare are ignored
-            out[name] = prefixProblems(name, () => dec(part));
+            let value: unknown;
+            try {
+              value = dec(part);
+            } catch (err) {
+              throw prefixed(name, err);
+            }
+            // Image parts decode asynchronously (large ones off the event loop).
+            if (value instanceof Promise) waiting.push(value.then((v) => void (out[name] = v), (err: unknown) => Promise.reject(prefixed(name, err))));
+            else out[name] = value;
           }
-          resolve(out);
+          if (waiting.length === 0) resolve(out);
+          else Promise.all(waiting).then(() => resolve(out), fail);
         } catch (err) {
-          reject(err);
+          fail(err);
         }
       });
       bb.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
@@ -198,16 +236,13 @@ function createMultipartDecoder(
   };
 }
 
-function prefixProblems<T>(name: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (!(err instanceof HttpError)) throw err;
-    const detail: FieldProblem[] = Array.isArray(err.detail)
-      ? (err.detail as FieldProblem[]).map((p) => ({ path: p.path === "" || p.path.startsWith("/") ? `/${name}${p.path}` : `/${name}/${p.path}`, message: p.message }))
-      : [{ path: `/${name}`, message: err.message }];
-    throw new BadRequest(`part '${name}': ${err.message}`, err.code === "malformed_body" ? "malformed_body" : "invalid_input", detail);
-  }
+/** A part's 400 as the form's: its field paths under `/<part name>`. Other errors pass unchanged. */
+function prefixed(name: string, err: unknown): unknown {
+  if (!(err instanceof HttpError) || err.status !== 400) return err;
+  const detail: FieldProblem[] = Array.isArray(err.detail)
+    ? (err.detail as FieldProblem[]).map((p) => ({ path: p.path === "" || p.path.startsWith("/") ? `/${name}${p.path}` : `/${name}/${p.path}`, message: p.message }))
+    : [{ path: `/${name}`, message: err.message }];
+  return new BadRequest(`part '${name}': ${err.message}`, err.code === "malformed_body" ? "malformed_body" : "invalid_input", detail);
 }
 
 function partDecoder(desc: IODescriptor, schema: JsonSchema, compiler: SchemaCompiler, options: DecoderOptions): PartDecoder {
@@ -237,7 +272,7 @@ function partDecoder(desc: IODescriptor, schema: JsonSchema, compiler: SchemaCom
     const validate: Validate | null = compiler.compile(schema);
     return (part) => {
       const value = parseJsonBody(part.bytes);
-      validate?.(value);
+      validate?.(value, part.bytes.byteLength);
       return value;
     };
   }

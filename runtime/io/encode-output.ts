@@ -11,7 +11,8 @@ import { ndarrayToBinary, ndarrayToJson } from "./ndarray-codec.ts";
 export interface EncodedOutput {
   contentType: string;
   body: string | Uint8Array;
-  headers?: Record<string, string>;
+  /** Extra response headers, flat: name, value, … */
+  headers?: string[];
 }
 
 export type OutputEncoder = (value: unknown, accept: string | undefined) => EncodedOutput;
@@ -29,7 +30,7 @@ export function createOutputEncoder(descriptor: IODescriptor): OutputEncoder {
           return {
             contentType: "application/octet-stream",
             body: ndarrayToBinary(nd),
-            headers: { "x-dtype": nd.dtype, "x-shape": nd.shape.join(",") },
+            headers: ["x-dtype", nd.dtype, "x-shape", nd.shape.join(",")],
           };
         }
         return { contentType: JSON_TYPE, body: JSON.stringify(ndarrayToJson(nd)) };
@@ -47,8 +48,8 @@ export function createOutputEncoder(descriptor: IODescriptor): OutputEncoder {
         if (value instanceof Uint8Array) return { contentType: descriptor.contentType ?? "application/octet-stream", body: value };
         const file = value as FileData;
         if (!file || !(file.bytes instanceof Uint8Array)) throw new TypeError("handler did not return FileData or bytes");
-        const headers: Record<string, string> = {};
-        if (file.filename) headers["content-disposition"] = `attachment; filename="${file.filename.replace(/["\\\r\n]/g, "_")}"`;
+        const headers: string[] = [];
+        if (file.filename) headers.push("content-disposition", `attachment; filename="${file.filename.replace(/["\\\r\n]/g, "_")}"`);
         return { contentType: file.contentType || "application/octet-stream", body: file.bytes, headers };
       };
     default:

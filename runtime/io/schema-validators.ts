@@ -13,8 +13,18 @@ import { BadRequest, type FieldProblem } from "../errors/http-errors.ts";
 const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default;
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;
 
-/** Checks a value; throws `BadRequest` (`invalid_input`) naming every offending field. */
-export type Validate = (value: unknown) => void;
+/**
+ * Checks a value; throws `BadRequest` (`invalid_input`) naming the offending fields: up to
+ * `MAX_PROBLEMS` of them for a body of at most `FULL_REPORT_MAX_BYTES` (`bytes`, the size of what the
+ * value was parsed from), only the first one for a larger body, so that a hostile body cannot make the
+ * server spend seconds listing problems or answer with megabytes.
+ */
+export type Validate = (value: unknown, bytes?: number) => void;
+
+/** Most problems listed in one 400. */
+export const MAX_PROBLEMS = 20;
+/** Largest body whose every problem is looked for (past it, validation stops at the first). */
+export const FULL_REPORT_MAX_BYTES = 64 * 1024;
 
 export interface SchemaCompiler {
   /** Returns null when the schema accepts everything (nothing to check). */
@@ -22,17 +32,33 @@ export interface SchemaCompiler {
 }
 
 export function createSchemaCompiler(defs: Record<string, JsonSchema>, options: { coerceTypes?: boolean } = {}): SchemaCompiler {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: options.coerceTypes ?? false, allowUnionTypes: true });
-  addFormats(ajv);
+  const coerceTypes = options.coerceTypes ?? false;
+  // Two compilations of each schema: one that stops at the first error (every request passes it, and it
+  // is all a large invalid body gets) and one that collects them all (a small invalid body).
+  const firstError = new Ajv2020({ allErrors: false, strict: false, coerceTypes, allowUnionTypes: true });
+  const allErrors = new Ajv2020({ allErrors: true, strict: false, coerceTypes, allowUnionTypes: true });
+  addFormats(firstError);
+  addFormats(allErrors);
   return {
     compile(schema) {
       if (isAcceptAll(schema)) return null;
-      const fn: ValidateFunction = ajv.compile({ ...schema, $defs: { ...defs, ...(schema["$defs"] as object | undefined) } });
-      return (value) => {
-        if (fn(value)) return;
-        const problems = toProblems(fn.errors ?? []);
+      const full = { ...schema, $defs: { ...defs, ...(schema["$defs"] as object | undefined) } };
+      const fast: ValidateFunction = firstError.compile(full);
+      let thorough: ValidateFunction | undefined;
+      return (value, bytes = 0) => {
+        if (fast(value)) return;
+        let errors = fast.errors ?? [];
+        const complete = bytes <= FULL_REPORT_MAX_BYTES;
+        if (complete) {
+          thorough ??= allErrors.compile(full);
+          // With coercion the first pass may have changed the value already; a second pass sees the same.
+          if (!thorough(value)) errors = thorough.errors ?? errors;
+        }
+        const found = toProblems(errors);
+        const problems = found.slice(0, MAX_PROBLEMS);
         const summary = problems.slice(0, 3).map((p) => `${p.path || "(body)"} ${p.message}`).join("; ");
-        throw new BadRequest(`invalid input: ${summary}${problems.length > 3 ? `; and ${problems.length - 3} more` : ""}`, "invalid_input", problems);
+        const more = !complete ? "; the body is too large to list every problem" : found.length > 3 ? `; and ${found.length - 3} more` : "";
+        throw new BadRequest(`invalid input: ${summary}${more}`, "invalid_input", problems);
       };
     },
   };

@@ -19,6 +19,8 @@ export interface BenchOptions {
   settings: BatchSetting[];
   /** Runner to reconfigure (default: every runner of the service). */
   runner?: string;
+  /** The server's admin token (`bentoc serve --admin` prints it; `BENTOC_ADMIN_TOKEN`). */
+  adminToken: string;
   sloP95Ms?: number;
   log?: (line: string) => void;
 }
@@ -72,7 +74,7 @@ async function resolveRoute(url: string, api: string): Promise<{ path: string; m
   throw new Error(`no API named '${api}' at ${url} (see ${url}/docs.json)`);
 }
 
-async function applySetting(url: string, setting: BatchSetting, runner: string | undefined): Promise<void> {
+async function applySetting(url: string, setting: BatchSetting, runner: string | undefined, adminToken: string): Promise<void> {
   // Every setting starts from the configured one with a fresh latency model; a window is a classic fixed one
   // (wait for a full batch or the window's end), `adaptive` is bentoc's own hold policy, untuned.
   const body: Record<string, unknown> = { reset: true, enabled: setting.enabled };
@@ -80,7 +82,12 @@ async function applySetting(url: string, setting: BatchSetting, runner: string |
   if (runner) body["runner"] = runner;
   if (setting.maxLatencyMs !== undefined) body["maxLatencyMs"] = setting.maxLatencyMs;
   if (setting.maxBatchSize !== undefined) body["maxBatchSize"] = setting.maxBatchSize;
-  const res = await fetch(new URL("/_bentoc/batching", url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(new URL("/_bentoc/batching", url), {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify(body),
+  });
+  if (res.status === 401) throw new Error("the admin token was refused: pass the one `bentoc serve --admin` printed (--admin-token or BENTOC_ADMIN_TOKEN)");
   if (!res.ok) throw new Error(`could not reconfigure batching (${res.status}): ${await res.text()} — start the server with --admin`);
 }
 
@@ -91,7 +98,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const rows: BenchRow[] = [];
   const mode = options.rate !== undefined ? `open loop ${options.rate} req/s` : `closed loop ${options.concurrency ?? 80} clients`;
   for (const setting of options.settings) {
-    await applySetting(options.url, setting, options.runner);
+    await applySetting(options.url, setting, options.runner, options.adminToken);
     log(`bench: ${setting.label} (${mode}, ${options.durationMs / 1000}s)…`);
     const before = await batchSizeTotals(options.url);
     const loadOptions: Parameters<typeof runLoad>[0] = {
@@ -109,7 +116,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const batches = after.count - before.count;
     rows.push({ ...result, setting: setting.label, meanBatchSize: batches > 0 ? (after.sum - before.sum) / batches : NaN });
   }
-  await applySetting(options.url, { label: "adaptive", enabled: true }, options.runner);
+  await applySetting(options.url, { label: "adaptive", enabled: true }, options.runner, options.adminToken);
   const eligible = rows.filter((r) => r.errors === 0 && (options.sloP95Ms === undefined || r.latencyMs.p95 <= options.sloP95Ms));
   const best = eligible.sort((a, b) => b.rps - a.rps)[0];
   return { url: options.url, api: options.api, mode, rows, recommended: best?.setting ?? null };

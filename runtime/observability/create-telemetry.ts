@@ -5,7 +5,7 @@
  */
 import type { MetricsConfig, TracingConfig } from "../config/config-types.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
-import { noopTelemetry, type SpanHandle, type Telemetry } from "./telemetry.ts";
+import { noopTelemetry, type MetricsSource, type RequestMetrics, type RunnerTelemetry, type Telemetry } from "./telemetry.ts";
 import { createTracing, type TracingOptions, type TracingSettings } from "./tracing.ts";
 
 export interface TelemetryService {
@@ -26,14 +26,9 @@ export interface TelemetryOptions {
   processMetrics?: boolean;
 }
 
-export type RuntimeTelemetry = Telemetry & {
-  startHandlerSpan(endpoint: string, parent: string | undefined): SpanHandle;
-  /** Prometheus text exposition of this process ("" when metrics are disabled). */
-  metricsText(): Promise<string>;
-  /** Content-Type for the `/metrics` response. */
-  contentType: string;
+export type RuntimeTelemetry = Telemetry &
+  MetricsSource & {
   readonly metricsEnabled: boolean;
-  readonly tracingEnabled: boolean;
   readonly tracing: TracingSettings;
   /** The metrics (with their prom-client registry) when enabled. */
   readonly metrics: Metrics | undefined;
@@ -68,8 +63,7 @@ export function createTelemetry(
     ...(options.spanExporter ? { exporter: options.spanExporter } : {}),
   });
 
-  const m: Pick<Telemetry, "requestStarted" | "requestFinished" | "runnerCall" | "batchExecuted" | "queueDepth" | "queueWait" | "rejected" | "modelLoaded"> =
-    metrics ?? noopTelemetry;
+  const m: RequestMetrics & Omit<RunnerTelemetry, "startRunnerSpan" | "startBatchSpan"> = metrics ?? noopTelemetry;
 
   return {
     requestStarted: m.requestStarted,

@@ -5,6 +5,7 @@
  * path is a Map lookup plus an `observe`/`inc`.
  */
 import { Registry, collectDefaultMetrics } from "prom-client";
+import type { RejectReason } from "./telemetry.ts";
 import { FastCounter, FastGauge, FastHistogram, type CounterChild, type GaugeChild, type HistogramChild } from "./fast-metrics.ts";
 
 /** BentoML's default request-duration buckets (seconds). */
@@ -16,7 +17,7 @@ export const DEFAULT_DURATION_BUCKETS: readonly number[] = [
 export const DEFAULT_MAX_BATCH_SIZE = 128;
 
 export type RunnerOutcome = "ok" | "error" | "rejected";
-export type RejectReason = "queue_full" | "deadline" | "not_ready" | "aborted";
+export type { RejectReason };
 
 export interface MetricsOptions {
   serviceName: string;

@@ -25,8 +25,6 @@ export interface RunnerHostOptions {
 export interface RunnerHostWithStats extends RunnerHost {
   /** Dispatcher statistics of one batchable method (queue depth, batch sizes, fitted model). */
   stats(runnerName: string, method: string): DispatcherStats | undefined;
-  batching(): BatchingState[];
-  reconfigureBatching(change: BatchingChange): BatchingState[];
 }
 
 interface RunnerState {

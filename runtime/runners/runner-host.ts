@@ -20,7 +20,15 @@ export interface RunnerHandle {
   call(method: string, items: unknown[], options?: RunnerCallOptions): Promise<unknown[]>;
 }
 
-export interface RunnerHost {
+/** Reading and changing batching settings at run time (the `--admin` route `/_bentoc/batching`, `bentoc bench`). */
+export interface BatchingAdmin {
+  /** Batching settings in force, per batchable method of every local runner. */
+  batching(): BatchingState[];
+  /** Applies `change`; throws for an unknown runner. Returns the settings now in force. */
+  reconfigureBatching(change: BatchingChange): BatchingState[];
+}
+
+export interface RunnerHost extends BatchingAdmin {
   /** Loads models, runs each runner's `setup()` and warms up. Rejects with a clear message on failure. */
   start(): Promise<void>;
   /** True once every runner is loaded and warmed (drives /readyz). */
@@ -32,10 +40,6 @@ export interface RunnerHost {
   proxy(runnerName: string): Record<string, (items: unknown[], options?: RunnerCallOptions) => Promise<unknown[]>>;
   stop(): Promise<void>;
   readonly runners: readonly RunnerManifest[];
-  /** Batching settings in force, per batchable method of every local runner (optional for other hosts). */
-  batching?(): BatchingState[];
-  /** Applies `change`; throws for an unknown runner. Returns the settings now in force. */
-  reconfigureBatching?(change: BatchingChange): BatchingState[];
 }
 
 /** A change of batching settings at run time (the `--admin` route `POST /_bentoc/batching`, `bentoc bench`). */

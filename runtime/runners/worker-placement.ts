@@ -6,23 +6,15 @@
  */
 import { Worker } from "node:worker_threads";
 import type { RunnerManifest } from "../../sdk/manifest.ts";
-import { RUNNING_FROM_SOURCES } from "../package-root.ts";
+import { workerThreadScript } from "../worker-thread-script.ts";
 import type { RunnerInstance, RunnerInstanceOptions } from "./runner-instance.ts";
 import { decodeResults, fromWireError } from "./wire-format.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./worker-entry.ts";
 
-/**
- * The worker's script: the compiled `worker-entry.js` beside this file, or, when running from the
- * TypeScript sources (tests, development), `worker-boot.mjs`, which registers tsx in the worker thread
- * (threads do not inherit the parent's loader hooks) and then imports `worker-entry.ts`.
- */
-function workerScript(): URL {
-  return RUNNING_FROM_SOURCES ? new URL("./worker-boot.mjs", import.meta.url) : new URL("./worker-entry.js", import.meta.url);
-}
-
 export async function startWorkerRunner(bundlePath: string, runner: RunnerManifest, options: RunnerInstanceOptions = {}): Promise<RunnerInstance> {
   const init: WorkerInit = { bundlePath, runner, home: options.home, threads: options.threads };
-  const worker = new Worker(workerScript(), { workerData: init, name: `bentoc-runner-${runner.name}` });
+  // worker-entry.js from dist/, or worker-entry.ts through tsx when running from the sources
+  const worker = new Worker(...workerThreadScript(new URL("./worker-entry.ts", import.meta.url), { workerData: init, name: `bentoc-runner-${runner.name}` }));
   const pending = new Map<number, { resolve: (r: unknown[]) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let dead: Error | undefined;

@@ -4,9 +4,10 @@
  */
 import type { ApiManifest, Manifest } from "../../sdk/manifest.ts";
 import type { RunnerHost } from "../runners/runner-host.ts";
-import { createInputDecoder, headersNeeded, isNullSchema, type InputDecoder } from "../io/decode-input.ts";
+import { createInputDecoder, headersNeeded, isNullSchema, type DecoderOptions, type InputDecoder } from "../io/decode-input.ts";
 import { createOutputEncoder, type OutputEncoder } from "../io/encode-output.ts";
 import { createSchemaCompiler, type Validate } from "../io/schema-validators.ts";
+import { normalisePath } from "../http/http-server.ts";
 
 export interface ApiRoute {
   readonly api: ApiManifest;
@@ -45,11 +46,9 @@ export interface ServiceVersion {
   openapi: string;
 }
 
-export interface StateOptions {
-  maxImagePixels?: number;
-}
+export type StateOptions = DecoderOptions;
 
-export async function createServiceState(v: ServiceVersion, options: StateOptions = {}): Promise<ServiceState> {
+export async function createServiceState(v: ServiceVersion, options: StateOptions): Promise<ServiceState> {
   const { manifest, module } = v;
   const Cls = module[manifest.service.className];
   if (typeof Cls !== "function") throw new Error(`bundle does not export service class '${manifest.service.className}'`);
@@ -65,11 +64,10 @@ export async function createServiceState(v: ServiceVersion, options: StateOption
     if (typeof fn !== "function") throw new Error(`service class '${manifest.service.className}' has no method '${api.name}'`);
     const method = api.method ?? "POST";
     const kind = api.input.descriptor.kind;
-    const decodeOptions = options.maxImagePixels === undefined ? {} : { maxImagePixels: options.maxImagePixels };
     const route: ApiRoute = {
       api,
       method,
-      decode: createInputDecoder(api.input, bodyCompiler, decodeOptions),
+      decode: createInputDecoder(api.input, bodyCompiler, options),
       decodeQuery: method === "GET" ? createQueryDecoder(api.input.schema, queryCompiler.compile(api.input.schema)) : () => undefined,
       encode: createOutputEncoder(api.output.descriptor),
       invoke: api.takesContext
@@ -85,11 +83,6 @@ export async function createServiceState(v: ServiceVersion, options: StateOption
     byMethod.set(method, route);
   }
   return { ...v, instance, routes, inflight: 0, onIdle: undefined };
-}
-
-/** `/a/b/` and `/a/b` are the same route. */
-export function normalisePath(path: string): string {
-  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }
 
 function createQueryDecoder(schema: Record<string, unknown>, validate: Validate | null): (query: string) => unknown {

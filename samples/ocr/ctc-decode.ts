@@ -3,7 +3,10 @@ import type { Recognised } from "./service.ts";
 
 /**
  * The class list of a PaddleOCR recognition model from its keys file (one character per line):
- * class 0 is the CTC blank, class i is line i-1, and a space is appended last (`use_space_char`).
+ * class 0 is the CTC blank, class i is line i-1, and a space is appended last — PaddleOCR's
+ * `BaseRecLabelDecode` with `use_space_char` (true in tools/infer/utility.py) appends " " to the keys and
+ * `CTCLabelDecode` puts "blank" first (ppocr/postprocess/rec_postprocess.py). For PP-OCRv4 that is
+ * 1 + 6623 lines of ppocr_keys_v1.txt (which has no space line) + 1 = 6625, the model's output width.
  */
 export function parseDictionary(keysFile: string): string[] {
   const lines = keysFile.split(/\r?\n/);

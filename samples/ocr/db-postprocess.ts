@@ -14,15 +14,19 @@ export interface DbOptions {
   unclipRatio: number;
   /** Boxes whose short side is below this (before unclip; +2 after) are dropped. */
   minSize: number;
+  /** At most this many regions are considered. */
   maxCandidates: number;
 }
 
 /**
- * PaddleOCR's defaults, except unclipRatio: 1.5 (PaddleOCR's) leaves boxes that hug the glyphs, and the
- * recogniser then drops spaces and confuses I/l on rendered test lines; 2.0 (the value several PaddleOCR
- * ports use) gives a little margin and read every test line right under ±10 % width changes.
+ * PaddleOCR's values for PP-OCRv4 detection, unchanged:
+ * - `thresh` 0.3, `boxThresh` 0.6, `unclipRatio` 1.5: `--det_db_thresh`, `--det_db_box_thresh` and
+ *   `--det_db_unclip_ratio` in tools/infer/utility.py (what predict_system.py and the paddleocr package use);
+ * - `maxCandidates` 1000: set by tools/infer/predict_det.py for DB;
+ * - `minSize` 3: `self.min_size` in ppocr/postprocess/db_postprocess.py (DBPostProcess).
+ * The boxes are what PaddleOCR reports; the recogniser gets a wider crop (see `cropLine`).
  */
-export const DB_DEFAULTS: DbOptions = { thresh: 0.3, boxThresh: 0.6, unclipRatio: 2.0, minSize: 3, maxCandidates: 1000 };
+export const DB_DEFAULTS: DbOptions = { thresh: 0.3, boxThresh: 0.6, unclipRatio: 1.5, minSize: 3, maxCandidates: 1000 };
 
 /** A probability map, row-major `height * width`. */
 export interface ProbMap {
@@ -83,8 +87,12 @@ export function connectedRegions(map: ProbMap, thresh: number): Point[][] {
   return regions;
 }
 
-/** Mean probability inside a convex quad (PaddleOCR's `box_score_fast`). */
-export function boxScore(map: ProbMap, quad: readonly Point[]): number {
+/**
+ * Mean probability inside a convex quad, as PaddleOCR's `box_score_fast`: the quad's corners truncated to
+ * integers (its `astype(np.int32)` before `cv2.fillPoly`), pixels inside or on the edge counted.
+ */
+export function boxScore(map: ProbMap, quadIn: readonly Point[]): number {
+  const quad = quadIn.map((p) => ({ x: Math.trunc(p.x), y: Math.trunc(p.y) }));
   const xs = quad.map((p) => p.x);
   const ys = quad.map((p) => p.y);
   const x0 = Math.max(0, Math.floor(Math.min(...xs)));
@@ -105,7 +113,8 @@ export function boxScore(map: ProbMap, quad: readonly Point[]): number {
 
 /**
  * Text boxes from a probability map, in the map's own pixel coordinates scaled by (scaleX, scaleY)
- * into the source image and clipped to [0, imageWidth] x [0, imageHeight].
+ * into the source image, rounded, and clipped to [0, imageWidth - 1] x [0, imageHeight - 1]; boxes with a
+ * side of 3 pixels or less are dropped (PaddleOCR's `filter_tag_det_res` in tools/infer/predict_det.py).
  */
 export function dbBoxes(
   map: ProbMap,
@@ -129,9 +138,11 @@ export function dbBoxes(
     const grown = { ...rect, width: rect.width + 2 * d, height: rect.height + 2 * d };
     if (Math.min(grown.width, grown.height) < opts.minSize + 2) continue;
     const quad = orderCorners(rectCorners(grown)).map((p) => ({
-      x: clamp(Math.round(p.x * scaleX), 0, image.width),
-      y: clamp(Math.round(p.y * scaleY), 0, image.height),
+      x: clamp(Math.round(p.x * scaleX), 0, image.width - 1),
+      y: clamp(Math.round(p.y * scaleY), 0, image.height - 1),
     })) as Quad;
+    const side = (a: Point, b: Point) => Math.trunc(Math.hypot(a.x - b.x, a.y - b.y));
+    if (side(quad[0], quad[1]) <= 3 || side(quad[0], quad[3]) <= 3) continue;
     out.push(quad);
   }
   return sortReadingOrder(out);

@@ -51,7 +51,7 @@ export class TextDetector {
   }
 }
 
-/** PaddleOCR v4 text recognition (CTC). Line crops are batched, padded to the batch's widest crop. */
+/** PaddleOCR v4 text recognition (CTC). Line crops are batched; crops of equal padded width run together. */
 @runner({ name: "text-recognizer", model: "ppocr-rec:latest", resources: { cpu: "1", memory: "512Mi" } })
 export class TextRecognizer {
   model!: Model;

@@ -1,7 +1,8 @@
 /**
  * `bentoc serve --admin` exposes `GET|POST /_bentoc/batching` (what `bentoc bench` drives): it reads and
  * changes the batching settings of the running runners, rejects bad changes field by field, and is absent
- * without `--admin`. Real server, real (tiny) MiniLM model.
+ * without `--admin`. It needs the token the server printed, refuses browsers (an Origin header) and
+ * anything but JSON. Real server, real (tiny) MiniLM model.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
@@ -15,8 +16,10 @@ interface Setting {
   policy: string;
 }
 
-const post = (url: string, body: unknown) =>
-  fetch(`${url}/_bentoc/batching`, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+let token = "";
+const auth = () => ({ authorization: `Bearer ${token}` });
+const post = (url: string, body: unknown, headers: Record<string, string> = auth()) =>
+  fetch(`${url}/_bentoc/batching`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
 
 describe("the batching admin route", () => {
   let home: string;
@@ -26,6 +29,8 @@ describe("the batching admin route", () => {
   beforeAll(async () => {
     home = await prepareHome(["support-tickets"]);
     [admin, plain] = await Promise.all([serveSample("support-tickets", { home, args: ["--admin"] }), serveSample("support-tickets", { home })]);
+    token = /admin .*\/_bentoc\/batching\s+token (\S+)/.exec(admin.output())?.[1] ?? "";
+    expect(token.length).toBeGreaterThanOrEqual(32);
   }, 180_000);
 
   afterAll(async () => {
@@ -40,8 +45,25 @@ describe("the batching admin route", () => {
     expect((await res.json()).code).toBe("not_found");
   });
 
+  it("needs the printed token, answers no browser and takes only JSON", async () => {
+    const none = await fetch(`${admin.url}/_bentoc/batching`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toContain("Bearer");
+    expect(((await none.json()) as { code: string }).code).toBe("unauthorized");
+    expect((await post(admin.url, { enabled: false }, { authorization: "Bearer wrong-token-of-some-length-1234567" })).status).toBe(401);
+    // A web page the developer visits cannot use it: its request carries an Origin header.
+    const page = await post(admin.url, { enabled: false }, { ...auth(), origin: "http://evil.example" });
+    expect(page.status).toBe(403);
+    expect(((await page.json()) as { code: string }).code).toBe("forbidden");
+    const text = await fetch(`${admin.url}/_bentoc/batching`, { method: "POST", headers: { ...auth(), "content-type": "text/plain" }, body: '{"enabled":false}' });
+    expect(text.status).toBe(415);
+    // None of these changed anything.
+    const now = (await (await fetch(`${admin.url}/_bentoc/batching`, { headers: auth() })).json()) as { batching: Setting[] };
+    expect(now.batching[0]?.enabled).toBe(true);
+  });
+
   it("lists the settings in force: the decorator's values, adaptive", async () => {
-    const res = await fetch(`${admin.url}/_bentoc/batching`);
+    const res = await fetch(`${admin.url}/_bentoc/batching`, { headers: auth() });
     expect(res.status).toBe(200);
     const { batching } = (await res.json()) as { batching: Setting[] };
     expect(batching).toEqual([{ runner: "ticket-classifier", method: "classify", enabled: true, maxBatchSize: 32, maxLatencyMs: 10, policy: "adaptive" }]);
@@ -82,10 +104,10 @@ describe("the batching admin route", () => {
     expect(res.status).toBe(400);
     expect((await res.json()).detail[0].message).toMatch(/no-such-runner/);
 
-    res = await fetch(`${admin.url}/_bentoc/batching`, { method: "DELETE" });
+    res = await fetch(`${admin.url}/_bentoc/batching`, { method: "DELETE", headers: auth() });
     expect(res.status).toBe(405);
 
-    const now = ((await (await fetch(`${admin.url}/_bentoc/batching`)).json()) as { batching: Setting[] }).batching[0];
+    const now = ((await (await fetch(`${admin.url}/_bentoc/batching`, { headers: auth() })).json()) as { batching: Setting[] }).batching[0];
     expect(now).toMatchObject({ enabled: true, maxBatchSize: 32, maxLatencyMs: 10, policy: "adaptive" });
   });
 });

@@ -68,6 +68,7 @@ export async function serveSample(
   });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, child, output);
+  expectBackend(output());
   return {
     url,
     port,
@@ -82,6 +83,14 @@ export async function serveSample(
         child.kill(signal);
       }),
   };
+}
+
+/** When a backend is forced (`BENTOC_HTTP`, the `e2e-node` project), the server's banner must name it. */
+export function expectBackend(banner: string): void {
+  const forced = process.env["BENTOC_HTTP"];
+  if ((forced === "node" || forced === "uws") && !banner.includes(`(http: ${forced}`)) {
+    throw new Error(`BENTOC_HTTP=${forced}, but the server did not report that backend:\n${banner}`);
+  }
 }
 
 export function removeDir(dir: string): void {

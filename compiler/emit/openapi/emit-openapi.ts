@@ -155,7 +155,10 @@ function bodyContent(descriptor: IODescriptor, schema: JsonSchema, ctx: Ctx): Co
         "application/json": { schema: ndarrayJsonSchema(descriptor) as SchemaObject },
         "application/octet-stream": { schema: BINARY },
       };
-    case "image":
+    case "image": {
+      const image: SchemaObject = descriptor.maxPixels === undefined ? BINARY : { ...BINARY, description: `At most ${descriptor.maxPixels} pixels (width × height); larger is refused 413.` };
+      return Object.fromEntries(mediaTypes(descriptor).map((m) => [m, { schema: image }]));
+    }
     case "file":
       return Object.fromEntries(mediaTypes(descriptor).map((m) => [m, { schema: BINARY }]));
     case "multipart":
@@ -238,7 +241,7 @@ function successResponse(api: ApiManifest, ctx: Ctx) {
 
 function healthOperation(operationId: string, description: string, withUnavailable: boolean): OperationObject {
   const responses: ResponsesObject = { "200": { description } };
-  if (withUnavailable) responses["503"] = { $ref: "#/components/responses/Unavailable" };
+  if (withUnavailable) responses["503"] = { $ref: "#/components/responses/ServiceUnavailable" };
   return { operationId, tags: [HEALTH_TAG], summary: description, responses };
 }
 

@@ -1,21 +1,28 @@
 /**
- * The one error body every failure carries (the runtime's error catalogue writes it, the generated
- * client's `BentocClientError` reads it) and the statuses it is documented under.
+ * The error responses of the OpenAPI document, from the runtime's error catalogue
+ * (contract/error-catalogue.ts): one response per status the runtime answers with, listing that status's
+ * codes (in its description and as `x-bentoc-error-codes`), all with the one error body `Error` that the
+ * generated client's `BentocClientError` reads.
  */
-import type { ResponseObject, SchemaObject } from "openapi3-ts/oas31";
+import type { HeaderObject, ResponseObject, SchemaObject } from "openapi3-ts/oas31";
+import { ERROR_CATALOGUE, STATUS_TEXT, codesByStatus, type ErrorCode } from "../../../contract/error-catalogue.ts";
 
 export const ERROR_SCHEMA_NAME = "Error";
 export const REQUEST_ID_HEADER = "x-request-id";
+/** The vendor extension of each error response that lists its codes. */
+export const ERROR_CODES_EXTENSION = "x-bentoc-error-codes";
 
 export const ERROR_SCHEMA: SchemaObject = {
   type: "object",
   description: "The body of every error response.",
   properties: {
     error: { type: "string", description: "Human-readable message." },
-    code: { type: "string", description: "Machine-readable code, e.g. `invalid_input`." },
+    code: {
+      type: "string",
+      description: "Machine-readable code: one of the runtime's (each response lists its own), or one a service's `HttpError` chose.",
+    },
     detail: {
-      description:
-        "More about the failure; for `invalid_input`, a list of `{ path, message }`, one per offending field.",
+      description: "More about the failure; for `invalid_input`, a list of `{ path, message }`, one per offending field.",
     },
     requestId: { type: "string", description: "The request id, also sent as the `x-request-id` header." },
   },
@@ -24,79 +31,35 @@ export const ERROR_SCHEMA: SchemaObject = {
 
 export interface ErrorStatus {
   status: string;
-  /** Name of the response under `components/responses`. */
+  /** Name of the response under `components/responses` (the reason phrase: `BadRequest`, `ServiceUnavailable`). */
   name: string;
-  description: string;
-  example: { error: string; code: string; detail?: unknown; requestId: string };
+  codes: readonly ErrorCode[];
 }
 
 const requestId = "6f1c2d0e-0000-4000-8000-000000000000";
 
-export const ERROR_STATUSES: readonly ErrorStatus[] = [
-  {
-    status: "400",
-    name: "BadRequest",
-    description: "Malformed or invalid input; `detail` says which field and why.",
-    example: {
-      error: "invalid input: /text must NOT have fewer than 1 characters",
-      code: "invalid_input",
-      detail: [{ path: "/text", message: "must NOT have fewer than 1 characters" }],
-      requestId,
-    },
-  },
-  {
-    status: "404",
-    name: "NotFound",
-    description: "No such route.",
-    example: { error: "no route for POST /nope", code: "not_found", requestId },
-  },
-  {
-    status: "413",
-    name: "PayloadTooLarge",
-    description: "The body is over the server's size limit.",
-    example: { error: "body over the limit of 10485760 bytes", code: "payload_too_large", requestId },
-  },
-  {
-    status: "415",
-    name: "UnsupportedMediaType",
-    description: "The `Content-Type` is not one this API takes.",
-    example: { error: "unsupported content type text/csv", code: "unsupported_media_type", requestId },
-  },
-  {
-    status: "429",
-    name: "TooManyRequests",
-    description: "Over the service's maximum concurrency; retry later.",
-    example: { error: "too many requests in flight", code: "too_many_requests", requestId },
-  },
-  {
-    status: "500",
-    name: "InternalError",
-    description: "The service's code failed (no stack trace is sent; it is logged with the request id).",
-    example: { error: "internal error", code: "internal_error", requestId },
-  },
-  {
-    status: "503",
-    name: "Unavailable",
-    description: "Not ready (runners still loading), draining, or overloaded.",
-    example: { error: "service not ready", code: "unavailable", requestId },
-  },
-  {
-    status: "504",
-    name: "Timeout",
-    description: "The request took longer than the service's timeout.",
-    example: { error: "request timed out after 60000 ms", code: "timeout", requestId },
-  },
-];
+/** Every status of the catalogue with its codes, ascending. */
+export const ERROR_STATUSES: readonly ErrorStatus[] = [...codesByStatus()].map(([status, codes]) => ({
+  status: String(status),
+  name: (STATUS_TEXT[status] ?? `Status${status}`).replace(/[^A-Za-z]/g, ""),
+  codes,
+}));
 
+/** The response of a status: a description listing its codes, their headers, and an example per code. */
 export function errorResponse(e: ErrorStatus): ResponseObject {
+  const lines = e.codes.map((code) => `- \`${code}\`: ${ERROR_CATALOGUE[code].description}`);
+  const headers: Record<string, HeaderObject | { $ref: string }> = { [REQUEST_ID_HEADER]: { $ref: "#/components/headers/RequestId" } };
+  if (e.codes.some((code) => "retryAfterS" in ERROR_CATALOGUE[code])) {
+    headers["retry-after"] = { description: "Seconds to wait before retrying (sent with the codes that can be retried).", schema: { type: "integer" } };
+  }
+  if (e.status === "405") headers["allow"] = { description: "The methods the route allows.", schema: { type: "string" } };
+  const examples = Object.fromEntries(
+    e.codes.map((code) => [code, { summary: ERROR_CATALOGUE[code].title, value: { error: ERROR_CATALOGUE[code].title, code, requestId } }]),
+  );
   return {
-    description: e.description,
-    headers: { [REQUEST_ID_HEADER]: { $ref: "#/components/headers/RequestId" } },
-    content: {
-      "application/json": {
-        schema: { $ref: `#/components/schemas/${ERROR_SCHEMA_NAME}` },
-        example: e.example,
-      },
-    },
+    description: `${STATUS_TEXT[Number(e.status)] ?? e.status}. Codes:\n${lines.join("\n")}`,
+    headers,
+    content: { "application/json": { schema: { $ref: `#/components/schemas/${ERROR_SCHEMA_NAME}` }, examples } },
+    [ERROR_CODES_EXTENSION]: [...e.codes],
   };
 }

@@ -49,20 +49,31 @@ function declared(file: typeof decorators, name: string): string[] {
   return out.sort();
 }
 
-describe("docs/reference.md documents the SDK", () => {
-  it.each([
+const SECTIONS = [
     ["@service(options)", decorators, "ServiceOptions"],
     ["@api(options)", decorators, "ApiOptions"],
     ["@runner(options)", decorators, "RunnerOptions"],
     ["@batchable(options)", decorators, "BatchableOptions"],
     ["NdArrayOptions", io, "NdArrayOptions"],
+    ["ImageOptions", io, "ImageOptions"],
     ["NdArray` and `Tensor", types, "NdArray"],
     ["Image", types, "Image"],
     ["FileData", types, "FileData"],
     ["Resources", types, "Resources"],
     ["Context", types, "Context"],
     ["Model", types, "Model"],
-  ] as const)("`%s` lists exactly the fields of its type", (heading, file, name) => {
+] as const;
+
+describe("docs/reference.md documents the SDK", () => {
+  it("has a section for every interface bentoc exports (the manifest's types aside)", () => {
+    const interfaces = [...index.getExportedDeclarations().entries()]
+      .filter(([, decls]) => decls.some((d) => Node.isInterfaceDeclaration(d) && !d.getSourceFile().getFilePath().endsWith("/manifest.ts")))
+      .map(([n]) => n)
+      .sort();
+    expect(interfaces).toEqual(SECTIONS.map(([, , name]) => name).sort());
+  });
+
+  it.each(SECTIONS)("`%s` lists exactly the fields of its type", (heading, file, name) => {
     expect(documented(`\`${heading}\``), `${name} in docs/reference.md`).toEqual(declared(file, name));
   });
 

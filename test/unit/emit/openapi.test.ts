@@ -1,3 +1,5 @@
+import { ERROR_CATALOGUE, codesByStatus } from "../../../contract/error-catalogue.ts";
+import { ERROR_CODES_EXTENSION } from "../../../compiler/emit/openapi/error-responses.ts";
 import { describe, expect, it } from "vitest";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -79,7 +81,7 @@ describe("emitOpenApi", () => {
     expect(labels.requestBody).toBeUndefined();
     expect(labels.parameters).toBeUndefined();
     expect(doc["paths"]["/livez"]["get"].tags).toEqual(["health"]);
-    expect(doc["paths"]["/readyz"]["get"].responses["503"]).toEqual({ $ref: "#/components/responses/Unavailable" });
+    expect(doc["paths"]["/readyz"]["get"].responses["503"]).toEqual({ $ref: "#/components/responses/ServiceUnavailable" });
     expect(Object.keys(doc["components"]["schemas"]).sort()).toEqual(["Classification", "Error", "Scores", "Ticket"]);
   });
 
@@ -106,25 +108,39 @@ describe("emitOpenApi", () => {
     expect(v.request("/classify-text", "text/plain")("some text")).toBe(true);
   });
 
-  it("every operation documents the shared error responses with one Error schema", async () => {
+  it("every operation documents the catalogue's error responses, each status with its codes, with one Error schema", async () => {
     const doc = await docOf("edge-cases");
-    const statuses = ["400", "404", "413", "415", "429", "500", "503", "504"];
+    const statuses = [...codesByStatus().keys()].map(String);
+    expect(statuses).toEqual(["400", "401", "403", "404", "405", "408", "413", "415", "429", "431", "500", "502", "503", "504"]);
     for (const [route, item] of Object.entries<any>(doc["paths"])) {
       if (route === "/livez" || route === "/readyz") continue;
       for (const op of Object.values<any>(item)) {
         expect(Object.keys(op.responses).sort(), `${route}`).toEqual(["200", ...statuses]);
       }
     }
-    for (const name of Object.keys(doc["components"]["responses"])) {
-      expect(doc["components"]["responses"][name].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
+    const responses = doc["components"]["responses"];
+    const documented = new Map<string, string>();
+    for (const [status, codes] of codesByStatus()) {
+      const name = Object.keys(responses).find((n) => responses[n][ERROR_CODES_EXTENSION].includes(codes[0]));
+      const response = responses[name!];
+      expect(response[ERROR_CODES_EXTENSION], `status ${status}`).toEqual(codes);
+      for (const code of codes) {
+        expect(response.description).toContain(`\`${code}\``);
+        documented.set(code, String(status));
+      }
+      expect(response.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
     }
+    // Every code of the catalogue is documented under its own status, and no other code is.
+    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(Object.entries(ERROR_CATALOGUE).map(([c, e]) => [c, String(e.status)])));
+    expect(responses["TooManyRequests"].headers["retry-after"]).toBeDefined();
+    expect(responses["MethodNotAllowed"].headers["allow"]).toBeDefined();
     const v = ajvFor(doc);
     const error = v.component("Error");
     expect(error({ error: "bad", code: "invalid_input", detail: [{ path: "/a", message: "m" }], requestId: "r1" })).toBe(true);
     expect(error({ error: "bad", code: "invalid_input" })).toBe(false); // requestId required
     expect(error({ error: 1, code: "x", requestId: "r" })).toBe(false);
-    for (const response of Object.values<any>(doc["components"]["responses"])) {
-      expect(error(response.content["application/json"].example)).toBe(true);
+    for (const response of Object.values<any>(responses)) {
+      for (const example of Object.values<any>(response.content["application/json"].examples)) expect(error(example.value)).toBe(true);
     }
   });
 

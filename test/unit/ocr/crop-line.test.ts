@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { Image } from "bentoc";
-import { cropLine, detectionSize, recognitionWidth, REC_HEIGHT } from "../../../samples/ocr/ocr-pipeline.ts";
+import {
+  cropLine,
+  detectionSize,
+  growBox,
+  PADDLE_CROP,
+  REC_CROP,
+  recognitionWidth,
+  REC_HEIGHT,
+} from "../../../samples/ocr/ocr-pipeline.ts";
 import type { Quad } from "../../../samples/ocr/geometry.ts";
 
 /** An RGB image: white, with a filled rectangle of the given colour. */
@@ -20,11 +28,13 @@ const quad = (x0: number, y0: number, x1: number, y1: number): Quad => [
 const at = (c: { width: number; height: number; pixels: number[] }, ch: number, x: number, y: number) =>
   c.pixels[(ch * c.height + y) * c.width + x]!;
 
+// The geometry tests below cut PaddleOCR's own crop (PADDLE_CROP: the box exactly, aspect kept); the
+// sample's default adds margins and a horizontal scale (REC_CROP), tested on its own at the end.
 describe("cropLine", () => {
   it("resizes to height 48 keeping the aspect, CHW in B, G, R order, normalised to [-1, 1]", () => {
     // A red bar inside a 200 x 40 box of a white page.
     const img = canvas(300, 100, [60, 40, 160, 60], [255, 0, 0]);
-    const c = cropLine(img, quad(10, 30, 210, 70));
+    const c = cropLine(img, quad(10, 30, 210, 70), PADDLE_CROP);
     expect(c.height).toBe(REC_HEIGHT);
     expect(c.width).toBe(Math.ceil((48 * 200) / 40));
     expect(c.pixels).toHaveLength(3 * 48 * c.width);
@@ -47,7 +57,7 @@ describe("cropLine", () => {
   });
 
   it("turns a tall box upright so a vertical line becomes a wide crop", () => {
-    const c = cropLine(canvas(50, 300, [0, 0, 1, 1], [0, 0, 0]), quad(10, 10, 30, 210));
+    const c = cropLine(canvas(50, 300, [0, 0, 1, 1], [0, 0, 0]), quad(10, 10, 30, 210), PADDLE_CROP);
     expect(c.height).toBe(48);
     expect(c.width).toBe(Math.ceil((48 * 200) / 20));
   });
@@ -68,7 +78,7 @@ describe("cropLine", () => {
     }
     const img: Image = { width, height, channels: 1, data, format: "raw" };
     const p = (s: number, t: number) => ({ x: 50 + s * ux + t * vx, y: 40 + s * uy + t * vy });
-    const c = cropLine(img, [p(0, -10), p(200, -10), p(200, 30), p(0, 30)]);
+    const c = cropLine(img, [p(0, -10), p(200, -10), p(200, 30), p(0, 30)], PADDLE_CROP);
     // Rows through the bar's middle are dark end to end; rows in the margins are white end to end.
     const row = (y: number) => Array.from({ length: c.width - 8 }, (_, i) => at(c, 0, i + 4, y));
     expect(Math.max(...row(24))).toBeLessThan(-0.9);
@@ -97,8 +107,41 @@ describe("recognitionWidth", () => {
 
   it("is the width cropLine produces", () => {
     const img: Image = { width: 900, height: 60, channels: 1, data: new Uint8Array(900 * 60).fill(255), format: "raw" };
-    const c = cropLine(img, quad(0, 10, 795, 58)); // natural width 48 * 795 / 48 = 795
+    const c = cropLine(img, quad(0, 10, 795, 58), PADDLE_CROP); // natural width 48 * 795 / 48 = 795
     expect(c.width).toBe(800);
     expect(c.pixels).toHaveLength(3 * 48 * 800);
+  });
+});
+
+describe("the recogniser's crop (REC_CROP)", () => {
+  it("grows a line's box by marginX x height at its ends and marginY x height above and below", () => {
+    expect(growBox(quad(100, 50, 300, 70), 0.6, 0.3)).toEqual(quad(88, 44, 312, 76));
+    // A vertical line grows the same way along its own length.
+    const g = growBox(quad(50, 100, 70, 300), 0.6, 0.3);
+    expect(g.map((p) => [Math.round(p.x), Math.round(p.y)])).toEqual([
+      [44, 88],
+      [76, 88],
+      [76, 312],
+      [44, 312],
+    ]);
+    expect(growBox(quad(1, 2, 3, 4), 0, 0)).toEqual(quad(1, 2, 3, 4));
+  });
+
+  it("is the default: the grown box, 10 % narrower than its aspect, the ink in the middle", () => {
+    expect(REC_CROP).toEqual({ marginX: 0.6, marginY: 0.3, xScale: 0.9 });
+    // A black bar exactly filling a 200 x 40 box.
+    const img = canvas(400, 200, [100, 80, 300, 120], [0, 0, 0]);
+    const c = cropLine(img, quad(100, 80, 300, 120));
+    // Grown to 248 x 64 (24 px each end, 12 px above and below), scaled to height 48: 186 x 48, then 0.9x.
+    expect(c.width).toBe(Math.ceil((0.9 * 48 * 248) / 64));
+    const rowMid = Array.from({ length: c.width }, (_, x) => at(c, 0, x, 24));
+    const dark = rowMid.map((v, x) => (v < 0 ? x : -1)).filter((x) => x >= 0);
+    // The bar covers 200/248 of the width, centred.
+    expect(dark.length / c.width).toBeCloseTo(200 / 248, 1);
+    expect(Math.abs(dark[0]! - (c.width - 1 - dark[dark.length - 1]!))).toBeLessThanOrEqual(1);
+    // Above and below the bar: white (12 of 64 rows each side, 9 of 48 after resizing).
+    expect(at(c, 0, Math.floor(c.width / 2), 3)).toBeCloseTo(1, 5);
+    expect(at(c, 0, Math.floor(c.width / 2), 44)).toBeCloseTo(1, 5);
+    expect(at(c, 0, Math.floor(c.width / 2), 24)).toBeCloseTo(-1, 5);
   });
 });

@@ -66,16 +66,26 @@ describe("dbBoxes", () => {
     expect(lower[2]).toEqual({ x: 260, y: 170 });
   });
 
-  it("unclips by the default ratio 2.0 unless told otherwise", () => {
+  // The default was 2.0; it is PaddleOCR's det_db_unclip_ratio 1.5 now (the crop's margins moved to
+  // cropLine, so the API's boxes are the reference's).
+  it("unclips by PaddleOCR's default ratio 1.5 unless told otherwise", () => {
     const m = map(200, 100);
-    fill(m, 30, 10, 150, 25, 0.95); // 120 x 15 between centres: d = 120*15*2/270 ≈ 13.33
+    fill(m, 30, 10, 150, 25, 0.95); // 120 x 15 between centres: d = 120*15*1.5/270 = 10
     const [box] = dbBoxes(m, { width: 200, height: 100 });
     expect(box).toEqual([
-      { x: 17, y: 0 },
-      { x: 163, y: 0 },
-      { x: 163, y: 38 },
-      { x: 17, y: 38 },
+      { x: 20, y: 0 },
+      { x: 160, y: 0 },
+      { x: 160, y: 35 },
+      { x: 20, y: 35 },
     ]);
+  });
+
+  it("clips boxes to the last pixel row and column, as PaddleOCR's filter_tag_det_res", () => {
+    const m = map(100, 50);
+    fill(m, 70, 30, 98, 48, 0.95); // grows past the right and bottom edges
+    const [box] = dbBoxes(m, { width: 100, height: 50 });
+    expect(Math.max(...box!.map((p) => p.x))).toBe(99);
+    expect(Math.max(...box!.map((p) => p.y))).toBe(49);
   });
 
   it("drops weak regions (mean below 0.6) and specks thinner than 3 pixels", () => {

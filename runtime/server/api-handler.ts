@@ -1,0 +1,164 @@
+/**
+ * One API request, from routing to response: counts it (metrics, span), refuses it while the runners are
+ * not ready, reads and decodes the body (or the query), enforces `maxConcurrency` over requests whose
+ * handler runs, calls the handler inside the request's call scope (runner calls inherit its deadline,
+ * abort signal and trace context across awaits) and encodes what it returns.
+ */
+import type { Context } from "../../sdk/types.ts";
+import { ServiceUnavailable, TooManyRequests } from "../errors/http-errors.ts";
+import { readBody, skipBody } from "../http/body-reader.ts";
+import { asClientError } from "../http/error-responder.ts";
+import type { Exchange } from "../http/exchange.ts";
+import type { TransportRequest } from "../http/transport.ts";
+import type { Logger } from "../logging/logger.ts";
+import type { RequestTracing, SpanHandle } from "../observability/telemetry.ts";
+import { runInCallScope } from "../runners/call-scope.ts";
+import type { RunnerCallOptions } from "../runners/runner-host.ts";
+import type { ApiRoute, ServiceState } from "./service-state.ts";
+
+/** What every API request of one server shares. */
+export interface ApiRequestContext {
+  readonly tracing: RequestTracing;
+  readonly logger: Logger;
+  readonly maxBodyBytes: number;
+  readonly timeoutMs: number;
+  readonly maxConcurrency: number;
+  /** API handlers running now (bodies received), for `maxConcurrency`. */
+  running: number;
+}
+
+export function handleApiRequest(ctx: ApiRequestContext, state: ServiceState, route: ApiRoute, ex: Exchange, req: TransportRequest): void {
+  const endpoint = route.api.route;
+  const traceparent = req.header("traceparent") || undefined;
+  let span: SpanHandle | undefined;
+  try {
+    span = ctx.tracing.startRequestSpan(`${ex.method} ${endpoint}`, traceparent);
+    if (ctx.tracing.tracingEnabled) span.setAttribute("http.request_id", ex.requestId);
+  } catch (err) {
+    ctx.logger.warn("telemetry failed", { err });
+  }
+  ex.countAs(endpoint, span);
+  state.inflight++;
+  let counted = false;
+  ex.onFinish = () => {
+    if (counted) ctx.running--;
+    if (--state.inflight === 0) state.onIdle?.();
+  };
+  const contentLength = Number(req.header("content-length") || 0);
+  if (!state.runners.ready) {
+    // Answered before the body is read: a body still on its way closes the connection.
+    const bodyPending = contentLength > 0 || req.header("transfer-encoding") !== "";
+    return ex.fail(new ServiceUnavailable("runners are not ready yet", "not_ready", state.runners.status().filter((r) => !r.ready)), bodyPending);
+  }
+
+  const headers: Record<string, string> = {};
+  if (route.api.takesContext) req.forEachHeader((k, v) => (headers[k] = v));
+  else for (const h of route.headers) headers[h] = req.header(h);
+  const contentType = req.header("content-type") || undefined;
+  const accept = req.header("accept") || undefined;
+  const context = route.api.takesContext ? makeContext(ex, headers, span?.traceparent ?? traceparent) : undefined;
+
+  const invoke = (input: unknown): void => {
+    if (ex.done) return;
+    if (ctx.running >= ctx.maxConcurrency) {
+      return ex.fail(new TooManyRequests(`more than ${ctx.maxConcurrency} requests in flight`, { maxConcurrency: ctx.maxConcurrency }));
+    }
+    ctx.running++;
+    counted = true;
+    callHandler(ctx, state, route, ex, input, context, accept);
+  };
+
+  if (route.method === "GET") {
+    const query = req.query;
+    return skipBody(ex, ctx.maxBodyBytes, () => {
+      let input: unknown;
+      try {
+        input = route.decodeQuery(query);
+      } catch (err) {
+        return ex.fail(clientError(ctx, ex, err));
+      }
+      invoke(input);
+    });
+  }
+
+  const meta = { contentType, header: (name: string) => headers[name] || undefined };
+  readBody(ex, ctx.maxBodyBytes, route.retainsBody, (body) => {
+    let input: unknown;
+    try {
+      input = route.decode(body, meta);
+    } catch (err) {
+      return ex.fail(clientError(ctx, ex, err));
+    }
+    if (isPromise(input)) {
+      input.then(invoke, (err: unknown) => ex.fail(clientError(ctx, ex, err)));
+    } else invoke(input);
+  });
+}
+
+function callHandler(ctx: ApiRequestContext, state: ServiceState, route: ApiRoute, ex: Exchange, input: unknown, context: Context | undefined, accept: string | undefined): void {
+  const handlerSpan = ctx.tracing.tracingEnabled ? ctx.tracing.startHandlerSpan(route.api.route, ex.span?.traceparent) : undefined;
+  let out: unknown;
+  try {
+    if (state.runners.runners.length > 0) {
+      // Runner calls made by the handler inherit the request's deadline, abort signal and trace context.
+      const scope: RunnerCallOptions = {
+        get signal() {
+          return ex.signal();
+        },
+        traceparent: handlerSpan?.traceparent ?? ex.span?.traceparent,
+        deadline: Date.now() + Math.max(0, ex.deadlineAt - performance.now()),
+      };
+      out = runInCallScope(scope, route.invoke, input, context);
+    } else out = route.invoke(input, context);
+  } catch (err) {
+    handlerSpan?.end(err);
+    return ex.fail(err);
+  }
+  if (isPromise(out)) {
+    out.then(
+      (value) => {
+        handlerSpan?.end();
+        reply(ex, route, value, accept);
+      },
+      (err: unknown) => {
+        handlerSpan?.end(err);
+        ex.fail(err);
+      },
+    );
+  } else {
+    handlerSpan?.end();
+    reply(ex, route, out, accept);
+  }
+}
+
+function reply(ex: Exchange, route: ApiRoute, value: unknown, accept: string | undefined): void {
+  if (ex.done) return;
+  try {
+    const enc = route.encode(value, accept);
+    ex.send(200, enc.contentType, enc.body, enc.headers);
+  } catch (err) {
+    ex.fail(err);
+  }
+}
+
+function clientError(ctx: ApiRequestContext, ex: Exchange, err: unknown): unknown {
+  const mapped = asClientError(err);
+  if (mapped !== err) ctx.logger.warn("input could not be decoded", { requestId: ex.requestId, err });
+  return mapped;
+}
+
+function makeContext(ex: Exchange, headers: Record<string, string>, traceparent: string | undefined): Context {
+  const ctx: { requestId: string; headers: Record<string, string>; readonly signal: AbortSignal; traceparent?: string } = {
+    requestId: ex.requestId,
+    headers,
+    get signal() {
+      return ex.signal();
+    },
+  };
+  if (traceparent) ctx.traceparent = traceparent;
+  return ctx;
+}
+
+function isPromise(v: unknown): v is Promise<unknown> {
+  return typeof v === "object" && v !== null && typeof (v as { then?: unknown }).then === "function";
+}
