@@ -58,13 +58,13 @@ afterAll(async () => {
 });
 
 /** compile with `node`, serve the compiled dir, curl it, call it through the client; returns what was seen. */
-async function serveAndCall(node: string, outName: string, extraEnv: NodeJS.ProcessEnv = {}) {
+async function serveAndCall(node: string, outName: string, extraEnv: NodeJS.ProcessEnv = {}, extraArgs: string[] = []) {
   const cli = join(project, "node_modules/bentoc/dist/cli/bentoc.js");
   const outDir = join(project, outName);
   await run(node, [cli, "compile", "--out", outName], project, env());
   expect(existsSync(join(outDir, "bento.json"))).toBe(true);
   const port = await freePort();
-  const server = start(node, [cli, "serve", outName, "--port", String(port), "--host", "127.0.0.1"], project, { ...env(), ...extraEnv }, `http://127.0.0.1:${port}`);
+  const server = start(node, [cli, "serve", outName, "--port", String(port), "--host", "127.0.0.1", ...extraArgs], project, { ...env(), ...extraEnv }, `http://127.0.0.1:${port}`);
   servers.push(server);
   await waitReady(server);
   const curl = await run("curl", ["-sS", "--fail-with-body", "-X", "POST", `${server.url}/predict`, "-H", "content-type: application/json", "-d", JSON.stringify(EXAMPLE)], project);
@@ -72,7 +72,7 @@ async function serveAndCall(node: string, outName: string, extraEnv: NodeJS.Proc
     ok: { scores: number[][] };
     bad: { isClientError: boolean; status: number; code: string };
   };
-  expect(await server.stop()).toBe(0);
+  expect(await server.stop(), server.output()).toBe(0);
   return { curl: JSON.parse(curl.stdout) as { scores: number[][] }, client, output: server.output() };
 }
 
@@ -125,7 +125,7 @@ describe("bentoc installed into a user's project", () => {
 
   it("npx bentoc serve (no target) serves the project; curl and the typed client get answers", async () => {
     const port = await freePort();
-    const server = start("npx", ["bentoc", "serve", "--port", String(port), "--host", "127.0.0.1"], project, env(), `http://127.0.0.1:${port}`);
+    const server = start("npx", ["bentoc", "serve", "--port", String(port), "--host", "127.0.0.1"], project, env(), `http://127.0.0.1:${port}`, { group: true });
     servers.push(server);
     await waitReady(server, 120_000);
     const curl = await run("curl", ["-sS", "--fail-with-body", "-X", "POST", `${server.url}/predict`, "-H", "content-type: application/json", "-d", JSON.stringify(EXAMPLE)], project);
@@ -136,8 +136,9 @@ describe("bentoc installed into a user's project", () => {
     await server.stop(); // npm exits by the signal; the server's own exit code is checked in the tests below
   });
 
-  it(`compile, serve, curl and client under this Node (${process.version}), the runner in a worker thread`, async () => {
-    const r = await serveAndCall(process.execPath, ".bentoc-host", { BENTOC_RUNNERS__MODEL__PLACEMENT: "worker" });
+  it(`compile, serve, curl and client under this Node (${process.version}): two API worker processes, the runner in a worker thread`, async () => {
+    // both start compiled modules of the installed package (api-worker.js, worker-entry.js): no tsx here
+    const r = await serveAndCall(process.execPath, ".bentoc-host", { BENTOC_RUNNERS__MODEL__PLACEMENT: "worker" }, ["--workers", "2"]);
     expectScores(r.curl.scores);
     expectScores(r.client.ok.scores);
     expect(r.client.ok.scores).toEqual(r.curl.scores);

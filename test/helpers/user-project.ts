@@ -67,32 +67,43 @@ export interface Server {
   child: ChildProcess;
   url: string;
   output(): string;
-  stop(): Promise<number | null>;
+  /** SIGTERM, then the exit code (or the signal's name when it died of one). */
+  stop(): Promise<number | string | null>;
 }
 
 /**
- * Starts a long-running command (a server) with its output collected, in a process group of its own:
- * `npx bentoc serve` is npm → sh → node, and npm does not pass SIGTERM on, so stop() signals the group.
+ * Starts a long-running command (a server) with its output collected, in a process group of its own.
+ * stop() sends SIGTERM to the process, as a supervisor does; with `group` to the whole group instead, for
+ * `npx bentoc serve` (npm → sh → node), since npm does not pass SIGTERM on.
  */
-export function start(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, url: string): Server {
+export function start(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, url: string, options: { group?: boolean } = {}): Server {
   let out = "";
   const child = spawn(cmd, args, { cwd, env: userEnv(env), stdio: ["ignore", "pipe", "pipe"], detached: true });
   child.stdout?.setEncoding("utf8").on("data", (d: string) => (out += d));
   child.stderr?.setEncoding("utf8").on("data", (d: string) => (out += d));
+  // a server left behind by a failed test still goes when the test process does
+  const reap = () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+  };
+  process.once("exit", reap);
   return {
     child,
     url,
     output: () => out,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
-        child.once("exit", (code) => resolve(code));
-        process.kill(-child.pid!, "SIGTERM");
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode ?? child.signalCode);
+        child.once("exit", (code, signal) => resolve(code ?? signal));
+        process.kill(options.group ? -child.pid! : child.pid!, "SIGTERM");
       }),
   };
 }
 
-/** Resolves when GET /readyz answers 200; otherwise fails with the last answer and the server's output. */
+/**
+ * Resolves when GET /readyz answers 200 and the CLI has printed its "serving" banner (with --workers, the
+ * first worker answers before the others are up and before the primary handles SIGTERM); otherwise fails
+ * with the last answer and the server's output.
+ */
 export async function waitReady(server: Server, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer";
@@ -102,7 +113,7 @@ export async function waitReady(server: Server, timeoutMs = 60_000): Promise<voi
       async (r) => ({ ok: r.ok, text: `${r.status} ${await r.text()}` }),
       (e: Error) => ({ ok: false, text: e.message }),
     );
-    if (answer.ok) return;
+    if (answer.ok && server.output().includes("bentoc: serving")) return;
     last = answer.text;
     await new Promise((r) => setTimeout(r, 200));
   }
