@@ -68,6 +68,8 @@ export async function serveSample(
   });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, child, output);
+  // with --workers the first worker answers /readyz before the others are up and the banner is printed
+  for (const until = Date.now() + 30_000; !output().includes("bentoc: serving") && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
   expectBackend(output());
   return {
     url,
