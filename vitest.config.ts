@@ -27,9 +27,11 @@ const e2e = { testTimeout: 300_000, hookTimeout: 600_000, pool: "forks", filePar
 
 // Three projects: fast unit tests (compiler stages, dispatcher, store, codecs), slow end-to-end tests
 // (real server, real ONNX models, Chromium, Prometheus, containers), then the server e2e tests again on
-// node:http. `npm test` runs all three.
+// node:http. `npm test` runs all three, after the global setup has built dist/ (the built CLI and the
+// "bentoc" self-reference are what the tests use).
 export default defineConfig({
   test: {
+    globalSetup: ["test/global-setup.ts"],
     projects: [
       {
         test: {

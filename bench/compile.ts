@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const bin = join(root, "bin/bentoc.mjs");
+const bin = join(root, "dist/cli/bentoc.js"); // the built CLI (npm run bench builds first)
 
 function coldCompile(runs: number): number[] {
   const times: number[] = [];

@@ -7,6 +7,8 @@
  *   telemetry-overhead       issue 8  per-request cost of the telemetry calls, no HTTP (micro)
  *   http-telemetry-overhead  issue 8  JSON echo with metrics / tracing 1.0 / both vs both off
  *   batching                 issue 5  `bentoc bench` on support-tickets (full MiniLM), off/adaptive/windows, ceiling
+ *   package-footprint        issue 12 bentoc installed into a new project, before (96cb8f6) and after: install time and
+ *                                     size, `bentoc --help`, serve → /readyz and RSS on the tabular sample
  *
  *   npm run bench                                  everything, full length (run it on a quiet machine)
  *   npm run bench -- --only batching,compile       a subset (the summary keeps the other stages' last results, marked)
@@ -22,6 +24,7 @@ import { join } from "node:path";
 import { runBatchingBench } from "./batching.ts";
 import { runCompileBench } from "./compile.ts";
 import { runHttpTelemetryOverheadBench } from "./http-telemetry-overhead.ts";
+import { DEFAULT_BEFORE, runPackageFootprintBench } from "./package-footprint.ts";
 import { RESULTS_DIR, fixed, machineInfo, mdTable, type MachineInfo } from "./results-io.ts";
 import { runServerOverheadBench } from "./server-overhead.ts";
 import { runAndWriteTelemetryOverheadBench } from "./telemetry-overhead.ts";
@@ -69,6 +72,12 @@ const STAGES: readonly Stage[] = [
     issue: 5,
     describe: (s) => `${batchingDuration(s)} s per setting × 7 settings, plus the model build and the ceiling`,
     run: (s, log) => runBatchingBench({ durationS: batchingDuration(s), log }),
+  },
+  {
+    name: "package-footprint",
+    issue: 12,
+    describe: (s) => `before (${DEFAULT_BEFORE}) and after: ${s.quick ? 1 : 2} interleaved install rounds each, 10 --help, 5 serve → ready`,
+    run: (s, log) => runPackageFootprintBench({ rounds: s.quick ? 1 : 2, log }),
   },
 ];
 
@@ -219,6 +228,28 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
           `closed loop, 80 clients, req/s: ${rows.join(", ")}`,
           `ceiling ${fixed(num(r["ceiling"]?.itemsPerS), 1)} items/s at batch ${r["ceiling"]?.bestBatch ?? "?"}; open loop ${fixed(num(open?.["rps"]), 1)} req/s, p95 ${fixed(num(open?.["latencyMs"]?.p95), 1)} ms, errors ${open?.["errors"] ?? "?"}`,
         ],
+      };
+    }
+    case "package-footprint": {
+      const b = (r["before"] ?? {}) as Json;
+      const a = (r["after"] ?? {}) as Json;
+      const mb = (x: unknown) => fixed(num(x) / 2 ** 20, 0);
+      const pair = (label: string, get: (v: Json) => unknown, unit: string, digits = 0): TargetRow => ({
+        issue: "12",
+        measure: `${label}, before → after`,
+        measured: `${fixed(num(get(b)), digits)} → ${fixed(num(get(a)), digits)} ${unit}`,
+        target: "recorded",
+        met: "–",
+      });
+      return {
+        rows: [
+          pair("install into a new project (median)", (v) => num(v["installMs"]?.median) / 1000, "s", 1),
+          { issue: "12", measure: "node_modules of that project, before → after", measured: `${mb(b["nodeModulesBytes"])} → ${mb(a["nodeModulesBytes"])} MiB`, target: "recorded", met: "–" },
+          pair("`bentoc --help` (median)", (v) => v["helpMs"]?.median, "ms"),
+          pair("`bentoc serve <compiled dir>` → /readyz, tabular (median)", (v) => v["serveToReadyMs"]?.median, "ms"),
+          pair("server RSS after ready + 50 requests (median)", (v) => v["serverRssMiB"]?.median, "MiB", 1),
+        ],
+        headline: [`before ${b["ref"] ?? "?"} vs after ${a["ref"] ?? "?"}; tarball ${b["tarball"]?.files ?? "?"} → ${a["tarball"]?.files ?? "?"} files`],
       };
     }
     default:

@@ -1,21 +1,22 @@
+#!/usr/bin/env node
 /** The `bentoc` command: thin wiring of compiler and runtime. Each subcommand lives in cli/commands/. */
 import { Command } from "commander";
-import { readFileSync } from "node:fs";
 import * as bench from "./commands/bench.ts";
 import * as build from "./commands/build.ts";
 import * as compile from "./commands/compile.ts";
 import * as config from "./commands/config.ts";
+import * as doctor from "./commands/doctor.ts";
+import * as init from "./commands/init.ts";
 import * as models from "./commands/models.ts";
 import * as serve from "./commands/serve.ts";
 import * as serveRunner from "./commands/serve-runner.ts";
-
-const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+import { bentocVersion } from "../runtime/package-root.ts";
 
 const program = new Command("bentoc")
   .description("Compile decorated TypeScript services and serve them with micro-batched ONNX runners")
-  .version(pkg.version)
+  .version(bentocVersion())
   .showHelpAfterError();
 
-for (const command of [compile, serve, models, config, bench, build, serveRunner]) command.register(program);
+for (const command of [init, compile, serve, models, config, bench, build, serveRunner, doctor]) command.register(program);
 
 await program.parseAsync(process.argv);

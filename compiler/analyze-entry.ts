@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import type { Project, SourceFile, ts } from "ts-morph";
 import type { Manifest } from "../sdk/manifest.ts";
 import { buildManifest } from "./analyze/build-manifest.ts";
+import { decoratorModeDiagnostics, LEGACY_DECORATOR_ERRORS } from "./decorator-mode.ts";
 import { createDiagnostic, fromTsDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
 import { discover } from "./discover/discover.ts";
 import { SdkSymbols } from "./discover/sdk-symbols.ts";
@@ -79,7 +80,10 @@ export function analyzeProject(o: AnalyzeProjectOptions): AnalysisResult {
   if (!entry) return { ...base, manifest: null, diagnostics: [createDiagnostic("BC1015", { entry: o.entryFile, detail: "" })] };
   const sdk = SdkSymbols.forProject(o.project);
   const files = userFiles(entry, sdk);
-  const diagnostics: Diagnostic[] = o.typecheck ? typecheckDiagnostics(program, files) : [];
+  const decoratorMode = decoratorModeDiagnostics(o.project.getCompilerOptions());
+  const checked = o.typecheck ? typecheckDiagnostics(program, files) : [];
+  // with legacy decorators on, the TS12xx signature errors are BC1021's consequence, not separate mistakes
+  const diagnostics: Diagnostic[] = [...decoratorMode, ...(decoratorMode.length > 0 ? checked.filter((d) => !LEGACY_DECORATOR_ERRORS.has(d.code)) : checked)];
   const found = discover(files, sdk);
   diagnostics.push(...found.diagnostics);
   const built = buildManifest({

@@ -6,24 +6,23 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { candidateEntry, ENTRY_CANDIDATES } from "../runtime/bento/project-entry.ts";
+import { bentocRoot, bentocVersion } from "../runtime/package-root.ts";
 import { Project, ts } from "./ts-morph.ts";
 import type { CompilerOptions } from "ts-morph";
 
 export type EntryResolution = { ok: true; file: string } | { ok: false; entry: string; detail: string };
 
-export const ENTRY_CANDIDATES = ["service.ts", "index.ts"] as const;
+export { ENTRY_CANDIDATES } from "../runtime/bento/project-entry.ts";
 
 export function resolveEntry(entry: string): EntryResolution {
   const abs = resolve(entry);
   const stat = statSync(abs, { throwIfNoEntry: false });
   if (!stat) return { ok: false, entry: abs, detail: "" };
   if (stat.isFile()) return { ok: true, file: abs };
-  for (const name of ENTRY_CANDIDATES) {
-    const file = join(abs, name);
-    if (statSync(file, { throwIfNoEntry: false })?.isFile()) return { ok: true, file };
-  }
-  return { ok: false, entry: abs, detail: ` (the directory has no ${ENTRY_CANDIDATES.join(" or ")})` };
+  const file = candidateEntry(abs);
+  if (file) return { ok: true, file };
+  return { ok: false, entry: abs, detail: ` (the directory has no ${ENTRY_CANDIDATES.join(", ")})` };
 }
 
 /** Nearest ancestor directory (including `from`) holding `name`, or undefined. */
@@ -136,7 +135,8 @@ export function isLocalFile(fileName: string): boolean {
 
 // ---- in-memory projects (unit tests, playgrounds) ----
 
-const SDK_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "sdk");
+/** The sdk's TypeScript sources: the in-memory project is for the repository's tests, which run from sources. */
+const sdkDir = (): string => join(bentocRoot(), "sdk");
 const SDK_FILES = ["index.ts", "decorators.ts", "io.ts", "types.ts", "manifest.ts", "errors.ts"] as const;
 
 /** Where the in-memory project keeps the bentoc package; sources under it import "bentoc" by self-reference. */
@@ -156,17 +156,12 @@ export function createInMemoryProject(): Project {
     `${MEMORY_ROOT}/package.json`,
     JSON.stringify({ name: "bentoc", version: bentocVersion(), type: "module", exports: { ".": { types: "./sdk/index.ts", default: "./sdk/index.ts" } } }),
   );
-  for (const name of SDK_FILES) project.createSourceFile(`${MEMORY_ROOT}/sdk/${name}`, readFileSync(join(SDK_DIR, name), "utf8"));
-  const reflect = join(SDK_DIR, "..", "node_modules", "reflect-metadata");
+  for (const name of SDK_FILES) project.createSourceFile(`${MEMORY_ROOT}/sdk/${name}`, readFileSync(join(sdkDir(), name), "utf8"));
+  const reflect = join(bentocRoot(), "node_modules", "reflect-metadata");
   fs.writeFileSync(`${MEMORY_ROOT}/node_modules/reflect-metadata/package.json`, readFileSync(join(reflect, "package.json"), "utf8"));
   fs.writeFileSync(`${MEMORY_ROOT}/node_modules/reflect-metadata/index.d.ts`, readFileSync(join(reflect, "index.d.ts"), "utf8"));
   return project;
 }
 
-let cachedVersion: string | undefined;
-
 /** The version of this bentoc package (goes into `manifest.compiler`). */
-export function bentocVersion(): string {
-  cachedVersion ??= (JSON.parse(readFileSync(join(SDK_DIR, "..", "package.json"), "utf8")) as { version: string }).version;
-  return cachedVersion;
-}
+export { bentocVersion } from "../runtime/package-root.ts";

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the end-to-end tests need (Chromium, Prometheus/promtool, buildah/podman,
-# ImageMagick + a font for the OCR round trip, hey). Idempotent; needs root (CI runs as root).
+# What the end-to-end tests need beside npm's packages: the Debian packages they drive (Chromium,
+# Prometheus/promtool, buildah/podman, ImageMagick + a font for the OCR round trip, hey; root), and the
+# Node.js versions the packaged server is tested under (scripts/install-test-nodes.sh, from the npm
+# registry into .cache/nodes/). Idempotent; CI runs it as root.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 pkgs=(chromium prometheus buildah podman runc imagemagick fonts-dejavu-core hey)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -9,13 +12,13 @@ for p in "${pkgs[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "ci-deps: all present (${pkgs[*]})"
-  exit 0
-fi
-if [ "$(id -u)" != 0 ]; then
+elif [ "$(id -u)" != 0 ]; then
   echo "ci-deps: missing ${missing[*]}; run as root: sudo bash scripts/ci-deps.sh" >&2
   exit 1
+else
+  echo "ci-deps: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "ci-deps: done"
 fi
-echo "ci-deps: installing ${missing[*]}"
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "ci-deps: done"
+bash scripts/install-test-nodes.sh

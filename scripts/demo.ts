@@ -13,7 +13,7 @@ const variant = process.env["BENTOC_DEMO_VARIANT"] === "tiny" ? "tiny" : "full";
 
 await prepareModels({ variant, only: ["support-tickets"] });
 
-const server = spawn(process.execPath, [fileURLToPath(new URL("../bin/bentoc.mjs", import.meta.url)), "serve", "samples/support-tickets", "--port", String(port)], {
+const server = spawn(process.execPath, [fileURLToPath(new URL("../dist/cli/bentoc.js", import.meta.url)), "serve", "samples/support-tickets", "--port", String(port)], {
   cwd: root,
   stdio: ["ignore", "inherit", "inherit"],
 });

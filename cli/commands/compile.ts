@@ -1,5 +1,6 @@
-/** `bentoc compile <entry> [--out DIR] [--watch] [--no-typecheck] [--format text|json]` */
+/** `bentoc compile [entry] [--out DIR] [--watch] [--no-typecheck] [--format text|json]`; the entry defaults to the project in the current directory. */
 import type { Command } from "commander";
+import { statSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import type { CompileResult } from "../../compiler/compile.ts";
 
@@ -41,16 +42,29 @@ export function register(program: Command): void {
   program
     .command("compile")
     .description("Compile a service: bento.json, openapi.json, typed client, Kubernetes YAML, Containerfile, bundle")
-    .argument("<entry>", "service file, or a directory holding service.ts / index.ts")
-    .option("-o, --out <dir>", "output directory (default: .bentoc/ beside the service)")
+    .argument("[entry]", "service file or project directory (its bentofile's service, else service.ts, index.ts or src/service.ts)", ".")
+    .option("-o, --out <dir>", "output directory (default: .bentoc/ in the project directory, or beside a service file)")
     .option("-w, --watch", "recompile on change, printing only diagnostics and a summary line")
     .option("--no-typecheck", "skip the TypeScript checker's diagnostics for the service program")
     .option("--format <format>", "diagnostics format: text or json", "text")
     .action(async (entryArg: string, flags: CompileFlags) => {
-      const { compile, createCompileSession, defaultOutDir } = await import("../../compiler/compile.ts");
+      const [{ compile, createCompileSession, defaultOutDir }, { projectEntry }] = await Promise.all([
+        import("../../compiler/compile.ts"),
+        import("../../runtime/bento/project-entry.ts"),
+      ]);
       const cwd = process.cwd();
-      const entry = resolve(entryArg);
-      const outDir = flags.out ? resolve(flags.out) : defaultOutDir(entry);
+      const arg = resolve(entryArg);
+      // a project directory compiles its bentofile's service into <dir>/.bentoc/
+      const isDir = statSync(arg, { throwIfNoEntry: false })?.isDirectory() ?? false;
+      let entry = arg;
+      try {
+        entry = (isDir ? await projectEntry(arg) : undefined) ?? arg;
+      } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const outDir = flags.out ? resolve(flags.out) : defaultOutDir(arg);
       const options = { entry, outDir, typecheck: flags.typecheck };
       if (!flags.watch) {
         const result = await compile(options);

@@ -1,5 +1,6 @@
 /**
- * `bentoc serve <service source | compiled dir | bento tag> [--port] [--host] [--workers] [--reload] [--config]`
+ * `bentoc serve [service source | project dir | compiled dir | bento tag] [--port] [--host] [--workers] [--reload] [--config]`
+ * (the target defaults to the project in the current directory)
  * Source is compiled first (to `.bentoc/` beside it); `--reload` recompiles on change and swaps the
  * running service without dropping the port, keeping the last good version on compile errors.
  */
@@ -9,6 +10,7 @@ import { join, resolve } from "node:path";
 import type { CompileSession } from "../../compiler/compile.ts";
 import type { DeepPartial } from "../../runtime/config/load-config.ts";
 import type { BentocConfig } from "../../runtime/config/config-types.ts";
+import { BENTOFILE, ENTRY_CANDIDATES, projectEntry } from "../../runtime/bento/project-entry.ts";
 import { findManifest } from "./config.ts";
 
 interface ServeFlags {
@@ -24,13 +26,15 @@ interface ServeFlags {
 
 type Target = { kind: "compiled"; dir: string } | { kind: "source"; entry: string; outDir: string } | { kind: "bento"; dir: string };
 
-async function resolveTarget(arg: string, home: string, defaultOutDir: (entry: string) => string): Promise<Target> {
-  const abs = resolve(arg);
+async function resolveTarget(arg: string | undefined, home: string, defaultOutDir: (entry: string) => string): Promise<Target> {
+  const abs = resolve(arg ?? ".");
   const stat = statSync(abs, { throwIfNoEntry: false });
   if (stat?.isDirectory() && existsSync(join(abs, "bento.json"))) return { kind: "compiled", dir: abs };
-  if (stat?.isFile() || (stat?.isDirectory() && (existsSync(join(abs, "service.ts")) || existsSync(join(abs, "index.ts"))))) {
-    return { kind: "source", entry: abs, outDir: defaultOutDir(abs) };
-  }
+  if (stat?.isFile()) return { kind: "source", entry: abs, outDir: defaultOutDir(abs) };
+  // a project directory (the current one by default): its bentofile's service, or service.ts / index.ts / src/service.ts
+  const entry = stat?.isDirectory() ? await projectEntry(abs) : undefined;
+  if (entry) return { kind: "source", entry, outDir: defaultOutDir(abs) };
+  if (arg === undefined) throw new Error(`no service in ${abs}: give a target, or run where a ${BENTOFILE}, ${ENTRY_CANDIDATES.join(", ")} is (bentoc init writes one)`);
   // the bento store lands with the bentos work; until then a tag cannot be resolved
   const bentoStore = "../../runtime/bento/bento-store.ts";
   const { resolveBentoPath } = (await import(bentoStore).catch(() => ({}))) as { resolveBentoPath?: (tag: string, home: string) => string | null };
@@ -48,7 +52,7 @@ export function register(program: Command): void {
   program
     .command("serve")
     .description("Serve a service (compiling it first when given source), a compiled directory or a bento tag")
-    .argument("<target>", "service file or dir, compiled dir (bento.json), or bento tag name[:version]")
+    .argument("[target]", "service file or project dir (default: the current one), compiled dir (bento.json), or bento tag name[:version]")
     .option("-p, --port <port>", "port (default 3000, or BENTOC_PORT)")
     .option("--host <host>", "address to bind (default 0.0.0.0)")
     .option("--workers <n>", "API workers sharing the port")
@@ -57,7 +61,7 @@ export function register(program: Command): void {
     .option("--no-typecheck", "skip the TypeScript checker when compiling")
     .option("--admin", "enable /_bentoc/batching, used by `bentoc bench` to switch batching settings")
     .option("--http <backend>", "HTTP backend: auto (uWebSockets.js where it loads, else node:http), uws or node")
-    .action(async (arg: string, flags: ServeFlags) => {
+    .action(async (arg: string | undefined, flags: ServeFlags) => {
       // heavy modules load only when the command runs, so `bentoc --help` stays fast
       const [{ createCompileSession, defaultOutDir }, { formatDiagnostics }, { ConfigError, loadConfig }, { serveCompiledDir }, { summaryLine }, { watchFiles }] =
         await Promise.all([

@@ -31,6 +31,12 @@ export const CODES = {
   BC1017: { severity: "error", title: "reserved route", message: "Route '{route}' is reserved by the bentoc server ({reserved})." },
   BC1019: { severity: "error", title: "decorator on the wrong target", message: "@{decorator} {problem}." },
   BC1020: { severity: "error", title: "bundle failed", message: "esbuild could not bundle the service: {message}." },
+  BC1021: {
+    severity: "error",
+    title: "experimentalDecorators is on",
+    message:
+      "'experimentalDecorators' is on, but bentoc's decorators are standard (TC39) decorators, which TypeScript checks only with it off (otherwise TS1238/TS1241 on every decorator). Remove \"experimentalDecorators\" (and \"emitDecoratorMetadata\") from the compilerOptions, or set it to false.",
+  },
   BC2001: { severity: "warning", title: "unused runner", message: "Runner '{name}' is declared but no service depends on it; it is left out of the bento." },
   BC2002: { severity: "warning", title: "GET API with a request body", message: "GET API '{name}' takes a parameter; GET requests carry no body, so clients send it as JSON anyway. Prefer POST." },
 } as const satisfies Record<string, CodeInfo>;

@@ -104,7 +104,7 @@ export interface BentoPackagesOptions {
 export function bentoPackages(options: BentoPackagesOptions): BentoPackages {
   const bentoc = options.bentoc.manifest;
   const deps: Record<string, string> = { ...options.extra };
-  if (options.needsOnnx && deps["onnxruntime-node"] === undefined) deps["onnxruntime-node"] = bentoc.dependencies["onnxruntime-node"] ?? "*";
+  if (options.needsOnnx && deps["onnxruntime-node"] === undefined) deps["onnxruntime-node"] = bentoc.dependencies?.["onnxruntime-node"] ?? "*";
   delete deps["bentoc"];
   deps["bentoc"] = `file:./${options.bentoc.fileName}`;
   const dependencies = sortRecord(deps);
@@ -125,7 +125,8 @@ export function bentoPackages(options: BentoPackagesOptions): BentoPackages {
       resolved: `file:${options.bentoc.fileName}`,
       integrity: options.bentoc.integrity,
       ...(bentoc["license"] ? { license: bentoc["license"] } : {}),
-      dependencies: bentoc.dependencies,
+      ...(bentoc.dependencies ? { dependencies: bentoc.dependencies } : {}),
+      ...(bentoc.optionalDependencies ? { optionalDependencies: bentoc.optionalDependencies } : {}),
       ...(bentoc["bin"] ? { bin: typeof bentoc["bin"] === "string" ? { bentoc: bentoc["bin"] } : bentoc["bin"] } : {}),
       ...(bentoc["engines"] ? { engines: bentoc["engines"] } : {}),
     }),

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { BENTOFILE_SCHEMA, type BentofileSpec } from "./bentofile-schema.ts";
+import { BENTOFILE, candidateEntry, ENTRY_CANDIDATES } from "./project-entry.ts";
 
 export interface BentofileIssue {
   file: string;
@@ -228,15 +229,15 @@ export function loadBentofile(file: string, text: string = readFileSync(file, "u
 
 /**
  * The bentofile of a build directory: `-f FILE` when given, else `<dir>/bentofile.yaml`, else a default
- * one (`service: service.ts` or `index.ts`) so a plain service directory builds too.
+ * one (`service:` the first of ENTRY_CANDIDATES there) so a plain service directory builds too.
  */
 export function findBentofile(dir: string, file?: string): Bentofile {
   if (file !== undefined) return loadBentofile(resolve(dir, file));
-  const path = join(dir, "bentofile.yaml");
+  const path = join(dir, BENTOFILE);
   if (existsSync(path)) return loadBentofile(path);
-  const entry = ["service.ts", "index.ts"].find((f) => existsSync(join(dir, f)));
+  const entry = candidateEntry(resolve(dir));
   if (!entry) {
-    throw new BentofileError([{ file: relPath(path), line: 1, column: 1, path: "", message: `no bentofile.yaml, service.ts or index.ts in ${resolve(dir)}` }]);
+    throw new BentofileError([{ file: relPath(path), line: 1, column: 1, path: "", message: `no ${BENTOFILE}, ${ENTRY_CANDIDATES.join(", ")} in ${resolve(dir)}` }]);
   }
-  return loadBentofile(path, `service: ${entry}\n`);
+  return loadBentofile(path, `service: ${relative(resolve(dir), entry)}\n`);
 }

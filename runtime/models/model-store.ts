@@ -210,7 +210,7 @@ export class ModelStore {
     const shown = known.slice(0, 20).join(", ") + (known.length > 20 ? `, … and ${known.length - 20} more` : "");
     const hint =
       known.length === 0
-        ? `the store is empty (${this.home}); save one with \`bentoc models save\` or prepare the samples with \`npx tsx scripts/prepare-models.ts\``
+        ? `the store is empty (${this.home}); save one with \`bentoc models save\` (in the bentoc repository, \`npm run models\` prepares the samples' models)`
         : `${same.length > 0 ? `versions of ${name}` : "known models"}: ${shown}`;
     return new ModelStoreError("NOT_FOUND", `model ${tag} not found in ${this.home}; ${hint}`);
   }

@@ -6,7 +6,6 @@ import { createRunnerInstance, type RunnerInstance } from "./runner-instance.ts"
 import { encodeResults, toWireError, transferables } from "./wire-format.ts";
 
 export interface WorkerInit {
-  entry: string;
   bundlePath: string;
   runner: RunnerManifest;
   home?: string | undefined;

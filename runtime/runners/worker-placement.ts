@@ -6,19 +6,15 @@
  */
 import { Worker } from "node:worker_threads";
 import type { RunnerManifest } from "../../sdk/manifest.ts";
+import { workerThreadScript } from "../worker-thread-script.ts";
 import type { RunnerInstance, RunnerInstanceOptions } from "./runner-instance.ts";
 import { decodeResults, fromWireError } from "./wire-format.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./worker-entry.ts";
 
 export async function startWorkerRunner(bundlePath: string, runner: RunnerManifest, options: RunnerInstanceOptions = {}): Promise<RunnerInstance> {
-  const init: WorkerInit = {
-    entry: new URL("./worker-entry.ts", import.meta.url).href,
-    bundlePath,
-    runner,
-    home: options.home,
-    threads: options.threads,
-  };
-  const worker = new Worker(new URL("./worker-boot.mjs", import.meta.url), { workerData: init, name: `bentoc-runner-${runner.name}` });
+  const init: WorkerInit = { bundlePath, runner, home: options.home, threads: options.threads };
+  // worker-entry.js from dist/, or worker-entry.ts through tsx when running from the sources
+  const worker = new Worker(...workerThreadScript(new URL("./worker-entry.ts", import.meta.url), { workerData: init, name: `bentoc-runner-${runner.name}` }));
   const pending = new Map<number, { resolve: (r: unknown[]) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let dead: Error | undefined;

@@ -5,8 +5,8 @@
  *
  * Inputs: `input_ids` int64 [batch, seq], `attention_mask` int64 [batch, seq]. Output: `probs` float32 [batch, 4].
  */
-import { GraphBuilder } from "./onnx-graph-builder.ts";
-import { gaussian, normalArray } from "./prng.ts";
+import { GraphBuilder } from "../../runtime/models/onnx-graph-builder.ts";
+import { gaussian, normalArray } from "../../runtime/models/prng.ts";
 
 export type MiniLmVariant = "full" | "tiny";
 

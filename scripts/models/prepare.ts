@@ -39,6 +39,8 @@ export interface PrepareResult {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** The graph builder and the seeded generator live in the package (bentoc init builds its model with them). */
+const GRAPH_TOOLS = ["onnx-graph-builder.ts", "prng.ts"].map((f) => fileURLToPath(new URL(`../../runtime/models/${f}`, import.meta.url)));
 export const DEFAULT_MINILM_ASSETS = process.env["BENTOC_MINILM_ASSETS"] ?? fileURLToPath(new URL("../../samples/support-tickets/tokenizer/", import.meta.url));
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json"] as const;
 
@@ -92,7 +94,7 @@ async function prepareMiniLm(store: ModelStore, options: PrepareOptions): Promis
       throw new Error(`MiniLM tokenizer file ${p} is missing (set BENTOC_MINILM_ASSETS to the folder holding ${TOKENIZER_FILES.join(" and ")})`);
     });
   }
-  const generator = ["minilm.ts", "onnx-graph-builder.ts", "prng.ts"].map((f) => join(here, f));
+  const generator = [join(here, "minilm.ts"), ...GRAPH_TOOLS];
   const recipe = `minilm-${variant}-${await sourcesKey([...generator, ...tokenizerPaths], variant)}`;
   const current = await newest(store, name);
   if (!options.force && current && current.metadata["recipe"] === recipe && current.labels["variant"] === variant) {
@@ -124,7 +126,7 @@ async function prepareMiniLm(store: ModelStore, options: PrepareOptions): Promis
 
 async function prepareTabular(store: ModelStore, options: PrepareOptions): Promise<PrepareResult> {
   const name = "tabular-mlp";
-  const recipe = `tabular-${await sourcesKey(["tabular.ts", "onnx-graph-builder.ts", "prng.ts"].map((f) => join(here, f)), "")}`;
+  const recipe = `tabular-${await sourcesKey([join(here, "tabular.ts"), ...GRAPH_TOOLS], "")}`;
   const current = await newest(store, name);
   if (!options.force && current && current.metadata["recipe"] === recipe) return { name, tag: current.tag, status: "up to date" };
   const saved = await store.save([{ path: "model.onnx", data: buildTabular() }], {

@@ -2,8 +2,8 @@
  * Builds the tabular sample's model: an MLP 8 → 16 (Relu) → 3 with a softmax, seeded weights.
  * Input `x` float32 [N, 8], output `y` float32 [N, 3].
  */
-import { GraphBuilder } from "./onnx-graph-builder.ts";
-import { gaussian, normalArray } from "./prng.ts";
+import { GraphBuilder } from "../../runtime/models/onnx-graph-builder.ts";
+import { gaussian, normalArray } from "../../runtime/models/prng.ts";
 
 export const TABULAR_FEATURES = 8;
 export const TABULAR_HIDDEN = 16;

@@ -13,7 +13,8 @@ import { prepareModels, type SampleModel } from "../../scripts/models/prepare.ts
 import { freePort } from "./prometheus.ts";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
-export const bentocBin = join(repoRoot, "bin/bentoc.mjs");
+/** The built CLI (`npm run build`; vitest's global setup keeps dist/ current), as a user's `bentoc` runs it. */
+export const bentocBin = join(repoRoot, "dist/cli/bentoc.js");
 
 export interface ServedSample {
   url: string;
@@ -67,6 +68,8 @@ export async function serveSample(
   });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, child, output);
+  // with --workers the first worker answers /readyz before the others are up and the banner is printed
+  for (const until = Date.now() + 30_000; !output().includes("bentoc: serving") && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
   expectBackend(output());
   return {
     url,

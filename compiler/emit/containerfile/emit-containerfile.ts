@@ -46,7 +46,7 @@ export const PORT = 3000;
 export const RUN_AS_USER = 10001;
 export const DEFAULT_NODE_VERSION = "20";
 export const DEFAULT_NPM_CLI = "/usr/local/lib/node_modules/npm/bin/npm-cli.js";
-export const BENTOC_CLI = "/bento/node_modules/bentoc/bin/bentoc.mjs";
+export const BENTOC_CLI = "/bento/node_modules/bentoc/dist/cli/bentoc.js";
 export const HEALTHCHECK_SCRIPT = `fetch('http://127.0.0.1:${PORT}/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
 
 export class ContainerfileError extends Error {
@@ -111,7 +111,7 @@ export function emitContainerfile(manifest: Manifest, options: EmitContainerfile
         ["npm_config_audit", "false"],
         ["npm_config_fund", "false"],
         ["npm_config_update_notifier", "false"],
-        // onnxruntime-node downloads CUDA libraries at install time unless told not to (docs/architecture.md, "Packaging").
+        // onnxruntime-node downloads CUDA libraries at install time unless told not to (docs/install.md).
         ...(manifest.runners.some((r) => (r.resources.gpu ?? 0) > 0) ? [] : ([["npm_config_onnxruntime_node_install", "skip"]] as [string, string][])),
       ]),
       `COPY ${["package.json", "package-lock.json", ...localPackages].join(" ")} ${BENTO_DIR}/`,

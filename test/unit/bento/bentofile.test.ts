@@ -93,7 +93,7 @@ describe("bentofile.yaml", () => {
       writeFileSync(join(d, "service.ts"), "export {};\n");
       expect(findBentofile(d).service).toBe(join(d, "service.ts"));
       rmSync(join(d, "service.ts"));
-      expect(() => findBentofile(d)).toThrow(/no bentofile\.yaml, service\.ts or index\.ts/);
+      expect(() => findBentofile(d)).toThrow(/no bentofile\.yaml, service\.ts, index\.ts, src\/service\.ts/);
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const SAMPLE = join(ROOT, "samples", "support-tickets");
-export const CLI = join(ROOT, "bin", "bentoc.mjs");
+/** The built CLI (vitest's global setup builds dist/ first). */
+export const CLI = join(ROOT, "dist", "cli", "bentoc.js");
 
 export function copySample(): { dir: string; cleanup(): void } {
   mkdirSync(join(ROOT, ".bentoc"), { recursive: true });

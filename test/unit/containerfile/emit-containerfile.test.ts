@@ -84,7 +84,7 @@ describe.each(SAMPLE_NAMES)("emitContainerfile(%s)", (name) => {
     expect(ins[user]!.args).toBe("10001:10001");
     expect(ins.filter((i) => i.keyword === "EXPOSE").map((i) => i.args)).toEqual(["3000"]);
     expect(ins.find((i) => i.keyword === "ENV" && i.args.includes("BENTOC_HOME"))!.args).toContain("BENTOC_HOME=/bento/models");
-    expect(JSON.parse(ins.find((i) => i.keyword === "ENTRYPOINT")!.args)).toEqual(["node", "/bento/node_modules/bentoc/bin/bentoc.mjs"]);
+    expect(JSON.parse(ins.find((i) => i.keyword === "ENTRYPOINT")!.args)).toEqual(["node", "/bento/node_modules/bentoc/dist/cli/bentoc.js"]);
     expect(JSON.parse(ins.find((i) => i.keyword === "CMD")!.args)).toEqual(["serve", "/bento", "--port", "3000"]);
   });
 

@@ -38,7 +38,8 @@ describe("error catalogue", () => {
 
   it("the runtime makes HTTP errors only from the catalogue", () => {
     const offenders: string[] = [];
-    for (const file of sources("runtime")) {
+    // runtime/scaffold/ writes a user's service (bentoc init), whose own HttpError is the user's to throw
+    for (const file of sources("runtime").filter((f) => !f.startsWith("runtime/scaffold/"))) {
       const text = readFileSync(join(root, file), "utf8");
       // Errors are CatalogueErrors (a code fixes the status); a bare HttpError would bypass the catalogue.
       if (/new HttpError\(/.test(text)) offenders.push(`${file}: new HttpError(`);

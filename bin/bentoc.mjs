@@ -1,5 +1,0 @@
-#!/usr/bin/env node
-// Entry point of the `bentoc` command: runs the TypeScript CLI through tsx's loader.
-import { register } from "tsx/esm/api";
-register();
-await import("../cli/bentoc.ts");
