@@ -23,9 +23,8 @@ async function resolveDir(arg: string, home: string): Promise<string> {
   const abs = resolve(arg);
   const stat = statSync(abs, { throwIfNoEntry: false });
   if (stat?.isDirectory() && existsSync(join(abs, "bento.json"))) return abs;
-  const bentoStore = "../../runtime/bento/bento-store.ts";
-  const { resolveBentoPath } = (await import(bentoStore).catch(() => ({}))) as { resolveBentoPath?: (tag: string, home: string) => string | null };
-  const dir = resolveBentoPath?.(arg, home) ?? null;
+  const { resolveVerifiedBento } = await import("../../runtime/bento/bento-store.ts");
+  const dir = await resolveVerifiedBento(arg, home);
   if (dir) return dir;
   throw new Error(`${arg}: not a compiled directory (with bento.json) or a bento tag in ${home}/bentos; compile the service first`);
 }

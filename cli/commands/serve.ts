@@ -35,10 +35,9 @@ async function resolveTarget(arg: string | undefined, home: string, defaultOutDi
   const entry = stat?.isDirectory() ? await projectEntry(abs) : undefined;
   if (entry) return { kind: "source", entry, outDir: defaultOutDir(abs) };
   if (arg === undefined) throw new Error(`no service in ${abs}: give a target, or run where a ${BENTOFILE}, ${ENTRY_CANDIDATES.join(", ")} is (bentoc init writes one)`);
-  // the bento store lands with the bentos work; until then a tag cannot be resolved
-  const bentoStore = "../../runtime/bento/bento-store.ts";
-  const { resolveBentoPath } = (await import(bentoStore).catch(() => ({}))) as { resolveBentoPath?: (tag: string, home: string) => string | null };
-  const dir = resolveBentoPath?.(arg, home) ?? null;
+  // a bento tag: served only if every file is as built
+  const { resolveVerifiedBento } = await import("../../runtime/bento/bento-store.ts");
+  const dir = await resolveVerifiedBento(arg, home);
   if (dir) return { kind: "bento", dir };
   throw new Error(`${arg}: not a service file, a compiled directory (with bento.json) or a bento tag in ${home}/bentos`);
 }

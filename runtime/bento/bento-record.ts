@@ -34,18 +34,41 @@ export interface BentoRecord {
 }
 
 /**
- * The version of a bento: the first 16 hex digits of sha256 over its name and every `path\0sha256\n`,
- * sorted by path. Same content, same version; one changed byte anywhere, a new one.
+ * The version is sealed over every file of the bento. `k8s/` names the image `<name>:<version>`, so it
+ * cannot be hashed as written: it is emitted with this placeholder where the version goes, hashed so, and
+ * then the placeholder is replaced by the version. To check it, each k8s file has its version put back to
+ * the placeholder (genuine files never contain the placeholder itself, which makes the mapping one-to-one):
+ * an edited Deployment — another image, `runAsNonRoot: false` — changes the version and is refused.
  */
+export const VERSION_PLACEHOLDER = "bentoc-version-placeholder";
+
+const K8S_PREFIX = "k8s/";
+
+/** Whether a bento file is derived from the version (and so sealed through the placeholder). */
+export function namesVersion(path: string): boolean {
+  return path.startsWith(K8S_PREFIX);
+}
+
+/** sha256 of a k8s file with its version replaced by the placeholder; undefined when it holds the placeholder. */
+export function sealedSha256(text: string, version: string): string | undefined {
+  if (text.includes(VERSION_PLACEHOLDER)) return undefined;
+  return createHash("sha256").update(text.replaceAll(version, VERSION_PLACEHOLDER)).digest("hex");
+}
+
 /**
- * The version: a hash of the name and every file's path and sha256, except `k8s/`, which names the image
- * `<name>:<version>` and is derived from the (hashed) manifest and the version itself. Every file, k8s/
- * included, is still checked against its own sha256.
+ * The version of a bento: 16 hex digits of sha256 over its name and every `path\0sha256\n`, sorted by
+ * path, where a k8s file's sha256 is taken with the placeholder in place of the version (`sealed`, by
+ * path). Never all digits (a tag YAML would read as a number): such a hash starts with `a` instead.
  */
-export function contentVersion(name: string, files: readonly BentoFileEntry[]): string {
+export function contentVersion(name: string, files: readonly BentoFileEntry[], sealed: ReadonlyMap<string, string>): string {
   const hash = createHash("sha256").update(`bento ${name}\n`);
-  for (const f of [...files].filter((e) => !e.path.startsWith("k8s/")).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) hash.update(`${f.path}\0${f.sha256}\n`);
-  return hash.digest("hex").slice(0, 16);
+  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    const sha = namesVersion(f.path) ? sealed.get(f.path) : f.sha256;
+    if (sha === undefined) throw new Error(`no sealed digest for ${f.path}`);
+    hash.update(`${f.path}\0${sha}\n`);
+  }
+  const version = hash.digest("hex").slice(0, 16);
+  return /^\d+$/.test(version) ? `a${version.slice(1)}` : version;
 }
 
 export function serializeRecord(record: BentoRecord): string {

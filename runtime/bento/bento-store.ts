@@ -10,7 +10,7 @@ import { sha256File } from "../models/file-hash.ts";
 import { fsyncDir } from "../models/fs-atomic.ts";
 import { parseTag } from "../models/model-tag.ts";
 import { ModelStore } from "../models/model-store.ts";
-import { BENTO_RECORD, contentVersion, parseRecord, type BentoRecord } from "./bento-record.ts";
+import { BENTO_RECORD, contentVersion, namesVersion, parseRecord, sealedSha256, type BentoRecord } from "./bento-record.ts";
 import { withStoreLock } from "./store-lock.ts";
 
 export interface StoredBento extends BentoRecord {
@@ -181,6 +181,7 @@ export async function verifyBentoDir(dir: string, record: BentoRecord, what: str
   const present = (await listFiles(dir)).filter((p) => p !== BENTO_RECORD);
   const extra = present.filter((p) => !listed.has(p));
   if (extra.length > 0) throw fail(`files not listed in ${BENTO_RECORD}: ${extra.join(", ")}`);
+  const sealed = new Map<string, string>();
   for (const f of record.files) {
     const full = join(dir, ...f.path.split("/"));
     const st = await lstat(full).catch(() => null);
@@ -188,9 +189,27 @@ export async function verifyBentoDir(dir: string, record: BentoRecord, what: str
     if (st.size !== f.size) throw fail(`file ${f.path} has ${st.size} bytes, expected ${f.size}`);
     const sha = await sha256File(full);
     if (sha !== f.sha256) throw fail(`file ${f.path} has sha256 ${sha}, expected ${f.sha256}`);
+    if (namesVersion(f.path)) {
+      const seal = sealedSha256(await readFile(full, "utf8"), record.version);
+      if (seal === undefined) throw fail(`file ${f.path} holds the version placeholder`);
+      sealed.set(f.path, seal);
+    }
   }
-  const version = contentVersion(record.name, record.files);
-  if (version !== record.version) throw fail(`its version ${record.version} does not match its content (${version})`);
+  const version = contentVersion(record.name, record.files, sealed);
+  if (version !== record.version) throw fail(`its version ${record.version} does not match its content (${version}): a file was changed after the bento was built`);
+}
+
+/**
+ * The directory of the bento `tag` names in the store at `home`, after checking it whole (every file's
+ * size and sha256, and the version sealed over all of them): an edited file under a known tag is refused.
+ * Undefined when `tag` names no bento there.
+ */
+export async function resolveVerifiedBento(tag: string, home: string): Promise<string | undefined> {
+  const dir = resolveBentoPath(tag, home);
+  if (dir === null) return undefined;
+  const record = readRecordSync(dir);
+  await verifyBentoDir(dir, record, record.tag);
+  return dir;
 }
 
 export function readRecordSync(dir: string): BentoRecord {

@@ -17,7 +17,7 @@ import { RECORD_FILE } from "../models/model-record.ts";
 import { ModelStore } from "../models/model-store.ts";
 import { collectIncludedFiles } from "./bento-files.ts";
 import { bentoPackages, externalImports, findProjectLock, resolveExternals } from "./bento-packages.ts";
-import { BENTO_RECORD, contentVersion, serializeRecord, type BentoFileEntry, type BentoRecord } from "./bento-record.ts";
+import { BENTO_RECORD, VERSION_PLACEHOLDER, contentVersion, serializeRecord, type BentoFileEntry, type BentoRecord } from "./bento-record.ts";
 import { BentoStore, listFiles, type StoredBento } from "./bento-store.ts";
 import type { Bentofile } from "./bentofile.ts";
 import { packBentoc } from "./pack-bentoc.ts";
@@ -133,8 +133,8 @@ export async function buildBento(options: BuildOptions): Promise<BuildResult> {
       localPackages: [packed.fileName],
       files: data.filter((f) => f !== bentofile.docker.setupScript),
     };
-    // k8s/ names the image, which is named after the version, which hashes everything else: it is written
-    // last (step 4), from the pinned manifest and the version, so it adds nothing the version misses.
+    // k8s/ names the image, which is named after the version: it is written last (step 4), sealed into the
+    // version through a placeholder (bento-record.ts).
     const generated = Object.fromEntries(Object.entries(compiler.emit(pinned, containerfile)).filter(([rel]) => !rel.startsWith(K8S_DIR)));
     const owned = new Set([...Object.keys(generated), bundle, `${bundle}.map`, "package.json", "package-lock.json", packed.fileName, BENTO_RECORD]);
     const clash = data.find((f) => owned.has(f) || f.startsWith("models/"));
@@ -159,10 +159,13 @@ export async function buildBento(options: BuildOptions): Promise<BuildResult> {
       const full = join(ctx, ...rel.split("/"));
       files.push({ path: rel, size: (await readFile(full)).length, sha256: await sha256File(full) });
     }
-    const version = contentVersion(name, files);
-    // The workloads run the image `bentoc containerize` tags by default: <bento name>:<version>.
-    const k8s = Object.entries(compiler.emit(pinned, containerfile, `${name}:${version}`)).filter(([rel]) => rel.startsWith(K8S_DIR));
-    for (const [rel, content] of k8s) {
+    // The workloads run the image `bentoc containerize` tags by default: <bento name>:<version>. They are
+    // emitted with the version placeholder, sealed into the version so, then given the version.
+    const k8s = Object.entries(compiler.emit(pinned, containerfile, `${name}:${VERSION_PLACEHOLDER}`)).filter(([rel]) => rel.startsWith(K8S_DIR));
+    const sealed = new Map(k8s.map(([rel, content]) => [rel, createHash("sha256").update(content).digest("hex")]));
+    const version = contentVersion(name, [...files, ...k8s.map(([rel]) => ({ path: rel, size: 0, sha256: "" }))], sealed);
+    for (const [rel, placeholderText] of k8s) {
+      const content = placeholderText.replaceAll(VERSION_PLACEHOLDER, version);
       await write(rel, content);
       files.push({ path: rel, size: Buffer.byteLength(content), sha256: createHash("sha256").update(content).digest("hex") });
     }

@@ -211,6 +211,61 @@ describe("bento store", () => {
   });
 });
 
+describe("the version seals every file, k8s/ included", () => {
+  /** Edits a k8s file of a bento copy and brings its record up to date (size and sha256), as an attacker would. */
+  function tamper(dir: string, edit: (yaml: string) => string): string {
+    const rel = "k8s/base/deployment.yaml";
+    const file = join(dir, ...rel.split("/"));
+    const text = edit(readFileSync(file, "utf8"));
+    writeFileSync(file, text);
+    const recordFile = join(dir, "bento.yaml");
+    const record = readFileSync(recordFile, "utf8");
+    const entry = new RegExp(`(- path: ${rel.replace(/[./]/g, "\\$&")}\\n\\s+size: )\\d+(\\n\\s+sha256: )[0-9a-f]{64}`);
+    expect(entry.test(record)).toBe(true);
+    writeFileSync(recordFile, record.replace(entry, `$1${Buffer.byteLength(text)}$2${createHash("sha256").update(text).digest("hex")}`));
+    return text;
+  }
+
+  it("an edited Deployment (another image, runAsNonRoot: false) under the original tag is refused on import and on serve", async () => {
+    const store = new BentoStore(home.home);
+    const { bento } = await build(home.home);
+    await store.verify(bento); // genuine: fine
+    const deployment = readFileSync(join(bento.path, "k8s", "base", "deployment.yaml"), "utf8");
+    expect(deployment).toContain("runAsNonRoot: true");
+
+    // Import: the archive of an edited copy with a consistent record.
+    const src = join(scratch, "tampered");
+    rmSync(src, { recursive: true, force: true });
+    mkdirSync(src, { recursive: true });
+    const good = join(scratch, "sealed.tar.gz");
+    await exportBento(store, bento.tag, good);
+    await import("tar").then((t) => t.extract({ file: good, cwd: src }));
+    tamper(src, (y) => y.replace("runAsNonRoot: true", "runAsNonRoot: false"));
+    const archive = join(scratch, "tampered.tar.gz");
+    await create({ gzip: true, file: archive, cwd: src }, ["bento.yaml", ...bento.files.map((f) => f.path)]);
+    const target = mkdtempSync(join(tmpdir(), "bentoc-home-sealed-"));
+    try {
+      await expect(importBento(new BentoStore(target), archive)).rejects.toThrow(/does not match its content .*a file was changed after the bento was built/);
+      expect(await new BentoStore(target).list()).toEqual([]);
+    } finally {
+      rmSync(target, { recursive: true, force: true });
+    }
+
+    // Serve: the same edit made in the store itself.
+    const original = readFileSync(join(bento.path, "bento.yaml"), "utf8");
+    tamper(bento.path, (y) => y.replace(/image: \S+/, "image: registry.evil.example/miner:latest"));
+    try {
+      const served = bentoc(["serve", bento.tag, "--port", "0"], { BENTOC_HOME: home.home });
+      expect(served.code).toBe(1);
+      expect(served.stderr).toMatch(new RegExp(`bento ${bento.tag.replace(/[.:]/g, "\\$&")} is corrupted: its version .* does not match its content`));
+    } finally {
+      writeFileSync(join(bento.path, "k8s", "base", "deployment.yaml"), deployment);
+      writeFileSync(join(bento.path, "bento.yaml"), original);
+    }
+    await store.verify(bento);
+  });
+});
+
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
