@@ -47,6 +47,10 @@ export interface ListFilter {
 
 const TMP_DIR = ".tmp";
 const STALE_TMP_MS = 24 * 3600 * 1000;
+/** A temp directory of a process that no longer runs (its pid is in the name) is removed after this long. */
+const ORPHAN_TMP_MS = 60 * 1000;
+/** Homes whose leftovers this process already cleaned (once per process is enough). */
+const cleaned = new Set<string>();
 
 export class ModelStore {
   readonly home: string;
@@ -118,6 +122,7 @@ export class ModelStore {
 
   /** All models (optionally filtered), by name, newest version first. */
   async list(filter: ListFilter = {}): Promise<StoredModel[]> {
+    await this.cleanOnce();
     const names = filter.name !== undefined ? [filter.name] : await listDirs(this.modelsDir);
     const out: StoredModel[] = [];
     for (const name of names) {
@@ -133,6 +138,7 @@ export class ModelStore {
 
   /** Resolves `name`, `name:latest` or `name:version`. */
   async get(tag: string): Promise<StoredModel> {
+    await this.cleanOnce();
     const { name, version } = parseTag(tag);
     if (version !== null) {
       const record = await this.readRecord(name, version).catch((err: unknown) => {
@@ -257,13 +263,43 @@ export class ModelStore {
     }
   }
 
-  /** Temp directories left behind by crashed writers (older than a day). */
+  /** The first use of a store in a process removes what crashed or killed writers left behind. */
+  private async cleanOnce(): Promise<void> {
+    if (cleaned.has(this.home)) return;
+    cleaned.add(this.home);
+    await this.removeStaleTemp().catch(() => undefined);
+  }
+
+  /**
+   * Temp directories left behind by crashed or killed writers: those of a process that no longer runs
+   * (the pid is part of the name, `<prefix>-<pid>-…`) after a minute, any after a day (a home shared by
+   * several hosts, where a pid says nothing).
+   */
   private async removeStaleTemp(): Promise<void> {
     const root = join(this.home, TMP_DIR);
     for (const entry of await listDirs(root)) {
       const st = await stat(join(root, entry)).catch(() => null);
-      if (st && Date.now() - st.mtimeMs > STALE_TMP_MS) await rm(join(root, entry), { recursive: true, force: true });
+      if (!st) continue;
+      const age = Date.now() - st.mtimeMs;
+      if (age > STALE_TMP_MS || (age > ORPHAN_TMP_MS && !processRuns(ownerPid(entry)))) await rm(join(root, entry), { recursive: true, force: true });
     }
+  }
+}
+
+/** The pid in a temp directory's name (`uniqueName`), or undefined. */
+function ownerPid(name: string): number | undefined {
+  const m = /-(\d+)-[0-9a-z]+-[0-9a-f]{8}$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Whether a process with this pid runs on this host (undefined: unknown, so assumed running). */
+function processRuns(pid: number | undefined): boolean {
+  if (pid === undefined) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

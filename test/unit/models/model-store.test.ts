@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, readdir, symlink, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, readdir, symlink, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ModelStore, ModelStoreError, models } from "../../../runtime/models/index.ts";
@@ -170,5 +172,24 @@ describe("model store", () => {
     expect((await store.get("solid")).tag).toBe(saved.tag);
     const next = await store.save([{ path: "model.onnx", data: buildTabular() }], { name: "solid" });
     expect((await store.get("solid")).tag).toBe(next.tag);
+  });
+
+  it("removes what a killed `models save` left behind the next time a process uses the store", async () => {
+    const home = await tempDir();
+    // A writer killed mid-copy: its temp directory names its pid, which no longer runs.
+    const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+    const dead = Number(child.stdout);
+    const orphan = join(home, ".tmp", `save-${dead}-${Date.now().toString(36)}-0badcafe`);
+    await mkdir(orphan, { recursive: true });
+    await writeFile(join(orphan, "model.onnx"), "partial");
+    const old = new Date(Date.now() - 5 * 60_000);
+    await utimes(orphan, old, old);
+    // One of a process that still runs (this one) is left alone.
+    const live = join(home, ".tmp", `save-${process.pid}-${Date.now().toString(36)}-0badcafe`);
+    await mkdir(live, { recursive: true });
+    await utimes(live, old, old);
+    await new ModelStore(home).list();
+    expect(existsSync(orphan)).toBe(false);
+    expect(existsSync(live)).toBe(true);
   });
 });
