@@ -29,12 +29,15 @@ export const ts: typeof Morph.ts = morph.ts;
 // A namespace of types only: it merges with the `ts` value above, so `ts.Type` and `ts.TypeFlags.Any` both work.
 // eslint-disable-next-line @typescript-eslint/no-namespace
 export declare namespace ts {
+  type ClassDeclaration = Morph.ts.ClassDeclaration;
+  type ClassElement = Morph.ts.ClassElement;
   type CompilerOptions = Morph.ts.CompilerOptions;
   type Declaration = Morph.ts.Declaration;
   type Diagnostic = Morph.ts.Diagnostic;
   type InterfaceType = Morph.ts.InterfaceType;
   type IScriptSnapshot = Morph.ts.IScriptSnapshot;
   type JSDocTagInfo = Morph.ts.JSDocTagInfo;
+  type MethodDeclaration = Morph.ts.MethodDeclaration;
   type Node = Morph.ts.Node;
   type ObjectType = Morph.ts.ObjectType;
   type Program = Morph.ts.Program;

@@ -5,7 +5,7 @@
 import type { IODescriptor } from "./io.ts";
 import type { Resources } from "./types.ts";
 
-export const MANIFEST_SCHEMA_VERSION = 1 as const;
+export const MANIFEST_SCHEMA_VERSION = 2 as const;
 
 /** A JSON Schema 2020-12 object (kept loose: the compiler builds it, ajv checks it). */
 export type JsonSchema = { [key: string]: unknown };
@@ -50,6 +50,11 @@ export interface ApiManifest {
   output: IoSpec;
   /** Whether the handler takes a `Context` as its second parameter. */
   takesContext: boolean;
+  /**
+   * Whether the handler may call a runner (read from the source, conservatively): the runtime then runs it
+   * in the request's call scope, so runner calls inherit its deadline, abort signal and trace context.
+   */
+  callsRunners: boolean;
   /** Examples from JSDoc `@example` on the method, parsed as JSON when possible. */
   examples: unknown[];
 }

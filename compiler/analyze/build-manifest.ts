@@ -17,6 +17,7 @@ import { docText } from "./jsdoc-text.ts";
 import { kebabCase } from "./names.ts";
 import { OptionValues } from "./option-values.ts";
 import { readOptions } from "./options.ts";
+import { runnerReach, type RunnerReach } from "./runner-reach.ts";
 import { arrayElement, schemaOf, unwrapPromise } from "./schema/generate.ts";
 import { SchemaContext } from "./schema/schema-context.ts";
 
@@ -56,7 +57,7 @@ class ManifestBuilder {
     return unwrapPromise(type, this.checker);
   }
 
-  api(m: DiscoveredMethod): AnalyzedApi {
+  api(m: DiscoveredMethod, reach: RunnerReach | undefined): AnalyzedApi {
     const { decl } = m;
     const opts = this.options(m.options, m.decorator);
     const doc = docText(decl);
@@ -100,6 +101,7 @@ class ManifestBuilder {
       input: { descriptor: input, schema: inputSchema } satisfies IoSpec,
       output: { descriptor: output, schema: outputSchema } satisfies IoSpec,
       takesContext,
+      callsRunners: reach !== undefined && reach(decl.compilerNode),
       examples: doc.examples,
     };
     return { manifest, decl, options: opts.read };
@@ -161,13 +163,14 @@ class ManifestBuilder {
 
   service(s: DiscoveredService, runners: AnalyzedRunner[]): { manifest: ServiceManifest; apis: AnalyzedApi[]; options: OptionValues } {
     const opts = this.options(s.options, s.decorator);
-    const apis = s.apis.map((m) => this.api(m));
-    const doc = docText(s.decl);
-    const description = opts.string("description") ?? [doc.summary, doc.description].filter(Boolean).pop();
     const dependencies = s.dependencies.flatMap((d) => {
       const runner = runners.find((r) => r.decl === d.target);
       return runner ? [{ property: d.name, runner: runner.manifest.name }] : [];
     });
+    const reach = dependencies.length > 0 ? runnerReach(s.decl.compilerNode, new Set(dependencies.map((d) => d.property))) : undefined;
+    const apis = s.apis.map((m) => this.api(m, reach));
+    const doc = docText(s.decl);
+    const description = opts.string("description") ?? [doc.summary, doc.description].filter(Boolean).pop();
     const manifest: ServiceManifest = {
       name: opts.string("name") ?? kebabCase(s.className),
       className: s.className,

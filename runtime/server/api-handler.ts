@@ -99,7 +99,7 @@ function callHandler(ctx: ApiRequestContext, state: ServiceState, route: ApiRout
   const handlerSpan = ctx.tracing.tracingEnabled ? ctx.tracing.startHandlerSpan(route.api.route, ex.span?.traceparent) : undefined;
   let out: unknown;
   try {
-    if (state.runners.runners.length > 0) {
+    if (route.api.callsRunners) {
       // Runner calls made by the handler inherit the request's deadline, abort signal and trace context.
       const scope: RunnerCallOptions = {
         get signal() {

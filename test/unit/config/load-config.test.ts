@@ -11,7 +11,7 @@ function method(name: string, maxBatchSize: number, maxLatencyMs: number): Runne
 }
 
 const manifest: Manifest = {
-  schemaVersion: 1,
+  schemaVersion: 2,
   compiler: "test",
   service: {
     name: "support-tickets",
