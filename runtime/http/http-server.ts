@@ -5,7 +5,7 @@
  * (408 while the body is still arriving, 504 after), the access log, protocol errors from the backend,
  * listening on an exclusive port, draining and closing.
  */
-import { randomUUID } from "node:crypto";
+import { newRequestId } from "./request-id.ts";
 import { ERROR_CATALOGUE } from "../../contract/error-catalogue.ts";
 import { GatewayTimeout, MethodNotAllowed, NotFound, PayloadTooLarge, RequestTimeout, ServiceUnavailable } from "../errors/http-errors.ts";
 import type { Logger, LogLevel } from "../logging/logger.ts";
@@ -80,7 +80,7 @@ class Server implements ExchangeHost {
 
   dispatch(req: TransportRequest, res: TransportResponse): void {
     const given = req.header("x-request-id");
-    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    const requestId = given && REQUEST_ID.test(given) ? given : newRequestId();
     const path = normalisePath(req.path);
     const ex = new Exchange(this, res, req.method, path, requestId, this.cors ? req.header("origin") : "");
     ex.deadlineAt = ex.start + this.options.timeoutMs;
@@ -93,7 +93,7 @@ class Server implements ExchangeHost {
       }
     });
     if (this.closed) return ex.fail(new ServiceUnavailable("server is shutting down", "shutting_down"), true);
-    const contentLength = req.header("content-length");
+    const contentLength = req.contentLength;
     if (contentLength !== "" && Number(contentLength) > this.options.maxBodyBytes) return ex.fail(new PayloadTooLarge(this.options.maxBodyBytes), true);
     try {
       const match = this.match(req.method, path);
@@ -190,7 +190,7 @@ class Server implements ExchangeHost {
 
   /** The answer to a request the backend could not parse; logged like any request. */
   protocolError(error: ProtocolError): { status: number; headers: HeaderList; body: string } {
-    const requestId = randomUUID();
+    const requestId = newRequestId();
     const status = ERROR_CATALOGUE[error.code].status;
     const body = JSON.stringify({ error: error.message, code: error.code, requestId });
     this.logger.warn("malformed request", { requestId, status, code: error.code, reason: error.message });
@@ -210,7 +210,7 @@ class Server implements ExchangeHost {
 }
 
 function hasBody(req: TransportRequest): boolean {
-  const cl = req.header("content-length");
+  const cl = req.contentLength;
   return (cl !== "" && cl !== "0") || req.header("transfer-encoding") !== "";
 }
 

@@ -27,16 +27,30 @@ class NodeRequest implements TransportRequest {
   readonly method: string;
   readonly path: string;
   readonly query: string;
+  readonly contentLength: string;
+  private readonly raw: string[];
   constructor(private readonly req: IncomingMessage) {
     this.method = req.method ?? "GET";
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     this.path = q < 0 ? url : url.slice(0, q);
     this.query = q < 0 ? "" : url.slice(q + 1);
+    this.raw = req.rawHeaders;
+    this.contentLength = this.header("content-length");
   }
+  /**
+   * A header by lower-case name, from the raw list: cheaper than Node's `req.headers`, which builds an
+   * object of every header on first use. Repeated headers are joined with ", " (llhttp has already
+   * refused a repeated Content-Length).
+   */
   header(name: string): string {
-    const v = this.req.headers[name];
-    return v === undefined ? "" : Array.isArray(v) ? v.join(", ") : v;
+    const raw = this.raw;
+    let found = "";
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = raw[i] as string;
+      if (key.length === name.length && (key === name || key.toLowerCase() === name)) found = found === "" ? (raw[i + 1] as string) : `${found}, ${raw[i + 1] as string}`;
+    }
+    return found;
   }
   forEachHeader(fn: (name: string, value: string) => void): void {
     const raw = this.req.rawHeaders;

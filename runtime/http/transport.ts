@@ -24,6 +24,8 @@ export interface TransportRequest {
   readonly path: string;
   /** The query string without `?` ("" when none). */
   readonly query: string;
+  /** The Content-Length header as sent ("" when absent); read once, checked by the backend. */
+  readonly contentLength: string;
   /** A header by lower-case name; "" when absent. */
   header(name: string): string;
   forEachHeader(fn: (name: string, value: string) => void): void;

@@ -37,14 +37,22 @@ const LISTEN_EXCLUSIVE = 1;
 const LISTEN_SHARED = 0;
 const DIGITS = /^\d{1,15}$/;
 
+/** uWS gives methods in lower case: the usual ones without a string allocation each time. */
+const METHODS: Readonly<Record<string, string>> = { get: "GET", post: "POST", head: "HEAD", options: "OPTIONS", put: "PUT", delete: "DELETE", patch: "PATCH" };
+
 class UwsRequest implements TransportRequest {
   readonly method: string;
   readonly path: string;
-  readonly query: string;
-  constructor(private readonly req: HttpRequest) {
-    this.method = req.getCaseSensitiveMethod().toUpperCase();
+  constructor(
+    private readonly req: HttpRequest,
+    readonly contentLength: string,
+  ) {
+    this.method = METHODS[req.getMethod()] ?? req.getCaseSensitiveMethod().toUpperCase();
     this.path = req.getUrl();
-    this.query = req.getQuery() ?? "";
+  }
+  /** Read only when a route asks (GET APIs): valid, like every getter here, during the request's callback. */
+  get query(): string {
+    return this.req.getQuery() ?? "";
   }
   header(name: string): string {
     return this.req.getHeader(name);
@@ -109,14 +117,18 @@ class UwsResponse implements TransportResponse {
   }
 }
 
+// One callback for every request (no closure per call) counting Content-Length headers.
+let contentLengths = 0;
+const countContentLength = (name: string): void => {
+  if (name === "content-length") contentLengths++;
+};
+
 /** A Content-Length uWS would accept but HTTP forbids: repeated, or not a plain number. */
 function badContentLength(req: HttpRequest, first: string): string | undefined {
   if (!DIGITS.test(first)) return `Content-Length ${JSON.stringify(first.slice(0, 40))} is not a number`;
-  let count = 0;
-  req.forEach((name) => {
-    if (name === "content-length") count++;
-  });
-  return count > 1 ? "Content-Length is given more than once" : undefined;
+  contentLengths = 0;
+  req.forEach(countContentLength);
+  return contentLengths > 1 ? "Content-Length is given more than once" : undefined;
 }
 
 export function createUwsTransport(uws: UwsModule): HttpTransport {
@@ -139,7 +151,7 @@ export function createUwsTransport(uws: UwsModule): HttpTransport {
             });
             return;
           }
-          handler(new UwsRequest(req), new UwsResponse(res));
+          handler(new UwsRequest(req, contentLength), new UwsResponse(res));
         } catch (err) {
           // The shared server never throws here; if it ever did, answer rather than let it reach uWS.
           process.emitWarning(`bentoc: request dispatch failed: ${(err as Error).stack ?? String(err)}`);

@@ -44,7 +44,7 @@ export function handleApiRequest(ctx: ApiRequestContext, state: ServiceState, ro
     if (counted) ctx.running--;
     if (--state.inflight === 0) state.onIdle?.();
   };
-  const contentLength = Number(req.header("content-length") || 0);
+  const contentLength = Number(req.contentLength || 0);
   if (!state.runners.ready) {
     // Answered before the body is read: a body still on its way closes the connection.
     const bodyPending = contentLength > 0 || req.header("transfer-encoding") !== "";
