@@ -83,8 +83,13 @@ class UwsResponse implements TransportResponse {
     res.cork(() => {
       res.writeStatus(statusLine(status));
       for (let i = 0; i < headers.length; i += 2) res.writeHeader(headers[i] as string, headers[i + 1] as string);
-      if (head) res.endWithoutBody(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength, close);
-      else res.end(body, close);
+      if (head) {
+        // uWS 20.30's endWithoutBody(length) leaves the response unfinished (it waits for that many body
+        // bytes, and the connection dies): state the length as a header and end without one. (Without a
+        // length it cannot be told to close; a HEAD while draining keeps its connection until the exit.)
+        res.writeHeader("content-length", String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength));
+        res.endWithoutBody();
+      } else res.end(body, close);
     });
   }
 
