@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { bentocBin, repoRoot } from "../helpers/serve-sample.ts";
+import { MANIFEST_SCHEMA_VERSION } from "../../sdk/manifest.ts";
 
 function run(args: string[]) {
   return spawnSync(process.execPath, [bentocBin, ...args], { cwd: repoRoot, encoding: "utf8" });
@@ -43,7 +44,7 @@ describe("bentoc compile", () => {
       }
       expect([...ta.keys()].sort()).toEqual([...tb.keys()].sort());
       for (const [f, content] of ta) expect(tb.get(f), `${f} identical`).toBe(content);
-      expect(JSON.parse(ta.get("bento.json") ?? "{}").schemaVersion).toBe(1);
+      expect(JSON.parse(ta.get("bento.json") ?? "{}").schemaVersion).toBe(MANIFEST_SCHEMA_VERSION);
     } finally {
       rmSync(a, { recursive: true, force: true });
       rmSync(b, { recursive: true, force: true });
