@@ -3,16 +3,20 @@ import { defineConfig } from "vitest/config";
 /**
  * End-to-end tests that serve over HTTP. `npm test` runs them twice: once with the default backend
  * (`auto`: uWebSockets.js where its native build loads, as on Node 20 here) in the `e2e` project, and
- * once with node:http forced in `e2e-node` (the backend of Node 22+). The HTTP contract suite runs
- * against both backends by itself.
+ * once with node:http forced in `e2e-node` (the backend of Node 22+), which `npm test` runs under Node 24
+ * (scripts/run-under-node.mjs; the servers it starts run under that Node too). The HTTP contract suite
+ * runs against both backends by itself. The OpenAPI fuzzer sends 105,000 requests in `e2e` and 30,000
+ * in `e2e-node`.
  */
 const SERVER_E2E = [
   "admin-batching",
   "client-browser",
   "client-node",
+  "hostile-input",
   "observability-server-prometheus",
   "observability-server-tracing",
   "ocr-deadline",
+  "openapi-fuzz",
   "serve-reload",
   "serve-source-tracing",
   "server-errors",
@@ -27,7 +31,7 @@ const e2e = { testTimeout: 300_000, hookTimeout: 600_000, pool: "forks", filePar
 
 // Three projects: fast unit tests (compiler stages, dispatcher, store, codecs), slow end-to-end tests
 // (real server, real ONNX models, Chromium, Prometheus, containers), then the server e2e tests again on
-// node:http. `npm test` runs all three, after the global setup has built dist/ (the built CLI and the
+// node:http (under Node 24). `npm test` runs all three, after the global setup has built dist/ (the built CLI and the
 // "bentoc" self-reference are what the tests use).
 export default defineConfig({
   test: {
@@ -45,7 +49,7 @@ export default defineConfig({
         test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], ...e2e },
       },
       {
-        test: { name: "e2e-node", include: SERVER_E2E, env: { BENTOC_HTTP: "node" }, sequence: { groupOrder: 1 }, ...e2e },
+        test: { name: "e2e-node", include: SERVER_E2E, env: { BENTOC_HTTP: "node", FUZZ_REQUESTS: "30000" }, sequence: { groupOrder: 1 }, ...e2e },
       },
     ],
   },
