@@ -10,7 +10,7 @@
  *   npx tsx bench/server-overhead.ts [--duration 5] [--rounds 3] [--connections 64]
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { ECHO_BODY as BODY, loadEcho as load, type LoadResult } from "./echo-load.ts";
@@ -59,19 +59,25 @@ async function serveNodeHttp(): Promise<number> {
   return new Promise((resolve) => srv.listen(0, "127.0.0.1", () => resolve((srv.address() as { port: number }).port)));
 }
 
+/** bentoc as users run it: the built runtime in dist/ (`npm run bench` builds it first), not the sources under tsx. */
 async function serveBentoc(http: "uws" | "node", accessLog: boolean): Promise<number> {
-  const { testConfig } = await import("../test/fixtures/runtime/test-config.ts");
-  const { serveCompiledDir } = await import("../runtime/serve-compiled.ts");
-  const { createLogger } = await import("../runtime/logging/logger.ts");
+  const dist = new URL("../dist/runtime/", import.meta.url).href;
+  const { defaultConfig } = (await import(`${dist}config/config-defaults.js`)) as typeof import("../runtime/config/config-defaults.ts");
+  const { serveCompiledDir } = (await import(`${dist}serve-compiled.js`)) as typeof import("../runtime/serve-compiled.ts");
+  const { createLogger } = (await import(`${dist}logging/logger.js`)) as typeof import("../runtime/logging/logger.ts");
   const dir = process.env["BENCH_ECHO_DIR"];
   if (!dir) throw new Error("BENCH_ECHO_DIR is not set (the parent builds the compiled echo service)");
-  const config = testConfig({ accessLog, http });
+  const config = defaultConfig();
+  config.server = { ...config.server, http, host: "127.0.0.1", port: 0, accessLog };
+  config.logging = { level: "error" };
   const logger = createLogger({ level: "info", write: () => {} }); // access-log cost without terminal cost
   const served = await serveCompiledDir(dir, config, { print: () => {}, logger });
   return served.port;
 }
 
 async function child(kind: string): Promise<void> {
+  // Bare servers exit on SIGINT too, so a profiler (--cpu-prof) can write its file.
+  if (kind === "uws" || kind === "node") process.once("SIGINT", () => process.exit(0));
   const port =
     kind === "uws" ? await serveBareUws() : kind === "node" ? await serveNodeHttp() : await serveBentoc(kind.includes("node") ? "node" : "uws", kind.endsWith("-log"));
   process.stdout.write(`PORT ${port}\n`);
@@ -91,6 +97,12 @@ function start(kind: string, echoDir: string): Promise<{ proc: ChildProcess; por
 }
 
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 export interface ServerOverheadOptions {
   durationS?: number;
   rounds?: number;
@@ -98,7 +110,7 @@ export interface ServerOverheadOptions {
   log?: (line: string) => void;
 }
 
-type KindResult = { requestsPerSec: number; latencyP50Ms: number; latencyP99Ms: number; non2xx: number; errors: number };
+type KindResult = { requestsPerSec: number; latencyP50Ms: number; latencyP99Ms: number; non2xx: number; errors: number; serverCpuUsPerRequest: number };
 
 export async function runServerOverheadBench(options: ServerOverheadOptions = {}): Promise<Record<string, unknown>> {
   const duration = options.durationS ?? 5;
@@ -110,6 +122,9 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
   const results: Record<string, KindResult> = {};
   const servers = new Map<string, { proc: ChildProcess; port: number }>();
   const runs = new Map<string, LoadResult[]>();
+  // The server's own CPU time per request in each round: what it costs, whatever the load generator
+  // (which shares the machine) left it.
+  const cpuPerRequest = new Map<string, number[]>();
   const { buildEchoDir } = await import("../test/fixtures/runtime/build-echo.ts");
   const echoDir = await buildEchoDir();
   try {
@@ -120,9 +135,13 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
     }
     for (let round = 0; round < rounds; round++) {
       for (const kind of kinds) {
-        const r = await load(servers.get(kind)!.port, duration, connections);
+        const server = servers.get(kind)!;
+        const cpuBefore = cpuSeconds(server.proc.pid!);
+        const r = await load(server.port, duration, connections);
+        const cpuUs = ((cpuSeconds(server.proc.pid!) - cpuBefore) * 1e6) / Math.max(1, r.requests.total);
         runs.set(kind, [...(runs.get(kind) ?? []), r]);
-        log(`  round ${round + 1}/${rounds} ${kind.padEnd(11)} ${Math.round(r.requests.average)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non2xx ${r.non2xx}`);
+        cpuPerRequest.set(kind, [...(cpuPerRequest.get(kind) ?? []), cpuUs]);
+        log(`  round ${round + 1}/${rounds} ${kind.padEnd(15)} ${Math.round(r.requests.average)} req/s  server CPU ${cpuUs.toFixed(1)} µs/req  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non2xx ${r.non2xx}  load ${machineInfo().loadAverage1m}`);
       }
     }
   } finally {
@@ -132,7 +151,8 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
   for (const kind of kinds) {
     const rs = [...(runs.get(kind) ?? [])].sort((a, b) => a.requests.average - b.requests.average);
     const r = rs[Math.floor(rs.length / 2)]!;
-    results[kind] = { requestsPerSec: r.requests.average, latencyP50Ms: r.latency.p50, latencyP99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+    const cpu = [...(cpuPerRequest.get(kind) ?? [])].sort((a, b) => a - b);
+    results[kind] = { requestsPerSec: r.requests.average, latencyP50Ms: r.latency.p50, latencyP99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors, serverCpuUsPerRequest: cpu[Math.floor(cpu.length / 2)] ?? NaN };
   }
   // Each ratio is the median of per-round ratios: rounds interleave the servers, so pairing within a round
   // cancels the drift of a shared machine that a ratio of medians would keep.
@@ -164,6 +184,12 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
       uwsBackendVsBareUws: rps("bentoc-uws") / rps("uws"),
       nodeBackendVsBareNodeHttp: rps("bentoc-node") / rps("node"),
     },
+    // The same comparison by the servers' own CPU time per request (bare ÷ bentoc, median of rounds): what
+    // the throughput ratio would be if the server alone used the machine.
+    cpuRatios: {
+      uwsBackendVsBareUws: (results["uws"]?.serverCpuUsPerRequest ?? NaN) / (results["bentoc-uws"]?.serverCpuUsPerRequest ?? NaN),
+      nodeBackendVsBareNodeHttp: (results["node"]?.serverCpuUsPerRequest ?? NaN) / (results["bentoc-node"]?.serverCpuUsPerRequest ?? NaN),
+    },
     targets: { uwsBackendVsBareUws: ">= 0.90", nodeBackendVsBareNodeHttp: ">= 0.95" },
   };
   const label: Record<string, string> = {
@@ -183,10 +209,10 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
     `connections, ${rounds} interleaved rounds of ${duration} s; the median round per server is kept, and each ratio is the median of the per-round ratios.`,
     "",
     mdTable(
-      ["server", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "req/s per round"],
+      ["server", "req/s", "server CPU µs/req", "p50 ms", "p99 ms", "non-2xx", "errors", "req/s per round"],
       kinds.map((k) => {
         const r = results[k]!;
-        return [label[k] ?? k, Math.round(r.requestsPerSec), r.latencyP50Ms, r.latencyP99Ms, r.non2xx, r.errors, (runs.get(k) ?? []).map((x) => Math.round(x.requests.average)).join(", ")];
+        return [label[k] ?? k, Math.round(r.requestsPerSec), fixed(r.serverCpuUsPerRequest, 1), r.latencyP50Ms, r.latencyP99Ms, r.non2xx, r.errors, (runs.get(k) ?? []).map((x) => Math.round(x.requests.average)).join(", ")];
       }),
     ),
     "",
@@ -195,6 +221,8 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
       [
         ["bentoc on uWS / bare uWS", fixed(report.ratios.uwsBackendVsBareUws, 3), "≥ 0.90"],
         ["bentoc on node:http / bare node:http", fixed(report.ratios.nodeBackendVsBareNodeHttp, 3), "≥ 0.95"],
+        ["by server CPU per request: bare uWS / bentoc on uWS", fixed(report.cpuRatios.uwsBackendVsBareUws, 3), "–"],
+        ["by server CPU per request: bare node:http / bentoc on node:http", fixed(report.cpuRatios.nodeBackendVsBareNodeHttp, 3), "–"],
         ["bentoc on uWS with access log / bare uWS", fixed(report.ratios.uwsBackendWithAccessLogVsBareUws, 3), "–"],
         ["bentoc on node:http with access log / bare node:http", fixed(report.ratios.nodeBackendWithAccessLogVsBareNodeHttp, 3), "–"],
         ["bentoc on uWS / bentoc on node:http", fixed(report.ratios.uwsBackendVsNodeBackend, 3), "–"],
