@@ -12,7 +12,8 @@ import { findBentofile } from "../../runtime/bento/bentofile.ts";
 import { buildBento, type BentoCompiler } from "../../runtime/bento/build-bento.ts";
 import { BACKENDS, containerizeCommand, findBackend, runStreaming, shellQuote, type Backend } from "../../runtime/bento/containerize.ts";
 import { defaultHome } from "../../runtime/models/model-store.ts";
-import { formatSize } from "./models.ts";
+import { addRegistryFlags, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
+import { formatSize, printRemoteTags } from "./models.ts";
 
 type Output = "table" | "json" | "yaml" | "path";
 
@@ -112,13 +113,16 @@ export function register(program: Command): void {
       }),
     );
 
-  program
-    .command("list")
-    .description("List the bentos in $BENTOC_HOME/bentos, newest first per name")
-    .argument("[name]", "only this bento name")
-    .option("-o, --output <format>", "table, json or yaml", output(["table", "json", "yaml"]), "table")
-    .action(
-      action(async (name: string | undefined, flags: { output: Output }) => {
+  addRegistryFlags(
+    program
+      .command("list")
+      .description("List the bentos in $BENTOC_HOME/bentos, newest first per name; with --remote, the tags of a registry repository")
+      .argument("[name]", "only this bento name")
+      .option("-o, --output <format>", "table, json or yaml", output(["table", "json", "yaml"]), "table")
+      .option("--remote <repository>", "list the tags of this registry repository (HOST[:PORT]/PATH) instead"),
+  ).action(
+      action(async (name: string | undefined, flags: { output: Output; remote?: string } & RegistryFlags) => {
+        if (flags.remote !== undefined) return printRemoteTags(flags.remote, flags);
         const bentos = await new BentoStore(defaultHome()).list(name);
         if (flags.output === "json") return void process.stdout.write(JSON.stringify(bentos.map(summary), null, 2) + "\n");
         if (flags.output === "yaml") return void process.stdout.write(toYaml(bentos.map(summary)));
@@ -178,7 +182,7 @@ export function register(program: Command): void {
       }),
     );
 
-  program
+  const containerize = program
     .command("containerize")
     .description("Build an OCI image of a bento with podman, buildah or docker (layers cached: deps → models → code)")
     .argument("<tag>", "bento tag (name, name:latest or name:version)")
@@ -186,8 +190,9 @@ export function register(program: Command): void {
     .option("--backend <backend>", `one of ${BACKENDS.join(", ")} (default: the first installed)`)
     .option("--build-arg <K=V>", "build argument, repeatable (e.g. BASE_IMAGE=localhost/node:20)", parseBuildArg, {})
     .option("--dry-run", "print the command instead of running it")
-    .action(
-      action(async (tag: string, flags: { image?: string; backend?: string; buildArg: Record<string, string>; dryRun?: boolean }) => {
+    .option("--push <ref>", "then push the image to HOST[:PORT]/REPOSITORY[:TAG] (tag default: the bento version) and print its digest");
+  addRegistryFlags(containerize).action(
+      action(async (tag: string, flags: { image?: string; backend?: string; buildArg: Record<string, string>; dryRun?: boolean; push?: string } & RegistryFlags) => {
         if (flags.backend !== undefined && !(BACKENDS as readonly string[]).includes(flags.backend)) {
           throw new Error(`--backend must be one of ${BACKENDS.join(", ")}, not ${flags.backend}`);
         }
@@ -208,7 +213,33 @@ export function register(program: Command): void {
         const code = await runStreaming(argv);
         if (code !== 0) throw new Error(`${backend} exited with code ${code}`);
         process.stderr.write(`✓ image ${image} built from ${bento.tag}\n`);
-        process.stdout.write(image + "\n");
+        if (flags.push === undefined) return void process.stdout.write(image + "\n");
+        const { pinned, kustomizeEntry } = await pushImage(backend, image, flags.push, bento, flags);
+        process.stderr.write(`✓ pushed ${image} → ${pinned}\n  kustomize images: entry (or: bentoc k8s ${bento.tag} --image ${pinned} --out DIR):\n${kustomizeEntry.replace(/^/gm, "    ")}`);
+        process.stdout.write(pinned + "\n");
       }),
     );
+}
+
+/** `containerize --push`: the tool's push, its digest, and the image pinned by digest. */
+async function pushImage(backend: Backend, image: string, ref: string, bento: StoredBento, flags: RegistryFlags): Promise<{ pinned: string; kustomizeEntry: string }> {
+  const { planImagePush, pushedDigest, pinnedImage } = await import("../../runtime/registry/image-push.ts");
+  const plan = planImagePush(backend, image, ref, bento.version, remoteOptions(flags));
+  try {
+    let output = "";
+    for (const argv of plan.commands) {
+      process.stderr.write(`$ ${shellQuote(argv)}\n`);
+      const code = await runStreaming(argv, (chunk, stream) => {
+        output += chunk;
+        process.stderr.write(chunk);
+      });
+      if (code !== 0) throw new Error(`${argv[0]} ${argv[1]} exited with code ${code}`);
+    }
+    const digest = pushedDigest(plan, output);
+    const pinned = pinnedImage(plan.target, digest);
+    const kustomizeEntry = toYaml({ images: [{ name: bento.service.name, newName: `${plan.target.registry}/${plan.target.repository}`, digest }] });
+    return { pinned, kustomizeEntry };
+  } finally {
+    plan.cleanup();
+  }
 }

@@ -1,0 +1,166 @@
+/**
+ * A real OCI registry for the tests: Debian's `docker-registry` (distribution 2.8) started on a free
+ * loopback port in a temp dir, with htpasswd auth (bcrypt, `htpasswd -B` from apache2-utils) and a
+ * self-signed TLS certificate for 127.0.0.1/localhost (openssl). Its log is kept (every request is one
+ * line, which is how the tests count blob uploads) and its storage is a plain directory (which is how
+ * they tamper with a blob). `stop()` ends the process and removes the directory.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { which } from "../../runtime/bento/containerize.ts";
+
+export const REGISTRY_USER = "bentoc";
+export const REGISTRY_PASSWORD = "s3cret-registry-pass";
+
+export interface TestRegistry {
+  /** `127.0.0.1:PORT`, the registry part of a reference. */
+  host: string;
+  /** The self-signed certificate (PEM file): the CA to trust. */
+  caFile: string;
+  /** An auth.json (podman's format) holding the right credentials. */
+  authFile: string;
+  /** The registry's storage root (distribution's filesystem driver layout). */
+  storage: string;
+  dir: string;
+  /** Everything the registry logged so far. */
+  log(): string;
+  /** Request lines of the log since `from` (a length of log()) matching method and path pattern. */
+  requests(method: string, path: RegExp, from?: number): string[];
+  /** Where the registry keeps the data of blob `sha256:…`. */
+  blobPath(digest: string): string;
+  stop(): Promise<void>;
+}
+
+/** The tools the registry tests need, or null when all are installed. */
+export function registryToolsMissing(): string | null {
+  const missing = ["docker-registry", "htpasswd", "openssl"].filter((t) => which(t) === null);
+  return missing.length > 0 ? `${missing.join(", ")} not installed (sudo bash scripts/ci-deps.sh: docker-registry, apache2-utils, openssl)` : null;
+}
+
+/** A free TCP port on 127.0.0.1 (bound to 0, then released). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export function authJson(host: string, user: string, password: string): string {
+  return JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString("base64") } } }, null, 2) + "\n";
+}
+
+export async function startRegistry(): Promise<TestRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), "bentoc-registry-"));
+  const storage = join(dir, "data");
+  const caFile = join(dir, "cert.pem");
+  const keyFile = join(dir, "key.pem");
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=bentoc test registry",
+      "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", keyFile, "-out", caFile],
+    { stdio: "ignore" },
+  );
+  execFileSync("htpasswd", ["-B", "-b", "-c", join(dir, "htpasswd"), REGISTRY_USER, REGISTRY_PASSWORD], { stdio: "ignore" });
+
+  let lastError = "";
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freeLoopbackPort();
+    const host = `127.0.0.1:${port}`;
+    const config = join(dir, "config.yml");
+    writeFileSync(
+      config,
+      [
+        "version: 0.1",
+        "log:",
+        "  level: info",
+        "  formatter: text",
+        "storage:",
+        "  filesystem:",
+        `    rootdirectory: ${storage}`,
+        "  delete:",
+        "    enabled: true",
+        "http:",
+        `  addr: ${host}`,
+        "  tls:",
+        `    certificate: ${caFile}`,
+        `    key: ${keyFile}`,
+        "auth:",
+        "  htpasswd:",
+        "    realm: bentoc-test",
+        `    path: ${join(dir, "htpasswd")}`,
+        "",
+      ].join("\n"),
+    );
+    let output = "";
+    const child: ChildProcess = spawn("docker-registry", ["serve", config], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, OTEL_TRACES_EXPORTER: "none" } });
+    child.stdout?.setEncoding("utf8").on("data", (d: string) => (output += d));
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => (output += d));
+    const up = await waitListening(child, () => output, 20_000);
+    if (!up) {
+      lastError = output;
+      child.kill("SIGKILL");
+      continue;
+    }
+    const authFile = join(dir, "auth.json");
+    writeFileSync(authFile, authJson(host, REGISTRY_USER, REGISTRY_PASSWORD));
+    return {
+      host,
+      caFile,
+      authFile,
+      storage,
+      dir,
+      log: () => output,
+      requests(method, path, from = 0) {
+        // the access log: 127.0.0.1 - - [date] "METHOD URI HTTP/1.1" STATUS BYTES "" "agent"
+        return output
+          .slice(from)
+          .split("\n")
+          .filter((l) => {
+            const m = /"([A-Z]+) (\S+) HTTP\/[\d.]+" \d{3} /.exec(l);
+            return m !== null && m[1] === method && path.test(m[2] ?? "");
+          });
+      },
+      blobPath: (digest) => join(storage, "docker/registry/v2/blobs/sha256", digest.slice(7, 9), digest.slice(7), "data"),
+      stop: () =>
+        new Promise<void>((resolveStop) => {
+          const done = () => {
+            rmSync(dir, { recursive: true, force: true });
+            resolveStop();
+          };
+          if (child.exitCode !== null || child.signalCode !== null) return done();
+          child.once("exit", done);
+          child.kill("SIGTERM");
+          setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+        }),
+    };
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`docker-registry did not start:\n${lastError}`);
+}
+
+/** Resolves true once the registry logs that it listens, false when it exits or the time is up. */
+async function waitListening(child: ChildProcess, output: () => string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) return false;
+    if (/listening on/.test(output())) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** Replaces a stored blob's bytes with others of the same length (the registry serves them as they are). */
+export function tamperBlob(registry: TestRegistry, digest: string): void {
+  const path = registry.blobPath(digest);
+  const data = readFileSync(path);
+  const at = Math.floor(data.length / 2);
+  data[at] = (data[at] ?? 0) ^ 0xff;
+  writeFileSync(path, data);
+}
