@@ -6,7 +6,7 @@
  * they tamper with a blob). `stop()` ends the process and removes the directory.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,13 +98,16 @@ export async function startRegistry(): Promise<TestRegistry> {
         "",
       ].join("\n"),
     );
-    let output = "";
-    const child: ChildProcess = spawn("docker-registry", ["serve", config], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, OTEL_TRACES_EXPORTER: "none" } });
-    child.stdout?.setEncoding("utf8").on("data", (d: string) => (output += d));
-    child.stderr?.setEncoding("utf8").on("data", (d: string) => (output += d));
-    const up = await waitListening(child, () => output, 20_000);
+    // The log goes to a file, not a pipe: a test blocked in execFileSync would stop draining a pipe, and
+    // the registry would stall on a full one.
+    const logFile = join(dir, `registry-${attempt}.log`);
+    const fd = openSync(logFile, "w");
+    const child: ChildProcess = spawn("docker-registry", ["serve", config], { stdio: ["ignore", fd, fd], env: { ...process.env, OTEL_TRACES_EXPORTER: "none" } });
+    closeSync(fd);
+    const output = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
+    const up = await waitListening(child, output, 20_000);
     if (!up) {
-      lastError = output;
+      lastError = output();
       child.kill("SIGKILL");
       continue;
     }
@@ -116,10 +119,10 @@ export async function startRegistry(): Promise<TestRegistry> {
       authFile,
       storage,
       dir,
-      log: () => output,
+      log: output,
       requests(method, path, from = 0) {
         // the access log: 127.0.0.1 - - [date] "METHOD URI HTTP/1.1" STATUS BYTES "" "agent"
-        return output
+        return output()
           .slice(from)
           .split("\n")
           .filter((l) => {
