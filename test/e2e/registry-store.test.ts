@@ -14,7 +14,7 @@
  *
  * With CI=true the missing tools fail the test; elsewhere it is skipped with the reason.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,10 +30,17 @@ if (missing) console.warn(`skipping the registry test: ${missing}`);
 
 const UPLOADS = /\/blobs\/uploads\//;
 
-/** The built CLI: stdout, stderr (on success too) and the exit code. */
-function bentoc(args: string[], env: Record<string, string>): { stdout: string; stderr: string; code: number } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 300_000 });
-  return { stdout: r.stdout, stderr: r.stderr, code: r.status ?? 1 };
+/** The built CLI, run asynchronously (a blocked test worker misses vitest's RPC deadline): stdout, stderr, exit code. */
+function bentoc(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolveRun({ stdout, stderr, code: code ?? 1 }));
+  });
 }
 
 describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => {
@@ -82,13 +89,13 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
     beforeAll(async () => {
       home = await prepareHome(["tabular"]);
       temps.push(home);
-      version = JSON.parse(bentoc(["models", "get", "tabular-mlp", "-o", "json"], { BENTOC_HOME: home }).stdout).version as string;
+      version = JSON.parse((await bentoc(["models", "get", "tabular-mlp", "-o", "json"], { BENTOC_HOME: home })).stdout).version as string;
       repo = `${registry.host}/team/tabular-mlp`;
     });
 
     it("push → delete locally → pull, by tag and by digest; the pulled model serves", async () => {
       const mark = registry.log().length;
-      const pushed = bentoc(["models", "push", "tabular-mlp", repo, ...tls], { BENTOC_HOME: home, ...authEnv });
+      const pushed = await bentoc(["models", "push", "tabular-mlp", repo, ...tls], { BENTOC_HOME: home, ...authEnv });
       expect(pushed.code, pushed.stderr).toBe(0);
       pinned = pushed.stdout.trim();
       expect(pinned).toMatch(new RegExp(`^${registry.host.replace(/\./g, "\\.")}/team/tabular-mlp@sha256:[0-9a-f]{64}$`));
@@ -96,21 +103,21 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
       expect(registry.requests("POST", UPLOADS, mark)).toHaveLength(3);
       expect(registry.requests("PUT", UPLOADS, mark)).toHaveLength(3);
 
-      const deleted = bentoc(["models", "delete", `tabular-mlp:${version}`], { BENTOC_HOME: home });
+      const deleted = await bentoc(["models", "delete", `tabular-mlp:${version}`], { BENTOC_HOME: home });
       expect(deleted.code, deleted.stderr).toBe(0);
-      expect(bentoc(["models", "list", "-o", "json"], { BENTOC_HOME: home }).stdout.trim()).toBe("[]");
+      expect((await bentoc(["models", "list", "-o", "json"], { BENTOC_HOME: home })).stdout.trim()).toBe("[]");
 
-      const pulled = bentoc(["models", "pull", `${repo}:${version}`, ...tls], { BENTOC_HOME: home, ...authEnv });
+      const pulled = await bentoc(["models", "pull", `${repo}:${version}`, ...tls], { BENTOC_HOME: home, ...authEnv });
       expect(pulled.code, pulled.stderr).toBe(0);
       expect(pulled.stdout.trim()).toBe(`tabular-mlp:${version}`);
-      const again = bentoc(["models", "pull", `${repo}:${version}`, ...tls], { BENTOC_HOME: home, ...authEnv });
+      const again = await bentoc(["models", "pull", `${repo}:${version}`, ...tls], { BENTOC_HOME: home, ...authEnv });
       expect(again.code, again.stderr).toBe(0);
 
       const byDigest = temp("bentoc-home-digest-");
-      const pulled2 = bentoc(["models", "pull", pinned, ...tls], { BENTOC_HOME: byDigest, ...authEnv });
+      const pulled2 = await bentoc(["models", "pull", pinned, ...tls], { BENTOC_HOME: byDigest, ...authEnv });
       expect(pulled2.code, pulled2.stderr).toBe(0);
-      const a = JSON.parse(bentoc(["models", "get", "tabular-mlp", "-o", "json"], { BENTOC_HOME: home }).stdout);
-      const b = JSON.parse(bentoc(["models", "get", "tabular-mlp", "-o", "json"], { BENTOC_HOME: byDigest }).stdout);
+      const a = JSON.parse((await bentoc(["models", "get", "tabular-mlp", "-o", "json"], { BENTOC_HOME: home })).stdout);
+      const b = JSON.parse((await bentoc(["models", "get", "tabular-mlp", "-o", "json"], { BENTOC_HOME: byDigest })).stdout);
       expect({ ...b, path: "" }).toEqual({ ...a, path: "" });
 
       let served: ServedSample | undefined;
@@ -125,16 +132,16 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
       }
     });
 
-    it("a second push uploads no blob: the same tag sends one HEAD, a new tag only the manifest", () => {
+    it("a second push uploads no blob: the same tag sends one HEAD, a new tag only the manifest", async () => {
       let mark = registry.log().length;
-      const second = bentoc(["models", "push", "tabular-mlp", repo, ...tls], { BENTOC_HOME: home, ...authEnv });
+      const second = await bentoc(["models", "push", "tabular-mlp", repo, ...tls], { BENTOC_HOME: home, ...authEnv });
       expect(second.code, second.stderr).toBe(0);
       expect(second.stderr).toContain("nothing uploaded");
       expect(registry.requests("POST", UPLOADS, mark)).toEqual([]);
       expect(registry.requests("PUT", /./, mark)).toEqual([]);
 
       mark = registry.log().length;
-      const retag = bentoc(["models", "push", "tabular-mlp", `${repo}:stable`, ...tls], { BENTOC_HOME: home, ...authEnv });
+      const retag = await bentoc(["models", "push", "tabular-mlp", `${repo}:stable`, ...tls], { BENTOC_HOME: home, ...authEnv });
       expect(retag.code, retag.stderr).toBe(0);
       expect(retag.stderr).toMatch(/0 blobs uploaded \(0 B\), 3 already there/);
       expect(registry.requests("POST", UPLOADS, mark)).toEqual([]);
@@ -144,7 +151,7 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
     });
 
     it("list --remote lists the tags (asking for pages)", async () => {
-      const listed = bentoc(["models", "list", "--remote", repo, ...tls, "-o", "json"], { ...authEnv });
+      const listed = await bentoc(["models", "list", "--remote", repo, ...tls, "-o", "json"], { ...authEnv });
       expect(listed.code, listed.stderr).toBe(0);
       expect((JSON.parse(listed.stdout) as string[]).sort()).toEqual([version, "stable"].sort());
       const paged = await listRemoteTags(repo, { caFile: registry.caFile, authFile: registry.authFile, pageSize: 1 });
@@ -154,14 +161,14 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
       expect(registry.requests("GET", /\/tags\/list\?n=1$/)).toHaveLength(1);
     });
 
-    it("a tampered blob is refused on pull, and nothing is left in the store", () => {
+    it("a tampered blob is refused on pull, and nothing is left in the store", async () => {
       const manifestDigest = pinned.split("@")[1] ?? "";
       const manifestPath = registry.blobPath(manifestDigest);
       const manifest = JSON.parse(execFileSync("cat", [manifestPath], { encoding: "utf8" })) as { layers: { digest: string; annotations: Record<string, string> }[] };
       const onnx = manifest.layers.find((l) => l.annotations["org.opencontainers.image.title"] === "model.onnx");
       tamperBlob(registry, onnx?.digest ?? "");
       const fresh = temp("bentoc-home-tampered-");
-      const r = bentoc(["models", "pull", pinned, ...tls], { BENTOC_HOME: fresh, ...authEnv });
+      const r = await bentoc(["models", "pull", pinned, ...tls], { BENTOC_HOME: fresh, ...authEnv });
       const line = oneLineError(r);
       expect(line).toContain("model.onnx");
       expect(line).toContain("a tampered or corrupted blob is refused");
@@ -169,43 +176,43 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
       tamperBlob(registry, onnx?.digest ?? ""); // flip the byte back for the other tests
     });
 
-    it("wrong password, no credentials: one clear line naming the registry, the status and what to do", () => {
+    it("wrong password, no credentials: one clear line naming the registry, the status and what to do", async () => {
       const dir = temp("bentoc-auth-");
       const wrong = join(dir, "auth.json");
       writeFileSync(wrong, authJson(registry.host, REGISTRY_USER, "not-the-password"));
       const fresh = temp("bentoc-home-auth-");
-      const r = bentoc(["models", "pull", pinned, ...tls, "--authfile", wrong], { BENTOC_HOME: fresh });
+      const r = await bentoc(["models", "pull", pinned, ...tls, "--authfile", wrong], { BENTOC_HOME: fresh });
       const line = oneLineError(r);
       expect(line).toContain(`registry ${registry.host} refused the credentials of user "${REGISTRY_USER}" from ${wrong} (401 Unauthorized)`);
       expect(line).toContain(`podman login ${registry.host}`);
       expectEmptyStore(fresh);
 
-      const push = bentoc(["models", "push", "tabular-mlp", repo, ...tls], { BENTOC_HOME: home, REGISTRY_AUTH_FILE: wrong });
+      const push = await bentoc(["models", "push", "tabular-mlp", repo, ...tls], { BENTOC_HOME: home, REGISTRY_AUTH_FILE: wrong });
       expect(oneLineError(push)).toContain("refused the credentials");
 
-      const none = bentoc(["models", "pull", pinned, ...tls], { BENTOC_HOME: fresh, HOME: dir, REGISTRY_AUTH_FILE: join(dir, "absent.json"), XDG_RUNTIME_DIR: dir, DOCKER_CONFIG: dir });
+      const none = await bentoc(["models", "pull", pinned, ...tls], { BENTOC_HOME: fresh, HOME: dir, REGISTRY_AUTH_FILE: join(dir, "absent.json"), XDG_RUNTIME_DIR: dir, DOCKER_CONFIG: dir });
       expect(oneLineError(none)).toContain(`registry ${registry.host} needs credentials and none were found`);
       expectEmptyStore(fresh);
     });
 
     it("TLS: an untrusted certificate, --insecure for loopback only, an unreachable registry, an unknown tag", async () => {
       const fresh = temp("bentoc-home-tls-");
-      const untrusted = bentoc(["models", "pull", pinned], { BENTOC_HOME: fresh, ...authEnv });
+      const untrusted = await bentoc(["models", "pull", pinned], { BENTOC_HOME: fresh, ...authEnv });
       expect(oneLineError(untrusted)).toMatch(new RegExp(`cannot verify the TLS certificate of registry ${registry.host.replace(/\./g, "\\.")} .*--ca-file`));
-      const insecure = bentoc(["models", "pull", pinned, "--insecure"], { BENTOC_HOME: fresh, ...authEnv });
+      const insecure = await bentoc(["models", "pull", pinned, "--insecure"], { BENTOC_HOME: fresh, ...authEnv });
       expect(insecure.code, insecure.stderr).toBe(0);
       rmSync(join(fresh, "models"), { recursive: true, force: true });
 
-      const remote = bentoc(["models", "push", "tabular-mlp", "registry.example:5000/team/tabular-mlp", "--insecure"], { BENTOC_HOME: home, ...authEnv });
+      const remote = await bentoc(["models", "push", "tabular-mlp", "registry.example:5000/team/tabular-mlp", "--insecure"], { BENTOC_HOME: home, ...authEnv });
       expect(oneLineError(remote)).toContain("--insecure is allowed only for a registry on this machine");
 
       const closed = await freeLoopbackPort();
-      const unreachable = bentoc(["models", "pull", `127.0.0.1:${closed}/team/tabular-mlp:${version}`, ...tls], { BENTOC_HOME: fresh, ...authEnv });
+      const unreachable = await bentoc(["models", "pull", `127.0.0.1:${closed}/team/tabular-mlp:${version}`, ...tls], { BENTOC_HOME: fresh, ...authEnv });
       expect(oneLineError(unreachable)).toContain(`cannot reach registry 127.0.0.1:${closed} (ECONNREFUSED`);
 
-      const unknown = bentoc(["models", "pull", `${repo}:no-such-tag`, ...tls], { BENTOC_HOME: fresh, ...authEnv });
+      const unknown = await bentoc(["models", "pull", `${repo}:no-such-tag`, ...tls], { BENTOC_HOME: fresh, ...authEnv });
       expect(oneLineError(unknown)).toMatch(/manifest team\/tabular-mlp:no-such-tag: not found on .*MANIFEST_UNKNOWN/);
-      const noTag = bentoc(["models", "pull", repo, ...tls], { BENTOC_HOME: fresh, ...authEnv });
+      const noTag = await bentoc(["models", "pull", repo, ...tls], { BENTOC_HOME: fresh, ...authEnv });
       expect(oneLineError(noTag)).toContain("names no tag or digest");
       expectEmptyStore(fresh);
     });
@@ -217,10 +224,10 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
     let tag: string;
     let models: string[];
 
-    beforeAll(() => {
+    beforeAll(async () => {
       sample = copySample();
       home = homeWithModel();
-      const built = bentoc(["build", sample.dir, "-o", "json"], { BENTOC_HOME: home.home });
+      const built = await bentoc(["build", sample.dir, "-o", "json"], { BENTOC_HOME: home.home });
       expect(built.code, built.stderr).toBe(0);
       const summary = JSON.parse(built.stdout) as { tag: string; models: string[] };
       tag = summary.tag;
@@ -235,11 +242,11 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
     it("push (model files mounted from the model's repository) → pull into an empty store → serve", async () => {
       for (const model of models) {
         const name = model.split(":")[0] ?? "";
-        const r = bentoc(["models", "push", model, `${registry.host}/team/${name}`, ...tls], { BENTOC_HOME: home.home, ...authEnv });
+        const r = await bentoc(["models", "push", model, `${registry.host}/team/${name}`, ...tls], { BENTOC_HOME: home.home, ...authEnv });
         expect(r.code, r.stderr).toBe(0);
       }
       const mark = registry.log().length;
-      const pushed = bentoc(["push", tag, `${registry.host}/team/support-tickets`, ...tls], { BENTOC_HOME: home.home, ...authEnv });
+      const pushed = await bentoc(["push", tag, `${registry.host}/team/support-tickets`, ...tls], { BENTOC_HOME: home.home, ...authEnv });
       expect(pushed.code, pushed.stderr).toBe(0);
       expect(pushed.stderr).toMatch(/\d+ mounted/);
       const mounts = registry.requests("POST", /\/blobs\/uploads\/\?mount=/, mark);
@@ -247,11 +254,11 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
       expect(mounts.every((l) => / 201 /.test(l))).toBe(true);
 
       const fresh = temp("bentoc-home-bento-");
-      const pulled = bentoc(["pull", `${registry.host}/team/support-tickets:${tag.split(":")[1]}`, ...tls], { BENTOC_HOME: fresh, ...authEnv });
+      const pulled = await bentoc(["pull", `${registry.host}/team/support-tickets:${tag.split(":")[1]}`, ...tls], { BENTOC_HOME: fresh, ...authEnv });
       expect(pulled.code, pulled.stderr).toBe(0);
       expect(pulled.stdout.trim()).toBe(tag);
       expect(pulled.stderr).toContain(`models added: ${models.join(", ")}`);
-      const listed = JSON.parse(bentoc(["models", "list", "-o", "json"], { BENTOC_HOME: fresh }).stdout) as { tag: string }[];
+      const listed = JSON.parse((await bentoc(["models", "list", "-o", "json"], { BENTOC_HOME: fresh })).stdout) as { tag: string }[];
       expect(listed.map((m) => m.tag).sort()).toEqual([...models].sort());
 
       // served from the store by tag: `bentoc serve` verifies the whole bento (the seal) before serving
@@ -270,9 +277,9 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
         child.kill("SIGTERM");
       }
 
-      const list = bentoc(["list", "--remote", `${registry.host}/team/support-tickets`, ...tls], { ...authEnv });
+      const list = await bentoc(["list", "--remote", `${registry.host}/team/support-tickets`, ...tls], { ...authEnv });
       expect(list.stdout.trim()).toBe(`${registry.host}/team/support-tickets:${tag.split(":")[1]}`);
-      const wrongKind = bentoc(["models", "pull", `${registry.host}/team/support-tickets:${tag.split(":")[1]}`, ...tls], { BENTOC_HOME: temp("bentoc-home-kind-"), ...authEnv });
+      const wrongKind = await bentoc(["models", "pull", `${registry.host}/team/support-tickets:${tag.split(":")[1]}`, ...tls], { BENTOC_HOME: temp("bentoc-home-kind-"), ...authEnv });
       expect(oneLineError(wrongKind)).toContain("holds a bentoc bento, not a model: pull it with `bentoc pull`");
     });
   });
