@@ -14,8 +14,8 @@ import { ModelStoreError } from "../models/model-store-error.ts";
 import { parseTag } from "../models/model-tag.ts";
 import { pullArtifact, pushArtifact, type PushResult, type TransferListener } from "./artifact-transfer.ts";
 import { formatReference, parseReference, type ImageReference } from "./image-reference.ts";
-import { MODEL_ARTIFACT } from "./oci-artifact.ts";
-import { RegistryClient, type RegistryClientOptions } from "./registry-client.ts";
+import { buildManifest, MODEL_ARTIFACT } from "./oci-artifact.ts";
+import { RegistryClient, sha256Digest, type RegistryClientOptions } from "./registry-client.ts";
 import { RegistryError } from "./registry-error.ts";
 
 export interface RemoteOptions extends RegistryClientOptions {
@@ -43,6 +43,16 @@ export function modelAnnotations(record: ModelRecord): Record<string, string> {
     "org.opencontainers.image.title": record.name,
     "org.opencontainers.image.version": record.version,
   };
+}
+
+/**
+ * The digest `bentoc models push` gives this model's manifest, computed offline from its record bytes
+ * (model.json as stored): the manifest is a deterministic function of them, so a deployment can name the
+ * model by digest (`bentoc k8s --models-from`) without asking the registry.
+ */
+export function modelManifestDigest(recordBytes: Buffer): string {
+  const record = parseModelRecord(recordBytes);
+  return sha256Digest(buildManifest(MODEL_ARTIFACT, recordBytes, record.files, modelAnnotations(record)));
 }
 
 /** Parses REF for a push: a digest is refused (a push names a tag); a missing tag becomes `defaultTag`. */
