@@ -20,6 +20,17 @@ export function addRegistryFlags(command: Command): Command {
     .option("--insecure", "plain HTTP or unverified TLS; only for a registry on localhost, 127.0.0.1 or [::1]");
 }
 
+/**
+ * The one error line of a registry command: the message, then the error's stable code in brackets when it
+ * has one (RegistryError, ModelStoreError, BentoStoreError: `[UNAUTHORIZED]`, `[DIGEST_MISMATCH]`, …;
+ * docs/errors.md lists them), for scripts that branch on the kind of failure.
+ */
+export function errorLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = err instanceof Error && ["RegistryError", "ModelStoreError", "BentoStoreError"].includes(err.name) ? (err as Error & { code?: unknown }).code : undefined;
+  return `error: ${message}${typeof code === "string" ? ` [${code}]` : ""}`;
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1 << 20) return `${(bytes / 1024).toFixed(1)} KiB`;

@@ -6,14 +6,14 @@
 import type { Command } from "commander";
 import { BentoStore } from "../../runtime/bento/bento-store.ts";
 import { defaultHome } from "../../runtime/models/model-store.ts";
-import { addRegistryFlags, formatBytes, progressPrinter, pushSummary, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
+import { addRegistryFlags, errorLine, formatBytes, progressPrinter, pushSummary, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
 
 function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
   return async (...args: A): Promise<void> => {
     try {
       await fn(...args);
     } catch (err) {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(errorLine(err) + "\n");
       process.exitCode = 1;
     }
   };
@@ -71,15 +71,21 @@ export function register(program: Command): void {
     .argument("<tag>", "bento tag (name, name:latest or name:version)")
     .requiredOption("--image <ref>", "the image by digest: HOST[:PORT]/REPOSITORY@sha256:… (as `containerize --push` prints it)")
     .requiredOption("--out <dir>", "directory to write (must not exist, or be empty)")
+    .option("--models-from <repository>", "pull the models at pod start (an init container running `bentoc models pull`) from HOST[:PORT]/PATH/<model name>, by digest, instead of from the image")
     .action(
-      action(async (tag: string, flags: { image: string; out: string }) => {
-        const { pinnedKubernetes, writeTree } = await import("../../runtime/bento/pinned-kubernetes.ts");
+      action(async (tag: string, flags: { image: string; out: string; modelsFrom?: string }) => {
+        const { pinnedKubernetes, writeTree, modelReferences } = await import("../../runtime/bento/pinned-kubernetes.ts");
         const store = new BentoStore(defaultHome());
         const bento = await store.get(tag);
         await store.verify(bento);
-        const files = await pinnedKubernetes(bento, flags.image);
+        const files = await pinnedKubernetes(bento, flags.image, flags.modelsFrom !== undefined ? { modelsFrom: flags.modelsFrom } : {});
         await writeTree(files, flags.out);
-        process.stderr.write(`✓ wrote ${Object.keys(files).length} files of ${bento.tag}'s kustomize tree pinned to ${flags.image} → ${flags.out}\n  kubectl apply -k ${flags.out}/overlays/monolith\n`);
+        process.stderr.write(`✓ wrote ${Object.keys(files).length} files of ${bento.tag}'s kustomize tree pinned to ${flags.image} → ${flags.out}\n`);
+        if (flags.modelsFrom !== undefined) {
+          const refs = await modelReferences(bento, flags.modelsFrom);
+          process.stderr.write(`  models pulled at pod start (push them first: bentoc models push TAG ${flags.modelsFrom.replace(/\/+$/, "")}/NAME):\n${refs.map((r) => `    ${r.tag} → ${r.ref}\n`).join("")}`);
+        }
+        process.stderr.write(`  kubectl apply -k ${flags.out}/overlays/monolith\n`);
       }),
     );
 }

@@ -6,7 +6,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { stringify as toYaml } from "yaml";
 import type { ModelSignature, ModelStore, StoredModel } from "../../runtime/models/index.ts";
-import { addRegistryFlags, progressPrinter, pushSummary, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
+import { addRegistryFlags, errorLine, progressPrinter, pushSummary, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
 
 /** The model store at $BENTOC_HOME, loaded on use so other commands start without it. */
 async function openStore(): Promise<ModelStore> {
@@ -64,8 +64,7 @@ function output(allowed: readonly Output[]) {
 }
 
 function fail(err: unknown): void {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`error: ${message}\n`);
+  process.stderr.write(errorLine(err) + "\n");
   process.exitCode = 1;
 }
 
@@ -171,21 +170,24 @@ export function register(program: Command): void {
   addRegistryFlags(
     models
       .command("pull")
-      .description("Pull a model from an OCI registry into the store (every blob verified; nothing is stored unless all checks pass)")
-      .argument("<ref>", "HOST[:PORT]/REPOSITORY:TAG or HOST[:PORT]/REPOSITORY@sha256:DIGEST"),
+      .description("Pull models from an OCI registry into the store (every blob verified; nothing is stored unless all checks pass)")
+      .argument("<refs...>", "HOST[:PORT]/REPOSITORY:TAG or HOST[:PORT]/REPOSITORY@sha256:DIGEST (several: pulled one after the other)"),
   ).action(
-    action(async (ref: string, flags: RegistryFlags) => {
+    action(async (refs: string[], flags: RegistryFlags) => {
       const { pullModel } = await import("../../runtime/registry/model-remote.ts");
-      const progress = progressPrinter();
-      const started = performance.now();
-      try {
-        const pulled = await pullModel(await openStore(), ref, remoteOptions(flags, progress.onEvent));
-        progress.finish();
-        const secs = ((performance.now() - started) / 1000).toFixed(2);
-        process.stderr.write(pulled.created ? `✓ pulled ${pulled.model.tag} (${formatSize(pulled.model.size)}, ${pulled.model.files.length} files) from ${ref} in ${secs} s\n` : `✓ already present: ${pulled.model.tag}\n`);
-        process.stdout.write(pulled.model.tag + "\n");
-      } finally {
-        progress.finish();
+      const store = await openStore();
+      for (const ref of refs) {
+        const progress = progressPrinter();
+        const started = performance.now();
+        try {
+          const pulled = await pullModel(store, ref, remoteOptions(flags, progress.onEvent));
+          progress.finish();
+          const secs = ((performance.now() - started) / 1000).toFixed(2);
+          process.stderr.write(pulled.created ? `✓ pulled ${pulled.model.tag} (${formatSize(pulled.model.size)}, ${pulled.model.files.length} files) from ${ref} in ${secs} s\n` : `✓ already present: ${pulled.model.tag}\n`);
+          process.stdout.write(pulled.model.tag + "\n");
+        } finally {
+          progress.finish();
+        }
       }
     }),
   );

@@ -6,8 +6,9 @@
  * - a model: push → delete locally → pull (by tag, and by digest into another store) → serve it;
  *   pushing again (same tag, then a new tag) uploads no blob (counted in the registry's access log);
  * - a bento: push after its model (the model's blobs are mounted, not uploaded) → pull into an empty
- *   store → it passes the bento seal, its models join the model store → `bentoc serve` classifies;
- * - refusals, each one clear line with exit 1 and nothing left in the store: a tampered blob, a wrong
+ *   store → it passes the bento seal, its models join the model store → `bentoc serve` classifies; a
+ *   second push uploads nothing;
+ * - refusals, each one clear line ending in its code (`[UNAUTHORIZED]`, …) with exit 1 and nothing left in the store: a tampered blob, a wrong
  *   password, no credentials, an untrusted certificate, --insecure for a remote host, an unreachable
  *   registry, an unknown tag;
  * - `list --remote` with pagination.
@@ -172,6 +173,7 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
       const line = oneLineError(r);
       expect(line).toContain("model.onnx");
       expect(line).toContain("a tampered or corrupted blob is refused");
+      expect(line).toMatch(/ \[DIGEST_MISMATCH\]$/);
       expectEmptyStore(fresh);
       tamperBlob(registry, onnx?.digest ?? ""); // flip the byte back for the other tests
     });
@@ -185,6 +187,7 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
       const line = oneLineError(r);
       expect(line).toContain(`registry ${registry.host} refused the credentials of user "${REGISTRY_USER}" from ${wrong} (401 Unauthorized)`);
       expect(line).toContain(`podman login ${registry.host}`);
+      expect(line).toMatch(/ \[UNAUTHORIZED\]$/);
       expectEmptyStore(fresh);
 
       const push = await bentoc(["models", "push", "tabular-mlp", repo, ...tls], { BENTOC_HOME: home, REGISTRY_AUTH_FILE: wrong });
@@ -258,6 +261,14 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
       expect(pulled.code, pulled.stderr).toBe(0);
       expect(pulled.stdout.trim()).toBe(tag);
       expect(pulled.stderr).toContain(`models added: ${models.join(", ")}`);
+
+      // pushed again: nothing uploaded (one HEAD of the manifest the tag names)
+      const again = registry.log().length;
+      const second = await bentoc(["push", tag, `${registry.host}/team/support-tickets`, ...tls], { BENTOC_HOME: home.home, ...authEnv });
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stderr).toContain("nothing uploaded");
+      expect(registry.requests("POST", UPLOADS, again)).toEqual([]);
+      expect(registry.requests("PUT", /./, again)).toEqual([]);
       const listed = JSON.parse((await bentoc(["models", "list", "-o", "json"], { BENTOC_HOME: fresh })).stdout) as { tag: string }[];
       expect(listed.map((m) => m.tag).sort()).toEqual([...models].sort());
 
