@@ -156,6 +156,12 @@ export class RegistryClient {
   private credentials: RegistryCredentials | null | undefined;
   private readonly httpsAgent: HttpsAgent;
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
+  /**
+   * For other hosts (a token service on its own host, blob redirects): the same CAs as the registry — a
+   * private registry's token service usually has a certificate from the same private CA — but always
+   * verified (`--insecure` is for the loopback registry itself only).
+   */
+  private readonly otherHttpsAgent: HttpsAgent | undefined;
 
   constructor(registry: string, repository: string, options: RegistryClientOptions = {}) {
     this.registry = registry;
@@ -163,11 +169,13 @@ export class RegistryClient {
     this.options = options;
     this.tls = tlsSettings(registry, options);
     this.httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: this.tls.rejectUnauthorized, ...(this.tls.ca ? { ca: this.tls.ca } : {}) });
+    this.otherHttpsAgent = this.tls.ca ? new HttpsAgent({ keepAlive: true, maxSockets: 8, ca: this.tls.ca }) : undefined;
   }
 
   /** Releases the kept-alive connections. */
   close(): void {
     this.httpsAgent.destroy();
+    this.otherHttpsAgent?.destroy();
     this.httpAgent.destroy();
   }
 
@@ -189,7 +197,7 @@ export class RegistryClient {
       const req = (https ? httpsRequest : httpRequest)(url, {
         method,
         headers: { "user-agent": "bentoc", ...headers, ...(body !== undefined ? { "content-length": Buffer.isBuffer(body) ? body.byteLength : body.size } : {}) },
-        agent: https ? (ownHost ? this.httpsAgent : undefined) : ownHost ? this.httpAgent : undefined,
+        agent: https ? (ownHost ? this.httpsAgent : this.otherHttpsAgent) : ownHost ? this.httpAgent : undefined,
       });
       req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`no answer for ${IDLE_TIMEOUT_MS / 1000} s`), { code: "ETIMEDOUT" })));
       req.on("response", resolveSend);
