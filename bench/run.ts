@@ -9,6 +9,8 @@
  *   batching                 issue 5  `bentoc bench` on support-tickets (full MiniLM), off/adaptive/windows, ceiling
  *   package-footprint        issue 12 bentoc installed into a new project, before (96cb8f6) and after: install time and
  *                                     size, `bentoc --help`, serve → /readyz and RSS on the tabular sample
+ *   registry-transfer        issue 18 `bentoc models push`/`pull` of the full MiniLM model (87 MB) to a local docker-registry
+ *                                     (TLS + htpasswd), the second push, a push under a new tag; load average beside each run
  *
  *   npm run bench                                  everything, full length (run it on a quiet machine)
  *   npm run bench -- --only batching,compile       a subset (the summary keeps the other stages' last results, marked)
@@ -26,6 +28,7 @@ import { runCompileBench } from "./compile.ts";
 import { runHttpTelemetryOverheadBench } from "./http-telemetry-overhead.ts";
 import { DEFAULT_BEFORE, runPackageFootprintBench } from "./package-footprint.ts";
 import { RESULTS_DIR, fixed, machineInfo, mdTable, type MachineInfo } from "./results-io.ts";
+import { runRegistryTransferBench } from "./registry-transfer.ts";
 import { runServerOverheadBench } from "./server-overhead.ts";
 import { runAndWriteTelemetryOverheadBench } from "./telemetry-overhead.ts";
 
@@ -78,6 +81,12 @@ const STAGES: readonly Stage[] = [
     issue: 12,
     describe: (s) => `before (${DEFAULT_BEFORE}) and after: ${s.quick ? 1 : 2} interleaved install rounds each, 10 --help, 5 serve → ready`,
     run: (s, log) => runPackageFootprintBench({ rounds: s.quick ? 1 : 2, log }),
+  },
+  {
+    name: "registry-transfer",
+    issue: 18,
+    describe: (s) => `${s.quick ? 1 : 3} rounds of push, second push, push under a new tag, pull (full MiniLM, local registry)`,
+    run: (s, log) => runRegistryTransferBench({ rounds: s.quick ? 1 : 3, log }),
   },
 ];
 
@@ -250,6 +259,25 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
           pair("server RSS after ready + 50 requests (median)", (v) => v["serverRssMiB"]?.median, "MiB", 1),
         ],
         headline: [`before ${b["ref"] ?? "?"} vs after ${a["ref"] ?? "?"}; tarball ${b["tarball"]?.files ?? "?"} → ${a["tarball"]?.files ?? "?"} files`],
+      };
+    }
+    case "registry-transfer": {
+      const load = (runs: unknown) => ((runs ?? []) as Json[]).map((x) => (Array.isArray(x["load"]) ? x["load"].join(" ") : "?")).join("; ");
+      const row = (label: string, key: string, unit: "s" | "ms"): TargetRow => ({
+        issue: "18",
+        measure: `${label} (median; load average after each run: ${load(r[key]?.runs)})`,
+        measured: unit === "s" ? `${fixed(num(r[key]?.median) / 1000, 2)} s` : `${fixed(num(r[key]?.median), 0)} ms`,
+        target: "recorded",
+        met: "–",
+      });
+      const mb = `${fixed(num(r["model"]?.bytes) / 1e6, 1)} MB (${fixed(num(r["model"]?.bytes) / 2 ** 20, 1)} MiB)`;
+      return {
+        rows: [
+          row(`\`bentoc models push\` of the ${mb} MiniLM model to a local registry`, "pushMs", "s"),
+          row("the second push (same tag)", "secondPushMs", "ms"),
+          row("`bentoc models pull` into an empty store", "pullMs", "s"),
+        ],
+        headline: [`${r["model"]?.tag ?? "?"} (${mb}, ${r["model"]?.files ?? "?"} files) → ${r["registry"] ?? "?"}; push under a new tag ${fixed(num(r["newTagPushMs"]?.median), 0)} ms`],
       };
     }
     default:

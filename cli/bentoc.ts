@@ -2,6 +2,7 @@
 /** The `bentoc` command: thin wiring of compiler and runtime. Each subcommand lives in cli/commands/. */
 import { Command } from "commander";
 import * as bench from "./commands/bench.ts";
+import * as bentoRemote from "./commands/bento-remote.ts";
 import * as build from "./commands/build.ts";
 import * as compile from "./commands/compile.ts";
 import * as config from "./commands/config.ts";
@@ -17,6 +18,6 @@ const program = new Command("bentoc")
   .version(bentocVersion())
   .showHelpAfterError();
 
-for (const command of [init, compile, serve, models, config, bench, build, serveRunner, doctor]) command.register(program);
+for (const command of [init, compile, serve, models, config, bench, build, bentoRemote, serveRunner, doctor]) command.register(program);
 
 await program.parseAsync(process.argv);

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # What the end-to-end tests need beside npm's packages: the Debian packages they drive (Chromium,
-# Prometheus/promtool, buildah/podman, ImageMagick + a font for the OCR round trip, hey; root), and the
+# Prometheus/promtool, buildah/podman, ImageMagick + a font for the OCR round trip, hey; the registry tests'
+# docker-registry (distribution 2.8), htpasswd (apache2-utils), openssl and skopeo; root), and the
 # Node.js versions the packaged server is tested under (scripts/install-test-nodes.sh, from the npm
 # registry into .cache/nodes/). Idempotent; CI runs it as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(chromium prometheus buildah podman runc imagemagick fonts-dejavu-core hey)
+pkgs=(chromium prometheus buildah podman runc imagemagick fonts-dejavu-core hey docker-registry apache2-utils openssl skopeo)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,15 +4,19 @@
  * passed in, since the runtime never imports it). Errors: one message on stderr, exit code 1.
  */
 import { InvalidArgumentError, type Command } from "commander";
-import { resolve } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { stringify as toYaml } from "yaml";
 import { exportBento, importBento } from "../../runtime/bento/bento-archive.ts";
 import { BentoStore, type StoredBento } from "../../runtime/bento/bento-store.ts";
 import { findBentofile } from "../../runtime/bento/bentofile.ts";
 import { buildBento, type BentoCompiler } from "../../runtime/bento/build-bento.ts";
-import { BACKENDS, containerizeCommand, findBackend, runStreaming, shellQuote, type Backend } from "../../runtime/bento/containerize.ts";
+import { BACKENDS, containerfileWithoutModels, containerizeCommand, findBackend, type ContainerizeOptions, runStreaming, shellQuote, type Backend } from "../../runtime/bento/containerize.ts";
 import { defaultHome } from "../../runtime/models/model-store.ts";
-import { formatSize } from "./models.ts";
+import { addRegistryFlags, errorLine, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
+import { formatSize, printRemoteTags } from "./models.ts";
 
 type Output = "table" | "json" | "yaml" | "path";
 
@@ -28,7 +32,7 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
     try {
       await fn(...args);
     } catch (err) {
-      process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(errorLine(err) + "\n");
       process.exitCode = 1;
     }
   };
@@ -112,13 +116,16 @@ export function register(program: Command): void {
       }),
     );
 
-  program
-    .command("list")
-    .description("List the bentos in $BENTOC_HOME/bentos, newest first per name")
-    .argument("[name]", "only this bento name")
-    .option("-o, --output <format>", "table, json or yaml", output(["table", "json", "yaml"]), "table")
-    .action(
-      action(async (name: string | undefined, flags: { output: Output }) => {
+  addRegistryFlags(
+    program
+      .command("list")
+      .description("List the bentos in $BENTOC_HOME/bentos, newest first per name; with --remote, the tags of a registry repository")
+      .argument("[name]", "only this bento name")
+      .option("-o, --output <format>", "table, json or yaml", output(["table", "json", "yaml"]), "table")
+      .option("--remote <repository>", "list the tags of this registry repository (HOST[:PORT]/PATH) instead"),
+  ).action(
+      action(async (name: string | undefined, flags: { output: Output; remote?: string } & RegistryFlags) => {
+        if (flags.remote !== undefined) return printRemoteTags(flags.remote, flags);
         const bentos = await new BentoStore(defaultHome()).list(name);
         if (flags.output === "json") return void process.stdout.write(JSON.stringify(bentos.map(summary), null, 2) + "\n");
         if (flags.output === "yaml") return void process.stdout.write(toYaml(bentos.map(summary)));
@@ -178,7 +185,7 @@ export function register(program: Command): void {
       }),
     );
 
-  program
+  const containerize = program
     .command("containerize")
     .description("Build an OCI image of a bento with podman, buildah or docker (layers cached: deps → models → code)")
     .argument("<tag>", "bento tag (name, name:latest or name:version)")
@@ -186,14 +193,22 @@ export function register(program: Command): void {
     .option("--backend <backend>", `one of ${BACKENDS.join(", ")} (default: the first installed)`)
     .option("--build-arg <K=V>", "build argument, repeatable (e.g. BASE_IMAGE=localhost/node:20)", parseBuildArg, {})
     .option("--dry-run", "print the command instead of running it")
-    .action(
-      action(async (tag: string, flags: { image?: string; backend?: string; buildArg: Record<string, string>; dryRun?: boolean }) => {
+    .option("--without-models", "leave the models out of the image (tag default <name>:<version>-no-models): the pods pull them at start, see bentoc k8s --models-from")
+    .option("--push <ref>", "then push the image to HOST[:PORT]/REPOSITORY[:TAG] (tag default: the bento version, +-no-models) and print its digest");
+  addRegistryFlags(containerize).action(
+      action(async (tag: string, flags: { image?: string; backend?: string; buildArg: Record<string, string>; dryRun?: boolean; withoutModels?: boolean; push?: string } & RegistryFlags) => {
         if (flags.backend !== undefined && !(BACKENDS as readonly string[]).includes(flags.backend)) {
           throw new Error(`--backend must be one of ${BACKENDS.join(", ")}, not ${flags.backend}`);
         }
         const bento = await new BentoStore(defaultHome()).get(tag);
-        const image = flags.image ?? `${bento.name}:${bento.version}`;
-        const options = { context: bento.path, image, buildArgs: flags.buildArg };
+        const image = flags.image ?? `${bento.name}:${bento.version}${flags.withoutModels ? "-no-models" : ""}`;
+        const options: ContainerizeOptions = { context: bento.path, image, buildArgs: flags.buildArg };
+        if (flags.withoutModels) {
+          // the bento is sealed: the derived Containerfile goes to a temp dir (kept for --dry-run, which prints it)
+          const text = containerfileWithoutModels(await readFile(join(bento.path, "Containerfile"), "utf8"));
+          options.containerfile = join(mkdtempSync(join(tmpdir(), "bentoc-containerfile-")), "Containerfile");
+          writeFileSync(options.containerfile, text);
+        }
         const backend = findBackend(flags.backend as Backend | undefined);
         if (!backend) {
           const wanted = flags.backend ?? BACKENDS.join(", ");
@@ -208,7 +223,33 @@ export function register(program: Command): void {
         const code = await runStreaming(argv);
         if (code !== 0) throw new Error(`${backend} exited with code ${code}`);
         process.stderr.write(`✓ image ${image} built from ${bento.tag}\n`);
-        process.stdout.write(image + "\n");
+        if (flags.push === undefined) return void process.stdout.write(image + "\n");
+        const { pinned, kustomizeEntry } = await pushImage(backend, image, flags.push, bento, flags.withoutModels ? `${bento.version}-no-models` : bento.version, flags);
+        process.stderr.write(`✓ pushed ${image} → ${pinned}\n  kustomize images: entry (or: bentoc k8s ${bento.tag} --image ${pinned} --out DIR):\n${kustomizeEntry.replace(/^/gm, "    ")}`);
+        process.stdout.write(pinned + "\n");
       }),
     );
+}
+
+/** `containerize --push`: the tool's push, its digest, and the image pinned by digest. */
+async function pushImage(backend: Backend, image: string, ref: string, bento: StoredBento, defaultTag: string, flags: RegistryFlags): Promise<{ pinned: string; kustomizeEntry: string }> {
+  const { planImagePush, pushedDigest, pinnedImage } = await import("../../runtime/registry/image-push.ts");
+  const plan = planImagePush(backend, image, ref, defaultTag, remoteOptions(flags));
+  try {
+    let output = "";
+    for (const argv of plan.commands) {
+      process.stderr.write(`$ ${shellQuote(argv)}\n`);
+      const code = await runStreaming(argv, (chunk, stream) => {
+        output += chunk;
+        process.stderr.write(chunk);
+      });
+      if (code !== 0) throw new Error(`${argv[0]} ${argv[1]} exited with code ${code}`);
+    }
+    const digest = pushedDigest(plan, output);
+    const pinned = pinnedImage(plan.target, digest);
+    const kustomizeEntry = toYaml({ images: [{ name: bento.service.name, newName: `${plan.target.registry}/${plan.target.repository}`, digest }] });
+    return { pinned, kustomizeEntry };
+  } finally {
+    plan.cleanup();
+  }
 }

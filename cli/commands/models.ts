@@ -1,10 +1,12 @@
 /**
- * `bentoc models save|list|get|delete|export|import`: the model store from the command line.
+ * `bentoc models save|list|get|delete|export|import|push|pull`: the model store from the command line
+ * (push and pull: runtime/registry/).
  * Errors go to stderr as one line, exit code 1, no stack trace.
  */
 import { InvalidArgumentError, type Command } from "commander";
 import { stringify as toYaml } from "yaml";
 import type { ModelSignature, ModelStore, StoredModel } from "../../runtime/models/index.ts";
+import { addRegistryFlags, errorLine, progressPrinter, pushSummary, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
 
 /** The model store at $BENTOC_HOME, loaded on use so other commands start without it. */
 async function openStore(): Promise<ModelStore> {
@@ -62,8 +64,7 @@ function output(allowed: readonly Output[]) {
 }
 
 function fail(err: unknown): void {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`error: ${message}\n`);
+  process.stderr.write(errorLine(err) + "\n");
   process.exitCode = 1;
 }
 
@@ -127,20 +128,69 @@ export function register(program: Command): void {
       }),
     );
 
-  models
+  const list = models
     .command("list")
     .alias("ls")
-    .description("List models, newest version of each name first")
+    .description("List models, newest version of each name first; with --remote, the tags of a registry repository")
     .argument("[name]", "only versions of this model name")
     .option("-o, --output <format>", "table, json or yaml", output(["table", "json", "yaml"]), "table")
     .option("--label <key=value>", "only models with this label (repeatable)", collect(keyValue("--label")), {})
-    .action(
-      action(async (name: string | undefined, flags: { output: Output; label: Record<string, string> }) => {
+    .option("--remote <repository>", "list the tags of this registry repository (HOST[:PORT]/PATH) instead");
+  addRegistryFlags(list).action(
+      action(async (name: string | undefined, flags: { output: Output; label: Record<string, string>; remote?: string } & RegistryFlags) => {
+        if (flags.remote !== undefined) return printRemoteTags(flags.remote, flags);
         const rows = await (await openStore()).list({ ...(name ? { name } : {}), labels: flags.label });
         if (flags.output === "table") process.stdout.write(rows.length === 0 ? "no models\n" : formatTable(rows) + "\n");
         else print(rows, flags.output as "json" | "yaml");
       }),
     );
+
+  addRegistryFlags(
+    models
+      .command("push")
+      .description("Push a model to an OCI registry as an artifact (blobs the registry has are not sent again)")
+      .argument("<tag>", "model tag (name, name:latest or name:version)")
+      .argument("<ref>", "HOST[:PORT]/REPOSITORY[:TAG] (the tag defaults to the model's version)"),
+  ).action(
+    action(async (tag: string, ref: string, flags: RegistryFlags) => {
+      const { pushModel } = await import("../../runtime/registry/model-remote.ts");
+      const progress = progressPrinter();
+      const started = performance.now();
+      try {
+        const pushed = await pushModel(await openStore(), tag, ref, remoteOptions(flags, progress.onEvent));
+        progress.finish();
+        process.stderr.write(pushSummary(`model ${pushed.model.tag}`, pushed, performance.now() - started) + "\n");
+        process.stdout.write(pushed.pinned + "\n");
+      } finally {
+        progress.finish();
+      }
+    }),
+  );
+
+  addRegistryFlags(
+    models
+      .command("pull")
+      .description("Pull models from an OCI registry into the store (every blob verified; nothing is stored unless all checks pass)")
+      .argument("<refs...>", "HOST[:PORT]/REPOSITORY:TAG or HOST[:PORT]/REPOSITORY@sha256:DIGEST (several: pulled one after the other)"),
+  ).action(
+    action(async (refs: string[], flags: RegistryFlags) => {
+      const { pullModel } = await import("../../runtime/registry/model-remote.ts");
+      const store = await openStore();
+      for (const ref of refs) {
+        const progress = progressPrinter();
+        const started = performance.now();
+        try {
+          const pulled = await pullModel(store, ref, remoteOptions(flags, progress.onEvent));
+          progress.finish();
+          const secs = ((performance.now() - started) / 1000).toFixed(2);
+          process.stderr.write(pulled.created ? `✓ pulled ${pulled.model.tag} (${formatSize(pulled.model.size)}, ${pulled.model.files.length} files) from ${ref} in ${secs} s\n` : `✓ already present: ${pulled.model.tag}\n`);
+          process.stdout.write(pulled.model.tag + "\n");
+        } finally {
+          progress.finish();
+        }
+      }
+    }),
+  );
 
   models
     .command("get")
@@ -189,4 +239,13 @@ export function register(program: Command): void {
         process.stdout.write(`imported ${model.tag}\n`);
       }),
     );
+}
+
+/** `--remote REPOSITORY`: its tags, one a line (or as JSON/YAML). */
+export async function printRemoteTags(repository: string, flags: { output: string } & RegistryFlags): Promise<void> {
+  const { listRemoteTags } = await import("../../runtime/registry/model-remote.ts");
+  const tags = await listRemoteTags(repository, remoteOptions(flags));
+  if (flags.output === "json") process.stdout.write(JSON.stringify(tags, null, 2) + "\n");
+  else if (flags.output === "yaml") process.stdout.write(toYaml(tags));
+  else process.stdout.write(tags.length === 0 ? `no tags in ${repository}\n` : tags.map((t) => `${repository}:${t}`).join("\n") + "\n");
 }

@@ -62,18 +62,32 @@ export async function importBento(store: BentoStore, file: string): Promise<Impo
       throw fail((err as Error).message);
     }
     if (!record) throw fail(`it has no ${BENTO_RECORD}`);
-    try {
-      await verifyBentoDir(tmp, record, record.tag);
-    } catch (err) {
-      throw fail((err as Error).message);
-    }
-    const models = new ModelStore(store.home);
-    const modelsImported = await importCarriedModels(tmp, record.models, models);
-    const { bento, created } = await store.install(tmp, record);
-    return { bento, created, modelsImported };
+    return await installCheckedBento(store, tmp, record, fail);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Installs a bento prepared in `dir` (a directory from `store.tempDir`, holding bento.yaml and its files:
+ * an import or a pull): verified whole against its record and its sealed version, its models added to the
+ * model store, then renamed into place. `fail` words a verification failure for the caller.
+ */
+export async function installCheckedBento(store: BentoStore, dir: string, record: BentoRecord, fail: (why: string) => Error): Promise<ImportResult> {
+  try {
+    await verifyBentoDir(dir, record, record.tag);
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
+  const models = new ModelStore(store.home);
+  const modelsImported = await importCarriedModels(dir, record.models, models);
+  const { bento, created } = await store.install(dir, record);
+  return { bento, created, modelsImported };
+}
+
+/** Checks a bento record's name and version (a content hash) as tags. */
+export function checkBentoTag(name: string, version: string): void {
+  parseTag(name, version);
 }
 
 function parseTag(name: string, version: string): void {

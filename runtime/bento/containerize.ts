@@ -34,6 +34,8 @@ export function findBackend(preferred?: Backend, path?: string): Backend | null 
 export interface ContainerizeOptions {
   /** The bento directory (build context, holding the Containerfile). */
   context: string;
+  /** Another Containerfile than the bento's (`--without-models`); the context stays the bento. */
+  containerfile?: string;
   image: string;
   buildArgs: Record<string, string>;
 }
@@ -52,7 +54,7 @@ function buildArgFlags(args: Record<string, string>): string[] {
  */
 export function containerizeCommand(backend: Backend, options: ContainerizeOptions): string[] {
   const local = (options.buildArgs["BASE_IMAGE"] ?? "").startsWith("localhost/");
-  const common = ["-f", join(options.context, "Containerfile"), "-t", options.image, ...buildArgFlags(options.buildArgs)];
+  const common = ["-f", options.containerfile ?? join(options.context, "Containerfile"), "-t", options.image, ...buildArgFlags(options.buildArgs)];
   switch (backend) {
     case "buildah":
       return ["buildah", "bud", "--isolation", "chroot", "--network", "host", "--layers", "--format", "docker", ...(local ? ["--pull-never"] : []), ...common, options.context];
@@ -61,6 +63,19 @@ export function containerizeCommand(backend: Backend, options: ContainerizeOptio
     case "docker":
       return ["docker", "build", "--network", "host", ...common, options.context];
   }
+}
+
+/**
+ * The bento's Containerfile without its models layer (`containerize --without-models`): the image then
+ * has no `/bento/models`, and the pod gets the models at start (`bentoc k8s --models-from`: an init
+ * container pulls them into an emptyDir mounted there). Throws when the Containerfile has no models layer.
+ */
+export function containerfileWithoutModels(text: string): string {
+  const lines = text.split("\n");
+  const at = lines.findIndex((l) => /^COPY models\/ /.test(l));
+  if (at < 0) throw new Error("this bento's Containerfile has no models layer (COPY models/): it carries no model, so --without-models changes nothing");
+  lines[at] = "# (--without-models: no models layer; the pod pulls them into /bento/models at start)";
+  return lines.join("\n");
 }
 
 /** A shell-safe rendering of argv, for printing. */

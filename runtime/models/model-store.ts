@@ -10,7 +10,7 @@ import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat, wri
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, posix, resolve } from "node:path";
 import lockfile from "proper-lockfile";
-import { sha256File } from "./file-hash.ts";
+import { sha256File, verifyFiles } from "./file-hash.ts";
 import { fsyncDir, fsyncPath, uniqueName } from "./fs-atomic.ts";
 import { exportArchive, importArchive } from "./model-archive.ts";
 import { RECORD_FILE, recordProblem, type ModelFileEntry, type ModelRecord, type ModelSignature, type StoredModel } from "./model-record.ts";
@@ -178,15 +178,30 @@ export class ModelStore {
     const tmp = await this.tempDir("import");
     try {
       const record = await importArchive(file, tmp);
-      return await this.withLock(async () => {
-        if ((await this.versionsOf(record.name)).includes(record.version)) {
-          throw new ModelStoreError("EXISTS", `model ${record.tag} already exists in ${this.modelsDir}; delete it first to re-import`);
-        }
-        return this.install(tmp, record);
-      });
+      return await this.installPrepared(tmp, record);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Adds a model whose files were prepared in `dir` (a directory from `tempDir`, holding exactly the
+   * record's files, already checked against it: an import or a pull), keeping its tag. The record's shape
+   * and the files' presence and sizes are checked here; then, under the lock, the directory is renamed into
+   * place. A tag that exists is an error (`EXISTS`).
+   */
+  async installPrepared(dir: string, record: ModelRecord): Promise<StoredModel> {
+    const problem = recordProblem(record);
+    if (problem) throw new ModelStoreError("INVALID_INPUT", `invalid model record: ${problem}`);
+    parseTag(record.tag);
+    for (const f of record.files) checkEntryPath(f.path);
+    await verifyFiles(record.tag, dir, record.files, { hash: false });
+    return this.withLock(async () => {
+      if ((await this.versionsOf(record.name)).includes(record.version)) {
+        throw new ModelStoreError("EXISTS", `model ${record.tag} already exists in ${this.modelsDir}; delete it first to replace it`);
+      }
+      return this.install(dir, record);
+    });
   }
 
   /** Version directory names of one model name (unsorted), [] when none. */

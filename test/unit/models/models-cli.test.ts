@@ -67,7 +67,8 @@ describe("bentoc models", () => {
 
     const badFile = await bentoc(home, "models", "save", join(home, "absent.onnx"), "--name", "x");
     expect(badFile.code).toBe(1);
-    expect(badFile.stderr).toBe(`error: ${join(home, "absent.onnx")} does not exist\n`);
+    // a store error ends with its code (docs/errors.md, command-line codes)
+    expect(badFile.stderr).toBe(`error: ${join(home, "absent.onnx")} does not exist [INVALID_INPUT]\n`);
 
     const badSignature = await bentoc(home, "models", "save", "x.onnx", "--name", "x", "--signature", "run:fast");
     expect(badSignature.code).toBe(1);
