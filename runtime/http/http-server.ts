@@ -11,6 +11,7 @@ import { GatewayTimeout, MethodNotAllowed, NotFound, PayloadTooLarge, RequestTim
 import type { Logger, LogLevel } from "../logging/logger.ts";
 import type { RequestMetrics } from "../observability/telemetry.ts";
 import { accessLine } from "./access-log.ts";
+import { tuneHeapForServing } from "./heap-tuning.ts";
 import type { CorsPolicy } from "./cors.ts";
 import { Exchange, type ExchangeHost } from "./exchange.ts";
 import type { HeaderList, HttpTransport, ListenTarget, ProtocolError, TransportRequest, TransportResponse } from "./transport.ts";
@@ -215,6 +216,7 @@ function hasBody(req: TransportRequest): boolean {
 }
 
 export function createHttpServer(options: HttpServerOptions): HttpServer {
+  tuneHeapForServing();
   const server = new Server(options);
   const { transport } = options;
   return {
