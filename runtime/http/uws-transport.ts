@@ -111,7 +111,10 @@ class UwsResponse implements TransportResponse {
 
   onWritable(handler: () => void): void {
     this.res.onWritable(() => {
-      if (!this.aborted) handler();
+      // Later, outside uWS's callback: uWS puts back the handler it is running when the callback returns
+      // (callOnWritable), so an onWritable registered from inside it (a write that hit backpressure again
+      // in a microtask) would be overwritten and the stream would never resume.
+      if (!this.aborted) setImmediate(() => !this.aborted && handler());
       return true;
     });
   }
