@@ -9,6 +9,7 @@
  *   batching                 issue 5  `bentoc bench` on support-tickets (full MiniLM), off/adaptive/windows, ceiling
  *   package-footprint        issue 12 bentoc installed into a new project, before (96cb8f6) and after: install time and
  *                                     size, `bentoc --help`, serve → /readyz and RSS on the tabular sample
+ *   streaming                issue 17 streaming-text sample: time to first item and items/s, 1 and 32 concurrent streams
  *
  *   npm run bench                                  everything, full length (run it on a quiet machine)
  *   npm run bench -- --only batching,compile       a subset (the summary keeps the other stages' last results, marked)
@@ -27,6 +28,7 @@ import { runHttpTelemetryOverheadBench } from "./http-telemetry-overhead.ts";
 import { DEFAULT_BEFORE, runPackageFootprintBench } from "./package-footprint.ts";
 import { RESULTS_DIR, fixed, machineInfo, mdTable, type MachineInfo } from "./results-io.ts";
 import { runServerOverheadBench } from "./server-overhead.ts";
+import { runStreamingBench } from "./streaming.ts";
 import { runAndWriteTelemetryOverheadBench } from "./telemetry-overhead.ts";
 
 interface Settings {
@@ -78,6 +80,12 @@ const STAGES: readonly Stage[] = [
     issue: 12,
     describe: (s) => `before (${DEFAULT_BEFORE}) and after: ${s.quick ? 1 : 2} interleaved install rounds each, 10 --help, 5 serve → ready`,
     run: (s, log) => runPackageFootprintBench({ rounds: s.quick ? 1 : 2, log }),
+  },
+  {
+    name: "streaming",
+    issue: 17,
+    describe: (s) => `streaming-text, 1 and 32 concurrent streams of 200 characters × ${s.quick ? 1 : 3} rounds`,
+    run: (s, log) => runStreamingBench({ rounds: s.quick ? 1 : 3, log }),
   },
 ];
 
@@ -250,6 +258,19 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
           pair("server RSS after ready + 50 requests (median)", (v) => v["serverRssMiB"]?.median, "MiB", 1),
         ],
         headline: [`before ${b["ref"] ?? "?"} vs after ${a["ref"] ?? "?"}; tarball ${b["tarball"]?.files ?? "?"} → ${a["tarball"]?.files ?? "?"} files`],
+      };
+    }
+    case "streaming": {
+      const rows = (r["rows"] ?? []) as Json[];
+      return {
+        rows: rows.map((x) => ({
+          issue: "17",
+          measure: `${x["concurrency"]} concurrent stream(s): time to first item p50 / p95 (ms), items/s total, mean batch size`,
+          measured: `${fixed(num(x["firstItemMs"]?.p50), 1)} / ${fixed(num(x["firstItemMs"]?.p95), 1)} ms, ${fixed(num(x["totalItemsPerS"]), 0)} items/s, batch ${fixed(num(x["meanBatchSize"]), 2)}`,
+          target: "recorded",
+          met: "–",
+        })),
+        headline: rows.map((x) => `${x["concurrency"]} streams: first item ${fixed(num(x["firstItemMs"]?.p50), 1)} ms, ${fixed(num(x["totalItemsPerS"]), 0)} items/s, batch ${fixed(num(x["meanBatchSize"]), 2)}`),
       };
     }
     default:
