@@ -144,7 +144,8 @@ export class Exchange {
         this.host.logger.error("ending the stream failed", { requestId: this.requestId, err });
       }
     }
-    this.finish(status, this.streamBytes);
+    // A stream its client left is logged and counted as 499, like any request the client left.
+    this.finish(this.aborted ? 499 : status, this.streamBytes);
   }
 
   /** The request's abort signal (client gone, timeout); aborted at once if that already happened. */

@@ -12,7 +12,7 @@ import type { Exchange } from "../http/exchange.ts";
 import type { TransportRequest } from "../http/transport.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { RequestMetrics, RequestTracing, SpanHandle } from "../observability/telemetry.ts";
-import { chooseFraming, pumpStream, type StreamSettings } from "./stream-response.ts";
+import { chooseFraming, NDJSON_TYPE, pumpStream, SSE_TYPE, type StreamSettings } from "./stream-response.ts";
 import { runInCallScope } from "../runners/call-scope.ts";
 import type { RunnerCallOptions } from "../runners/runner-host.ts";
 import type { ApiRoute, ServiceState } from "./service-state.ts";
@@ -152,6 +152,11 @@ function callStreamingHandler(
   handlerSpan: SpanHandle | undefined,
 ): void {
   const framing = chooseFraming(accept);
+  if (ex.method === "HEAD") {
+    // The head of the stream a GET would start, without running the generator.
+    handlerSpan?.end();
+    return ex.send(200, framing === "sse" ? `${SSE_TYPE}; charset=utf-8` : NDJSON_TYPE, "", ["cache-control", "no-cache"]);
+  }
   const run = (a: unknown, c: Context | undefined): Promise<void> => {
     const out = route.invoke(a, c);
     const pump = (iterable: unknown): Promise<void> =>
