@@ -7,7 +7,7 @@
  * no assertion depends on how fast anything is.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import { freePort } from "../helpers/prometheus.ts";
 import { expectBackend, prepareHome, removeDir, repoRoot, serveSample, startBentoc, waitReady, type ServedSample } from "../helpers/serve-sample.ts";
 
 interface Server {
+  pid: number;
   url: string;
   port: number;
   outDir: string;
@@ -43,6 +44,7 @@ async function serveFixture(env: NodeJS.ProcessEnv = {}): Promise<Server> {
   for (const until = Date.now() + 30_000; !output().includes("bentoc: serving") && Date.now() < until; ) await sleep(50);
   expectBackend(output());
   const server: Server = {
+    pid: child.pid ?? 0,
     url,
     port,
     outDir,
@@ -56,6 +58,16 @@ async function serveFixture(env: NodeJS.ProcessEnv = {}): Promise<Server> {
   };
   servers.push(server);
   return server;
+}
+
+/** Resident set size of a process in bytes (Linux /proc), or NaN where there is none. */
+function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -239,10 +251,11 @@ describe("errors after the first item", () => {
 });
 
 describe("backpressure", () => {
-  it("a paused reader pauses the generator; reading again lets it finish", async () => {
+  it("a paused reader pauses the generator and keeps the server's memory bounded; reading again lets it finish", async () => {
     const before = (await stats()).produced;
-    const n = 20_000;
-    const size = 4096; // 80 MB if nothing held the generator back
+    const n = 50_000;
+    const size = 4096; // 200 MB if nothing held the generator back
+    const rssBefore = rssBytes(fixture.pid);
     const socket = net.connect(fixture.port, "127.0.0.1");
     await new Promise<void>((resolve) => socket.once("connect", resolve));
     const body = JSON.stringify({ n, size });
@@ -266,9 +279,13 @@ describe("backpressure", () => {
       "the generator settles",
     );
     const producedBytes = settled * (size + 20);
-    console.log(`backpressure: with the reader paused the generator stopped after ${settled} of ${n} items (${(producedBytes / 2 ** 20).toFixed(1)} MiB)`);
+    const rssGrowth = rssBytes(fixture.pid) - rssBefore;
+    console.log(
+      `backpressure: with the reader paused the generator stopped after ${settled} of ${n} items (${(producedBytes / 2 ** 20).toFixed(1)} MiB); server RSS grew ${(rssGrowth / 2 ** 20).toFixed(1)} MiB`,
+    );
     expect(settled).toBeLessThan(n);
     expect(producedBytes).toBeLessThan(32 * 1024 * 1024);
+    if (Number.isFinite(rssGrowth)) expect(rssGrowth).toBeLessThan(96 * 1024 * 1024);
     const started = (await stats()).started["big"] ?? 0;
     expect((await stats()).finished["big"] ?? 0).toBe(started - 1);
     // Reading again: every item arrives and the generator finishes.
