@@ -247,6 +247,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       server.draining = true;
       transport.stopListening();
       await server.whenIdle(graceMs);
+      // Streams still open after the grace period end now, with a `shutting_down` error event (before the
+      // runners they may be calling stop).
+      for (const ex of [...server.open]) if (ex.streaming) ex.abort(new ServiceUnavailable("server is shutting down", "shutting_down"));
       // The last responses may still sit in the backend's buffers (uWS flushes its cork buffer when
       // control returns to the loop): give the loop a turn so an exit right after drain does not cut them.
       await new Promise((r) => setImmediate(r));

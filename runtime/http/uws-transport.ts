@@ -121,7 +121,12 @@ class UwsResponse implements TransportResponse {
 
   endStream(close: boolean): void {
     if (this.aborted) return;
-    this.res.cork(() => this.res.end(undefined, close));
+    // uWS 20.30's end(…, closeConnection = true) writes a `Connection: close` header line even when the head
+    // is long gone, into the chunked body, which breaks it. A stream's head says `connection: close` itself
+    // when the server was draining as it started; otherwise the connection stays open until the server
+    // closes it.
+    void close;
+    this.res.cork(() => this.res.end());
   }
 }
 

@@ -382,6 +382,22 @@ describe("stream limits", () => {
   });
 });
 
+describe("shutdown", () => {
+  it("SIGTERM lets open streams run for drain_ms, then ends them with a shutting_down event, and exits 0", async () => {
+    const server = await serveFixture({ BENTOC_SERVER__DRAIN_MS: "500" });
+    const res = await post(server, "/forever", null);
+    const body = new BodyReader(res);
+    await body.readUntil((t) => t.includes("\n\n"));
+    const exited = server.stop();
+    const text = await body.readAll();
+    const events = text.split("\n\n").filter(Boolean);
+    expect(events.at(-1)?.startsWith("event: error\n")).toBe(true);
+    expect(JSON.parse(events.at(-1)!.split("\n")[1]!.slice("data: ".length))).toMatchObject({ code: "shutting_down" });
+    expect(sseData(text).length).toBeGreaterThan(1);
+    expect(await exited).toBe(0);
+  });
+});
+
 describe("the streaming-text sample", () => {
   let sample: ServedSample;
   let home: string;
