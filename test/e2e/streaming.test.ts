@@ -357,7 +357,7 @@ describe("cancellation", () => {
 });
 
 describe("stream limits", () => {
-  it("streamMaxMs ends a long stream with a stream_timeout event and runs its finally; the request timeout does not cut it", async () => {
+  it("streamMaxMs and streamIdleMs end a started stream with a stream_timeout event (finally runs); the request timeout applies only before the first item", async () => {
     // The request timeout (1 s) is shorter than the stream limit (2 s): a started stream outlives it.
     const limited = await serveFixture({ BENTOC_SERVER__STREAM_MAX_MS: "2000", BENTOC_SERVER__TIMEOUT_MS: "1000" });
     const res = await post(limited, "/forever", null);
@@ -379,6 +379,12 @@ describe("stream limits", () => {
     expect((await stats(limited)).finished["slowStart"] ?? 0).toBe(0);
     expect(await open("slow-start", limited)).toBe(true);
     await eventually(() => stats(limited), (s) => s.finished["slowStart"] === 1, "finally ran after the timeout");
+
+    // A started stream whose generator produces nothing for streamIdleMs (here the request timeout, 1 s) ends.
+    const idle = await post(limited, "/gated", null, "application/x-ndjson");
+    const lines = ndjson(await idle.text());
+    expect(lines).toEqual([{ i: 0 }, { $error: expect.objectContaining({ code: "stream_timeout", detail: { limit: "streamIdleMs", ms: 1000 } }) }]);
+    expect(await open("gated", limited)).toBe(true);
   });
 });
 
