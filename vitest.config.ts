@@ -23,6 +23,7 @@ const SERVER_E2E = [
   "server-fuzz",
   "server-shutdown",
   "split-support-tickets",
+  "streaming",
   "v2-protocol",
   "workers-metrics",
 ].map((name) => `test/e2e/${name}.test.ts`);

@@ -11,6 +11,7 @@
  *                                     size, `bentoc --help`, serve → /readyz and RSS on the tabular sample
  *   registry-transfer        issue 18 `bentoc models push`/`pull` of the full MiniLM model (87 MB) to a local docker-registry
  *                                     (TLS + htpasswd), the second push, a push under a new tag; load average beside each run
+ *   streaming                issue 17 streaming-text sample: time to first item and items/s, 1 and 32 concurrent streams
  *
  *   npm run bench                                  everything, full length (run it on a quiet machine)
  *   npm run bench -- --only batching,compile       a subset (the summary keeps the other stages' last results, marked)
@@ -30,6 +31,7 @@ import { DEFAULT_BEFORE, runPackageFootprintBench } from "./package-footprint.ts
 import { RESULTS_DIR, fixed, machineInfo, mdTable, type MachineInfo } from "./results-io.ts";
 import { runRegistryTransferBench } from "./registry-transfer.ts";
 import { runServerOverheadBench } from "./server-overhead.ts";
+import { runStreamingBench } from "./streaming.ts";
 import { runAndWriteTelemetryOverheadBench } from "./telemetry-overhead.ts";
 
 interface Settings {
@@ -87,6 +89,12 @@ const STAGES: readonly Stage[] = [
     issue: 18,
     describe: (s) => `${s.quick ? 1 : 3} rounds of push, second push, push under a new tag, pull (full MiniLM, local registry)`,
     run: (s, log) => runRegistryTransferBench({ rounds: s.quick ? 1 : 3, log }),
+  },
+  {
+    name: "streaming",
+    issue: 17,
+    describe: (s) => `streaming-text, 1 and 32 concurrent streams of 200 characters × ${s.quick ? 1 : 3} rounds`,
+    run: (s, log) => runStreamingBench({ rounds: s.quick ? 1 : 3, log }),
   },
 ];
 
@@ -278,6 +286,19 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
           row("`bentoc models pull` into an empty store", "pullMs", "s"),
         ],
         headline: [`${r["model"]?.tag ?? "?"} (${mb}, ${r["model"]?.files ?? "?"} files) → ${r["registry"] ?? "?"}; push under a new tag ${fixed(num(r["newTagPushMs"]?.median), 0)} ms`],
+      };
+    }
+    case "streaming": {
+      const rows = (r["rows"] ?? []) as Json[];
+      return {
+        rows: rows.map((x) => ({
+          issue: "17",
+          measure: `${x["concurrency"]} concurrent stream(s): time to first item p50 / p95 (ms), items/s total, mean batch size`,
+          measured: `${fixed(num(x["firstItemMs"]?.p50), 1)} / ${fixed(num(x["firstItemMs"]?.p95), 1)} ms, ${fixed(num(x["totalItemsPerS"]), 0)} items/s, batch ${fixed(num(x["meanBatchSize"]), 2)}`,
+          target: "recorded",
+          met: "–",
+        })),
+        headline: rows.map((x) => `${x["concurrency"]} streams: first item ${fixed(num(x["firstItemMs"]?.p50), 1)} ms, ${fixed(num(x["totalItemsPerS"]), 0)} items/s, batch ${fixed(num(x["meanBatchSize"]), 2)}`),
       };
     }
     default:

@@ -112,6 +112,12 @@ export const ERROR_CATALOGUE = {
     retryAfterS: 1,
   },
   timeout: { status: 504, title: "Timeout", description: "The request took longer than the service's timeout (`traffic.timeoutMs`)." },
+  stream_timeout: {
+    status: 504,
+    title: "Stream timeout",
+    description:
+      "A streamed response ran longer than `server.streamMaxMs`, or its handler took longer than `server.streamIdleMs` to produce the next item; sent as the stream's error event.",
+  },
   runner_timeout: {
     status: 504,
     title: "Runner timeout",

@@ -2,7 +2,7 @@
  * Prepares the sample models in the model store ($BENTOC_HOME, default ~/.bentoc). Idempotent and fast
  * when everything is present.
  *
- *   tsx scripts/prepare-models.ts [--variant tiny|full] [--only support-tickets,tabular,ocr] [--force]
+ *   tsx scripts/prepare-models.ts [--variant tiny|full] [--only support-tickets,tabular,ocr,streaming-text] [--force]
  */
 import { parseArgs } from "node:util";
 import { SAMPLE_MODELS, prepareModels, type SampleModel } from "./models/prepare.ts";
@@ -18,7 +18,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log("usage: tsx scripts/prepare-models.ts [--variant tiny|full] [--only support-tickets,tabular,ocr] [--force] [--home DIR]");
+  console.log("usage: tsx scripts/prepare-models.ts [--variant tiny|full] [--only support-tickets,tabular,ocr,streaming-text] [--force] [--home DIR]");
   process.exit(0);
 }
 

@@ -5,7 +5,7 @@
 import type { IODescriptor } from "./io.ts";
 import type { Resources } from "./types.ts";
 
-export const MANIFEST_SCHEMA_VERSION = 2 as const;
+export const MANIFEST_SCHEMA_VERSION = 3 as const;
 
 /** A JSON Schema 2020-12 object (kept loose: the compiler builds it, ajv checks it). */
 export type JsonSchema = { [key: string]: unknown };
@@ -47,7 +47,13 @@ export interface ApiManifest {
   summary?: string;
   description?: string;
   input: IoSpec;
+  /** What the handler returns; for a streaming API, one item of the stream (`output.schema` is T's schema). */
   output: IoSpec;
+  /**
+   * Whether the API streams: the handler returns `AsyncIterable<T>` / `AsyncGenerator<T>` (possibly in a
+   * Promise) and the server sends each item as it is produced, as Server-Sent Events or NDJSON.
+   */
+  streaming: boolean;
   /** Whether the handler takes a `Context` as its second parameter. */
   takesContext: boolean;
   /**

@@ -18,7 +18,7 @@ import { kebabCase } from "./names.ts";
 import { OptionValues } from "./option-values.ts";
 import { readOptions } from "./options.ts";
 import { runnerReach, type RunnerReach } from "./runner-reach.ts";
-import { arrayElement, schemaOf, unwrapPromise } from "./schema/generate.ts";
+import { arrayElement, isVoidLike, schemaOf, streamShape, unwrapPromise } from "./schema/generate.ts";
 import { SchemaContext } from "./schema/schema-context.ts";
 
 export interface BuildOptions {
@@ -86,9 +86,19 @@ class ManifestBuilder {
       this.diagnostics.push(createDiagnostic("BC1011", { name: m.name, problem: `declares an io.${input.kind}() input but takes no parameter` }, opts.node("input")));
     }
     let outputSchema: JsonSchema = {};
+    let streaming = false;
     const returnNode = decl.getReturnTypeNode();
     if (!returnNode) this.diagnostics.push(createDiagnostic("BC1008", { name: m.name }, decl.getNameNode()));
-    else outputSchema = ioSchema(output, { side: "output", type: this.returnType(decl), node: returnNode.compilerNode, path: `${m.name}()` }, this.schemas, this.o.sdk);
+    else {
+      const returned = this.returnType(decl);
+      const stream = streamShape(returned, this.checker);
+      if (stream.kind === "async") {
+        streaming = true;
+        outputSchema = this.streamItemSchema(m.name, stream.item, output, opts, returnNode.compilerNode);
+      } else if (stream.kind === "unsupported") {
+        this.diagnostics.push(createDiagnostic("BC1022", { name: m.name, problem: stream.problem }, returnNode));
+      } else outputSchema = ioSchema(output, { side: "output", type: returned, node: returnNode.compilerNode, path: `${m.name}()` }, this.schemas, this.o.sdk);
+    }
 
     const summary = opts.string("doc") ?? doc.summary;
     const description = opts.get("doc") !== undefined ? [doc.summary, doc.description].find((d) => d !== undefined && d !== summary) : doc.description;
@@ -100,11 +110,29 @@ class ManifestBuilder {
       ...(description !== undefined ? { description } : {}),
       input: { descriptor: input, schema: inputSchema } satisfies IoSpec,
       output: { descriptor: output, schema: outputSchema } satisfies IoSpec,
+      streaming,
       takesContext,
       callsRunners: reach !== undefined && reach(decl.compilerNode),
       examples: doc.examples,
     };
     return { manifest, decl, options: opts.read };
+  }
+
+  /** The schema of one item of a streaming API (BC1022 when the items cannot be streamed as JSON). */
+  private streamItemSchema(name: string, item: ts.Type, output: IODescriptor, opts: OptionValues, node: ts.Node): JsonSchema {
+    if (output.kind !== "json") {
+      this.diagnostics.push(
+        createDiagnostic("BC1022", { name, problem: `declares an io.${output.kind}() output, but streamed items are sent as JSON (Server-Sent Events or NDJSON): leave 'output' out` }, opts.node("output")),
+      );
+      return {};
+    }
+    if (isVoidLike(item) || (item.flags & ts.TypeFlags.Never) !== 0 || (item.flags & ts.TypeFlags.Null) !== 0) {
+      this.diagnostics.push(
+        createDiagnostic("BC1022", { name, problem: `streams items of type '${this.checker.typeToString(item)}': each item must be a JSON value (an object, array, string, number or boolean)` }, node),
+      );
+      return {};
+    }
+    return schemaOf(item, this.schemas, node, `${name}()[item]`);
   }
 
   runnerMethod(m: DiscoveredMethod): AnalyzedRunnerMethod {

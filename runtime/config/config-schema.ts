@@ -29,6 +29,9 @@ export const configSchema = {
         maxHeaderBytes: { type: "integer", minimum: 1024, maximum: 1048576 },
         maxImagePixels: { type: "integer", minimum: 1 },
         timeoutMs: { type: "integer", minimum: 1 },
+        streamMaxMs: { type: "integer", minimum: 0 },
+        streamIdleMs: { type: "integer", minimum: 0 },
+        streamHeartbeatMs: { type: "integer", minimum: 0 },
         maxConcurrency: { type: "integer", minimum: 1 },
         drainMs: { type: "integer", minimum: 0 },
         cors: {

@@ -33,6 +33,18 @@ export interface ServerConfig {
   /** Most pixels (width × height) of an image input, unless the API sets `io.image({ maxPixels })`; 413 past it. */
   maxImagePixels: number;
   timeoutMs: number;
+  /**
+   * Streaming APIs: the longest a streamed response may run, from the request's arrival (0: no limit, the
+   * default; a healthy stream is never cut). Past it the stream ends with a `stream_timeout` error event.
+   */
+  streamMaxMs: number;
+  /**
+   * Streaming APIs: the longest the handler may take to produce the next item once the stream has started
+   * (0: the request timeout, `timeoutMs`). Time spent waiting for a slow reader does not count.
+   */
+  streamIdleMs: number;
+  /** Streaming APIs: an SSE comment line (`: heartbeat`) after this long without output (0: none). */
+  streamHeartbeatMs: number;
   maxConcurrency: number;
   /** Grace period for in-flight requests on SIGTERM/SIGINT. */
   drainMs: number;

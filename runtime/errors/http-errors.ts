@@ -112,6 +112,14 @@ export class ServiceUnavailable extends CatalogueError {
   }
 }
 
+/** 504 `stream_timeout`: a started stream hit a stream limit; sent as its error event. */
+export class StreamTimeout extends CatalogueError {
+  override name = "StreamTimeout";
+  constructor(message: string, detail: { limit: "streamMaxMs" | "streamIdleMs"; ms: number }) {
+    super("stream_timeout", message, detail);
+  }
+}
+
 export class GatewayTimeout extends CatalogueError {
   override name = "GatewayTimeout";
   constructor(timeoutMs: number) {

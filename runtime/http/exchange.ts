@@ -3,6 +3,9 @@
  * `fail` (once; later calls are no-ops), and `finish` runs exactly once per exchange — after a response,
  * or when the client went away (status 499 in the log). The exchange owns the request's abort signal
  * (client gone, timeout) and its deadline.
+ *
+ * A streamed response (`startStream`, `write`, `endStream`) counts as answered once its head is out
+ * (`done`: `send`/`fail` are no-ops from then on) and finishes when it ends or the client leaves.
  */
 import type { Logger } from "../logging/logger.ts";
 import type { SpanHandle } from "../observability/telemetry.ts";
@@ -37,6 +40,12 @@ export class Exchange {
   span: SpanHandle | undefined;
   /** What a 5xx came from, for the span. */
   error: unknown;
+  /** What a streamed response's deadline aborts it with (set by the stream's owner). */
+  streamTimeout: unknown;
+  /** A streamed response's head is out; `finish` runs at `endStream` or when the client leaves. */
+  streaming = false;
+  private streamBytes = 0;
+  private streamStatus = 0;
   /** Runs once when the exchange is over (a route's own bookkeeping). */
   onFinish: (() => void) | undefined;
   readonly start = performance.now();
@@ -97,6 +106,48 @@ export class Exchange {
     this.send(answer.status, JSON_TYPE, JSON.stringify(answer.body), answer.headers, close);
   }
 
+  /** Starts a streamed response (no Content-Length): the head now, the body with `write`. */
+  startStream(status: number, contentType: string, headers?: HeaderList): void {
+    if (this.done) return;
+    this.done = true;
+    this.streaming = true;
+    this.streamStatus = status;
+    if (this.aborted) return;
+    const out: HeaderList = ["content-type", contentType, "x-request-id", this.requestId, "cache-control", "no-cache"];
+    if (headers) for (let i = 0; i < headers.length; i++) out.push(headers[i] as string);
+    if (this.origin) this.host.cors?.addResponseHeaders(this.origin, out);
+    if (this.host.draining) out.push("connection", "close");
+    this.res.writeHead(status, out);
+  }
+
+  /** Writes a chunk of the streamed response; false when the backend is buffering (then wait for `onWritable`). */
+  write(chunk: OutgoingBody): boolean {
+    if (!this.streaming || this.aborted) return true;
+    this.streamBytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
+    return this.res.write(chunk);
+  }
+
+  /** Calls `handler` once when the output buffered after a `false` from `write` has drained. */
+  onWritable(handler: () => void): void {
+    if (!this.aborted) this.res.onWritable(handler);
+  }
+
+  /** Ends the streamed response and finishes the exchange (once). */
+  endStream(): void {
+    if (!this.streaming || this.streamStatus === 0) return;
+    const status = this.streamStatus;
+    this.streamStatus = 0;
+    if (!this.aborted) {
+      try {
+        this.res.endStream(this.host.draining);
+      } catch (err) {
+        this.host.logger.error("ending the stream failed", { requestId: this.requestId, err });
+      }
+    }
+    // A stream its client left is logged and counted as 499, like any request the client left.
+    this.finish(this.aborted ? 499 : status, this.streamBytes);
+  }
+
   /** The request's abort signal (client gone, timeout); aborted at once if that already happened. */
   signal(): AbortSignal {
     if (!this.controller) {
@@ -119,6 +170,10 @@ export class Exchange {
     if (!this.done) {
       this.done = true;
       this.finish(499, 0);
+    } else if (this.streaming && this.streamStatus !== 0) {
+      // A stream cut short by its client: logged as 499 like any request the client left.
+      this.streamStatus = 0;
+      this.finish(499, this.streamBytes);
     }
   }
 

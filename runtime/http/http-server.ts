@@ -177,7 +177,14 @@ class Server implements ExchangeHost {
   expire(): void {
     const now = performance.now();
     for (const ex of this.open) {
-      if (ex.deadlineAt === 0 || ex.deadlineAt > now || ex.done) continue;
+      if (ex.deadlineAt === 0 || ex.deadlineAt > now) continue;
+      if (ex.streaming) {
+        // A started stream cannot change its status: its handler ends it with an error event.
+        ex.deadlineAt = 0;
+        ex.abort(ex.streamTimeout ?? new GatewayTimeout(Math.round(now - ex.start)));
+        continue;
+      }
+      if (ex.done) continue;
       try {
         const ms = Math.round(ex.deadlineAt - ex.start);
         const err = ex.bodyReceived ? new GatewayTimeout(ms) : new RequestTimeout(ms);
@@ -242,6 +249,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       server.draining = true;
       transport.stopListening();
       await server.whenIdle(graceMs);
+      // Streams still open after the grace period end now, with a `shutting_down` error event (before the
+      // runners they may be calling stop).
+      for (const ex of [...server.open]) if (ex.streaming) ex.abort(new ServiceUnavailable("server is shutting down", "shutting_down"));
       // The last responses may still sit in the backend's buffers (uWS flushes its cork buffer when
       // control returns to the loop): give the loop a turn so an exit right after drain does not cut them.
       await new Promise((r) => setImmediate(r));
@@ -252,7 +262,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       server.closed = true;
       clearInterval(server.sweep);
       transport.stopListening();
-      for (const ex of [...server.open]) ex.fail(new ServiceUnavailable("server is shutting down", "shutting_down"), true);
+      for (const ex of [...server.open]) {
+        if (ex.streaming) ex.abort(new ServiceUnavailable("server is shutting down", "shutting_down"));
+        else ex.fail(new ServiceUnavailable("server is shutting down", "shutting_down"), true);
+      }
       // A turn later, so that the answers just written leave before their connections close.
       setImmediate(() => transport.closeAll());
     },

@@ -111,14 +111,22 @@ class UwsResponse implements TransportResponse {
 
   onWritable(handler: () => void): void {
     this.res.onWritable(() => {
-      if (!this.aborted) handler();
+      // Later, outside uWS's callback: uWS puts back the handler it is running when the callback returns
+      // (callOnWritable), so an onWritable registered from inside it (a write that hit backpressure again
+      // in a microtask) would be overwritten and the stream would never resume.
+      if (!this.aborted) setImmediate(() => !this.aborted && handler());
       return true;
     });
   }
 
   endStream(close: boolean): void {
     if (this.aborted) return;
-    this.res.cork(() => this.res.end(undefined, close));
+    // uWS 20.30's end(…, closeConnection = true) writes a `Connection: close` header line even when the head
+    // is long gone, into the chunked body, which breaks it. A stream's head says `connection: close` itself
+    // when the server was draining as it started; otherwise the connection stays open until the server
+    // closes it.
+    void close;
+    this.res.cork(() => this.res.end());
   }
 }
 

@@ -68,6 +68,8 @@ export function createTelemetry(
   return {
     requestStarted: m.requestStarted,
     requestFinished: m.requestFinished,
+    streamItem: m.streamItem,
+    streamFinished: m.streamFinished,
     runnerCall: m.runnerCall,
     batchExecuted: m.batchExecuted,
     queueDepth: m.queueDepth,

@@ -5,7 +5,7 @@
  * path is a Map lookup plus an `observe`/`inc`.
  */
 import { Registry, collectDefaultMetrics } from "prom-client";
-import type { RejectReason } from "./telemetry.ts";
+import type { RejectReason, StreamOutcome } from "./telemetry.ts";
 import { FastCounter, FastGauge, FastHistogram, type CounterChild, type GaugeChild, type HistogramChild } from "./fast-metrics.ts";
 
 /** BentoML's default request-duration buckets (seconds). */
@@ -37,6 +37,8 @@ export interface Metrics {
   readonly batchSizeBuckets: readonly number[];
   requestStarted(endpoint: string): void;
   requestFinished(endpoint: string, httpStatus: number, seconds: number): void;
+  streamItem(endpoint: string): void;
+  streamFinished(endpoint: string, outcome: StreamOutcome, seconds: number): void;
   runnerCall(runner: string, method: string, outcome: RunnerOutcome, seconds: number): void;
   batchExecuted(runner: string, method: string, size: number, seconds: number): void;
   queueDepth(runner: string, method: string, depth: number): void;
@@ -75,6 +77,7 @@ function validBuckets(buckets: readonly number[] | undefined): number[] {
 
 const API_LABELS = ["endpoint", "service_name", "service_version", "http_response_code"] as const;
 const API_PROGRESS_LABELS = ["endpoint", "service_name", "service_version"] as const;
+const STREAM_LABELS = ["endpoint", "outcome", "service_name", "service_version"] as const;
 const RUNNER_LABELS = ["runner_name", "method", "service_name", "service_version"] as const;
 const RUNNER_OUTCOME_LABELS = ["runner_name", "method", "outcome", "service_name", "service_version"] as const;
 
@@ -107,6 +110,17 @@ export function createMetrics(options: MetricsOptions): Metrics {
   );
   const requestTotal = new FastCounter("bentoc_api_server_request_total", "API server requests, by endpoint and HTTP status", API_LABELS, registry);
   const inProgress = new FastGauge("bentoc_api_server_request_in_progress", "API server requests being handled now", API_PROGRESS_LABELS, registry);
+  const streamDuration = new FastHistogram(
+    "bentoc_api_server_stream_duration_seconds",
+    "Streamed responses: time from the request's arrival to the stream's end, in seconds, by how it ended",
+    STREAM_LABELS, durationBuckets, registry,
+  );
+  const streamTotal = new FastCounter(
+    "bentoc_api_server_stream_total",
+    "Streamed responses that ended, by outcome (complete, error, disconnect: the client left, timeout)",
+    STREAM_LABELS, registry,
+  );
+  const streamItems = new FastCounter("bentoc_api_server_stream_items_total", "Items written to streamed responses", API_PROGRESS_LABELS, registry);
   const runnerDuration = new FastHistogram(
     "bentoc_runner_request_duration_seconds",
     "Runner call duration in seconds (queue wait included), by outcome",
@@ -156,6 +170,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
     if (child === undefined) progressChildren.set(endpoint, (child = inProgress.child(endpoint, sn, sv)));
     return child;
   };
+  const itemChild = cached((_k, endpoint) => streamItems.child(endpoint!, sn, sv));
+  const streamChild = cached((_k, endpoint, outcome) => ({ duration: streamDuration.child(endpoint!, outcome!, sn, sv), total: streamTotal.child(endpoint!, outcome!, sn, sv) }));
   const callChild = cached((_k, runner, method, outcome) => ({
     duration: runnerDuration.child(runner!, method!, outcome!, sn, sv),
     total: runnerTotal.child(runner!, method!, outcome!, sn, sv),
@@ -178,6 +194,14 @@ export function createMetrics(options: MetricsOptions): Metrics {
     requestFinished(endpoint, httpStatus, seconds) {
       progressChild(endpoint).dec();
       const c = apiChild(endpoint, httpStatus);
+      c.duration.observe(seconds);
+      c.total.inc();
+    },
+    streamItem(endpoint) {
+      itemChild(endpoint).inc();
+    },
+    streamFinished(endpoint, outcome, seconds) {
+      const c = streamChild(endpoint, outcome);
       c.duration.observe(seconds);
       c.total.inc();
     },

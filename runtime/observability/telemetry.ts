@@ -15,7 +15,14 @@ export interface SpanHandle {
 export interface RequestMetrics {
   requestStarted(endpoint: string): void;
   requestFinished(endpoint: string, httpStatus: number, seconds: number): void;
+  /** One item of a streaming API's response was written. */
+  streamItem(endpoint: string): void;
+  /** A streamed response ended: how, and how long it ran from the request's arrival. */
+  streamFinished(endpoint: string, outcome: StreamOutcome, seconds: number): void;
 }
+
+/** How a streamed response ended: all items sent, an error event, the client left, a stream limit. */
+export type StreamOutcome = "complete" | "error" | "disconnect" | "timeout";
 
 /** Spans of HTTP requests and of the API handlers inside them. */
 export interface RequestTracing {
@@ -58,6 +65,8 @@ const passOn = (parent: string | undefined): SpanHandle => (parent === undefined
 export const noopTelemetry: Telemetry = {
   requestStarted() {},
   requestFinished() {},
+  streamItem() {},
+  streamFinished() {},
   tracingEnabled: false,
   startRequestSpan: (_n, traceparent) => passOn(traceparent),
   startHandlerSpan: (_e, parent) => passOn(parent),

@@ -11,7 +11,8 @@ import { asClientError } from "../http/error-responder.ts";
 import type { Exchange } from "../http/exchange.ts";
 import type { TransportRequest } from "../http/transport.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { RequestTracing, SpanHandle } from "../observability/telemetry.ts";
+import type { RequestMetrics, RequestTracing, SpanHandle } from "../observability/telemetry.ts";
+import { chooseFraming, NDJSON_TYPE, pumpStream, SSE_TYPE, type StreamSettings } from "./stream-response.ts";
 import { runInCallScope } from "../runners/call-scope.ts";
 import type { RunnerCallOptions } from "../runners/runner-host.ts";
 import type { ApiRoute, ServiceState } from "./service-state.ts";
@@ -23,6 +24,10 @@ export interface ApiRequestContext {
   readonly maxBodyBytes: number;
   readonly timeoutMs: number;
   readonly maxConcurrency: number;
+  /** Stream counts and durations of streaming APIs. */
+  readonly metrics: RequestMetrics;
+  /** The limits and heartbeat of streaming APIs. */
+  readonly stream: StreamSettings;
   /** API handlers running now (bodies received), for `maxConcurrency`. */
   running: number;
 }
@@ -97,6 +102,7 @@ export function handleApiRequest(ctx: ApiRequestContext, state: ServiceState, ro
 
 function callHandler(ctx: ApiRequestContext, state: ServiceState, route: ApiRoute, ex: Exchange, input: unknown, context: Context | undefined, accept: string | undefined): void {
   const handlerSpan = ctx.tracing.tracingEnabled ? ctx.tracing.startHandlerSpan(route.api.route, ex.span?.traceparent) : undefined;
+  if (route.api.streaming) return callStreamingHandler(ctx, route, ex, input, context, accept, handlerSpan);
   let out: unknown;
   try {
     if (route.api.callsRunners) {
@@ -129,6 +135,57 @@ function callHandler(ctx: ApiRequestContext, state: ServiceState, route: ApiRout
     handlerSpan?.end();
     reply(ex, route, out, accept);
   }
+}
+
+/**
+ * A streaming API: the handler's AsyncIterable is pumped to the response (stream-response.ts). The whole
+ * pump runs inside the call scope, because the generator's body runs on each `next()`: its runner calls
+ * then inherit the request's abort signal, trace context and the stream's current deadline.
+ */
+function callStreamingHandler(
+  ctx: ApiRequestContext,
+  route: ApiRoute,
+  ex: Exchange,
+  input: unknown,
+  context: Context | undefined,
+  accept: string | undefined,
+  handlerSpan: SpanHandle | undefined,
+): void {
+  const framing = chooseFraming(accept);
+  if (ex.method === "HEAD") {
+    // The head of the stream a GET would start, without running the generator.
+    handlerSpan?.end();
+    return ex.send(200, framing === "sse" ? `${SSE_TYPE}; charset=utf-8` : NDJSON_TYPE, "", ["cache-control", "no-cache"]);
+  }
+  const run = (a: unknown, c: Context | undefined): Promise<void> => {
+    const out = route.invoke(a, c);
+    const pump = (iterable: unknown): Promise<void> =>
+      pumpStream({ ex, endpoint: route.api.route, iterable, framing, settings: ctx.stream, metrics: ctx.metrics, logger: ctx.logger, handlerSpan });
+    return isPromise(out) ? out.then(pump) : pump(out);
+  };
+  let done: Promise<void>;
+  try {
+    if (route.api.callsRunners) {
+      const scope: RunnerCallOptions = {
+        get signal() {
+          return ex.signal();
+        },
+        traceparent: handlerSpan?.traceparent ?? ex.span?.traceparent,
+        // The deadline moves with the stream (request timeout, then the idle and maximum limits).
+        get deadline() {
+          return ex.deadlineAt === 0 ? undefined : Date.now() + Math.max(0, ex.deadlineAt - performance.now());
+        },
+      };
+      done = runInCallScope(scope, run, input, context);
+    } else done = run(input, context);
+  } catch (err) {
+    handlerSpan?.end(err);
+    return ex.fail(err);
+  }
+  done.catch((err: unknown) => {
+    handlerSpan?.end(err);
+    ex.fail(err);
+  });
 }
 
 function reply(ex: Exchange, route: ApiRoute, value: unknown, accept: string | undefined): void {

@@ -74,6 +74,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     maxBodyBytes: s.maxBodyBytes,
     timeoutMs: s.timeoutMs,
     maxConcurrency: s.maxConcurrency,
+    metrics: options.metrics,
+    stream: { maxMs: s.streamMaxMs, idleMs: s.streamIdleMs || s.timeoutMs, heartbeatMs: s.streamHeartbeatMs },
     running: 0,
   };
   const http = createHttpServer({

@@ -16,9 +16,10 @@ import { ModelStoreError } from "../../runtime/models/model-store-error.ts";
 import { sha256File } from "../../runtime/models/file-hash.ts";
 import { MINILM_CONFIGS, buildMiniLm, type MiniLmVariant } from "./minilm.ts";
 import { buildTabular } from "./tabular.ts";
+import { CHARGEN_HIDDEN, CHARGEN_SEED, CHARGEN_VOCAB, buildCharGen } from "./chargen.ts";
 
-export type SampleModel = "support-tickets" | "tabular" | "ocr";
-export const SAMPLE_MODELS: readonly SampleModel[] = ["support-tickets", "tabular", "ocr"];
+export type SampleModel = "support-tickets" | "tabular" | "ocr" | "streaming-text";
+export const SAMPLE_MODELS: readonly SampleModel[] = ["support-tickets", "tabular", "ocr", "streaming-text"];
 
 export interface PrepareOptions {
   variant?: MiniLmVariant;
@@ -60,6 +61,7 @@ export async function prepareModels(options: PrepareOptions = {}): Promise<Prepa
   };
   if (only.includes("support-tickets")) await run("support-tickets-minilm", () => prepareMiniLm(store, options));
   if (only.includes("tabular")) await run("tabular-mlp", () => prepareTabular(store, options));
+  if (only.includes("streaming-text")) await run("streaming-text-chargen", () => prepareCharGen(store, options));
   if (only.includes("ocr")) {
     await run("ppocr-det", () => prepareCopied(store, "ppocr-det", { "model.onnx": "ch_PP-OCRv4_det_infer.onnx" }, options));
     await run("ppocr-rec", () =>
@@ -133,6 +135,20 @@ async function prepareTabular(store: ModelStore, options: PrepareOptions): Promi
     name,
     labels: { weights: "synthetic", task: "tabular-classification" },
     metadata: { recipe, layers: [8, 16, 3], note: "synthetic seeded weights" },
+    signatures: { run: { batchable: true, batchDim: 0 } },
+  });
+  return { name, tag: saved.tag, status: "saved" };
+}
+
+async function prepareCharGen(store: ModelStore, options: PrepareOptions): Promise<PrepareResult> {
+  const name = "streaming-text-chargen";
+  const recipe = `chargen-${await sourcesKey([join(here, "chargen.ts"), ...GRAPH_TOOLS], "")}`;
+  const current = await newest(store, name);
+  if (!options.force && current && current.metadata["recipe"] === recipe) return { name, tag: current.tag, status: "up to date" };
+  const saved = await store.save([{ path: "model.onnx", data: buildCharGen() }], {
+    name,
+    labels: { weights: "synthetic", task: "text-generation" },
+    metadata: { recipe, architecture: "character-level RNN step (embedding, tanh cell, linear head)", vocab: CHARGEN_VOCAB, hidden: CHARGEN_HIDDEN, seed: CHARGEN_SEED, note: "synthetic seeded weights" },
     signatures: { run: { batchable: true, batchDim: 0 } },
   });
   return { name, tag: saved.tag, status: "saved" };

@@ -1,7 +1,8 @@
 /**
  * The generated client in real headless Chromium (Debian's, driven by playwright-core): a page served by
  * the test imports client/index.js, calls the support-tickets API on the bentoc server (CORS enabled for
- * the page's origin), and shows the result and the typed error it gets for bad input.
+ * the page's origin), and shows the result and the typed error it gets for bad input; and the
+ * streaming-text sample's streaming method, consumed with `for await` in the page.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createServer, type Server } from "node:http";
@@ -19,6 +20,7 @@ if (required && !available) throw new Error(`${CHROMIUM} is missing: run scripts
 
 let home: string;
 let served: ServedSample;
+let streaming: ServedSample;
 let page: Server;
 let pagePort: number;
 let browser: Browser | undefined;
@@ -42,19 +44,48 @@ const html = (apiUrl: string) => `<!doctype html>
 </script>
 </body></html>`;
 
+const streamHtml = (apiUrl: string) => `<!doctype html>
+<html><body>
+<pre id="stream">pending</pre>
+<script type="module">
+  import { createClient, BentocClientError } from "./client/streaming.js";
+  const client = createClient({ baseUrl: ${JSON.stringify(apiUrl)} });
+  const items = [];
+  for await (const item of client.generate({ prompt: "the ", maxTokens: 12 })) items.push(item);
+  const early = [];
+  for await (const item of client.generate({ prompt: "the ", maxTokens: 2000 })) {
+    early.push(item.char);
+    if (early.length === 3) break;
+  }
+  let error = null;
+  try {
+    for await (const item of client.generate({ prompt: "UPPER" })) void item;
+  } catch (e) {
+    error = { typed: e instanceof BentocClientError, status: e.status, code: e.code };
+  }
+  document.getElementById("stream").textContent = JSON.stringify({ items, early: early.join(""), error });
+</script>
+</body></html>`;
+
 beforeAll(async () => {
   if (!available) return;
-  home = await prepareHome(["support-tickets"]);
+  home = await prepareHome(["support-tickets", "streaming-text"]);
   pagePort = await freePort();
   const origin = `http://127.0.0.1:${pagePort}`;
   const configDir = mkdtempSync(join(tmpdir(), "bentoc-cors-"));
   const configFile = join(configDir, "bentoc.yaml");
   writeFileSync(configFile, `server:\n  cors:\n    enabled: true\n    origins: ["${origin}"]\n`);
   served = await serveSample("support-tickets", { home, args: ["--config", configFile] });
+  streaming = await serveSample("streaming-text", { home, args: ["--config", configFile] });
   const clientJs = readFileSync(join(served.outDir, "client/index.js"));
+  const streamingJs = readFileSync(join(streaming.outDir, "client/index.js"));
   page = createServer((req, res) => {
     if (req.url === "/client/index.js") {
       res.writeHead(200, { "content-type": "text/javascript" }).end(clientJs);
+    } else if (req.url === "/client/streaming.js") {
+      res.writeHead(200, { "content-type": "text/javascript" }).end(streamingJs);
+    } else if (req.url === "/stream") {
+      res.writeHead(200, { "content-type": "text/html" }).end(streamHtml(streaming.url));
     } else if (req.url === "/") {
       res.writeHead(200, { "content-type": "text/html" }).end(html(served.url));
     } else if (req.url === "/favicon.ico") {
@@ -71,9 +102,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   page?.close();
-  if (served) {
-    expect(await served.stop()).toBe(0);
-    removeDir(served.outDir);
+  for (const s of [served, streaming]) {
+    if (!s) continue;
+    expect(await s.stop()).toBe(0);
+    removeDir(s.outDir);
   }
   if (home) removeDir(home);
 });
@@ -93,4 +125,20 @@ it.skipIf(!available)("calls the API from a page and shows the result and a type
   expect(error).toEqual({ typed: true, status: 400, code: "invalid_input", paths: ["/text"] });
   // the 400 shows in the console as a failed resource load; nothing else may fail
   expect(consoleErrors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+});
+
+it.skipIf(!available)("consumes a streaming API with for await, breaks out early, and gets a typed error", async () => {
+  const tab = await browser!.newPage();
+  await tab.goto(`http://127.0.0.1:${pagePort}/stream`);
+  await tab.waitForFunction(() => document.getElementById("stream")?.textContent !== "pending", undefined, { timeout: 30_000 });
+  const out = JSON.parse((await tab.textContent("#stream")) ?? "null") as { items: { index: number; char: string }[]; early: string; error: unknown };
+  expect(out.items.map((i) => i.index)).toEqual([...Array(12).keys()]);
+  const text = out.items.map((i) => i.char).join("");
+  expect(text).toMatch(/^[a-z .,!?']{12}$/);
+  expect(out.early).toBe(text.slice(0, 3));
+  expect(out.error).toEqual({ typed: true, status: 400, code: "invalid_input" });
+  // The same text as Node's fetch gets: the stream is deterministic.
+  const res = await fetch(`${streaming.url}/generate`, { method: "POST", headers: { "content-type": "application/json", accept: "application/x-ndjson" }, body: JSON.stringify({ prompt: "the ", maxTokens: 12 }) });
+  const lines = (await res.text()).split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { char: string }).char);
+  expect(lines.join("")).toBe(text);
 });

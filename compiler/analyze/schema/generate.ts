@@ -25,3 +25,32 @@ export function arrayElement(type: ts.Type, checker: ts.TypeChecker): ts.Type | 
   if (!checker.isArrayType(type)) return undefined;
   return checker.getTypeArguments(type as ts.TypeReference)[0];
 }
+
+const ASYNC_ITERABLES = new Set(["AsyncIterable", "AsyncIterableIterator", "AsyncGenerator"]);
+const SYNC_ITERABLES = new Set(["Iterable", "IterableIterator", "Generator"]);
+
+export type StreamShape = { kind: "none" } | { kind: "async"; item: ts.Type } | { kind: "unsupported"; problem: string };
+
+/**
+ * Whether an API's (awaited) return type is a stream: `AsyncIterable<T>`, `AsyncIterableIterator<T>` or
+ * `AsyncGenerator<T, …>` of the standard library give T; a synchronous generator or iterable and a
+ * `ReadableStream` are refused with what to write instead.
+ */
+export function streamShape(type: ts.Type, checker: ts.TypeChecker): StreamShape {
+  const symbol = type.getSymbol();
+  const name = symbol?.getName();
+  if (!name || !symbol?.getDeclarations()?.some((d) => d.getSourceFile().hasNoDefaultLib || /[\\/]typescript[\\/]lib[\\/]/.test(d.getSourceFile().fileName))) {
+    return { kind: "none" };
+  }
+  if (ASYNC_ITERABLES.has(name)) {
+    const item = checker.getTypeArguments(type as ts.TypeReference)[0];
+    return item ? { kind: "async", item } : { kind: "unsupported", problem: `returns '${checker.typeToString(type)}' without an item type` };
+  }
+  if (SYNC_ITERABLES.has(name)) {
+    return { kind: "unsupported", problem: `returns a synchronous '${checker.typeToString(type)}': declare the method 'async *' (AsyncGenerator<T>) or return an AsyncIterable<T>` };
+  }
+  if (name === "ReadableStream") {
+    return { kind: "unsupported", problem: `returns a ReadableStream: return an AsyncIterable<T> (e.g. an 'async *' method yielding JSON items) and the server frames it` };
+  }
+  return { kind: "none" };
+}

@@ -17,7 +17,8 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   // internal to the runtime
   "DTypeValue", "IoKind", "ApiSpec", "ApiMethod", "APIS",
   // globals the runtime's types use (a generated type of that name would shadow them)
-  "Array", "ArrayBuffer", "ArrayLike", "AbortController", "AbortSignal", "Blob", "BlobPart", "BodyInit", "Error",
+  "PreparedCall", "NOTHING",
+  "Array", "ArrayBuffer", "ArrayLike", "AbortController", "AbortSignal", "AsyncGenerator", "AsyncIterable", "TextDecoder", "Symbol", "Blob", "BlobPart", "BodyInit", "Error",
   "FormData", "Headers", "JSON", "Math", "Number", "Object", "Partial", "Promise", "Readonly", "Record", "RequestInit",
   "Response", "String", "TypeError", "URLSearchParams", "Uint8Array",
 ]);
@@ -28,6 +29,8 @@ export interface ClientApi {
   route: string;
   doc: string;
   transport: InputTransport;
+  /** A streaming API: the client method returns `AsyncIterable<output>` (the output type is one item). */
+  streaming: boolean;
   /** Whether the input may be left out (a query whose fields are all optional). */
   inputOptional: boolean;
   inputTypeName: string;
@@ -76,9 +79,10 @@ export function buildClientModel(manifest: Manifest): ClientModel {
       route: api.route,
       doc: apiDoc(api),
       transport,
+      streaming: api.streaming,
       inputOptional: transport === "query" && requiredFields(inputSchema).length === 0,
       inputTypeName: fresh(`${pascal(api.name)}Input`),
-      outputTypeName: fresh(`${pascal(api.name)}Output`),
+      outputTypeName: fresh(`${pascal(api.name)}${api.streaming ? "Item" : "Output"}`),
       inputType: transport === "none" ? "void" : inputType(api, manifest, ctx),
       outputType: outputType(api, ctx),
       spec: apiSpec(api, transport),
@@ -138,8 +142,9 @@ function apiSpec(api: ApiManifest, transport: InputTransport): Record<string, un
     input: transport,
     in: api.input.descriptor.kind,
     out: api.output.descriptor.kind,
-    accept: acceptFor(api.output.descriptor),
+    accept: api.streaming ? "application/x-ndjson" : acceptFor(api.output.descriptor),
   };
+  if (api.streaming) spec["stream"] = true;
   const input = api.input.descriptor;
   if (input.kind === "image" || input.kind === "file") spec["contentType"] = defaultContentType(input);
   if (input.kind === "multipart") {
@@ -178,6 +183,13 @@ function apiDoc(api: ApiManifest): string {
   if (api.summary) lines.push(...api.summary.split("\n"));
   if (api.description) lines.push(...(lines.length ? [""] : []), ...api.description.split("\n"));
   lines.push(...(lines.length ? [""] : []), `\`${api.method} ${api.route}\``);
+  if (api.streaming) {
+    lines.push(
+      "",
+      "Streams: iterate with `for await`; each item arrives as the service produces it. Leaving the loop or aborting `options.signal`",
+      "closes the stream (the service stops producing); an error after the first item rejects the loop with a `BentocClientError`.",
+    );
+  }
   for (const example of api.examples) lines.push(`@example ${JSON.stringify(example)}`);
   return lines.map((l) => l.replace(/\*\//g, "*\\/")).join("\n");
 }

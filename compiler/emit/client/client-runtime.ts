@@ -96,23 +96,39 @@ interface ApiSpec {
   contentType?: string;
   accept: string;
   parts?: Record<string, { kind: IoKind; contentType?: string }>;
+  /** A streaming API: the method returns an AsyncIterable of the items. */
+  stream?: true;
 }
 
-type ApiMethod = (...args: unknown[]) => Promise<unknown>;
+type ApiMethod = (...args: unknown[]) => unknown;
 
 function bindApis(options: ClientOptions, apis: Record<string, ApiSpec>): Record<string, ApiMethod> {
   if (typeof options?.baseUrl !== "string") throw new TypeError("createClient: `baseUrl` is required");
   const client: Record<string, ApiMethod> = {};
   for (const [name, spec] of Object.entries(apis)) {
+    const send = spec.stream ? streamRequest : request;
     client[name] =
       spec.input === "none"
-        ? (call?: unknown) => request(options, spec, undefined, call as CallOptions | undefined)
-        : (input?: unknown, call?: unknown) => request(options, spec, input, call as CallOptions | undefined);
+        ? (call?: unknown) => send(options, spec, undefined, call as CallOptions | undefined)
+        : (input?: unknown, call?: unknown) => send(options, spec, input, call as CallOptions | undefined);
   }
   return client;
 }
 
-async function request(options: ClientOptions, spec: ApiSpec, input: unknown, call: CallOptions | undefined): Promise<unknown> {
+interface PreparedCall {
+  url: string;
+  init: RequestInit;
+  controller: AbortController;
+  timeoutMs: number | undefined;
+  timedOut: () => boolean;
+  signal: AbortSignal | undefined;
+  /** Stops the timer (the call's `timeoutMs`). */
+  stopTimer: () => void;
+  /** Stops the timer and forgets the caller's signal. */
+  release: () => void;
+}
+
+function prepare(options: ClientOptions, spec: ApiSpec, input: unknown, call: CallOptions | undefined): PreparedCall {
   const headers = new Headers(options.headers);
   for (const [k, v] of Object.entries(call?.headers ?? {})) headers.set(k, v);
   let url = options.baseUrl.replace(/\/+$/, "") + spec.route;
@@ -141,24 +157,137 @@ async function request(options: ClientOptions, spec: ApiSpec, input: unknown, ca
   const onAbort = (): void => controller.abort();
   if (signal?.aborted) controller.abort();
   else signal?.addEventListener("abort", onAbort, { once: true });
+  const stopTimer = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+  };
+  const release = (): void => {
+    stopTimer();
+    signal?.removeEventListener("abort", onAbort);
+  };
+  return { url, init, controller, timeoutMs, timedOut: () => timedOut, signal, stopTimer, release };
+}
+
+async function request(options: ClientOptions, spec: ApiSpec, input: unknown, call: CallOptions | undefined): Promise<unknown> {
+  const p = prepare(options, spec, input, call);
   const doFetch: FetchLike = options.fetch ?? ((u, i) => globalThis.fetch(u, i));
   try {
     let response: Response;
     try {
-      response = await doFetch(url, init);
+      response = await doFetch(p.url, p.init);
     } catch (cause) {
-      throw transportError(cause, timedOut, timeoutMs, signal);
+      throw transportError(cause, p.timedOut(), p.timeoutMs, p.signal);
     }
     try {
       if (!response.ok) throw await errorFromResponse(response);
       return await decodeResponse(spec.out, response);
     } catch (cause) {
       if (cause instanceof BentocClientError) throw cause;
-      throw transportError(cause, timedOut, timeoutMs, signal);
+      throw transportError(cause, p.timedOut(), p.timeoutMs, p.signal);
     }
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
+    p.release();
+  }
+}
+
+/**
+ * A streaming API's call: nothing is sent until iteration starts; each item is yielded as its line (NDJSON)
+ * or event (Server-Sent Events) arrives. `timeoutMs` bounds the wait for the stream to start (its first
+ * item); the caller's `signal` and leaving the loop (`break`, `return`, a throw) close the connection, which
+ * stops the generator on the server. An error the server sends after the first item rejects the pending
+ * `next()` with a `BentocClientError` carrying the server's error body.
+ */
+function streamRequest(options: ClientOptions, spec: ApiSpec, input: unknown, call: CallOptions | undefined): AsyncIterable<unknown> {
+  return { [Symbol.asyncIterator]: () => streamItems(options, spec, input, call) };
+}
+
+async function* streamItems(options: ClientOptions, spec: ApiSpec, input: unknown, call: CallOptions | undefined): AsyncGenerator<unknown, void, undefined> {
+  const p = prepare(options, spec, input, call);
+  const doFetch: FetchLike = options.fetch ?? ((u, i) => globalThis.fetch(u, i));
+  let started = false;
+  try {
+    let response: Response;
+    try {
+      response = await doFetch(p.url, p.init);
+    } catch (cause) {
+      throw transportError(cause, p.timedOut(), p.timeoutMs, p.signal);
+    }
+    if (!response.ok) throw await errorFromResponse(response).catch((cause: unknown) => transportError(cause, p.timedOut(), p.timeoutMs, p.signal));
+    const requestId = response.headers.get("x-request-id") ?? "";
+    if (!response.body) throw new BentocClientError(response.status, { error: "the response has no body", code: "invalid_response", requestId });
+    const sse = (response.headers.get("content-type") ?? "").toLowerCase().startsWith("text/event-stream");
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      let chunk: { done: boolean; value?: Uint8Array | undefined };
+      try {
+        chunk = await reader.read();
+      } catch (cause) {
+        throw transportError(cause, p.timedOut(), p.timeoutMs, p.signal);
+      }
+      if (!started) {
+        // The stream has started: the call's timeout no longer applies (a long stream is not cut).
+        started = true;
+        p.stopTimer();
+      }
+      buffer += chunk.done ? decoder.decode() : decoder.decode(chunk.value, { stream: true });
+      if (chunk.done && buffer !== "" && !buffer.endsWith("\n")) buffer += sse ? "\n\n" : "\n";
+      const separator = sse ? /\r?\n\r?\n/ : /\r?\n/;
+      for (;;) {
+        const match = separator.exec(buffer);
+        if (!match) break;
+        const record = buffer.slice(0, match.index);
+        buffer = buffer.slice(match.index + match[0].length);
+        const item = sse ? parseEvent(record, response.status, requestId) : parseLine(record, response.status, requestId);
+        if (item !== NOTHING) yield item;
+      }
+      if (chunk.done) return;
+    }
+  } finally {
+    p.release();
+    // Leaving the loop early (or an error) closes the connection: the server stops the stream.
+    p.controller.abort();
+  }
+}
+
+const NOTHING: unique symbol = Symbol("nothing");
+
+/** One NDJSON line: an item, or `{"$error": <error body>}` (thrown). */
+function parseLine(line: string, status: number, requestId: string): unknown {
+  if (line.trim() === "") return NOTHING;
+  const value = parseItem(line, status, requestId);
+  if (value !== null && typeof value === "object" && "$error" in value && isErrorBody((value as { $error: unknown }).$error)) {
+    throw new BentocClientError(status, (value as { $error: ErrorBody }).$error);
+  }
+  return value;
+}
+
+/** One Server-Sent Event: `data:` lines joined; `event: error` carries an error body (thrown); comments skipped. */
+function parseEvent(record: string, status: number, requestId: string): unknown {
+  let event = "message";
+  const data: string[] = [];
+  for (const line of record.split(/\r?\n/)) {
+    if (line === "" || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (field === "event") event = value;
+    else if (field === "data") data.push(value);
+  }
+  if (data.length === 0) return NOTHING;
+  const value = parseItem(data.join("\n"), status, requestId);
+  if (event === "error") {
+    const body: ErrorBody = isErrorBody(value) ? value : { error: "the stream failed", code: "stream_error", detail: value, requestId };
+    throw new BentocClientError(status, body);
+  }
+  return value;
+}
+
+function parseItem(text: string, status: number, requestId: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new BentocClientError(status, { error: "a stream item is not valid JSON", code: "invalid_response", detail: text.slice(0, 200), requestId }, { cause });
   }
 }
 

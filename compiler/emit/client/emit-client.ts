@@ -33,13 +33,15 @@ function renderTypes(model: ClientModel): string {
   if (model.declarations.length > 0) out.push(`// --- types of ${model.serviceName} ---\n`, model.declarations.join("\n"), "\n");
   for (const api of model.apis) {
     if (api.transport !== "none") out.push(`/** Input of \`${api.name}\`. */\nexport type ${api.inputTypeName} = ${api.inputType};\n`);
-    out.push(`/** Output of \`${api.name}\`. */\nexport type ${api.outputTypeName} = ${api.outputType};\n`);
+    const what = api.streaming ? `One item of the stream of \`${api.name}\`` : `Output of \`${api.name}\``;
+    out.push(`/** ${what}. */\nexport type ${api.outputTypeName} = ${api.outputType};\n`);
   }
   out.push("\n", docBlock(model.description ?? `The ${model.serviceName} service.`, ""));
   out.push(`export interface ${model.clientTypeName} {\n`);
   model.apis.forEach((api, i) => {
     if (i > 0) out.push("\n");
-    out.push(docBlock(api.doc, "  "), `  ${api.name}(${params(api)}): Promise<${api.outputTypeName}>;\n`);
+    const returns = api.streaming ? `AsyncIterable<${api.outputTypeName}>` : `Promise<${api.outputTypeName}>`;
+    out.push(docBlock(api.doc, "  "), `  ${api.name}(${params(api)}): ${returns};\n`);
   });
   out.push("}\n");
   return out.join("");

@@ -64,6 +64,17 @@ function withDefaults(resources: Resources): Resources {
   return { cpu: resources.cpu ?? DEFAULT_RESOURCES.cpu, memory: resources.memory ?? DEFAULT_RESOURCES.memory, ...(resources.gpu ? { gpu: resources.gpu } : {}) };
 }
 
+/** For services with streaming APIs: what an ingress or proxy in front of the Service must do. */
+function streamingNote(manifest: Manifest): string {
+  const routes = manifest.service.apis.filter((a) => a.streaming).map((a) => a.route);
+  if (routes.length === 0) return "";
+  return (
+    `\n# Streaming APIs (${routes.join(", ")}) answer with Server-Sent Events or NDJSON: a proxy or ingress in front must not buffer\n` +
+    '# their responses (ingress-nginx: nginx.ingress.kubernetes.io/proxy-buffering: "off"; the server also sends x-accel-buffering: no)\n' +
+    "# and must allow idle reads longer than server.streamHeartbeatMs (15 s by default). See docs/streaming.md."
+  );
+}
+
 export function runnerUrl(manifest: Manifest, runner: string): string {
   return `http://${k8sNames(manifest).runner(runner)}:${RUNNER_PORT}`;
 }
@@ -98,7 +109,7 @@ export function emitKubernetes(manifest: Manifest, options: EmitKubernetesOption
   const apiDeployment = deployment(manifest, apiSpec);
   files["k8s/base/bentoc.yaml"] = configYaml(baseConfig);
   files["k8s/base/deployment.yaml"] = yamlDocs(manifest, "API server with every runner in-process (the monolith).", [apiDeployment]);
-  files["k8s/base/service.yaml"] = yamlDocs(manifest, "Stable Service of the API; selects stable and canary pods alike.", [
+  files["k8s/base/service.yaml"] = yamlDocs(manifest, `Stable Service of the API; selects stable and canary pods alike.${streamingNote(manifest)}`, [
     service(manifest, names.api, "api", API_PORT),
   ]);
   files["k8s/base/hpa.yaml"] = yamlDocs(manifest, "Scales the API Deployment on CPU utilisation.", [autoscaler(manifest, names.api, "api", SCALING.api)]);

@@ -102,7 +102,8 @@ function operation(api: ApiManifest, ctx: Ctx): OperationObject {
     if (api.input.descriptor.kind === "ndarray") parameters.push(...ndarrayHeaderParameters());
   }
   if (parameters.length > 0) op.parameters = parameters;
-  const responses: ResponsesObject = { "200": successResponse(api, ctx) };
+  if (api.streaming) op[STREAMING_EXTENSION] = true;
+  const responses: ResponsesObject = { "200": api.streaming ? streamResponse(api, ctx) : successResponse(api, ctx) };
   for (const e of ERROR_STATUSES) responses[e.status] = { $ref: `#/components/responses/${e.name}` };
   op.responses = responses;
   return op;
@@ -237,6 +238,47 @@ function successResponse(api: ApiManifest, ctx: Ctx) {
     };
   }
   return { description: "Success.", headers, content: bodyContent(descriptor, schema, ctx) };
+}
+
+/** The vendor extension marking a streaming operation, and the one giving a stream's item schema. */
+export const STREAMING_EXTENSION = "x-bentoc-streaming";
+export const ITEM_SCHEMA_EXTENSION = "x-bentoc-item-schema";
+
+/**
+ * A streaming API's success: Server-Sent Events (the default) or NDJSON, chosen by `Accept`. OpenAPI 3.1
+ * cannot type the items of a stream, so each media type's `schema` is the text of the stream and
+ * `x-bentoc-item-schema` the schema of one item (what OpenAPI 3.2 calls `itemSchema`).
+ */
+function streamResponse(api: ApiManifest, ctx: Ctx) {
+  const item = ctx.toComponents(api.output.schema) as SchemaObject;
+  const errorRef = `#/components/schemas/${ERROR_SCHEMA_NAME}`;
+  const sse: MediaTypeObject = {
+    schema: {
+      type: "string",
+      description:
+        "Server-Sent Events: one `data: <item as JSON>` event per item, as the service produces it; a failure after the first item ends the stream with " +
+        "`event: error` whose data is the error body (`Error`); `: heartbeat` comment lines keep idle connections open.",
+    },
+    [ITEM_SCHEMA_EXTENSION]: item,
+    "x-bentoc-error-schema": { $ref: errorRef },
+  };
+  const ndjson: MediaTypeObject = {
+    schema: {
+      type: "string",
+      description:
+        "Newline-delimited JSON: one line per item, as the service produces it; a failure after the first item ends the stream with the line " +
+        '`{"$error": <error body>}` (`Error`).',
+    },
+    [ITEM_SCHEMA_EXTENSION]: item,
+    "x-bentoc-error-schema": { $ref: errorRef },
+  };
+  return {
+    description:
+      "A stream of items, sent as each is produced: Server-Sent Events unless `Accept` names `application/x-ndjson`. A failure before the first " +
+      "item is an ordinary error response; after it, the stream ends with an error event in the `Error` shape.",
+    headers: { [REQUEST_ID_HEADER]: { $ref: "#/components/headers/RequestId" } },
+    content: { "text/event-stream": sse, "application/x-ndjson": ndjson },
+  };
 }
 
 function healthOperation(operationId: string, description: string, withUnavailable: boolean): OperationObject {

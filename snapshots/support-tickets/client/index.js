@@ -26,14 +26,15 @@ function bindApis(options, apis) {
         throw new TypeError("createClient: `baseUrl` is required");
     const client = {};
     for (const [name, spec] of Object.entries(apis)) {
+        const send = spec.stream ? streamRequest : request;
         client[name] =
             spec.input === "none"
-                ? (call) => request(options, spec, undefined, call)
-                : (input, call) => request(options, spec, input, call);
+                ? (call) => send(options, spec, undefined, call)
+                : (input, call) => send(options, spec, input, call);
     }
     return client;
 }
-async function request(options, spec, input, call) {
+function prepare(options, spec, input, call) {
     const headers = new Headers(options.headers);
     for (const [k, v] of Object.entries(call?.headers ?? {}))
         headers.set(k, v);
@@ -67,14 +68,26 @@ async function request(options, spec, input, call) {
         controller.abort();
     else
         signal?.addEventListener("abort", onAbort, { once: true });
+    const stopTimer = () => {
+        if (timer !== undefined)
+            clearTimeout(timer);
+    };
+    const release = () => {
+        stopTimer();
+        signal?.removeEventListener("abort", onAbort);
+    };
+    return { url, init, controller, timeoutMs, timedOut: () => timedOut, signal, stopTimer, release };
+}
+async function request(options, spec, input, call) {
+    const p = prepare(options, spec, input, call);
     const doFetch = options.fetch ?? ((u, i) => globalThis.fetch(u, i));
     try {
         let response;
         try {
-            response = await doFetch(url, init);
+            response = await doFetch(p.url, p.init);
         }
         catch (cause) {
-            throw transportError(cause, timedOut, timeoutMs, signal);
+            throw transportError(cause, p.timedOut(), p.timeoutMs, p.signal);
         }
         try {
             if (!response.ok)
@@ -84,13 +97,122 @@ async function request(options, spec, input, call) {
         catch (cause) {
             if (cause instanceof BentocClientError)
                 throw cause;
-            throw transportError(cause, timedOut, timeoutMs, signal);
+            throw transportError(cause, p.timedOut(), p.timeoutMs, p.signal);
         }
     }
     finally {
-        if (timer !== undefined)
-            clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        p.release();
+    }
+}
+/**
+ * A streaming API's call: nothing is sent until iteration starts; each item is yielded as its line (NDJSON)
+ * or event (Server-Sent Events) arrives. `timeoutMs` bounds the wait for the stream to start (its first
+ * item); the caller's `signal` and leaving the loop (`break`, `return`, a throw) close the connection, which
+ * stops the generator on the server. An error the server sends after the first item rejects the pending
+ * `next()` with a `BentocClientError` carrying the server's error body.
+ */
+function streamRequest(options, spec, input, call) {
+    return { [Symbol.asyncIterator]: () => streamItems(options, spec, input, call) };
+}
+async function* streamItems(options, spec, input, call) {
+    const p = prepare(options, spec, input, call);
+    const doFetch = options.fetch ?? ((u, i) => globalThis.fetch(u, i));
+    let started = false;
+    try {
+        let response;
+        try {
+            response = await doFetch(p.url, p.init);
+        }
+        catch (cause) {
+            throw transportError(cause, p.timedOut(), p.timeoutMs, p.signal);
+        }
+        if (!response.ok)
+            throw await errorFromResponse(response).catch((cause) => transportError(cause, p.timedOut(), p.timeoutMs, p.signal));
+        const requestId = response.headers.get("x-request-id") ?? "";
+        if (!response.body)
+            throw new BentocClientError(response.status, { error: "the response has no body", code: "invalid_response", requestId });
+        const sse = (response.headers.get("content-type") ?? "").toLowerCase().startsWith("text/event-stream");
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = "";
+        for (;;) {
+            let chunk;
+            try {
+                chunk = await reader.read();
+            }
+            catch (cause) {
+                throw transportError(cause, p.timedOut(), p.timeoutMs, p.signal);
+            }
+            if (!started) {
+                // The stream has started: the call's timeout no longer applies (a long stream is not cut).
+                started = true;
+                p.stopTimer();
+            }
+            buffer += chunk.done ? decoder.decode() : decoder.decode(chunk.value, { stream: true });
+            if (chunk.done && buffer !== "" && !buffer.endsWith("\n"))
+                buffer += sse ? "\n\n" : "\n";
+            const separator = sse ? /\r?\n\r?\n/ : /\r?\n/;
+            for (;;) {
+                const match = separator.exec(buffer);
+                if (!match)
+                    break;
+                const record = buffer.slice(0, match.index);
+                buffer = buffer.slice(match.index + match[0].length);
+                const item = sse ? parseEvent(record, response.status, requestId) : parseLine(record, response.status, requestId);
+                if (item !== NOTHING)
+                    yield item;
+            }
+            if (chunk.done)
+                return;
+        }
+    }
+    finally {
+        p.release();
+        // Leaving the loop early (or an error) closes the connection: the server stops the stream.
+        p.controller.abort();
+    }
+}
+const NOTHING = Symbol("nothing");
+/** One NDJSON line: an item, or `{"$error": <error body>}` (thrown). */
+function parseLine(line, status, requestId) {
+    if (line.trim() === "")
+        return NOTHING;
+    const value = parseItem(line, status, requestId);
+    if (value !== null && typeof value === "object" && "$error" in value && isErrorBody(value.$error)) {
+        throw new BentocClientError(status, value.$error);
+    }
+    return value;
+}
+/** One Server-Sent Event: `data:` lines joined; `event: error` carries an error body (thrown); comments skipped. */
+function parseEvent(record, status, requestId) {
+    let event = "message";
+    const data = [];
+    for (const line of record.split(/\r?\n/)) {
+        if (line === "" || line.startsWith(":"))
+            continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "event")
+            event = value;
+        else if (field === "data")
+            data.push(value);
+    }
+    if (data.length === 0)
+        return NOTHING;
+    const value = parseItem(data.join("\n"), status, requestId);
+    if (event === "error") {
+        const body = isErrorBody(value) ? value : { error: "the stream failed", code: "stream_error", detail: value, requestId };
+        throw new BentocClientError(status, body);
+    }
+    return value;
+}
+function parseItem(text, status, requestId) {
+    try {
+        return JSON.parse(text);
+    }
+    catch (cause) {
+        throw new BentocClientError(status, { error: "a stream item is not valid JSON", code: "invalid_response", detail: text.slice(0, 200), requestId }, { cause });
     }
 }
 function transportError(cause, timedOut, timeoutMs, signal) {

@@ -11,7 +11,7 @@ function method(name: string, maxBatchSize: number, maxLatencyMs: number): Runne
 }
 
 const manifest: Manifest = {
-  schemaVersion: 2,
+  schemaVersion: 3,
   compiler: "test",
   service: {
     name: "support-tickets",

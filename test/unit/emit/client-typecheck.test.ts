@@ -109,6 +109,7 @@ describe("generated client types", () => {
 import { createClient as ocrClient } from "./ocr/src/client/index.ts";
 import { createClient as tabularClient } from "./tabular/pkg/client/index.js";
 import { createClient as edgeClient, type Order } from "./edge-cases/src/client/index.ts";
+import { createClient as streamingClient, type GeneratedChar } from "./streaming-text/pkg/client/index.js";
 
 export async function others(png: Uint8Array, order: Order): Promise<number> {
   const ocr = ocrClient({ baseUrl: "/api" });
@@ -126,7 +127,13 @@ export async function others(png: Uint8Array, order: Order): Promise<number> {
   const found = await edge.search({ q: "x", limit: 3, priority: "high" });
   const none: null = await edge.ping();
   const scaled = await edge.scale({ dtype: "int64", shape: [1], data: new BigInt64Array(1) });
-  return first + (p ?? 0) + tree + blob.size + annotated.parts.length + (status.load ?? 0) + found.length + scaled.shape.length + (none === null ? 0 : 1);
+  const streaming = streamingClient({ baseUrl: "http://localhost:3000" });
+  let text = "";
+  for await (const item of streaming.generate({ prompt: "the ", maxTokens: 3 }, { signal: AbortSignal.timeout(1000) })) {
+    const typed: GeneratedChar = item;
+    text += typed.char;
+  }
+  return text.length + first + (p ?? 0) + tree + blob.size + annotated.parts.length + (status.load ?? 0) + found.length + scaled.shape.length + (none === null ? 0 : 1);
 }
 `,
     );
@@ -173,7 +180,21 @@ export const q = client.search({ q: "x", priority: "urgent" });
 export const r = client.status({ q: "x" });
 `,
     );
-    const out = tsc(["bad.ts", "bad-edge.ts"]);
+    write(
+      "bad-stream.ts",
+      `import { createClient } from "./streaming-text/src/client/index.ts";
+const client = createClient({ baseUrl: "http://localhost:3000" });
+export async function misuse(): Promise<string> {
+  const item = await client.generate({ prompt: "a" });
+  return item.char;
+}
+export const wrong = client.generate({ prompt: 1 });
+`,
+    );
+    const out = tsc(["bad.ts", "bad-edge.ts", "bad-stream.ts"]);
+    // A stream is not a Promise of one item: reading a field of it is a type error.
+    expect(out).toMatch(/bad-stream\.ts\(5,15\): error TS2339: Property 'char' does not exist on type 'AsyncIterable<GeneratedChar>'/);
+    expect(out).toMatch(/bad-stream\.ts\(7,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/);
     expect(out).toContain("bad.ts(3,36): error TS2322: Type 'number' is not assignable to type 'string'.");
     expect(out).toMatch(/bad-edge\.ts\(3,\d+\): error TS2322: Type '"urgent"' is not assignable to type 'Priority/);
     expect(out).toMatch(/bad-edge\.ts\(4,\d+\): error TS2353: Object literal may only specify known properties, and 'q' does not exist in type 'CallOptions'/);

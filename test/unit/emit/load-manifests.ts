@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { analyzeEntry } from "../../../compiler/analyze-entry.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
 
-export const SAMPLES = ["support-tickets", "ocr", "tabular"] as const;
+export const SAMPLES = ["support-tickets", "ocr", "tabular", "streaming-text"] as const;
 export type SampleName = (typeof SAMPLES)[number];
 export type ManifestName = SampleName | "edge-cases";
 export const ALL_MANIFESTS: readonly ManifestName[] = [...SAMPLES, "edge-cases"];

@@ -18,7 +18,7 @@ function runnerManifest(name: string, className: string, methods: RunnerMethodMa
 
 function manifestOf(runners: RunnerManifest[]): Manifest {
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     compiler: "test",
     service: { name: "fixture", className: "Fixture", version: "0", labels: {}, traffic: { timeoutMs: 1000, maxConcurrency: 10 }, resources: {}, secrets: [], apis: [], dependencies: [] },
     runners,

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { compile } from "../../../compiler/compile.ts";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
-const samples = ["support-tickets", "tabular", "ocr"];
+const samples = ["support-tickets", "tabular", "ocr", "streaming-text"];
 const record = process.env["RECORD"] === "1";
 
 function listFiles(dir: string): string[] {
