@@ -50,6 +50,13 @@ export interface RunnerOptions {
   resources?: Resources;
   /** onnxruntime intra-op threads (default: chosen by onnxruntime). */
   threads?: number;
+  /** Replica range of the runner's own Deployment when runners are split out (its HorizontalPodAutoscaler). */
+  scaling?: {
+    /** Default 1. */
+    minReplicas?: number;
+    /** Default 10. */
+    maxReplicas?: number;
+  };
 }
 
 export interface BatchableOptions {

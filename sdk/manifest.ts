@@ -78,6 +78,8 @@ export interface RunnerManifest {
   placement: "inline" | "worker";
   resources: Resources;
   threads: number | null;
+  /** Replica range of the runner's Deployment in the split layout. */
+  scaling: { minReplicas: number; maxReplicas: number };
   methods: RunnerMethodManifest[];
 }
 
@@ -99,4 +101,6 @@ export const DEFAULTS = {
   maxBatchSize: 32,
   maxLatencyMs: 10,
   batchDim: 0,
+  runnerMinReplicas: 1,
+  runnerMaxReplicas: 10,
 } as const;

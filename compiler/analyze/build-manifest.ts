@@ -184,6 +184,7 @@ class ManifestBuilder {
       placement: opts.oneOf("placement", ["inline", "worker"] as const) ?? "inline",
       resources: opts.resources("resources"),
       threads: opts.number("threads") ?? null,
+      scaling: opts.replicaRange("scaling", { minReplicas: DEFAULTS.runnerMinReplicas, maxReplicas: DEFAULTS.runnerMaxReplicas }),
       methods: methods.map((m) => m.manifest),
     };
     return { manifest, decl: r.decl, options: opts.read, methods, used };

@@ -83,6 +83,19 @@ export class OptionValues {
     return out;
   }
 
+  /** `{ minReplicas?, maxReplicas? }` with the defaults filled in (their ranges are the validate stage's, BC1023). */
+  replicaRange(path: string, defaults: { minReplicas: number; maxReplicas: number }): { minReplicas: number; maxReplicas: number } {
+    const v = this.get(path);
+    if (v !== undefined && (v === null || typeof v !== "object" || Array.isArray(v))) {
+      this.bad(path, "must be an object { minReplicas, maxReplicas }");
+      return { ...defaults };
+    }
+    return {
+      minReplicas: this.number(`${path}.minReplicas`) ?? defaults.minReplicas,
+      maxReplicas: this.number(`${path}.maxReplicas`) ?? defaults.maxReplicas,
+    };
+  }
+
   descriptor(path: string): IODescriptor | undefined {
     const v = this.get(path);
     if (v === undefined) return undefined;

@@ -38,6 +38,7 @@ export const CODES = {
       "'experimentalDecorators' is on, but bentoc's decorators are standard (TC39) decorators, which TypeScript checks only with it off (otherwise TS1238/TS1241 on every decorator). Remove \"experimentalDecorators\" (and \"emitDecoratorMetadata\") from the compilerOptions, or set it to false.",
   },
   BC1022: { severity: "error", title: "invalid streaming API", message: "Streaming @api method '{name}' {problem}." },
+  BC1023: { severity: "error", title: "invalid scaling option", message: "Invalid scaling option {option}: {rule}." },
   BC2001: { severity: "warning", title: "unused runner", message: "Runner '{name}' is declared but no service depends on it; it is left out of the bento." },
   BC2002: { severity: "warning", title: "GET API with a request body", message: "GET API '{name}' takes a parameter; GET requests carry no body, so clients send it as JSON anyway. Prefer POST." },
 } as const satisfies Record<string, CodeInfo>;

@@ -6,9 +6,10 @@ import { names } from "./names.ts";
 import { routes } from "./routes.ts";
 import type { Rule, RuleInput } from "./rules.ts";
 import { runners } from "./runners.ts";
+import { scaling } from "./scaling.ts";
 import { serviceCount } from "./service-count.ts";
 
-export const RULES: readonly Rule[] = [serviceCount, names, routes, runners, batching, limits];
+export const RULES: readonly Rule[] = [serviceCount, names, routes, runners, batching, limits, scaling];
 
 export function validate(input: RuleInput): Diagnostic[] {
   return RULES.flatMap((rule) => rule(input));

@@ -43,7 +43,11 @@ export class SchemaContext {
   /** JSON Schema for a type; named types become `$defs` entries and a `$ref`. */
   toSchema(type: ts.Type, at: SchemaLocation): JsonSchema {
     const name = typeName(type, this);
-    if (name === undefined) return this.body(type, at);
+    if (name === undefined) {
+      const body = this.body(type, at);
+      const alias = this.erasedAlias(type, at.node);
+      return alias ? { ...body, ...annotations(alias, this.checker) } : body;
+    }
     const existing = this.nameOfType.get(type);
     if (existing !== undefined) return { $ref: `#/$defs/${existing}` };
     const unique = this.reserve(name);
@@ -53,6 +57,19 @@ export class SchemaContext {
     const symbol = type.aliasSymbol ?? type.getSymbol();
     this.defs.set(unique, { ...annotations(symbol, this.checker), ...body });
     return { $ref: `#/$defs/${unique}` };
+  }
+
+  /**
+   * The user's type alias a type node names when TypeScript has erased it from the type (an alias of a
+   * primitive: `type TicketText = string` is just `string`). Its JSDoc (`@minLength`, ...) still applies
+   * where the alias is used, so the schema is inlined with it.
+   */
+  private erasedAlias(type: ts.Type, node: ts.Node): ts.Symbol | undefined {
+    if (type.aliasSymbol || !ts.isTypeReferenceNode(node)) return undefined;
+    let symbol = this.checker.getSymbolAtLocation(node.typeName);
+    if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = this.checker.getAliasedSymbol(symbol);
+    if (!symbol || !(symbol.flags & ts.SymbolFlags.TypeAlias) || this.isLibSymbol(symbol)) return undefined;
+    return symbol;
   }
 
   /** The schema of the type itself, never a `$ref` to it (parsers call back into `toSchema` for children). */

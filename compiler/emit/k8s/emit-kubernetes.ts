@@ -38,10 +38,9 @@ export interface EmitKubernetesOptions {
   config?: object;
 }
 
-/** Replica bounds of the generated autoscalers. */
+/** Replica bounds of the generated autoscalers (a runner's come from its `scaling` option). */
 export const SCALING = {
   api: { min: 2, max: 10 },
-  runner: { min: 1, max: 10 },
   /** Canary replicas; with the stable Deployment at `stableForTenPercent` pods, the canary gets 10%. */
   canaryReplicas: 1,
   stableForTenPercent: 9,
@@ -159,7 +158,7 @@ export function emitKubernetes(manifest: Manifest, options: EmitKubernetesOption
     files[`k8s/overlays/split/${file}`] = yamlDocs(manifest, `Runner ${runner.name} as its own pods (Open Inference Protocol V2 on port ${RUNNER_PORT}).`, [
       deployment(manifest, spec),
       service(manifest, name, "runner", RUNNER_PORT, runner.name),
-      autoscaler(manifest, name, "runner", SCALING.runner, runner.name),
+      autoscaler(manifest, name, "runner", { min: runner.scaling.minReplicas, max: runner.scaling.maxReplicas }, runner.name),
       serviceMonitor(manifest, name, "runner", runner.name),
     ]);
   }

@@ -48,6 +48,21 @@ describe("broken services corpus", () => {
     for (const d of result.diagnostics) if (d.code.startsWith("BC")) expect(Object.keys(CODES)).toContain(d.code);
   });
 
+  it("BC1023 says which replica bound is wrong and why", async () => {
+    const messages = async (name: string) => {
+      const path = `${MEMORY_ROOT}/test/fixtures/broken/${name}`;
+      addSource(readFileSync(join(DIR, name), "utf8"), path);
+      return analyzeProject({ project, entryFile: path, projectRoot: MEMORY_ROOT, typecheck: true }).diagnostics.map((d) => [d.code, d.line, d.message]);
+    };
+    expect(await messages("scaling-min-above-max.ts")).toEqual([
+      ["BC1023", 3, "Invalid scaling option minReplicas = 6, maxReplicas = 2: minReplicas must not exceed maxReplicas (the autoscaler could never satisfy both)."],
+    ]);
+    expect(await messages("scaling-zero-replicas.ts")).toEqual([
+      ["BC1023", 7, "Invalid scaling option minReplicas = 0: must be an integer ≥ 1."],
+      ["BC1023", 8, "Invalid scaling option maxReplicas = 2.5: must be an integer ≥ 1."],
+    ]);
+  });
+
   it("the real on-disk path reports the fixture's absolute file and line", async () => {
     const file = join(DIR, "duplicate-route.ts");
     const result = await analyzeEntry({ entry: file });

@@ -91,6 +91,44 @@ describe("schema: TS types → JSON Schema 2020-12", () => {
     expect(schemas["v"]).toEqual({ type: "array", prefixItems: [{ type: "string" }], minItems: 1, items: { type: "number" } });
   });
 
+  it("an alias of a primitive keeps its JSDoc where it is used, also as array items (TypeScript erases such aliases)", () => {
+    const { schemas, defs } = schemasOf(`
+      /**
+       * A ticket's text.
+       * @minLength 1
+       * @maxLength 40
+       */
+      export type TicketText = string;
+      /** @minimum 0 */
+      export type Count = number;
+      export interface Batch {
+        /** @maxItems 3 */
+        texts: TicketText[];
+        also: readonly TicketText[];
+        generic: Array<TicketText>;
+        /** The first one. */
+        first: TicketText;
+      }
+      export let b: Batch; export let c: Count; export let plain: string[];
+    `);
+    const text = { type: "string", description: "A ticket's text.", minLength: 1, maxLength: 40 };
+    expect(defs["Batch"]).toMatchObject({
+      properties: {
+        texts: { type: "array", maxItems: 3, items: text },
+        also: { type: "array", items: text },
+        generic: { type: "array", items: text },
+        first: { ...text, description: "The first one." },
+      },
+    });
+    expect(schemas["c"]).toEqual({ type: "number", minimum: 0 });
+    expect(schemas["plain"]).toEqual({ type: "array", items: { type: "string" } });
+    expect(Object.keys(defs)).toEqual(["Batch"]);
+    const validate = new Ajv2020({ strict: false }).compile({ ...schemas["b"], $defs: defs });
+    expect(validate({ texts: ["a"], also: [], generic: [], first: "x" })).toBe(true);
+    expect(validate({ texts: [""], also: [], generic: [], first: "x" })).toBe(false);
+    expect(validate({ texts: ["a"], also: ["x".repeat(41)], generic: [], first: "x" })).toBe(false);
+  });
+
   it("records and index signatures", () => {
     const { schemas, defs } = schemasOf(`
       export type Scores = Record<"a" | "b", number>;

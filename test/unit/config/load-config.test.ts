@@ -25,7 +25,7 @@ const manifest: Manifest = {
     dependencies: [],
   },
   runners: [
-    { name: "ticket-classifier", className: "TicketClassifier", model: null, placement: "inline", resources: {}, threads: 2, methods: [method("classify", 64, 5), method("embed", 8, 20)] },
+    { name: "ticket-classifier", className: "TicketClassifier", model: null, placement: "inline", resources: {}, threads: 2, scaling: { minReplicas: 1, maxReplicas: 10 }, methods: [method("classify", 64, 5), method("embed", 8, 20)] },
   ],
   models: [],
   $defs: {},

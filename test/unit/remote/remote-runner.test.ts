@@ -18,6 +18,7 @@ const runner: RunnerManifest = {
   placement: "inline",
   resources: {},
   threads: null,
+  scaling: { minReplicas: 1, maxReplicas: 10 },
   methods: [{ name: "score", batchable: true, batchDim: 0, maxBatchSize: 8, maxLatencyMs: 1, groupByLength: false, input: { type: "string" }, output: { type: "array", items: { type: "number" } } }],
 };
 

@@ -13,7 +13,7 @@ function method(name: string, maxBatchSize: number, maxLatencyMs: number): Runne
 }
 
 function runnerManifest(name: string, className: string, methods: RunnerMethodManifest[], placement: "inline" | "worker" = "inline"): RunnerManifest {
-  return { name, className, model: null, placement, resources: {}, threads: null, methods };
+  return { name, className, model: null, placement, resources: {}, threads: null, scaling: { minReplicas: 1, maxReplicas: 10 }, methods };
 }
 
 function manifestOf(runners: RunnerManifest[]): Manifest {

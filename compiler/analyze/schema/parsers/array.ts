@@ -8,9 +8,18 @@ export const arrayParser: TypeParser = {
   supports: (type, ctx) => ctx.checker.isArrayType(type),
   parse(type, ctx, at) {
     const [element] = ctx.checker.getTypeArguments(type as ts.TypeReference);
-    return { type: "array", items: element ? ctx.toSchema(element, { node: at.node, path: `${at.path}[]` }) : {} };
+    return { type: "array", items: element ? ctx.toSchema(element, { node: elementNode(at.node), path: `${at.path}[]` }) : {} };
   },
 };
+
+/** The element's type node of `T[]`, `readonly T[]` or `Array<T>` (for its alias's JSDoc); else the array's own node. */
+function elementNode(node: ts.Node): ts.Node {
+  let n = node;
+  while (ts.isParenthesizedTypeNode(n) || (ts.isTypeOperatorNode(n) && n.operator === ts.SyntaxKind.ReadonlyKeyword)) n = n.type;
+  if (ts.isArrayTypeNode(n)) return n.elementType;
+  if (ts.isTypeReferenceNode(n) && n.typeArguments?.length === 1 && /^(Readonly)?Array$/.test(n.typeName.getText())) return n.typeArguments[0]!;
+  return node;
+}
 
 export const tupleParser: TypeParser = {
   name: "tuple",
