@@ -1,7 +1,9 @@
 /**
- * `npm run demo`: the README's main job. Prepares the support-tickets model (MiniLM-L6 architecture,
- * seeded weights) in the model store if missing, compiles and serves samples/support-tickets, and once
- * it is ready prints a curl line (and its answer) that classifies a ticket. Ctrl-C stops it.
+ * `npm run demo`: the README's main job. Prepares the support-tickets models in the model store if missing
+ * (the MiniLM-L6-architecture encoder with seeded weights, and the logistic regression fitted on its
+ * embeddings of the labelled tickets), compiles and serves samples/support-tickets, and once it is ready
+ * prints a curl line (and its answer) that classifies two tickets: a label and a score per text, in order.
+ * Ctrl-C stops it.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -23,15 +25,23 @@ process.on("SIGTERM", stop);
 server.on("exit", (code) => process.exit(code ?? 0));
 
 const base = `http://127.0.0.1:${port}`;
-const body = JSON.stringify({ text: "I was charged twice for my subscription this month", id: "T-1001" });
+const body = JSON.stringify({ texts: ["refund needed", "cannot log in"] });
 for (let i = 0; i < 600; i++) {
   await new Promise((r) => setTimeout(r, 250));
   const ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
   if (!ready) continue;
   const answer = await fetch(`${base}/classify`, { method: "POST", headers: { "content-type": "application/json" }, body }).then((r) => r.text());
+  const texts = (JSON.parse(body) as { texts: string[] }).texts;
+  let summary = "";
+  try {
+    const { results } = JSON.parse(answer) as { results: { label: string; score: number }[] };
+    summary = results.map((r, i) => `\n  ${JSON.stringify(texts[i])} → ${r.label} (${r.score.toFixed(2)})`).join("");
+  } catch {
+    // not the expected answer: the raw text above says why
+  }
   process.stdout.write(
-    `\nReady. Try it:\n\n  curl -s -X POST ${base}/classify -H 'content-type: application/json' -d '${body}'\n\n` +
-      `which answers:\n  ${answer}\n\nSwagger UI: ${base}/docs   (Ctrl-C stops the server)\n\n`,
+    `\nReady. Try it:\n\n  curl -s ${base}/classify -H 'content-type: application/json' -d '${body}'\n\n` +
+      `which answers:\n  ${answer}\n${summary}\n\nSwagger UI: ${base}/docs   (Ctrl-C stops the server)\n\n`,
   );
   break;
 }

@@ -3,6 +3,10 @@
  * when everything is present.
  *
  *   tsx scripts/prepare-models.ts [--variant tiny|full] [--only support-tickets,tabular,ocr,streaming-text] [--force]
+ *                                 [--encoder TAG] [--home DIR]
+ *
+ * `--encoder TAG` fits the support-tickets classifier on that encoder from the store (e.g. the real
+ * all-MiniLM-L6-v2, saved with `bentoc models save`) instead of generating the synthetic one.
  */
 import { parseArgs } from "node:util";
 import { SAMPLE_MODELS, prepareModels, type SampleModel } from "./models/prepare.ts";
@@ -13,12 +17,13 @@ const { values } = parseArgs({
     only: { type: "string" },
     force: { type: "boolean", default: false },
     home: { type: "string" },
+    encoder: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 if (values.help) {
-  console.log("usage: tsx scripts/prepare-models.ts [--variant tiny|full] [--only support-tickets,tabular,ocr,streaming-text] [--force] [--home DIR]");
+  console.log("usage: tsx scripts/prepare-models.ts [--variant tiny|full] [--only support-tickets,tabular,ocr,streaming-text] [--force] [--encoder TAG] [--home DIR]");
   process.exit(0);
 }
 
@@ -33,6 +38,7 @@ try {
     force: values.force,
     ...(only ? { only: only as SampleModel[] } : {}),
     ...(values.home ? { home: values.home } : {}),
+    ...(values.encoder ? { encoder: values.encoder } : {}),
   });
 } catch (err) {
   console.error(`prepare-models: ${(err as Error).message}`);

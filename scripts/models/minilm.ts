@@ -1,9 +1,15 @@
 /**
- * Builds the support-tickets classifier as one ONNX graph: a BERT encoder with exactly the MiniLM-L6
- * architecture (or a tiny variant for tests), attention-masked mean pooling, L2 normalisation, a linear
- * head to 4 labels and a softmax. Weights are synthetic and seeded, so the bytes are deterministic.
+ * Builds the support-tickets sentence encoder as one ONNX graph: a BERT encoder with exactly the MiniLM-L6
+ * architecture (or a tiny variant for tests), attention-masked mean pooling and L2 normalisation — what
+ * sentence-transformers' all-MiniLM-L6-v2 computes. Weights are synthetic and seeded, so the bytes are
+ * deterministic.
  *
- * Inputs: `input_ids` int64 [batch, seq], `attention_mask` int64 [batch, seq]. Output: `probs` float32 [batch, 4].
+ * Inputs: `input_ids` int64 [batch, seq], `attention_mask` int64 [batch, seq]. Output: `sentence_embedding`
+ * float32 [batch, hidden] (384 for `full`), unit length.
+ *
+ * `{ pooled: false }` builds the same encoder (same weights) the way Hugging Face exports it instead: a third
+ * input `token_type_ids` and the per-token output `last_hidden_state` [batch, seq, hidden], pooling left to
+ * the caller. The sample's runner accepts both shapes; the tests use this one to check its pooling.
  */
 import { GraphBuilder } from "../../runtime/models/onnx-graph-builder.ts";
 import { gaussian, normalArray } from "../../runtime/models/prng.ts";
@@ -17,51 +23,63 @@ export interface MiniLmConfig {
   heads: number;
   intermediate: number;
   maxPositions: number;
-  labels: number;
   layerNormEps: number;
   seed: number;
 }
 
 export const MINILM_CONFIGS: Record<MiniLmVariant, MiniLmConfig> = {
-  full: { vocabSize: 30522, hidden: 384, layers: 6, heads: 12, intermediate: 1536, maxPositions: 512, labels: 4, layerNormEps: 1e-12, seed: 20240601 },
-  tiny: { vocabSize: 30522, hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPositions: 512, labels: 4, layerNormEps: 1e-12, seed: 20240602 },
+  full: { vocabSize: 30522, hidden: 384, layers: 6, heads: 12, intermediate: 1536, maxPositions: 512, layerNormEps: 1e-12, seed: 20240601 },
+  tiny: { vocabSize: 30522, hidden: 32, layers: 2, heads: 2, intermediate: 64, maxPositions: 512, layerNormEps: 1e-12, seed: 20240602 },
 };
 
 /** Bump when the graph or the weight recipe changes: it is part of the saved model's metadata. */
-export const MINILM_RECIPE_VERSION = 1;
+export const MINILM_RECIPE_VERSION = 2;
+
+export interface MiniLmBuildOptions {
+  /** true (default): pooled, normalised `sentence_embedding`; false: `token_type_ids` in, `last_hidden_state` out. */
+  pooled?: boolean;
+}
 
 /** Additive bias on padded keys; exp() of it underflows to exactly 0 in float32. */
 const MASK_NEGATIVE = -10000;
 
-export function buildMiniLm(variant: MiniLmVariant): Uint8Array {
+export function buildMiniLm(variant: MiniLmVariant, options: MiniLmBuildOptions = {}): Uint8Array {
+  const pooled = options.pooled ?? true;
   const c = MINILM_CONFIGS[variant];
   if (c.hidden % c.heads !== 0) throw new Error("hidden size must be a multiple of the head count");
   const headDim = c.hidden / c.heads;
   const H = c.hidden;
   const rnd = gaussian(c.seed);
   // BERT initialises with std 0.02. Query/key projections get std 1/sqrt(hidden) so attention scores
-  // have unit spread (attention is not uniform), and the head gets std 2 over a unit-norm embedding so
-  // the 4 logits spread by ~2 and the softmax is not flat.
+  // have unit spread (attention is not uniform).
   const std = 0.02;
   const qkStd = 1 / Math.sqrt(H);
-  const headStd = 2;
   const ones = (n: number) => new Float32Array(n).fill(1);
   const zeros = (n: number) => new Float32Array(n);
 
-  const g = new GraphBuilder(`minilm_l${c.layers}_h${H}_classifier`);
+  const g = new GraphBuilder(`minilm_l${c.layers}_h${H}_encoder`);
   const ids = g.input("input_ids", "int64", ["batch", "sequence"]);
   const mask = g.input("attention_mask", "int64", ["batch", "sequence"]);
+  const tokenTypes = pooled ? null : g.input("token_type_ids", "int64", ["batch", "sequence"]);
 
   // Embeddings: word + position + token type 0, then LayerNorm.
   const wordEmb = g.floats("embeddings.word_embeddings.weight", [c.vocabSize, H], normalArray(rnd, c.vocabSize * H, std));
   const posEmb = g.floats("embeddings.position_embeddings.weight", [c.maxPositions, H], normalArray(rnd, c.maxPositions * H, std));
-  const typeEmb0 = g.floats("embeddings.token_type_embeddings.weight.0", [H], normalArray(rnd, H, std));
+  const typeRow0 = normalArray(rnd, H, std);
   const words = g.op("Gather", [wordEmb, ids], { axis: 0 });
   const shape = g.op("Shape", [ids]);
   const seqLen = g.op("Gather", [shape, g.ints("const_one_index", [], [1])], { axis: 0 });
   const positions = g.op("Range", [g.ints("const_zero_i64", [], [0]), seqLen, g.ints("const_one_i64", [], [1])]);
   const pos = g.op("Gather", [posEmb, positions], { axis: 0 });
-  let x = g.op("Add", [g.op("Add", [words, pos]), typeEmb0]);
+  // Token type 1 (a second segment) never occurs in single-sentence input; its row is zero, so the random
+  // sequence, and every weight after it, is the same in both shapes.
+  const typeTable = new Float32Array(2 * H);
+  typeTable.set(typeRow0);
+  const types =
+    tokenTypes === null
+      ? g.floats("embeddings.token_type_embeddings.weight.0", [H], typeRow0)
+      : g.op("Gather", [g.floats("embeddings.token_type_embeddings.weight", [2, H], typeTable), tokenTypes], { axis: 0 });
+  let x = g.op("Add", [g.op("Add", [words, pos]), types]);
   x = layerNorm(g, x, "embeddings.LayerNorm", H, c.layerNormEps, ones, zeros);
 
   // Additive attention mask [batch, 1, 1, seq]: 0 on real tokens, MASK_NEGATIVE on padding.
@@ -99,6 +117,12 @@ export function buildMiniLm(variant: MiniLmVariant): Uint8Array {
     x = layerNorm(g, g.op("Add", [ffnOut, x]), `${p}.output.LayerNorm`, H, c.layerNormEps, ones, zeros);
   }
 
+  if (!pooled) {
+    g.op("Identity", [x], {}, "last_hidden_state");
+    g.output("last_hidden_state", "float32", ["batch", "sequence", H]);
+    return g.toBytes(17, `MiniLM-L6-architecture encoder (${variant}: hidden ${H}, ${c.layers} layers, ${c.heads} heads, FFN ${c.intermediate}), per-token output; synthetic weights, seed ${c.seed}`);
+  }
+
   // Attention-masked mean pooling over the sequence, then L2 normalisation (in opset 17 ReduceSum takes
   // its axes as an input, ReduceL2 still as an attribute).
   const axis1 = g.ints("const_axis_1", [1], [1]);
@@ -107,18 +131,12 @@ export function buildMiniLm(variant: MiniLmVariant): Uint8Array {
   const counts = g.op("Max", [g.op("ReduceSum", [maskF, axis1], { keepdims: 1 }), g.scalar(1e-9)]); // [B, 1]
   const mean = g.op("Div", [summed, counts]);
   const norm = g.op("Max", [g.op("ReduceL2", [mean], { axes: [1], keepdims: 1 }), g.scalar(1e-12)]);
-  const embedding = g.op("Div", [mean, norm], {}, "sentence_embedding");
-
-  // Classifier head.
-  const wc = g.floats("classifier.weight", [H, c.labels], normalArray(rnd, H * c.labels, headStd));
-  const bc = g.floats("classifier.bias", [c.labels], zeros(c.labels));
-  const logits = g.op("Add", [g.op("MatMul", [embedding, wc]), bc], {}, "logits");
-  g.op("Softmax", [logits], { axis: -1 }, "probs");
-  g.output("probs", "float32", ["batch", c.labels]);
+  g.op("Div", [mean, norm], {}, "sentence_embedding");
+  g.output("sentence_embedding", "float32", ["batch", H]);
 
   return g.toBytes(
     17,
-    `MiniLM-L6-architecture classifier (${variant}: hidden ${H}, ${c.layers} layers, ${c.heads} heads, FFN ${c.intermediate}); synthetic weights, seed ${c.seed}`,
+    `MiniLM-L6-architecture sentence encoder (${variant}: hidden ${H}, ${c.layers} layers, ${c.heads} heads, FFN ${c.intermediate}); synthetic weights, seed ${c.seed}`,
   );
 }
 

