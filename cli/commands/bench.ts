@@ -23,11 +23,12 @@ export function register(program: Command): void {
     .option("--warmup <d>", "unmeasured warm-up per setting", "2s")
     .option("--windows <list>", "settings: off, adaptive, <ms> or <ms>/<max batch>", "off,adaptive,5/16,10/32,25/32,50/64")
     .option("--runner <name>", "runner to reconfigure (default: all)")
+    .option("--metrics <url>", "also read runner batch sizes from this server's /metrics (a split-out runner; repeatable)", (v: string, prev: string[] = []) => [...prev, v])
     .option("--admin-token <token>", "the server's admin token (printed by `bentoc serve --admin`; default BENTOC_ADMIN_TOKEN)")
     .option("--slo-p95 <ms>", "recommend the best throughput whose p95 is within this bound")
     .option("--json <file>", "write the results as JSON")
     .option("--svg <file>", "write a chart of throughput and p95 per setting")
-    .action(async (flags: Record<string, string | undefined>) => {
+    .action(async (flags: Record<string, string | undefined> & { metrics?: string[] }) => {
       const { formatTable, parseSettings, renderChart, runBench } = await import("../../runtime/loadtest/bench-runner.ts");
       const adminToken = flags["adminToken"] ?? process.env["BENTOC_ADMIN_TOKEN"];
       if (!adminToken) {
@@ -49,6 +50,7 @@ export function register(program: Command): void {
       if (flags["rate"] !== undefined) options.rate = Number(flags["rate"]);
       else options.concurrency = Number(flags["concurrency"] ?? 80);
       if (flags["runner"]) options.runner = flags["runner"];
+      if (flags.metrics?.length) options.metricsUrls = flags.metrics;
       if (flags["sloP95"]) options.sloP95Ms = Number(flags["sloP95"]);
       let report: Awaited<ReturnType<typeof runBench>>;
       try {

@@ -1,6 +1,7 @@
 /**
  * `bentoc bench`: for each batching setting, reconfigure the runner through the server's admin route,
- * drive load, read the batch sizes from the server's own /metrics, and tabulate.
+ * drive load, read each runner's batch sizes from the server's own /metrics (and from the split-out
+ * runners' when given), and tabulate.
  */
 import { runLoad, type LoadResult } from "./load-generator.ts";
 
@@ -19,15 +20,26 @@ export interface BenchOptions {
   settings: BatchSetting[];
   /** Runner to reconfigure (default: every runner of the service). */
   runner?: string;
+  /** More /metrics URLs to read batch sizes from: the runner processes of a split deployment. */
+  metricsUrls?: string[];
   /** The server's admin token (`bentoc serve --admin` prints it; `BENTOC_ADMIN_TOKEN`). */
   adminToken: string;
   sloP95Ms?: number;
   log?: (line: string) => void;
 }
 
+/** What one runner did during the measured part of a run (warm-up excluded), from its batch-size histogram. */
+export interface RunnerBatching {
+  /** Items per executed batch; null when it executed none. */
+  meanBatchSize: number | null;
+  /** Items it executed per second. */
+  itemsPerS: number;
+}
+
 export interface BenchRow extends LoadResult {
   setting: string;
-  meanBatchSize: number;
+  /** Per runner name. */
+  runners: Record<string, RunnerBatching>;
 }
 
 export interface BenchReport {
@@ -52,15 +64,37 @@ export function parseSettings(spec: string): BatchSetting[] {
   });
 }
 
-async function batchSizeTotals(url: string): Promise<{ sum: number; count: number }> {
-  const text = await (await fetch(new URL("/metrics", url))).text();
-  let sum = 0;
-  let count = 0;
-  for (const line of text.split("\n")) {
-    if (line.startsWith("bentoc_runner_adaptive_batch_size_sum")) sum += Number(line.split(" ").pop());
-    if (line.startsWith("bentoc_runner_adaptive_batch_size_count")) count += Number(line.split(" ").pop());
+type Totals = Map<string, { sum: number; count: number }>;
+
+/** Items (the histogram's sum) and batches (its count) per runner, over every method, from Prometheus text. */
+export function batchTotals(metricsText: string, into: Totals = new Map()): Totals {
+  const line = /^bentoc_runner_adaptive_batch_size_(sum|count)\{([^}]*)\} (\S+)$/gm;
+  for (const m of metricsText.matchAll(line)) {
+    const runner = /(?:^|,)runner_name="((?:[^"\\]|\\.)*)"/.exec(m[2]!)?.[1];
+    if (runner === undefined) continue;
+    const t = into.get(runner) ?? { sum: 0, count: 0 };
+    if (m[1] === "sum") t.sum += Number(m[3]);
+    else t.count += Number(m[3]);
+    into.set(runner, t);
   }
-  return { sum, count };
+  return into;
+}
+
+async function runnerTotals(urls: readonly string[]): Promise<Totals> {
+  const totals: Totals = new Map();
+  for (const url of urls) batchTotals(await (await fetch(new URL("/metrics", url))).text(), totals);
+  return totals;
+}
+
+function batchingBetween(before: Totals, after: Totals, seconds: number): Record<string, RunnerBatching> {
+  const out: Record<string, RunnerBatching> = {};
+  for (const name of [...after.keys()].sort()) {
+    const a = after.get(name)!;
+    const b = before.get(name) ?? { sum: 0, count: 0 };
+    const batches = a.count - b.count;
+    out[name] = { meanBatchSize: batches > 0 ? (a.sum - b.sum) / batches : null, itemsPerS: seconds > 0 ? (a.sum - b.sum) / seconds : 0 };
+  }
+  return out;
 }
 
 async function resolveRoute(url: string, api: string): Promise<{ path: string; method: "GET" | "POST" }> {
@@ -97,10 +131,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const target = new URL(route.path, options.url).toString();
   const rows: BenchRow[] = [];
   const mode = options.rate !== undefined ? `open loop ${options.rate} req/s` : `closed loop ${options.concurrency ?? 80} clients`;
+  const metricsUrls = [options.url, ...(options.metricsUrls ?? [])];
   for (const setting of options.settings) {
     await applySetting(options.url, setting, options.runner, options.adminToken);
     log(`bench: ${setting.label} (${mode}, ${options.durationMs / 1000}s)…`);
-    const before = await batchSizeTotals(options.url);
+    // The runners' totals when the warm-up ends and when the load does: the measured window alone.
+    const measureStart = new Promise<Totals>((resolve, reject) => setTimeout(() => runnerTotals(metricsUrls).then(resolve, reject), options.warmupMs));
     const loadOptions: Parameters<typeof runLoad>[0] = {
       url: target,
       method: route.method,
@@ -112,9 +148,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     if (options.rate !== undefined) loadOptions.rate = options.rate;
     else loadOptions.concurrency = options.concurrency ?? 80;
     const result = await runLoad(loadOptions);
-    const after = await batchSizeTotals(options.url);
-    const batches = after.count - before.count;
-    rows.push({ ...result, setting: setting.label, meanBatchSize: batches > 0 ? (after.sum - before.sum) / batches : NaN });
+    const after = await runnerTotals(metricsUrls);
+    rows.push({ ...result, setting: setting.label, runners: batchingBetween(await measureStart, after, result.durationS) });
   }
   await applySetting(options.url, { label: "adaptive", enabled: true }, options.runner, options.adminToken);
   const eligible = rows.filter((r) => r.errors === 0 && (options.sloP95Ms === undefined || r.latencyMs.p95 <= options.sloP95Ms));
@@ -122,15 +157,20 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   return { url: options.url, api: options.api, mode, rows, recommended: best?.setting ?? null };
 }
 
+/** One row per setting; a "batch <runner>" column per runner: its mean batch size in the measured window. */
 export function formatTable(report: BenchReport): string {
-  const header = ["setting", "req/s", "p50 ms", "p95 ms", "p99 ms", "mean batch", "errors"];
+  const runners = [...new Set(report.rows.flatMap((r) => Object.keys(r.runners)))].sort();
+  const header = ["setting", "req/s", "p50 ms", "p95 ms", "p99 ms", ...runners.map((n) => `batch ${n}`), "errors"];
   const lines = report.rows.map((r) => [
     r.setting,
     r.rps.toFixed(1),
     r.latencyMs.p50.toFixed(1),
     r.latencyMs.p95.toFixed(1),
     r.latencyMs.p99.toFixed(1),
-    Number.isNaN(r.meanBatchSize) ? "-" : r.meanBatchSize.toFixed(2),
+    ...runners.map((n) => {
+      const mean = r.runners[n]?.meanBatchSize;
+      return mean === null || mean === undefined ? "-" : mean.toFixed(2);
+    }),
     String(r.errors),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? "").length)));
