@@ -1,8 +1,9 @@
 /**
  * Grafana dashboard emitter: `grafana/dashboard.json` for one service, with the metric names the runtime
  * exports. API row: request rate, 5xx ratio, p50/p95/p99 latency per endpoint, in-flight requests.
- * Runner row (when the service has runners): batch size distribution (heatmap) and mean, queue depth,
- * runner latency and rate. `$datasource`, `$service` and `$endpoint` variables; schemaVersion 39; panel
+ * Runner row (when the service has runners): a batch size heatmap per runner (each runner batches on its
+ * own, so their distributions are not summed), then mean batch size, queue depth, runner latency and rate
+ * with one series per runner. `$datasource`, `$service` and `$endpoint` variables; schemaVersion 39; panel
  * ids are positions, so the bytes only change when the manifest does.
  */
 import type { Manifest } from "../../../sdk/manifest.ts";
@@ -85,15 +86,19 @@ function apiPanels(): PanelSpec[] {
   ];
 }
 
-function runnerPanels(): PanelSpec[] {
+function runnerPanels(runners: readonly string[]): PanelSpec[] {
   return [
     { title: "Runners", description: "Model runners and their adaptive micro-batching.", type: "row" },
-    {
-      title: "Batch size distribution",
-      description: "How many calls each executed batch served (bentoc_runner_adaptive_batch_size buckets).",
-      type: "heatmap",
-      targets: [{ expr: `sum by (le) (increase(${M.batchSize}_bucket${RUNNER}${RATE}))`, legendFormat: "{{le}}", format: "heatmap" }],
-    },
+    ...runners.map(
+      (name): PanelSpec => ({
+        title: `Batch size distribution: ${name}`,
+        description: `How many items each batch of runner ${name} served (bentoc_runner_adaptive_batch_size buckets).`,
+        type: "heatmap",
+        targets: [
+          { expr: `sum by (le) (increase(${M.batchSize}_bucket{service_name="$service",runner_name="${name}"}${RATE}))`, legendFormat: "{{le}}", format: "heatmap" },
+        ],
+      }),
+    ),
     {
       title: "Mean batch size",
       description: "Calls per executed batch, per runner: rate of the histogram's sum over the rate of its count.",
@@ -192,7 +197,7 @@ function dashboardUid(name: string): string {
 
 export function buildDashboard(manifest: Manifest): Record<string, unknown> {
   const name = manifest.service.name;
-  const specs = [...apiPanels(), ...(manifest.runners.length > 0 ? runnerPanels() : [])];
+  const specs = [...apiPanels(), ...(manifest.runners.length > 0 ? runnerPanels(manifest.runners.map((r) => r.name)) : [])];
   return {
     annotations: {
       list: [

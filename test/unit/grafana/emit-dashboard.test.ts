@@ -88,9 +88,13 @@ describe.each(SAMPLE_NAMES)("emitGrafanaDashboard(%s)", (name) => {
     const used = new Set([...all.matchAll(/\b(bentoc_[a-z_]+)/g)].map((m) => m[1]!));
     for (const metric of used) expect(RUNTIME_METRICS.has(metric), metric).toBe(true);
     if (manifest.runners.length > 0) {
-      const heatmap = (dashboard["panels"] as Obj[]).find((p) => p["type"] === "heatmap")!;
-      expect(heatmap["targets"][0]).toMatchObject({ format: "heatmap" });
-      expect(heatmap["targets"][0]["expr"]).toContain("bentoc_runner_adaptive_batch_size_bucket");
+      // A batch size heatmap per runner, each on that runner's series alone.
+      const heatmaps = (dashboard["panels"] as Obj[]).filter((p) => p["type"] === "heatmap");
+      expect(heatmaps.map((h) => h["title"])).toEqual(manifest.runners.map((r) => `Batch size distribution: ${r.name}`));
+      heatmaps.forEach((heatmap, i) => {
+        expect(heatmap["targets"][0]).toMatchObject({ format: "heatmap" });
+        expect(heatmap["targets"][0]["expr"]).toContain(`bentoc_runner_adaptive_batch_size_bucket{service_name="$service",runner_name="${manifest.runners[i]!.name}"}`);
+      });
       expect(all).toMatch(/rate\(bentoc_runner_adaptive_batch_size_sum\{[^}]*\}\[\$__rate_interval\]\)\) \/ sum by \(runner_name\) \(rate\(bentoc_runner_adaptive_batch_size_count/);
       expect(all).toContain("bentoc_runner_queue_depth");
     }
