@@ -83,7 +83,7 @@ async function watchRecompile(edits: number): Promise<{ reportedMs: number[]; wa
         if (attempt > 0) missedEdits++;
         t0 = performance.now();
         const next = nextSummary(EDIT_TIMEOUT_MS);
-        writeFileSync(file, original.replace("Routes support tickets to the right team.", `Routes support tickets to the right team (edit ${n++}).`));
+        writeFileSync(file, original.replace("Routes support tickets to the right team", `Routes support tickets to the right team (edit ${n++})`));
         line = await next;
       }
       if (line === null) throw new Error(`bentoc compile --watch did not recompile after 3 edits of ${file}`);

@@ -34,7 +34,7 @@ describe("bentoc compile", () => {
     try {
       const first = run(["compile", "samples/support-tickets", "--out", a]);
       expect(first.status, first.stderr).toBe(0);
-      expect(first.stdout).toMatch(/✓ compiled support-tickets \(3 APIs, 1 runner\)/);
+      expect(first.stdout).toMatch(/✓ compiled support-tickets \(4 APIs, 2 runners\)/);
       const second = run(["compile", "samples/support-tickets", "--out", b]);
       expect(second.status, second.stderr).toBe(0);
       const ta = tree(a);

@@ -31,10 +31,10 @@ const html = (apiUrl: string) => `<!doctype html>
 <script type="module">
   import { createClient, BentocClientError } from "./client/index.js";
   const client = createClient({ baseUrl: ${JSON.stringify(apiUrl)}, timeoutMs: 20000 });
-  const result = await client.classify({ text: "My invoice shows the wrong amount", id: "B-7" });
+  const result = await client.classify({ texts: ["My invoice shows the wrong amount", "cannot log in"] });
   document.getElementById("result").textContent = JSON.stringify(result);
   try {
-    await client.classify({ text: 42 });
+    await client.classify({ texts: ["fine", 42] });
     document.getElementById("error").textContent = "no error";
   } catch (e) {
     document.getElementById("error").textContent = JSON.stringify({
@@ -119,10 +119,13 @@ it.skipIf(!available)("calls the API from a page and shows the result and a type
   await tab.goto(`http://127.0.0.1:${pagePort}/`);
   await tab.waitForFunction(() => document.getElementById("error")?.textContent !== "pending", undefined, { timeout: 30_000 });
   const result = JSON.parse((await tab.textContent("#result")) ?? "null");
-  expect(["billing", "bug", "account", "other"]).toContain(result.label);
-  expect(result.id).toBe("B-7");
+  expect(result.results).toHaveLength(2);
+  for (const r of result.results) {
+    expect(["billing", "bug", "account", "other"]).toContain(r.label);
+    expect(r.score).toBe(r.scores[r.label]);
+  }
   const error = JSON.parse((await tab.textContent("#error")) ?? "null");
-  expect(error).toEqual({ typed: true, status: 400, code: "invalid_input", paths: ["/text"] });
+  expect(error).toEqual({ typed: true, status: 400, code: "invalid_input", paths: ["/texts/1"] });
   // the 400 shows in the console as a failed resource load; nothing else may fail
   expect(consoleErrors.filter((e) => !/status of 400/.test(e))).toEqual([]);
 });

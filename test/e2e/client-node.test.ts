@@ -35,23 +35,28 @@ afterAll(async () => {
 });
 
 describe("support-tickets through the generated client", () => {
-  it("classifies JSON and text tickets, lists labels, and throws a typed error for bad input", async () => {
+  it("classifies texts, a ticket and plain text, lists labels, and throws a typed error for bad input", async () => {
     const { client, mod } = await start("support-tickets");
-    const r = await client["classify"]!({ text: "I was charged twice for my subscription", id: "T-1" });
-    expect(LABELS).toContain(r.label);
-    expect(r.id).toBe("T-1");
-    const sum = LABELS.reduce((n, l) => n + r.scores[l], 0);
-    expect(sum).toBeCloseTo(1, 4);
+    const { results } = await client["classify"]!({ texts: ["I was charged twice for my subscription", "The app crashes when I open settings"] });
+    expect(results).toHaveLength(2);
+    for (const r of results) {
+      expect(LABELS).toContain(r.label);
+      expect(r.score).toBe(r.scores[r.label]);
+      expect(LABELS.reduce((n, l) => n + r.scores[l], 0)).toBeCloseTo(1, 4);
+    }
+    const one = await client["classifyTicket"]!({ text: "I was charged twice for my subscription", id: "T-1" });
+    expect(one.id).toBe("T-1");
+    expect(one.scores).toEqual(results[0].scores); // the same text, alone
     const t = await client["classifyText"]!("The app crashes when I open settings");
-    expect(LABELS).toContain(t.label);
+    expect(t.label).toBe(results[1].label);
     expect(await client["labels"]!()).toEqual(LABELS);
 
-    const err = await client["classify"]!({ text: "" }).catch((e: unknown) => e);
+    const err = await client["classify"]!({ texts: ["fine", ""] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(mod.BentocClientError);
     const e = err as { status: number; code: string; body: { detail: Array<{ path: string }>; requestId: string } };
     expect(e.status).toBe(400);
     expect(e.code).toBe("invalid_input");
-    expect(e.body.detail.map((d) => d.path)).toContain("/text");
+    expect(e.body.detail.map((d) => d.path)).toContain("/texts/1");
     expect(e.body.requestId).toMatch(/.+/);
   });
 
@@ -59,10 +64,12 @@ describe("support-tickets through the generated client", () => {
     const { client } = await start("support-tickets");
     const texts = Array.from({ length: 24 }, (_, i) => `ticket number ${i} ${"about my invoice ".repeat(i % 5)}`);
     const alone: Array<{ scores: Record<string, number> }> = [];
-    for (const text of texts) alone.push(await client["classify"]!({ text }));
-    const together = await Promise.all(texts.map((text) => client["classify"]!({ text })));
+    for (const text of texts) alone.push((await client["classify"]!({ texts: [text] })).results[0]);
+    const together = await Promise.all(texts.map((text) => client["classifyTicket"]!({ text })));
+    const inOne = (await client["classify"]!({ texts })).results as Array<{ scores: Record<string, number> }>;
     together.forEach((r, i) => {
       for (const l of LABELS) expect(Math.abs(r.scores[l] - (alone[i]?.scores[l] ?? NaN))).toBeLessThan(1e-5);
+      for (const l of LABELS) expect(Math.abs(inOne[i]!.scores[l]! - (alone[i]?.scores[l] ?? NaN))).toBeLessThan(1e-5);
     });
   });
 });

@@ -1,10 +1,11 @@
 /**
  * A real Prometheus (Debian package, 1 s scrape interval) scraping a real `bentoc serve` of the
- * support-tickets sample (tiny MiniLM, real ONNX) while 32 clients send tickets concurrently. Through
- * Prometheus' HTTP API: the documented p95-per-endpoint query gives a finite positive latency for each
- * endpoint hit, the documented mean-batch-size query gives a mean > 1 (concurrency batches calls) and
- * ≤ the runner's max batch size, and after the traffic stops and a scrape has seen the end of it, the
- * request counter equals exactly the number of requests sent, per endpoint.
+ * support-tickets sample (tiny MiniLM, real ONNX; two runners: embedding, then classifier) while 32
+ * clients send tickets concurrently. Through Prometheus' HTTP API: the documented p95-per-endpoint query
+ * gives a finite positive latency for each endpoint hit, the documented mean-batch-size query gives one
+ * series per runner with a mean > 1 (concurrency and multi-text requests batch items) and ≤ that runner's
+ * max batch size, and after the traffic stops and a scrape has seen the end of it, the request counter
+ * equals exactly the number of requests sent, per endpoint, and each runner executed exactly the texts sent.
  *
  * With CI=true a missing `prometheus` binary fails the test instead of skipping it.
  */
@@ -52,17 +53,17 @@ describe.skipIf(!prometheusRequired())("Prometheus scraping a running bentoc ser
 
   it("gives p95 per endpoint, a mean batch size > 1 and ≤ the max, and counts every request", async () => {
     const manifest = JSON.parse(readFileSync(join(served.outDir, "bento.json"), "utf8")) as Manifest;
-    const runner = manifest.runners.find((r) => r.name === "ticket-classifier");
-    const maxBatchSize = runner?.methods.find((m) => m.name === "classify")?.maxBatchSize;
-    expect(maxBatchSize).toBe(32);
+    const maxBatchSize: Record<string, number> = Object.fromEntries(manifest.runners.map((r) => [r.name, r.methods[0]!.maxBatchSize]));
+    expect(maxBatchSize).toEqual({ embedding: 32, classifier: 128 });
 
     // The target is up (one successful scrape) before traffic starts, so the first traffic samples
     // have a baseline for rate().
     await prometheus.waitFor("up", (r) => r[0]?.value === 1, 30_000);
 
-    // 32 clients, each sending one request after another: 3 in 4 to /classify (JSON), 1 in 4 to
-    // /classify-text (text/plain); both call the same batched runner method.
+    // 32 clients, each sending one request after another: 3 in 4 to /classify (JSON, 1 to 3 texts), 1 in
+    // 4 to /classify-text (text/plain, one text); both call the same two batched runner methods.
     const sent: Record<string, number> = { "/classify": 0, "/classify-text": 0 };
+    let texts = 0;
     const statuses: Record<number, number> = {};
     let n = 0;
     const stopAt = Date.now() + TRAFFIC_MS;
@@ -71,13 +72,15 @@ describe.skipIf(!prometheusRequired())("Prometheus scraping a running bentoc ser
         const i = n++;
         const text = c % 4 === 3;
         const endpoint = text ? "/classify-text" : "/classify";
+        const batch = Array.from({ length: 1 + (i % 3) }, (_, k) => ticket(i * 3 + k));
         const res = await fetch(`${served.url}${endpoint}`, {
           method: "POST",
           headers: { "content-type": text ? "text/plain" : "application/json" },
-          body: text ? ticket(i) : JSON.stringify({ text: ticket(i), id: `T-${i}` }),
+          body: text ? ticket(i) : JSON.stringify({ texts: batch }),
         });
         await res.arrayBuffer();
         sent[endpoint]!++;
+        texts += text ? 1 : batch.length;
         statuses[res.status] = (statuses[res.status] ?? 0) + 1;
       }
     };
@@ -102,18 +105,27 @@ describe.skipIf(!prometheusRequired())("Prometheus scraping a running bentoc ser
       expect(v).toBeLessThan(10); // the service's own timeout
     }
 
-    const mean = await prometheus.waitFor(MEAN_BATCH, finite, 10_000);
-    expect(mean).toHaveLength(1);
-    expect(mean[0]!.metric).toMatchObject({ runner_name: "ticket-classifier", method: "classify", service_name: "support-tickets", service_version: "1.0.0" });
-    const meanBatch = mean[0]!.value;
-    expect(meanBatch).toBeGreaterThan(1);
-    expect(meanBatch).toBeLessThanOrEqual(maxBatchSize!);
+    const mean = await prometheus.waitFor(MEAN_BATCH, (r) => r.length === 2 && finite(r), 10_000);
+    const meanBatch: Record<string, number> = {};
+    for (const series of mean) {
+      expect(series.metric).toMatchObject({ service_name: "support-tickets", service_version: "1.0.0" });
+      expect(series.metric.method).toBe(series.metric.runner_name === "embedding" ? "embed" : "classify");
+      meanBatch[series.metric.runner_name!] = series.value;
+    }
+    expect(Object.keys(meanBatch).sort()).toEqual(["classifier", "embedding"]);
+    for (const [runner, value] of Object.entries(meanBatch)) {
+      expect(value, runner).toBeGreaterThan(1);
+      expect(value, runner).toBeLessThanOrEqual(maxBatchSize[runner]!);
+    }
 
-    // The batch-size histogram has buckets 1, 2, 4 … up to the max, and no batch exceeded the max.
-    const buckets = await prometheus.query('sum by (le) (bentoc_runner_adaptive_batch_size_bucket{runner_name="ticket-classifier"})');
-    const byLe = Object.fromEntries(buckets.map((s) => [s.metric.le, s.value]));
-    expect(Object.keys(byLe).map((le) => (le === "+Inf" ? Infinity : Number(le))).sort((a, b) => a - b)).toEqual([1, 2, 4, 8, 16, 32, Infinity]);
-    expect(byLe["32"]).toBe(byLe["+Inf"]);
+    // One batch-size histogram, buckets 1, 2, 4 … up to the largest max (the union over runners); no
+    // runner's batch exceeded its own max.
+    for (const runner of ["embedding", "classifier"]) {
+      const buckets = await prometheus.query(`sum by (le) (bentoc_runner_adaptive_batch_size_bucket{runner_name="${runner}"})`);
+      const byLe = Object.fromEntries(buckets.map((s) => [s.metric.le, s.value]));
+      expect(Object.keys(byLe).map((le) => (le === "+Inf" ? Infinity : Number(le))).sort((a, b) => a - b)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, Infinity]);
+      expect(byLe[String(maxBatchSize[runner])]).toBe(byLe["+Inf"]);
+    }
 
     // Exact request totals (latest sample, no rate): per endpoint, all 200, and the grand total.
     const perEndpoint = await prometheus.query('sum by (endpoint, http_response_code) (bentoc_api_server_request_total{service_name="support-tickets"})');
@@ -124,18 +136,20 @@ describe.skipIf(!prometheusRequired())("Prometheus scraping a running bentoc ser
     const [sum] = await prometheus.query("sum(bentoc_api_server_request_total)");
     expect(sum!.value).toBe(total);
 
-    // Every request made exactly one runner call, all ok.
-    const [calls] = await prometheus.query('sum(bentoc_runner_request_total{runner_name="ticket-classifier", outcome="ok"})');
-    expect(calls!.value).toBe(total);
-    const [items] = await prometheus.query('sum(bentoc_runner_adaptive_batch_size_sum{runner_name="ticket-classifier"})');
-    expect(items!.value).toBe(total);
+    // Every request made exactly one call to each runner, all ok, and each runner executed every text once.
+    for (const runner of ["embedding", "classifier"]) {
+      const [calls] = await prometheus.query(`sum(bentoc_runner_request_total{runner_name="${runner}", outcome="ok"})`);
+      expect(calls!.value, runner).toBe(total);
+      const [items] = await prometheus.query(`sum(bentoc_runner_adaptive_batch_size_sum{runner_name="${runner}"})`);
+      expect(items!.value, runner).toBe(texts);
+    }
     // Nothing in flight any more.
     const [inProgress] = await prometheus.query("sum(bentoc_api_server_request_in_progress)");
     expect(inProgress!.value).toBe(0);
 
     console.log(
       `[observability-server-prometheus] ${total} requests (${sent["/classify"]} /classify, ${sent["/classify-text"]} /classify-text) in ${TRAFFIC_MS} ms by ${CLIENTS} clients; ` +
-        `p95 ${Object.entries(p95ByEndpoint).map(([e, v]) => `${e} ${(v * 1000).toFixed(1)} ms`).join(", ")}; mean batch size ${meanBatch.toFixed(2)} (max ${maxBatchSize})`,
+        `p95 ${Object.entries(p95ByEndpoint).map(([e, v]) => `${e} ${(v * 1000).toFixed(1)} ms`).join(", ")}; mean batch size ${Object.entries(meanBatch).map(([r, v]) => `${r} ${v.toFixed(2)} (max ${maxBatchSize[r]})`).join(", ")}`,
     );
   });
 });

@@ -1,12 +1,13 @@
 /**
  * OpenTelemetry traces from a real `bentoc serve` of the support-tickets sample (tiny MiniLM, real
- * ONNX), exported over OTLP/HTTP (JSON) to a receiver of the test's own. Tracing is configured the
+ * ONNX; two runners, embedding then classifier), exported over OTLP/HTTP (JSON) to a receiver of the
+ * test's own. Tracing is configured the
  * way an operator does it: `BENTOC_TRACING_SAMPLE_RATE` and `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`.
  *
  * - rate 1.0: concurrent requests with a sampled client `traceparent`, without one, and with an
- *   unsampled one. Checks span names and kinds, request → handler → runner parent links (and the
- *   client's span as the request span's parent), the request id and status code attributes, and that
- *   every batch span links to exactly the runner-call spans it served.
+ *   unsampled one. Checks span names and kinds, request → handler → runner parent links (one runner
+ *   span per runner, and the client's span as the request span's parent), the request id and status
+ *   code attributes, and that every batch span links to exactly the runner-call spans it served.
  * - rate 0.25: 200 requests without `traceparent` export about a quarter of the traces, each complete;
  *   a client's sampled flag is honoured both ways (ParentBased sampler, docs/observability.md).
  *
@@ -19,8 +20,12 @@ import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpe
 
 const REQUEST = "POST /classify";
 const HANDLER = "api /classify";
-const RUNNER = "runner ticket-classifier.classify";
-const BATCH = "batch ticket-classifier.classify";
+/** The runner methods a /classify request calls, in order; one call each per request. */
+const RUNNERS = [
+  { runner: "embedding", method: "embed", call: "runner embedding.embed", batch: "batch embedding.embed" },
+  { runner: "classifier", method: "classify", call: "runner classifier.classify", batch: "batch classifier.classify" },
+] as const;
+const RUNNER_CALLS: readonly string[] = RUNNERS.map((r) => r.call);
 const KIND_INTERNAL = 1;
 const KIND_SERVER = 2;
 const STATUS_ERROR = 2;
@@ -41,7 +46,7 @@ async function classify(url: string, requestId: string, client?: Sent["client"])
   const res = await fetch(`${url}/classify`, {
     method: "POST",
     headers,
-    body: JSON.stringify({ text: `request ${requestId}: I was charged twice for my subscription this month and the refund never arrived` }),
+    body: JSON.stringify({ texts: [`request ${requestId}: I was charged twice for my subscription this month and the refund never arrived`] }),
   });
   await res.arrayBuffer();
   expect(res.headers.get("x-request-id")).toBe(requestId);
@@ -69,8 +74,8 @@ function index(spans: readonly ReceivedSpan[]) {
   return { byId, named, requestByRequestId, childOf };
 }
 
-/** The request's trace: request span, its handler span and the handler's runner span, checked. */
-function checkTrace(ix: ReturnType<typeof index>, sent: Sent): { request: ReceivedSpan; handler: ReceivedSpan; runner: ReceivedSpan } {
+/** The request's trace: request span, its handler span and the handler's runner spans (one per runner), checked. */
+function checkTrace(ix: ReturnType<typeof index>, sent: Sent): { request: ReceivedSpan; handler: ReceivedSpan; runners: ReceivedSpan[] } {
   const request = ix.requestByRequestId.get(sent.requestId);
   expect(request, `request span for ${sent.requestId}`).toBeDefined();
   expect(request!.kind).toBe(KIND_SERVER);
@@ -91,21 +96,24 @@ function checkTrace(ix: ReturnType<typeof index>, sent: Sent): { request: Receiv
   expect(handler.traceId).toBe(request!.traceId);
   expect(handler.attributes["bentoc.endpoint"]).toBe("/classify");
 
-  const runners = ix.childOf(handler, RUNNER);
-  expect(runners).toHaveLength(1);
-  const runner = runners[0]!;
-  expect(runner.kind).toBe(KIND_INTERNAL);
-  expect(runner.traceId).toBe(request!.traceId);
-  expect(runner.attributes).toMatchObject({ "bentoc.runner": "ticket-classifier", "bentoc.method": "classify" });
-  expect(runner.attributes["bentoc.queue_wait_seconds"]).toBeGreaterThanOrEqual(0);
-  const started = runner.events.filter((e) => e.name === "batch.started");
-  expect(started).toHaveLength(1);
+  const runners = RUNNERS.map((r) => {
+    const calls = ix.childOf(handler, r.call);
+    expect(calls, r.call).toHaveLength(1);
+    const call = calls[0]!;
+    expect(call.kind).toBe(KIND_INTERNAL);
+    expect(call.traceId).toBe(request!.traceId);
+    expect(call.attributes).toMatchObject({ "bentoc.runner": r.runner, "bentoc.method": r.method });
+    expect(call.attributes["bentoc.queue_wait_seconds"]).toBeGreaterThanOrEqual(0);
+    const started = call.events.filter((e) => e.name === "batch.started");
+    expect(started).toHaveLength(1);
 
-  // The batch that served this call: named in the call's event, and linking back to the call.
-  const batch = ix.byId.get(String(started[0]!.attributes["bentoc.batch.span_id"]));
-  expect(batch?.name).toBe(BATCH);
-  expect(batch!.links).toContainEqual({ traceId: runner.traceId, spanId: runner.spanId });
-  return { request: request!, handler, runner };
+    // The batch that served this call: named in the call's event, and linking back to the call.
+    const batch = ix.byId.get(String(started[0]!.attributes["bentoc.batch.span_id"]));
+    expect(batch?.name).toBe(r.batch);
+    expect(batch!.links).toContainEqual({ traceId: call.traceId, spanId: call.spanId });
+    return call;
+  });
+  return { request: request!, handler, runners };
 }
 
 describe("OpenTelemetry traces from a running bentoc server", () => {
@@ -159,17 +167,17 @@ describe("OpenTelemetry traces from a running bentoc server", () => {
     const recorded = sent.filter((s) => !s.client || s.client.sampled);
     const unsampled = sent.filter((s) => s.client && !s.client.sampled);
     const runnerSpans: ReceivedSpan[] = [];
-    for (const s of recorded) runnerSpans.push(checkTrace(ix, s).runner);
+    for (const s of recorded) runnerSpans.push(...checkTrace(ix, s).runners);
 
     // Unsampled client traces: nothing at all exported for them.
     const unsampledTraces = new Set(unsampled.map((s) => s.client!.traceId));
     expect(spans.filter((s) => unsampledTraces.has(s.traceId))).toEqual([]);
     for (const s of unsampled) expect(ix.requestByRequestId.has(s.requestId)).toBe(false);
 
-    // Span counts: one request, handler and runner span per recorded /classify request.
+    // Span counts: one request and handler span, and one span per runner, per recorded /classify request.
     expect(ix.named(REQUEST)).toHaveLength(recorded.length);
     expect(ix.named(HANDLER)).toHaveLength(recorded.length);
-    expect(ix.named(RUNNER)).toHaveLength(recorded.length);
+    for (const r of RUNNERS) expect(ix.named(r.call)).toHaveLength(recorded.length);
 
     // /labels: request span + handler span, no runner.
     const labelsSpan = spans.find((s) => s.name === "GET /labels");
@@ -180,35 +188,39 @@ describe("OpenTelemetry traces from a running bentoc server", () => {
     // runner call is linked from exactly one batch span; the links of unsampled calls point at spans
     // that were never exported (their traces are the unsampled clients'). A batch serving only
     // unsampled calls is not exported.
-    const batches = ix.named(BATCH);
-    expect(batches.length).toBeGreaterThan(0);
     const linkedFrom = new Map<string, number>();
-    let items = 0;
-    for (const b of batches) {
-      expect(b.parentSpanId).toBe("");
-      expect(b.kind).toBe(KIND_INTERNAL);
-      expect(b.attributes).toMatchObject({ "bentoc.runner": "ticket-classifier", "bentoc.method": "classify", "bentoc.batch.size": b.links.length });
-      expect(b.links.some((l) => ix.byId.get(l.spanId)?.name === RUNNER)).toBe(true);
-      items += b.links.length;
-      for (const l of b.links) {
-        linkedFrom.set(l.spanId, (linkedFrom.get(l.spanId) ?? 0) + 1);
-        const target = ix.byId.get(l.spanId);
-        if (target) {
-          expect(target.name).toBe(RUNNER);
-          expect(target.traceId).toBe(l.traceId);
-        } else {
-          expect(unsampledTraces.has(l.traceId)).toBe(true);
+    const sizesByRunner: Record<string, number[]> = {};
+    for (const r of RUNNERS) {
+      const batches = ix.named(r.batch);
+      expect(batches.length, r.batch).toBeGreaterThan(0);
+      let items = 0;
+      for (const b of batches) {
+        expect(b.parentSpanId).toBe("");
+        expect(b.kind).toBe(KIND_INTERNAL);
+        // one text per request: a batch's size is the number of calls it served
+        expect(b.attributes).toMatchObject({ "bentoc.runner": r.runner, "bentoc.method": r.method, "bentoc.batch.size": b.links.length });
+        expect(b.links.some((l) => ix.byId.get(l.spanId)?.name === r.call)).toBe(true);
+        items += b.links.length;
+        for (const l of b.links) {
+          linkedFrom.set(l.spanId, (linkedFrom.get(l.spanId) ?? 0) + 1);
+          const target = ix.byId.get(l.spanId);
+          if (target) {
+            expect(target.name).toBe(r.call);
+            expect(target.traceId).toBe(l.traceId);
+          } else {
+            expect(unsampledTraces.has(l.traceId)).toBe(true);
+          }
         }
       }
+      expect(items).toBeLessThanOrEqual(sent.length);
+      // Concurrency made batches that served several calls.
+      sizesByRunner[r.runner] = batches.map((b) => b.links.length).sort((a, b) => b - a);
+      expect(Math.max(...sizesByRunner[r.runner]!), r.runner).toBeGreaterThan(1);
     }
-    expect(items).toBeLessThanOrEqual(sent.length);
-    expect(linkedFrom.size).toBe(items); // no call served twice
+    expect([...linkedFrom.values()].every((n) => n === 1)).toBe(true); // no call served twice
     for (const r of runnerSpans) expect(linkedFrom.get(r.spanId)).toBe(1);
-    // Concurrency made batches that served several calls.
-    const sizes = batches.map((b) => b.links.length);
-    expect(Math.max(...sizes)).toBeGreaterThan(1);
     console.log(
-      `[observability-server-tracing] rate 1.0: ${spans.length} spans, ${recorded.length} traced requests, ${batches.length} batch spans (sizes ${sizes.sort((a, b) => b - a).join(",")})`,
+      `[observability-server-tracing] rate 1.0: ${spans.length} spans, ${recorded.length} traced requests, batch sizes ${Object.entries(sizesByRunner).map(([r, s]) => `${r} ${s.join(",")}`).join("; ")}`,
     );
   });
 
@@ -242,7 +254,7 @@ describe("OpenTelemetry traces from a running bentoc server", () => {
     const sampledTraces = new Set(ix.named(REQUEST).map((s) => s.traceId));
     expect(sampledTraces.size).toBe(traced.length + forced.filter((s) => s.client!.sampled).length);
     for (const s of spans) {
-      if (s.name === BATCH) expect(s.links.some((l) => sampledTraces.has(l.traceId) && ix.byId.get(l.spanId)?.name === RUNNER)).toBe(true);
+      if (s.name.startsWith("batch ")) expect(s.links.some((l) => sampledTraces.has(l.traceId) && RUNNER_CALLS.includes(ix.byId.get(l.spanId)?.name ?? ""))).toBe(true);
       else expect(sampledTraces.has(s.traceId)).toBe(true);
     }
     console.log(`[observability-server-tracing] rate 0.25: ${traced.length}/${N} traces exported (${fraction.toFixed(3)})`);

@@ -38,7 +38,7 @@ describe("bentoc serve <source> with tracing", () => {
       const res = await fetch(`${url}/classify`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-request-id": "trace-me-1" },
-        body: JSON.stringify({ text: "the app crashes when I open settings" }),
+        body: JSON.stringify({ texts: ["the app crashes when I open settings"] }),
       });
       expect(res.status).toBe(200);
       const deadline = Date.now() + 20_000;
@@ -48,7 +48,7 @@ describe("bentoc serve <source> with tracing", () => {
       const request = receiver.spans.find((s) => s.attributes["http.request_id"] === "trace-me-1");
       expect(request, `no request span exported; server output:\n${output()}`).toBeDefined();
       const trace = receiver.spans.filter((s) => s.traceId === request!.traceId);
-      expect(trace.length).toBeGreaterThanOrEqual(3); // request, handler, runner call
+      expect(trace.length).toBeGreaterThanOrEqual(4); // request, handler, a call to each of the two runners
       expect(output()).not.toMatch(/dynamic import callback|ERR_VM_DYNAMIC_IMPORT/);
     } finally {
       if (child.exitCode === null) {

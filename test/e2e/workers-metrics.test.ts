@@ -39,7 +39,7 @@ describe("metrics with several API workers", () => {
         fetch(`${served.url}/classify`, {
           method: "POST",
           headers: { "content-type": "application/json", connection: "close" },
-          body: JSON.stringify({ text: `please refund the second charge on invoice ${i}` }),
+          body: JSON.stringify({ texts: [`please refund the second charge on invoice ${i}`] }),
         }).then((r) => r.status),
       ),
     );

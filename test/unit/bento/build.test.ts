@@ -65,14 +65,20 @@ describe("bentoc build", () => {
     }
     expect(files).toEqual(expect.arrayContaining(["bento.json", "service.mjs", "openapi.json", "package.json", "package-lock.json", "Containerfile", "bentoc-0.1.0.tgz"]));
 
-    // models pinned to the exact stored version, carried in store layout
-    const stored = await new ModelStore(home.home).get("support-tickets-minilm:latest");
-    expect(bento.models).toEqual([stored.tag]);
-    const manifest = JSON.parse(readFileSync(join(bento.path, "bento.json"), "utf8")) as { runners: { model: string }[]; service: { labels: Record<string, string> } };
-    expect(manifest.runners[0]?.model).toBe(stored.tag);
+    // models pinned to the exact stored versions (the classifier and the encoder), carried in store layout
+    const classifier = await new ModelStore(home.home).get("support-tickets-classifier:latest");
+    const encoder = await new ModelStore(home.home).get("support-tickets-minilm:latest");
+    expect(bento.models).toEqual([classifier.tag, encoder.tag]);
+    const manifest = JSON.parse(readFileSync(join(bento.path, "bento.json"), "utf8")) as { runners: { name: string; model: string }[]; service: { labels: Record<string, string> } };
+    expect(manifest.runners.map((r) => [r.name, r.model])).toEqual([
+      ["classifier", classifier.tag],
+      ["embedding", encoder.tag],
+    ]);
     expect(manifest.service.labels).toMatchObject({ owner: "support-platform" });
-    const carried = await new ModelStore(join(bento.path, "models")).get(stored.tag);
-    expect(carried.files).toEqual(stored.files);
+    for (const stored of [classifier, encoder]) {
+      const carried = await new ModelStore(join(bento.path, "models")).get(stored.tag);
+      expect(carried.files).toEqual(stored.files);
+    }
 
     // dependencies: bentoc from the packed tarball, exact versions from the project lock, no dev entries
     const pkg = JSON.parse(readFileSync(join(bento.path, "package.json"), "utf8")) as { dependencies: Record<string, string> };
@@ -107,10 +113,12 @@ describe("bentoc build", () => {
     expect(again.bento.tag).toBe(first.bento.tag);
     const other = mkdtempSync(join(tmpdir(), "bentoc-home-b-"));
     try {
-      // a different store holding the same model: the same version and identical bytes
-      const model = await new ModelStore(home.home).get("support-tickets-minilm:latest");
-      await new ModelStore(home.home).exportModel(model.tag, join(scratch, "m.tar.gz"));
-      await new ModelStore(other).importModel(join(scratch, "m.tar.gz"));
+      // a different store holding the same models: the same version and identical bytes
+      for (const name of ["support-tickets-minilm", "support-tickets-classifier"]) {
+        const model = await new ModelStore(home.home).get(`${name}:latest`);
+        await new ModelStore(home.home).exportModel(model.tag, join(scratch, `${name}.tar.gz`));
+        await new ModelStore(other).importModel(join(scratch, `${name}.tar.gz`));
+      }
       const elsewhere = await build(other);
       expect(elsewhere.bento.tag).toBe(first.bento.tag);
       expect(await digest(elsewhere.bento.path)).toEqual(await digest(first.bento.path));
@@ -136,7 +144,7 @@ describe("bentoc build", () => {
 
   it("refuses a bentofile whose models leave out a model the runners need", async () => {
     const text = readFileSync(join(sample.dir, "bentofile.yaml"), "utf8");
-    await expect(build(home.home, text + "models: []\n")).rejects.toThrow(/runners need support-tickets-minilm:latest/);
+    await expect(build(home.home, text + "models: []\n")).rejects.toThrow(/runners need support-tickets-classifier:latest, support-tickets-minilm:latest/);
     writeFileSync(join(sample.dir, "bentofile.yaml"), text);
   });
 });
@@ -293,12 +301,15 @@ describe("bentoc serve TAG", () => {
         if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
       }
       expect(ready).toBe(200);
-      const res = await fetch(`http://127.0.0.1:${port}/classify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "My invoice is wrong", id: "T-9" }) });
+      const res = await fetch(`http://127.0.0.1:${port}/classify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ texts: ["My invoice is wrong", "cannot log in"] }) });
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { label: string; scores: Record<string, number>; id: string };
-      expect(["billing", "bug", "account", "other"]).toContain(body.label);
-      expect(Object.values(body.scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
-      expect(body.id).toBe("T-9");
+      const { results } = (await res.json()) as { results: { label: string; score: number; scores: Record<string, number> }[] };
+      expect(results).toHaveLength(2);
+      for (const r of results) {
+        expect(["billing", "bug", "account", "other"]).toContain(r.label);
+        expect(r.score).toBe(r.scores[r.label]);
+        expect(Object.values(r.scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      }
     } finally {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("close", r));

@@ -1,10 +1,10 @@
 /**
  * A throw-away copy of the support-tickets sample inside the repository (under the git-ignored `.bentoc/`,
  * so `bentoc` and its dependencies resolve from the repo's node_modules), and a model store holding the
- * tiny variant of its model.
+ * tiny variant of its models.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,12 +17,12 @@ export const CLI = join(ROOT, "dist", "cli", "bentoc.js");
 export function copySample(): { dir: string; cleanup(): void } {
   mkdirSync(join(ROOT, ".bentoc"), { recursive: true });
   const dir = mkdtempSync(join(ROOT, ".bentoc", "bento-test-"));
-  cpSync(join(SAMPLE, "service.ts"), join(dir, "service.ts"));
-  cpSync(join(SAMPLE, "bentofile.yaml"), join(dir, "bentofile.yaml"));
+  // the service's sources (service.ts and the modules it imports) and its bentofile
+  for (const f of readdirSync(SAMPLE).filter((f) => f.endsWith(".ts") || f === "bentofile.yaml")) cpSync(join(SAMPLE, f), join(dir, f));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A fresh BENTOC_HOME with the tiny support-tickets model prepared by scripts/prepare-models.ts. */
+/** A fresh BENTOC_HOME with the tiny support-tickets models (encoder and fitted classifier) prepared by scripts/prepare-models.ts. */
 export function homeWithModel(): { home: string; cleanup(): void } {
   const home = mkdtempSync(join(tmpdir(), "bentoc-home-"));
   execFileSync(process.execPath, [join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), join(ROOT, "scripts", "prepare-models.ts"), "--variant", "tiny", "--only", "support-tickets", "--home", home], {

@@ -24,44 +24,64 @@ function validator(m: Manifest, schema: object) {
 }
 
 describe("samples analyse with zero errors", () => {
-  it("support-tickets: three APIs, a batched runner, schemas that accept real payloads", () => {
+  it("support-tickets: four APIs, two batched runners with their replica ranges, schemas that accept real payloads", () => {
     const m = manifest("support-tickets");
     expect(results["support-tickets"]?.diagnostics).toEqual([]);
     expect(m.service).toMatchObject({ name: "support-tickets", className: "SupportTickets", version: "1.0.0", traffic: { timeoutMs: 10000, maxConcurrency: 512 } });
     expect(m.service.apis.map((a) => [a.name, a.method, a.route, a.input.descriptor.kind])).toEqual([
       ["classify", "POST", "/classify", "json"],
+      ["classifyTicket", "POST", "/classify-ticket", "json"],
       ["classifyText", "POST", "/classify-text", "text"],
       ["labels", "GET", "/labels", "json"],
     ]);
     const classify = m.service.apis[0]!;
-    expect(classify.summary).toBe("Classify one ticket.");
-    expect(classify.examples).toEqual([{ text: "I was charged twice for my subscription this month", id: "T-1001" }]);
+    expect(classify.summary).toBe("Classify tickets: a label and its score per text, in input order.");
+    expect(classify.examples).toEqual([{ texts: ["refund needed", "cannot log in"] }]);
     const input = validator(m, classify.input.schema);
-    expect(input({ text: "refund please", id: "T-1" })).toBe(true);
-    expect(input({ text: "" })).toBe(false);
-    expect(input({ id: "T-1" })).toBe(false);
-    expect(input({ text: "x", extra: 1 })).toBe(false);
+    expect(input({ texts: ["refund please", "cannot log in"] })).toBe(true);
+    expect(input({ texts: [] })).toBe(false);
+    expect(input({ texts: ["fine", ""] })).toBe(false);
+    expect(input({ texts: ["x".repeat(4001)] })).toBe(false);
+    expect(input({ texts: Array(65).fill("x") })).toBe(false);
+    expect(input({ texts: ["x"], extra: 1 })).toBe(false);
     const output = validator(m, classify.output.schema);
-    expect(output({ label: "bug", scores: { billing: 0.1, bug: 0.7, account: 0.1, other: 0.1 } })).toBe(true);
-    expect(output({ label: "spam", scores: { billing: 0.1, bug: 0.7, account: 0.1, other: 0.1 } })).toBe(false);
-    expect(m.service.apis[2]?.output.schema).toEqual({ type: "array", items: { type: "string", enum: ["billing", "bug", "account", "other"] } });
-    expect(m.service.dependencies).toEqual([{ property: "classifier", runner: "ticket-classifier" }]);
+    const scores = { billing: 0.1, bug: 0.7, account: 0.1, other: 0.1 };
+    expect(output({ results: [{ label: "bug", score: 0.7, scores }] })).toBe(true);
+    expect(output({ results: [{ label: "spam", score: 0.7, scores }] })).toBe(false);
+    const ticket = validator(m, m.service.apis[1]!.input.schema);
+    expect(ticket({ text: "refund please", id: "T-1" })).toBe(true);
+    expect(ticket({ text: "" })).toBe(false);
+    expect(m.service.apis[3]?.output.schema).toEqual({ type: "array", items: { type: "string", enum: ["billing", "bug", "account", "other"] } });
+    expect(m.service.dependencies).toEqual([
+      { property: "embedding", runner: "embedding" },
+      { property: "classifier", runner: "classifier" },
+    ]);
+    const numbers = { type: "array", items: { type: "number" } };
     expect(m.runners).toEqual([
       {
-        name: "ticket-classifier",
-        className: "TicketClassifier",
+        name: "classifier",
+        className: "ClassifierRunner",
+        model: "support-tickets-classifier:latest",
+        placement: "inline",
+        resources: { cpu: "500m", memory: "256Mi" },
+        threads: null,
+        scaling: { minReplicas: 1, maxReplicas: 5 },
+        methods: [{ name: "classify", batchable: true, batchDim: 0, maxBatchSize: 128, maxLatencyMs: 2, groupByLength: false, input: numbers, output: numbers }],
+      },
+      {
+        name: "embedding",
+        className: "EmbeddingRunner",
         model: "support-tickets-minilm:latest",
         placement: "inline",
-        resources: { cpu: "2", memory: "1Gi" },
+        resources: { cpu: "2", memory: "2Gi" },
         threads: null,
-        methods: [
-          { name: "classify", batchable: true, batchDim: 0, maxBatchSize: 32, maxLatencyMs: 10, groupByLength: true, input: { type: "string" }, output: { type: "array", items: { type: "number" } } },
-        ],
+        scaling: { minReplicas: 1, maxReplicas: 8 },
+        methods: [{ name: "embed", batchable: true, batchDim: 0, maxBatchSize: 32, maxLatencyMs: 10, groupByLength: true, input: { type: "string" }, output: numbers }],
       },
     ]);
-    expect(m.models).toEqual(["support-tickets-minilm:latest"]);
+    expect(m.models).toEqual(["support-tickets-classifier:latest", "support-tickets-minilm:latest"]);
     expect(m.entry).toEqual({ source: "samples/support-tickets/service.ts", bundle: "service.mjs" });
-    expect(Object.keys(m.$defs)).toEqual(["Classification", "Scores", "Ticket"]);
+    expect(Object.keys(m.$defs)).toEqual(["Classification", "ClassifyRequest", "ClassifyResponse", "Scores", "Ticket", "TicketClassification"]);
   });
 
   it("tabular: NdArray in and out with the ndarray wire schema", () => {

@@ -102,10 +102,10 @@ describe.each(["js", "ts"])("generated client (%s)", (flavour) => {
   const edge = () => modules[`edge-cases:${flavour}`] as ClientModule;
 
   it("json: POSTs the input with content type, accept and merged headers; returns the parsed body", async () => {
-    const result = { label: "billing", scores: { billing: 1, bug: 0, account: 0, other: 0 } };
+    const result = { results: [{ label: "billing", score: 1, scores: { billing: 1, bug: 0, account: 0, other: 0 } }] };
     replies.set("/classify", json(200, result));
     const client = tickets().createClient({ baseUrl, headers: { authorization: "Bearer t", "x-a": "1" } });
-    const out = await client["classify"]!({ text: "charged twice" }, { headers: { "x-a": "2" } });
+    const out = await client["classify"]!({ texts: ["charged twice"] }, { headers: { "x-a": "2" } });
     expect(out).toEqual(result);
     const req = last();
     expect(req.method).toBe("POST");
@@ -114,11 +114,11 @@ describe.each(["js", "ts"])("generated client (%s)", (flavour) => {
     expect(req.headers["accept"]).toBe("application/json");
     expect(req.headers["authorization"]).toBe("Bearer t");
     expect(req.headers["x-a"]).toBe("2");
-    expect(JSON.parse(req.body.toString())).toEqual({ text: "charged twice" });
+    expect(JSON.parse(req.body.toString())).toEqual({ texts: ["charged twice"] });
   });
 
   it("text input and GET without input", async () => {
-    replies.set("/classify-text", json(200, { label: "bug", scores: {} }));
+    replies.set("/classify-text", json(200, { label: "bug", score: 1, scores: {} }));
     const client = tickets().createClient({ baseUrl: baseUrl + "/" });
     await client["classifyText"]!("it crashes");
     expect(last().headers["content-type"]).toBe("text/plain; charset=utf-8");
@@ -131,33 +131,33 @@ describe.each(["js", "ts"])("generated client (%s)", (flavour) => {
   });
 
   it("server errors become BentocClientError with status, body and request id", async () => {
-    const body = { error: "invalid input: /text too short", code: "invalid_input", detail: [{ path: "/text", message: "too short" }], requestId: "r-42" };
+    const body = { error: "invalid input: /texts/0 too short", code: "invalid_input", detail: [{ path: "/texts/0", message: "too short" }], requestId: "r-42" };
     replies.set("/classify", json(400, body));
     const client = tickets().createClient({ baseUrl });
-    const err = await client["classify"]!({ text: "" }).catch((e: unknown) => e);
+    const err = await client["classify"]!({ texts: [""] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(tickets().BentocClientError);
     expect(err).toBeInstanceOf(Error);
     expect(err).toMatchObject({ name: "BentocClientError", status: 400, body, requestId: "r-42", code: "invalid_input", message: body.error });
     replies.set("/classify", { status: 502, headers: { "content-type": "text/html" }, body: "<h1>bad gateway</h1>" });
-    const proxy = await client["classify"]!({ text: "x" }).catch((e: unknown) => e);
+    const proxy = await client["classify"]!({ texts: ["x"] }).catch((e: unknown) => e);
     expect(proxy).toMatchObject({ status: 502, requestId: "req-1", body: { code: "http_502", detail: "<h1>bad gateway</h1>", requestId: "req-1" } });
   });
 
   it("network failures, timeouts and aborts are BentocClientError with status 0", async () => {
     const Err = tickets().BentocClientError;
     replies.set("/classify", "destroy");
-    const dropped = await tickets().createClient({ baseUrl })["classify"]!({ text: "x" }).catch((e: unknown) => e);
+    const dropped = await tickets().createClient({ baseUrl })["classify"]!({ texts: ["x"] }).catch((e: unknown) => e);
     expect(dropped).toBeInstanceOf(Err);
     expect(dropped).toMatchObject({ status: 0, code: "network_error", requestId: "" });
 
     replies.set("/classify", "hang");
-    const timedOut = await tickets().createClient({ baseUrl, timeoutMs: 50 })["classify"]!({ text: "x" }).catch((e: unknown) => e);
+    const timedOut = await tickets().createClient({ baseUrl, timeoutMs: 50 })["classify"]!({ texts: ["x"] }).catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(Err);
     expect(timedOut).toMatchObject({ status: 0, code: "timeout" });
 
     const controller = new AbortController();
     const before = seen.length;
-    const pending = tickets().createClient({ baseUrl })["classify"]!({ text: "x" }, { signal: controller.signal }).catch((e: unknown) => e);
+    const pending = tickets().createClient({ baseUrl })["classify"]!({ texts: ["x"] }, { signal: controller.signal }).catch((e: unknown) => e);
     while (seen.length === before) await new Promise((r) => setImmediate(r)); // the server holds the request
     controller.abort();
     expect(await pending).toMatchObject({ status: 0, code: "aborted" });

@@ -55,19 +55,24 @@ function tsc(files: string[]): string {
 }
 
 const USE_SUPPORT_TICKETS = (from: string) => `
-import { createClient, BentocClientError, type Classification, type Ticket } from "${from}";
+import { createClient, BentocClientError, type Classification, type ClassifyRequest, type ClassifyResponse, type Ticket, type TicketClassification } from "${from}";
 type Label = Classification["label"];
 
 const client = createClient({ baseUrl: "http://localhost:3000", timeoutMs: 1000, headers: { authorization: "Bearer x" } });
 export async function main(signal: AbortSignal): Promise<string> {
+  const request: ClassifyRequest = { texts: ["I was charged twice", "cannot log in"] };
+  const response: ClassifyResponse = await client.classify(request, { signal });
+  const first: Classification | undefined = response.results[0];
+  const label: Label | undefined = first?.label;
+  const score: number = first?.score ?? 0;
+  const billing: number = first?.scores.billing ?? 0;
   const ticket: Ticket = { text: "I was charged twice", id: "T-1" };
-  const result: Classification = await client.classify(ticket, { signal });
-  const label: Label = result.label;
-  const billing: number = result.scores.billing;
+  const one: TicketClassification = await client.classifyTicket(ticket);
+  const id: string | undefined = one.id;
   const fromText = await client.classifyText("refund please", { headers: { "x-request-id": "abc" } });
   const labels: Label[] = await client.labels();
   try {
-    await client.classify({ text: "" });
+    await client.classify({ texts: [""] });
   } catch (e) {
     if (e instanceof BentocClientError) {
       const status: number = e.status;
@@ -75,7 +80,7 @@ export async function main(signal: AbortSignal): Promise<string> {
       return \`\${status} \${code} \${e.requestId} \${String(e.body.detail)}\`;
     }
   }
-  return \`\${label} \${billing} \${fromText.label} \${labels.length}\`;
+  return \`\${label} \${score} \${billing} \${id} \${fromText.label} \${labels.length}\`;
 }
 `;
 
@@ -169,7 +174,7 @@ export async function others(png: Uint8Array, order: Order): Promise<number> {
       "bad.ts",
       `import { createClient } from "./support-tickets/pkg/client/index.js";
 const client = createClient({ baseUrl: "http://localhost:3000" });
-export const p = client.classify({ text: 42 });
+export const p = client.classify({ texts: [42] });
 `,
     );
     write(
@@ -195,7 +200,7 @@ export const wrong = client.generate({ prompt: 1 });
     // A stream is not a Promise of one item: reading a field of it is a type error.
     expect(out).toMatch(/bad-stream\.ts\(5,15\): error TS2339: Property 'char' does not exist on type 'AsyncIterable<GeneratedChar>'/);
     expect(out).toMatch(/bad-stream\.ts\(7,\d+\): error TS2322: Type 'number' is not assignable to type 'string'/);
-    expect(out).toContain("bad.ts(3,36): error TS2322: Type 'number' is not assignable to type 'string'.");
+    expect(out).toContain("bad.ts(3,44): error TS2322: Type 'number' is not assignable to type 'string'.");
     expect(out).toMatch(/bad-edge\.ts\(3,\d+\): error TS2322: Type '"urgent"' is not assignable to type 'Priority/);
     expect(out).toMatch(/bad-edge\.ts\(4,\d+\): error TS2353: Object literal may only specify known properties, and 'q' does not exist in type 'CallOptions'/);
   });

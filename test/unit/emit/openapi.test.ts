@@ -67,12 +67,13 @@ describe("emitOpenApi", () => {
   it("support-tickets: one operation per API with info, tags and examples", async () => {
     const doc = await docOf("support-tickets");
     expect(doc["openapi"]).toBe("3.1.0");
-    expect(doc["info"]).toEqual({ title: "support-tickets", version: "1.0.0", description: "Routes support tickets to the right team." });
-    expect(Object.keys(doc["paths"])).toEqual(["/classify", "/classify-text", "/labels", "/livez", "/readyz"]);
+    expect(doc["info"]).toEqual({ title: "support-tickets", version: "1.0.0", description: "Routes support tickets to the right team: an embedding runner, then a classifier runner." });
+    expect(Object.keys(doc["paths"])).toEqual(["/classify", "/classify-text", "/classify-ticket", "/labels", "/livez", "/readyz"]);
     const classify = doc["paths"]["/classify"]["post"];
     expect(classify.operationId).toBe("classify");
-    expect(classify.summary).toBe("Classify one ticket.");
-    expect(classify.requestBody.content["application/json"].examples.example1.value).toEqual({
+    expect(classify.summary).toBe("Classify tickets: a label and its score per text, in input order.");
+    expect(classify.requestBody.content["application/json"].examples.example1.value).toEqual({ texts: ["refund needed", "cannot log in"] });
+    expect(doc["paths"]["/classify-ticket"]["post"].requestBody.content["application/json"].examples.example1.value).toEqual({
       text: "I was charged twice for my subscription this month",
       id: "T-1001",
     });
@@ -82,26 +83,36 @@ describe("emitOpenApi", () => {
     expect(labels.parameters).toBeUndefined();
     expect(doc["paths"]["/livez"]["get"].tags).toEqual(["health"]);
     expect(doc["paths"]["/readyz"]["get"].responses["503"]).toEqual({ $ref: "#/components/responses/ServiceUnavailable" });
-    expect(Object.keys(doc["components"]["schemas"]).sort()).toEqual(["Classification", "Error", "Scores", "Ticket"]);
+    expect(Object.keys(doc["components"]["schemas"]).sort()).toEqual(["Classification", "ClassifyRequest", "ClassifyResponse", "Error", "Scores", "Ticket", "TicketClassification"]);
   });
 
   it("support-tickets: schemas accept real payloads and reject wrong ones", async () => {
     const doc = await docOf("support-tickets");
     const v = ajvFor(doc);
-    const ticket = v.request("/classify", "application/json");
+    const texts = v.request("/classify", "application/json");
+    expect(texts({ texts: ["I was charged twice", "cannot log in"] })).toBe(true);
+    expect(texts({ texts: [] })).toBe(false); // minItems 1
+    expect(texts({ texts: Array(65).fill("x") })).toBe(false); // maxItems 64
+    expect(texts({ texts: ["ok", ""] })).toBe(false); // items: minLength 1 (from the TicketText alias)
+    expect(texts({ texts: ["x".repeat(4001)] })).toBe(false); // items: maxLength 4000
+    expect(texts({ texts: [42] })).toBe(false);
+    expect(texts({ text: "one" })).toBe(false);
+    for (const example of Object.values<any>(doc["paths"]["/classify"]["post"].requestBody.content["application/json"].examples)) {
+      expect(texts(example.value)).toBe(true);
+    }
+    const ticket = v.request("/classify-ticket", "application/json");
     expect(ticket({ text: "I was charged twice", id: "T-1" })).toBe(true);
     expect(ticket({ text: "" })).toBe(false); // minLength 1
     expect(ticket({ text: 42 })).toBe(false);
     expect(ticket({ id: "T-1" })).toBe(false); // text is required
     expect(ticket({ text: "x", extra: true })).toBe(false);
-    for (const example of Object.values<any>(doc["paths"]["/classify"]["post"].requestBody.content["application/json"].examples)) {
-      expect(ticket(example.value)).toBe(true);
-    }
     const out = v.response("/classify", "application/json");
     const scores = { billing: 0.7, bug: 0.1, account: 0.1, other: 0.1 };
-    expect(out({ label: "billing", scores })).toBe(true);
-    expect(out({ label: "refund", scores })).toBe(false);
-    expect(out({ label: "bug", scores: { billing: 1 } })).toBe(false);
+    expect(out({ results: [{ label: "billing", score: 0.7, scores }] })).toBe(true);
+    expect(out({ results: [{ label: "refund", score: 0.7, scores }] })).toBe(false);
+    expect(out({ results: [{ label: "bug", score: 0.7, scores: { billing: 1 } }] })).toBe(false);
+    expect(out({ results: [{ label: "billing", scores }] })).toBe(false); // score is required
+    expect(v.response("/classify-ticket", "application/json")({ label: "billing", score: 0.7, scores, id: "T-1" })).toBe(true);
     const labels = v.response("/labels", "application/json", "get");
     expect(labels(["billing", "bug"])).toBe(true);
     expect(labels(["nope"])).toBe(false);

@@ -1,9 +1,10 @@
 /**
  * The generated sample models run in onnxruntime-node with the contract the samples rely on, through
  * the store and `loadOnnxModel`, and the sample runner classes work on them. Uses the tiny MiniLM (same
- * graph as the full one) and the real MiniLM tokenizer.
+ * graph as the full one), the real MiniLM tokenizer and the classifier fitted on the tiny encoder.
  */
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +12,8 @@ import { ModelStore, loadOnnxModel, type OnnxModel } from "../../../runtime/mode
 import { buildMiniLm } from "../../../scripts/models/minilm.ts";
 import { DEFAULT_MINILM_ASSETS, prepareModels } from "../../../scripts/models/prepare.ts";
 import { buildTabular } from "../../../scripts/models/tabular.ts";
-import { TicketClassifier } from "../../../samples/support-tickets/service.ts";
+import { MAX_TOKENS, SentenceEncoder } from "../../../samples/support-tickets/sentence-encoder.ts";
+import { ClassifierRunner, EmbeddingRunner, LABELS } from "../../../samples/support-tickets/service.ts";
 import { TabularModel } from "../../../samples/tabular/service.ts";
 import { useTempDirs } from "./temp-home.ts";
 
@@ -51,52 +53,99 @@ function rows(t: ort.Tensor): number[][] {
   return Array.from({ length: n }, (_, i) => Array.from(d.subarray(i * w, (i + 1) * w)));
 }
 
-describe("tiny MiniLM classifier", () => {
+const norm = (v: readonly number[]) => Math.sqrt(v.reduce((a, b) => a + b * b, 0));
+const maxDiff = (a: readonly number[], b: readonly number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+
+/** The tiny encoder, saved with the tokenizer files, as a runner would get it from the store. */
+async function storedEncoder(home: string, name: string, pooled: boolean): Promise<OnnxModel> {
+  await new ModelStore(home).save(
+    [
+      { path: "model.onnx", data: buildMiniLm("tiny", { pooled }) },
+      { path: "tokenizer.json", from: join(DEFAULT_MINILM_ASSETS, "tokenizer.json") },
+      { path: "tokenizer_config.json", from: join(DEFAULT_MINILM_ASSETS, "tokenizer_config.json") },
+    ],
+    { name, labels: pooled ? { variant: "tiny" } : {} },
+  );
+  return loadOnnxModel(name, { home, threads: 1 });
+}
+
+describe("tiny MiniLM sentence encoder", () => {
   let session: ort.InferenceSession;
   beforeAll(async () => {
     session = await ort.InferenceSession.create(buildMiniLm("tiny"), { intraOpNumThreads: 1 });
   });
 
-  it("has the inputs and output the support-tickets runner uses", () => {
+  it("has the inputs and output the support-tickets EmbeddingRunner uses", () => {
     expect(session.inputNames).toEqual(["input_ids", "attention_mask"]);
-    expect(session.outputNames).toEqual(["probs"]);
+    expect(session.outputNames).toEqual(["sentence_embedding"]);
   });
 
   it("is deterministic: the same bytes every build", () => {
     expect(Buffer.compare(Buffer.from(buildMiniLm("tiny")), Buffer.from(buildMiniLm("tiny")))).toBe(0);
   });
 
-  it("returns [batch, 4] probabilities that sum to 1 and differ between texts", async () => {
-    const out = (await session.run(encode(TICKETS)))["probs"]!;
-    expect(out.dims).toEqual([TICKETS.length, 4]);
-    const probs = rows(out);
-    for (const p of probs) {
-      expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
-      for (const v of p) expect(v).toBeGreaterThan(0);
-    }
-    // Not degenerate: the texts do not all get the same (or a flat) distribution.
-    const spread = Math.max(...probs.map((p) => Math.max(...p) - Math.min(...p)));
-    expect(spread).toBeGreaterThan(0.05);
-    const first = probs[0]!;
-    expect(probs.slice(1).some((p) => p.some((v, i) => Math.abs(v - first[i]!) > 1e-3))).toBe(true);
+  it("returns [batch, 32] unit-length embeddings that differ between texts", async () => {
+    const out = (await session.run(encode(TICKETS)))["sentence_embedding"]!;
+    expect(out.dims).toEqual([TICKETS.length, 32]);
+    const e = rows(out);
+    for (const v of e) expect(norm(v)).toBeCloseTo(1, 5);
+    // Not degenerate: pairwise cosine similarities are below 1.
+    for (let i = 1; i < e.length; i++) expect(e[0]!.reduce((s, v, k) => s + v * e[i]![k]!, 0)).toBeLessThan(0.999);
   });
 
-  it("gives each text the same probabilities alone, batched, and padded with masked tokens (< 1e-5)", async () => {
-    const alone = await Promise.all(TICKETS.map(async (t) => rows((await session.run(encode([t])))["probs"]!)[0]!));
-    const batched = rows((await session.run(encode(TICKETS)))["probs"]!);
-    const padded = rows((await session.run(encode(TICKETS, 64)))["probs"]!);
+  it("gives each text the same embedding alone, batched, and padded with masked tokens (< 1e-5)", async () => {
+    const alone = await Promise.all(TICKETS.map(async (t) => rows((await session.run(encode([t])))["sentence_embedding"]!)[0]!));
+    const batched = rows((await session.run(encode(TICKETS)))["sentence_embedding"]!);
+    const padded = rows((await session.run(encode(TICKETS, 64)))["sentence_embedding"]!);
     for (let i = 0; i < TICKETS.length; i++) {
-      for (let k = 0; k < 4; k++) {
-        expect(Math.abs(batched[i]![k]! - alone[i]![k]!)).toBeLessThan(1e-5);
-        expect(Math.abs(padded[i]![k]! - alone[i]![k]!)).toBeLessThan(1e-5);
-      }
+      expect(maxDiff(batched[i]!, alone[i]!)).toBeLessThan(1e-5);
+      expect(maxDiff(padded[i]!, alone[i]!)).toBeLessThan(1e-5);
     }
   });
 
   it("changes its output when a real token changes (the mask is not hiding everything)", async () => {
-    const a = rows((await session.run(encode(["refund my order"])))["probs"]!)[0]!;
-    const b = rows((await session.run(encode(["refund my account"])))["probs"]!)[0]!;
-    expect(a.some((v, i) => Math.abs(v - b[i]!) > 1e-4)).toBe(true);
+    const a = rows((await session.run(encode(["refund my order"])))["sentence_embedding"]!)[0]!;
+    const b = rows((await session.run(encode(["refund my account"])))["sentence_embedding"]!)[0]!;
+    expect(maxDiff(a, b)).toBeGreaterThan(1e-4);
+  });
+
+  it("the Hugging Face shape of the same encoder (token_type_ids in, last_hidden_state out), pooled by SentenceEncoder, gives the same embeddings", async () => {
+    const home = await tempDir();
+    const pooled = await storedEncoder(home, "pooled", true);
+    const perToken = await storedEncoder(home, "per-token", false);
+    try {
+      expect(perToken.inputNames).toEqual(["input_ids", "attention_mask", "token_type_ids"]);
+      expect(perToken.outputNames).toEqual(["last_hidden_state"]);
+      const a = await (await SentenceEncoder.load(pooled)).embed(TICKETS);
+      const b = await (await SentenceEncoder.load(perToken)).embed(TICKETS);
+      expect(b).toHaveLength(TICKETS.length);
+      a.forEach((v, i) => expect(maxDiff(v, b[i]!)).toBeLessThan(1e-5));
+      for (const v of b) for (const x of v) expect(Math.fround(x)).toBe(x); // float32 values: FP32 on the wire
+    } finally {
+      await Promise.all([pooled.close(), perToken.close()]);
+    }
+  });
+
+  it("SentenceEncoder cuts long texts to 256 tokens, keeping [SEP], and refuses a model of another shape", async () => {
+    const home = await tempDir();
+    const model = await storedEncoder(home, "enc", true);
+    try {
+      const encoder = await SentenceEncoder.load(model);
+      const ids = encoder.tokenize("word ".repeat(400));
+      expect(ids).toHaveLength(MAX_TOKENS);
+      expect(ids[0]).toBe(101);
+      expect(ids[MAX_TOKENS - 1]).toBe(102);
+      expect(await encoder.embed([])).toEqual([]);
+    } finally {
+      await model.close();
+    }
+    await new ModelStore(home).save([{ path: "model.onnx", data: buildTabular() }, { path: "tokenizer.json", from: join(DEFAULT_MINILM_ASSETS, "tokenizer.json") }, { path: "tokenizer_config.json", from: join(DEFAULT_MINILM_ASSETS, "tokenizer_config.json") }], { name: "mlp" });
+    const mlp = await loadOnnxModel("mlp", { home });
+    try {
+      await expect(SentenceEncoder.load(mlp)).rejects.toThrow(/model mlp:\w+ has inputs \[x\]; a sentence encoder takes input_ids and attention_mask/);
+    } finally {
+      await mlp.close();
+    }
   });
 });
 
@@ -117,39 +166,63 @@ describe("tabular MLP", () => {
 });
 
 describe("sample runners over models from the store", () => {
-  it("prepare-models stores them once; the support-tickets runner classifies batched == one by one", async () => {
+  it("prepare-models stores them once; the support-tickets runners embed and classify batched == one by one", async () => {
     const home = await tempDir();
     const lines: string[] = [];
     const first = await prepareModels({ home, variant: "tiny", only: ["support-tickets", "tabular"], log: (l) => lines.push(l) });
-    expect(first.map((r) => r.status)).toEqual(["saved", "saved"]);
+    expect(first.map((r) => [r.name, r.status])).toEqual([
+      ["support-tickets-minilm", "saved"],
+      ["support-tickets-classifier", "saved"],
+      ["tabular-mlp", "saved"],
+    ]);
     const again = await prepareModels({ home, variant: "tiny", only: ["support-tickets", "tabular"], log: (l) => lines.push(l) });
-    expect(again.map((r) => r.status)).toEqual(["up to date", "up to date"]);
+    expect(again.map((r) => r.status)).toEqual(["up to date", "up to date", "up to date"]);
     expect(again.map((r) => r.tag)).toEqual(first.map((r) => r.tag));
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(6);
 
-    const record = await new ModelStore(home).get("support-tickets-minilm:latest");
-    expect(record.labels["variant"]).toBe("tiny");
-    expect(record.files.map((f) => f.path)).toEqual(["model.onnx", "tokenizer.json", "tokenizer_config.json"]);
-    expect(record.inputs).toEqual([
+    const store = new ModelStore(home);
+    const encoderRecord = await store.get("support-tickets-minilm:latest");
+    expect(encoderRecord.labels).toMatchObject({ variant: "tiny", weights: "synthetic", task: "sentence-embedding" });
+    expect(encoderRecord.files.map((f) => f.path)).toEqual(["model.onnx", "tokenizer.json", "tokenizer_config.json"]);
+    expect(encoderRecord.inputs).toEqual([
       { name: "input_ids", dtype: "int64", shape: ["batch", "sequence"] },
       { name: "attention_mask", dtype: "int64", shape: ["batch", "sequence"] },
     ]);
-    expect(record.outputs).toEqual([{ name: "probs", dtype: "float32", shape: ["batch", 4] }]);
+    expect(encoderRecord.outputs).toEqual([{ name: "sentence_embedding", dtype: "float32", shape: ["batch", 32] }]);
 
-    const model: OnnxModel = await loadOnnxModel("support-tickets-minilm", { home, threads: 1 });
+    const classifierRecord = await store.get("support-tickets-classifier:latest");
+    expect(classifierRecord.labels).toMatchObject({ variant: "tiny", weights: "fitted", task: "text-classification" });
+    expect(classifierRecord.files.map((f) => f.path)).toEqual(["classifier.json", "model.onnx"]);
+    expect(classifierRecord.inputs).toEqual([{ name: "embedding", dtype: "float32", shape: ["batch", 32] }]);
+    expect(classifierRecord.outputs).toEqual([{ name: "probs", dtype: "float32", shape: ["batch", 4] }]);
+    const meta = classifierRecord.metadata as Record<string, unknown>;
+    expect(meta).toMatchObject({ encoder: encoderRecord.tag, dimensions: 32, classes: [...LABELS], examples: 256, trainSize: 192, heldOutSize: 64, seed: 20250815 });
+    expect(meta["heldOutCorrect"]).toBe(Math.round((meta["heldOutAccuracy"] as number) * 64));
+    expect(JSON.parse(await readFile(join(classifierRecord.path, "classifier.json"), "utf8"))).toEqual({ labels: [...LABELS], dimensions: 32 });
+
+    const encoderModel: OnnxModel = await loadOnnxModel("support-tickets-minilm", { home, threads: 1 });
+    const classifierModel: OnnxModel = await loadOnnxModel("support-tickets-classifier", { home, threads: 1 });
     try {
-      const runner = new TicketClassifier();
-      runner.model = model;
-      await runner.setup();
-      const batched = await runner.classify(TICKETS);
-      expect(batched).toHaveLength(TICKETS.length);
+      const embedding = new EmbeddingRunner();
+      embedding.model = encoderModel;
+      await embedding.setup();
+      const classifier = new ClassifierRunner();
+      classifier.model = classifierModel;
+      await classifier.setup();
+      const embeddings = await embedding.embed(TICKETS);
+      const probs = await classifier.classify(embeddings);
+      expect(probs).toHaveLength(TICKETS.length);
       for (let i = 0; i < TICKETS.length; i++) {
-        const [alone] = await runner.classify([TICKETS[i]!]);
-        alone!.forEach((v, k) => expect(Math.abs(v - batched[i]![k]!)).toBeLessThan(1e-5));
-        expect(alone!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        const [alone] = await embedding.embed([TICKETS[i]!]);
+        expect(maxDiff(alone!, embeddings[i]!)).toBeLessThan(1e-5);
+        const [p] = await classifier.classify([alone!]);
+        expect(maxDiff(p!, probs[i]!)).toBeLessThan(1e-5);
+        expect(p!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
       }
+      // An embedding of another width is refused, naming both widths.
+      await expect(classifier.classify([[0.5, 0.5]])).rejects.toThrow(/fitted on 32-dimensional embeddings, got 2/);
     } finally {
-      await model.close();
+      await Promise.all([encoderModel.close(), classifierModel.close()]);
     }
 
     const tabular = await loadOnnxModel("tabular-mlp", { home, threads: 1, graphOptimization: "basic" });
@@ -164,6 +237,24 @@ describe("sample runners over models from the store", () => {
     } finally {
       await tabular.close();
     }
+  });
+
+  it("fits the classifier on another encoder from the store (--encoder): a Hugging Face-shaped one scores as the pooled one", async () => {
+    const home = await tempDir();
+    const pooled = await prepareModels({ home, variant: "tiny", only: ["support-tickets"], log: () => {} });
+    const store = new ModelStore(home);
+    const reference = (await store.get("support-tickets-classifier:latest")).metadata;
+    await (await storedEncoder(home, "hf-minilm", false)).close();
+    const fitted = await prepareModels({ home, only: ["support-tickets"], encoder: "hf-minilm:latest", log: () => {} });
+    expect(fitted.map((r) => r.name)).toEqual(["support-tickets-classifier"]);
+    expect(fitted[0]!.tag).not.toBe(pooled[1]!.tag);
+    const record = await store.get("support-tickets-classifier:latest");
+    expect(record.labels["variant"]).toBe("custom");
+    expect(record.metadata["encoder"]).toBe((await store.get("hf-minilm")).tag);
+    // Same weights, pooled by the runner instead of the graph: the same held-out answers.
+    expect(record.metadata["heldOutCorrect"]).toBe(reference["heldOutCorrect"]);
+    expect(record.metadata["heldOutConfusion"]).toEqual(reference["heldOutConfusion"]);
+    expect((await prepareModels({ home, only: ["support-tickets"], encoder: "hf-minilm:latest", log: () => {} }))[0]!.status).toBe("up to date");
   });
 
   it("converts plain-array tensors and rejects bad feeds with the input named", async () => {

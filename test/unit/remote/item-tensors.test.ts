@@ -84,8 +84,9 @@ describe("items ↔ tensors", () => {
     // The snapshot manifests are the compiler's real output for the samples.
     const load = (sample: string) => JSON.parse(readFileSync(new URL(`../../../snapshots/${sample}/bento.json`, import.meta.url), "utf8")) as Manifest;
     const st = load("support-tickets");
-    const m = st.runners[0]!.methods[0]!;
-    expect([itemKindOf(m.input, st.$defs), itemKindOf(m.output, st.$defs)]).toEqual(["string", "numbers"]);
+    const stKinds = st.runners.map((r) => [r.name, ...r.methods.map((x) => [itemKindOf(x.input, st.$defs), itemKindOf(x.output, st.$defs)])]);
+    // texts → embeddings (BYTES [N] → FP32 [N, 384]), embeddings → probabilities (FP32 [N, 384] → FP32 [N, 4])
+    expect(stKinds).toEqual([["classifier", ["numbers", "numbers"]], ["embedding", ["string", "numbers"]]]);
     const ocr = load("ocr");
     const kinds = ocr.runners.flatMap((r) => r.methods.map((x) => [itemKindOf(x.input, ocr.$defs), itemKindOf(x.output, ocr.$defs)]));
     expect(kinds).toEqual([["json", "json"], ["json", "json"]]);
