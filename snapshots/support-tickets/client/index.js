@@ -362,6 +362,14 @@ const APIS = {
     "out": "json",
     "route": "/classify"
   },
+  "classifyTicket": {
+    "accept": "application/json",
+    "in": "json",
+    "input": "body",
+    "method": "POST",
+    "out": "json",
+    "route": "/classify-ticket"
+  },
   "classifyText": {
     "accept": "application/json",
     "in": "text",

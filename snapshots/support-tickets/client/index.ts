@@ -418,16 +418,38 @@ function queryString(input: unknown): string {
 
 // --- types of support-tickets ---
 export interface Classification {
+  /** The most likely label. */
   label: "billing" | "bug" | "account" | "other";
+  /** Its probability. */
+  score: number;
   scores: Scores;
-  id?: string;
+}
+
+/** Texts to classify, answered in the same order. */
+export interface ClassifyRequest {
+  /**
+   * Ticket texts, each non-empty and at most 4000 characters; 1 to 64 per request.
+   * @minItems 1
+   * @maxItems 64
+   * @example ["refund needed","cannot log in"]
+   */
+  texts: string[];
+}
+
+export interface ClassifyResponse {
+  /** One classification per input text, in input order. */
+  results: Classification[];
 }
 
 /** Probability per label; they sum to 1. */
 export interface Scores {
+  /** Probability per label; they sum to 1. */
   billing: number;
+  /** Probability per label; they sum to 1. */
   bug: number;
+  /** Probability per label; they sum to 1. */
   account: number;
+  /** Probability per label; they sum to 1. */
   other: number;
 }
 
@@ -444,10 +466,23 @@ export interface Ticket {
   id?: string;
 }
 
+export interface TicketClassification {
+  id?: string;
+  /** The most likely label. */
+  label: "billing" | "bug" | "account" | "other";
+  /** Its probability. */
+  score: number;
+  scores: Scores;
+}
+
 /** Input of `classify`. */
-export type ClassifyInput = Ticket;
+export type ClassifyInput = ClassifyRequest;
 /** Output of `classify`. */
-export type ClassifyOutput = Classification;
+export type ClassifyOutput = ClassifyResponse;
+/** Input of `classifyTicket`. */
+export type ClassifyTicketInput = Ticket;
+/** Output of `classifyTicket`. */
+export type ClassifyTicketOutput = TicketClassification;
 /** Input of `classifyText`. */
 export type ClassifyTextInput = string;
 /** Output of `classifyText`. */
@@ -455,15 +490,23 @@ export type ClassifyTextOutput = Classification;
 /** Output of `labels`. */
 export type LabelsOutput = ("billing" | "bug" | "account" | "other")[];
 
-/** Routes support tickets to the right team. */
+/** Routes support tickets to the right team: an embedding runner, then a classifier runner. */
 export interface SupportTicketsClient {
   /**
-   * Classify one ticket.
+   * Classify tickets: a label and its score per text, in input order.
    *
    * `POST /classify`
-   * @example {"text":"I was charged twice for my subscription this month","id":"T-1001"}
+   * @example {"texts":["refund needed","cannot log in"]}
    */
   classify(input: ClassifyInput, options?: CallOptions): Promise<ClassifyOutput>;
+
+  /**
+   * Classify one ticket; its id is echoed back.
+   *
+   * `POST /classify-ticket`
+   * @example {"text":"I was charged twice for my subscription this month","id":"T-1001"}
+   */
+  classifyTicket(input: ClassifyTicketInput, options?: CallOptions): Promise<ClassifyTicketOutput>;
 
   /**
    * Classify a ticket sent as plain text.
@@ -488,6 +531,14 @@ const APIS: Record<string, ApiSpec> = {
     "method": "POST",
     "out": "json",
     "route": "/classify"
+  },
+  "classifyTicket": {
+    "accept": "application/json",
+    "in": "json",
+    "input": "body",
+    "method": "POST",
+    "out": "json",
+    "route": "/classify-ticket"
   },
   "classifyText": {
     "accept": "application/json",
