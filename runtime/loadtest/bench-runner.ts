@@ -135,8 +135,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   for (const setting of options.settings) {
     await applySetting(options.url, setting, options.runner, options.adminToken);
     log(`bench: ${setting.label} (${mode}, ${options.durationMs / 1000}s)…`);
-    // The runners' totals when the warm-up ends and when the load does: the measured window alone.
-    const measureStart = new Promise<Totals>((resolve, reject) => setTimeout(() => runnerTotals(metricsUrls).then(resolve, reject), options.warmupMs));
+    // The runners' totals when the warm-up ends and when the measured window does: that window alone. Read when the measured window opens and when it closes (not after the load has drained: the calls in
+    // flight at the end would otherwise be counted in a window that is over).
+    const totalsAt = (ms: number) => new Promise<Totals>((resolve, reject) => setTimeout(() => runnerTotals(metricsUrls).then(resolve, reject), ms));
+    const measureStart = totalsAt(options.warmupMs);
+    const measureEnd = totalsAt(options.warmupMs + options.durationMs);
     const loadOptions: Parameters<typeof runLoad>[0] = {
       url: target,
       method: route.method,
@@ -148,8 +151,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     if (options.rate !== undefined) loadOptions.rate = options.rate;
     else loadOptions.concurrency = options.concurrency ?? 80;
     const result = await runLoad(loadOptions);
-    const after = await runnerTotals(metricsUrls);
-    rows.push({ ...result, setting: setting.label, runners: batchingBetween(await measureStart, after, result.durationS) });
+    rows.push({ ...result, setting: setting.label, runners: batchingBetween(await measureStart, await measureEnd, options.durationMs / 1000) });
   }
   await applySetting(options.url, { label: "adaptive", enabled: true }, options.runner, options.adminToken);
   const eligible = rows.filter((r) => r.errors === 0 && (options.sloP95Ms === undefined || r.latencyMs.p95 <= options.sloP95Ms));
