@@ -6,10 +6,12 @@
  * - 8 texts per request (the same ticket 8 times, so every item costs what the ceiling's items cost), adaptive
  *   (issue 15);
  * then open loop (one text per request) at 70% of the ceiling. The ceiling is the raw onnxruntime-node
- * throughput of the same encoder at its best batch size, without HTTP, measured in the same run, before and
- * after the closed loops; the higher one is kept (a busy neighbour during one measurement would otherwise make
- * the ratio to it look better than it is). Every closed-loop row is reported as items/s (texts classified per
- * second) ÷ that ceiling, with each runner's mean batch size over the measured window.
+ * throughput of the same encoder at its best batch size, without HTTP, measured in the same run: before the
+ * first closed-loop row and after every row. Every closed-loop row is reported as items/s (texts classified
+ * per second) ÷ the higher of the two ceilings measured around it (a neighbour's load that comes and goes
+ * weighs on both sides of the ratio alike; the higher one, so a busy moment during one measurement cannot make
+ * the ratio look better than it is), and ÷ the highest ceiling of the run, with each runner's mean batch size
+ * over the measured window.
  *
  * Each figure is written with the 1-minute load average when it was taken: the machine may be shared, and a
  * load average near or above its CPU count means the figure is pessimistic.
@@ -38,10 +40,20 @@ function load1m(): number {
 /** A closed-loop row with what issue 15 reports: items (texts) per second, its share of the ceiling, the load. */
 export interface ItemsRow extends BenchRow {
   textsPerRequest: number;
-  /** Texts classified per second: answered requests per second × texts per request. */
+  /**
+   * Texts classified per second: items the classifier runner (the last stage) executed per second over the
+   * measured window, from the server's own metrics. Unlike answered requests × texts it is not quantised by
+   * requests that straddle the window's ends (8-text requests at c=80 take seconds each).
+   */
   itemsPerS: number;
-  /** itemsPerS ÷ the encoder's raw onnxruntime ceiling (filled in once the ceiling is known). */
+  /** Answered requests per second × texts per request (the client's view; equal to itemsPerS up to that quantisation). */
+  answeredItemsPerS: number;
+  /** The encoder's ceiling this row is compared with: the higher of the measurements just before and just after it. */
+  ceilingItemsPerS: number | null;
+  /** itemsPerS ÷ ceilingItemsPerS. */
   overCeiling: number | null;
+  /** itemsPerS ÷ the highest ceiling of the whole run (the most conservative ratio). */
+  overRunCeiling: number | null;
   /** 1-minute load average at the end of this row's run. */
   loadAverage1m: number;
 }
@@ -81,8 +93,11 @@ async function measuredCeiling(home: string): Promise<Ceiling> {
 }
 
 /**
- * Closed loop, one setting at a time (so each row gets the load average of its own run): rows with items/s.
- * `bentoc bench` resets every runner to its configured batching before each setting.
+ * Closed loop, one setting at a time, each followed by a ceiling measurement (`ceilings` holds the one taken
+ * before the first row): each row is compared with the ceilings measured right before and right after it, so a
+ * neighbour's load that comes and goes during the run weighs on both sides of the ratio alike. Each row gets
+ * the load average of its own run. `bentoc bench` resets every runner to its configured batching before each
+ * setting.
  */
 async function closedLoop(
   url: string,
@@ -90,6 +105,8 @@ async function closedLoop(
   spec: string,
   textsPerRequest: number,
   durationMs: number,
+  ceilings: Ceiling[],
+  measureCeiling: () => Promise<Ceiling>,
   log: (line: string) => void,
 ): Promise<Omit<BenchReport, "rows"> & { rows: ItemsRow[] }> {
   const payload = JSON.stringify({ texts: Array.from({ length: textsPerRequest }, () => TICKET) });
@@ -97,10 +114,25 @@ async function closedLoop(
   let mode = "";
   for (const setting of parseSettings(spec)) {
     const report = await runBench({ url, api: "classify", payload, contentType: "application/json", concurrency: 80, durationMs, warmupMs: 3000, settings: [setting], adminToken, log });
+    const loadAverage1m = load1m();
     mode = `${report.mode}, ${textsPerRequest} text${textsPerRequest === 1 ? "" : "s"} per request`;
+    const before = ceilings[ceilings.length - 1];
+    const after = await measureCeiling();
+    ceilings.push(after);
+    const local = Math.max(before?.itemsPerS ?? 0, after.itemsPerS);
     for (const r of report.rows) {
-      const row: ItemsRow = { ...r, textsPerRequest, itemsPerS: Number((r.rps * textsPerRequest).toFixed(1)), overCeiling: null, loadAverage1m: load1m() };
-      log(`  ${row.setting}: ${row.itemsPerS} items/s, embedding batch ${fixed(row.runners["embedding"]?.meanBatchSize, 2)}, load ${row.loadAverage1m}`);
+      const itemsPerS = Number((r.runners["classifier"]?.itemsPerS ?? r.rps * textsPerRequest).toFixed(1));
+      const row: ItemsRow = {
+        ...r,
+        textsPerRequest,
+        itemsPerS,
+        answeredItemsPerS: Number((r.rps * textsPerRequest).toFixed(1)),
+        ceilingItemsPerS: local,
+        overCeiling: local > 0 ? Number((itemsPerS / local).toFixed(3)) : null,
+        overRunCeiling: null,
+        loadAverage1m,
+      };
+      log(`  ${row.setting}, ${textsPerRequest} text(s): ${row.itemsPerS} items/s (${row.overCeiling} of ${local}), embedding batch ${fixed(row.runners["embedding"]?.meanBatchSize, 2)}, load ${loadAverage1m}; ceiling after: ${after.itemsPerS} at load ${after.loadAverage1m}`);
       rows.push(row);
     }
   }
@@ -112,13 +144,16 @@ async function closedLoop(
 function itemsTable(rows: readonly ItemsRow[]): string {
   const runners = [...new Set(rows.flatMap((r) => Object.keys(r.runners)))].sort();
   return mdTable(
-    ["setting", "texts/request", "req/s", "items/s", "items/s ÷ ceiling", "p50 ms", "p95 ms", "p99 ms", ...runners.map((n) => `mean batch ${n}`), "errors", "load avg (1 min)"],
+    ["setting", "texts/request", "req/s", "items/s", "answered × texts /s", "ceiling items/s", "items/s ÷ ceiling", "÷ run's best ceiling", "p50 ms", "p95 ms", "p99 ms", ...runners.map((n) => `mean batch ${n}`), "errors", "load avg (1 min)"],
     rows.map((r) => [
       r.setting,
       r.textsPerRequest,
       fixed(r.rps, 1),
       fixed(r.itemsPerS, 1),
+      fixed(r.answeredItemsPerS, 1),
+      fixed(r.ceilingItemsPerS, 1),
       fixed(r.overCeiling, 3),
+      fixed(r.overRunCeiling, 3),
       fixed(r.latencyMs.p50, 1),
       fixed(r.latencyMs.p95, 1),
       fixed(r.latencyMs.p99, 1),
@@ -138,15 +173,14 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
   const adminToken = randomBytes(24).toString("base64url");
   const served = await serveSample("support-tickets", { home, args: ["--admin"], env: { BENTOC_ADMIN_TOKEN: adminToken } });
   try {
-    const ceilingBefore = await measuredCeiling(home);
-    log(`ceiling (before): ${ceilingBefore.itemsPerS} items/s at batch ${ceilingBefore.bestBatch}, load ${ceilingBefore.loadAverage1m}`);
+    const measureCeiling = () => measuredCeiling(home);
+    const ceilings: Ceiling[] = [await measureCeiling()];
+    log(`ceiling (first): ${ceilings[0]!.itemsPerS} items/s at batch ${ceilings[0]!.bestBatch}, load ${ceilings[0]!.loadAverage1m}`);
     // The issue's settings: fixed windows of 5, 10, 25 and 50 ms at each runner's configured max batch size.
-    const closed = await closedLoop(served.url, adminToken, "off,adaptive,5,10,25,50", 1, durationMs, log);
-    const multi = await closedLoop(served.url, adminToken, "adaptive", TEXTS_PER_REQUEST, durationMs, log);
-    const ceilingAfter = await measuredCeiling(home);
-    log(`ceiling (after the closed loops): ${ceilingAfter.itemsPerS} items/s at batch ${ceilingAfter.bestBatch}, load ${ceilingAfter.loadAverage1m}`);
-    const raw = ceilingAfter.itemsPerS > ceilingBefore.itemsPerS ? ceilingAfter : ceilingBefore;
-    for (const r of [...closed.rows, ...multi.rows]) r.overCeiling = Number((r.itemsPerS / raw.itemsPerS).toFixed(3));
+    const closed = await closedLoop(served.url, adminToken, "off,adaptive,5,10,25,50", 1, durationMs, ceilings, measureCeiling, log);
+    const multi = await closedLoop(served.url, adminToken, "adaptive", TEXTS_PER_REQUEST, durationMs, ceilings, measureCeiling, log);
+    const raw = ceilings.reduce((a, b) => (b.itemsPerS > a.itemsPerS ? b : a));
+    for (const r of [...closed.rows, ...multi.rows]) r.overRunCeiling = Number((r.itemsPerS / raw.itemsPerS).toFixed(3));
     const rate = Math.round(raw.itemsPerS * 0.7);
     const payload = JSON.stringify({ texts: [TICKET] });
     const open = await runBench({
@@ -199,7 +233,10 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
           ? {
               textsPerRequest: r.textsPerRequest,
               itemsPerS: r.itemsPerS,
+              answeredItemsPerS: r.answeredItemsPerS,
+              ceilingItemsPerS: r.ceilingItemsPerS,
               overCeiling: r.overCeiling,
+              overRunCeiling: r.overRunCeiling,
               meanBatchSize: Object.fromEntries(Object.entries(r.runners).map(([n, b]) => [n, b.meanBatchSize === null ? null : Number(b.meanBatchSize.toFixed(2))])),
               p95Ms: r.latencyMs.p95,
               errors: r.errors,
@@ -223,7 +260,7 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
       machine,
       durationS: durationMs / 1000,
       ceiling: raw,
-      ceilingMeasurements: { before: ceilingBefore, after: ceilingAfter },
+      ceilingMeasurements: ceilings,
       classify,
       closed,
       multi,
@@ -235,23 +272,48 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
     writeFileSync(join(RESULTS_DIR, "batching.svg"), renderChart(closed));
     const headline = (label: string, r: (typeof classify)[string] | undefined) =>
       r
-        ? [label, fixed(r.itemsPerS, 1), fixed(r.overCeiling, 3), fixed(r.meanBatchSize["embedding"], 2), fixed(r.meanBatchSize["classifier"], 2), fixed(r.p95Ms, 1), r.errors, fixed(r.loadAverage1m, 2)]
-        : [label, "–", "–", "–", "–", "–", "–", "–"];
+        ? [
+            label,
+            fixed(r.itemsPerS, 1),
+            fixed(r.ceilingItemsPerS, 1),
+            fixed(r.overCeiling, 3),
+            fixed(r.overRunCeiling, 3),
+            fixed(r.meanBatchSize["embedding"], 2),
+            fixed(r.meanBatchSize["classifier"], 2),
+            fixed(r.p95Ms, 1),
+            r.errors,
+            fixed(r.loadAverage1m, 2),
+          ]
+        : [label, "–", "–", "–", "–", "–", "–", "–", "–", "–"];
     const md = [
       "# support-tickets batching benchmark",
       "",
       machineLine(generatedAt, machine),
       "",
-      `The tutorial's two-runner service: the embedding runner serves the full MiniLM-L6-architecture encoder (seeded weights), the classifier runner the fitted logistic regression. \`POST /classify\` with 80 closed-loop clients, ${durationMs / 1000}s per row (after 3 s of warm-up); every text is the same ~20-word ticket, the one the ceiling is measured with. Each figure carries the 1-minute load average when it was taken (${machine.cpus} CPUs: a load near or above that means other work shared the machine and the figure is pessimistic).`,
+      `The tutorial's two-runner service: the embedding runner serves the full MiniLM-L6-architecture encoder (seeded weights), the classifier runner the fitted logistic regression. \`POST /classify\` with 80 closed-loop clients, ${durationMs / 1000}s per row (after 3 s of warm-up); every text is the same ~20-word ticket, the one the ceiling is measured with. Items/s are the texts the classifier runner (the last stage) executed per second in the measured window, from the server's metrics; "answered × texts" is the client's count, coarser when requests take seconds. Each figure carries the 1-minute load average when it was taken (${machine.cpus} CPUs: a load near or above that means other work shared the machine and the figure is pessimistic).`,
+      "",
+      "The ceiling is raw onnxruntime-node on the encoder alone (no HTTP, no tokenizer, no classifier) at its best batch size, measured before the first row and after every row; each row is divided by the higher of the two measurements around it, and also by the highest of the run.",
       "",
       "## /classify at c=80, adaptive batching: items/s ÷ the encoder's raw ceiling",
       "",
       mdTable(
-        ["texts per request", "items/s", "items/s ÷ ceiling", "mean batch embedding", "mean batch classifier", "p95 ms", "errors", "load avg (1 min)"],
+        ["texts per request", "items/s", "ceiling items/s", "items/s ÷ ceiling", "÷ run's best ceiling", "mean batch embedding", "mean batch classifier", "p95 ms", "errors", "load avg (1 min)"],
         [headline("1", classify["oneText"]), headline(String(TEXTS_PER_REQUEST), classify["eightTexts"])],
       ),
       "",
-      `Ceiling (raw onnxruntime-node on the encoder alone, no HTTP, no tokenizer, no classifier; the higher of two measurements: ${ceilingBefore.itemsPerS} items/s before the closed loops at load ${ceilingBefore.loadAverage1m}, ${ceilingAfter.itemsPerS} after them at load ${ceilingAfter.loadAverage1m}): **${raw.itemsPerS} items/s** at batch ${raw.bestBatch}; per batch size (ms, items/s): ${JSON.stringify(raw.perBatch)}`,
+      "Ceiling measurements (items/s at the best batch size, load average at the end of each):",
+      "",
+      mdTable(
+        ["#", "after", "items/s", "best batch", "per batch size (ms, items/s)", "load avg (1 min)"],
+        ceilings.map((c, i) => [
+          i,
+          i === 0 ? "start" : (([...closed.rows, ...multi.rows][i - 1]?.setting ?? "?") + ` (${[...closed.rows, ...multi.rows][i - 1]?.textsPerRequest ?? "?"} text)`),
+          fixed(c.itemsPerS, 1),
+          c.bestBatch,
+          Object.entries(c.perBatch).map(([n, v]) => `${n}: ${v.ms} ms, ${v.itemsPerS}`).join("; "),
+          fixed(c.loadAverage1m, 2),
+        ]),
+      ),
       "",
       "![req/s and p95 per setting](batching.svg)",
       "",
