@@ -46,7 +46,9 @@ describe("support-tickets through the generated client", () => {
     }
     const one = await client["classifyTicket"]!({ text: "I was charged twice for my subscription", id: "T-1" });
     expect(one.id).toBe("T-1");
-    expect(one.scores).toEqual(results[0].scores); // the same text, alone
+    // the same text, alone: equal within float32 noise (in the request above it was padded to its batch-mate's length)
+    for (const l of LABELS) expect(Math.abs(one.scores[l] - results[0].scores[l])).toBeLessThan(1e-5);
+    expect(one.label).toBe(results[0].label);
     const t = await client["classifyText"]!("The app crashes when I open settings");
     expect(t.label).toBe(results[1].label);
     expect(await client["labels"]!()).toEqual(LABELS);
