@@ -20,6 +20,13 @@ import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpe
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261201);
 const TOTAL = Number(process.env["FUZZ_REQUESTS"] ?? 105_000);
 const CONCURRENCY = 16;
+/**
+ * A hang guard per sample, not a speed requirement. Valid requests at their boundaries are the most work a
+ * schema allows: for support-tickets, 64 texts of 4000 characters (each cut to 256 tokens by the encoder) —
+ * about 0.3 s of encoder time each with the tiny model, and one batch runs at a time — so its share takes
+ * minutes on a 2-core machine, longer when it is shared.
+ */
+const HANG_GUARD_MS = 900_000;
 /** Requests per sample (share of TOTAL) and the share of valid ones (OCR's are slow to serve). */
 const SAMPLES: { name: string; share: number; validShare: number }[] = [
   { name: "support-tickets", share: 0.45, validShare: 0.25 },
@@ -136,6 +143,6 @@ describe("OpenAPI-driven fuzzing of the three samples", () => {
         await served.stop();
         removeDir(served.outDir);
       }
-    });
+    }, HANG_GUARD_MS);
   }
 });
