@@ -280,10 +280,10 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
         const res = await fetch(`http://127.0.0.1:${port}/classify`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ text: "I was charged twice for my subscription this month", id: "T-7" }),
+          body: JSON.stringify({ texts: ["I was charged twice for my subscription this month", "cannot log in"] }),
         });
         expect(res.status, await res.clone().text()).toBe(200);
-        expect(((await res.json()) as { id: string }).id).toBe("T-7");
+        expect(((await res.json()) as { results: { label: string }[] }).results).toHaveLength(2); // a result per text, through both runners
       } finally {
         child.kill("SIGTERM");
       }
