@@ -90,7 +90,10 @@ export class SchemaSampler {
         const max = typeof s["maxItems"] === "number" ? s["maxItems"] : Math.max(min, 4);
         const n = edge ? this.pick([min, max]) : this.int(min, Math.min(max, min + 4));
         const items = typeof s["items"] === "object" && s["items"] !== null ? (s["items"] as Schema) : {};
-        return Array.from({ length: n }, (_, i) => (i < prefix.length ? this.valid(prefix[i] as Schema, depth + 1, edge) : depth > 6 ? null : this.valid(items, depth + 1, edge)));
+        // Limits one at a time: a long array's items are ordinary (64 texts of 4,000 characters each would
+        // test no more than one, and cost the encoder ~0.3 s per request).
+        const itemEdge = edge && n <= 8;
+        return Array.from({ length: n }, (_, i) => (i < prefix.length ? this.valid(prefix[i] as Schema, depth + 1, itemEdge) : depth > 6 ? null : this.valid(items, depth + 1, itemEdge)));
       }
       case "object":
       default: {
