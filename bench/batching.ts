@@ -179,8 +179,17 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
     // The issue's settings: fixed windows of 5, 10, 25 and 50 ms at each runner's configured max batch size.
     const closed = await closedLoop(served.url, adminToken, "off,adaptive,5,10,25,50", 1, durationMs, ceilings, measureCeiling, log);
     const multi = await closedLoop(served.url, adminToken, "adaptive", TEXTS_PER_REQUEST, durationMs, ceilings, measureCeiling, log);
+    // Issue 13: the same adaptive row on the node:http backend (the served one above is uWS where it loads).
+    const nodeServed = await serveSample("support-tickets", { home, args: ["--admin"], env: { BENTOC_ADMIN_TOKEN: adminToken, BENTOC_HTTP: "node" } });
+    let onNode: Awaited<ReturnType<typeof closedLoop>>;
+    try {
+      onNode = await closedLoop(nodeServed.url, adminToken, "adaptive", 1, durationMs, ceilings, measureCeiling, log);
+    } finally {
+      await nodeServed.stop();
+    }
+    for (const r of onNode.rows) r.setting = `${r.setting} (node:http)`;
     const raw = ceilings.reduce((a, b) => (b.itemsPerS > a.itemsPerS ? b : a));
-    for (const r of [...closed.rows, ...multi.rows]) r.overRunCeiling = Number((r.itemsPerS / raw.itemsPerS).toFixed(3));
+    for (const r of [...closed.rows, ...multi.rows, ...onNode.rows]) r.overRunCeiling = Number((r.itemsPerS / raw.itemsPerS).toFixed(3));
     const rate = Math.round(raw.itemsPerS * 0.7);
     const payload = JSON.stringify({ texts: [TICKET] });
     const open = await runBench({
@@ -227,8 +236,8 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
     };
     // Issue 15: /classify at c=80, adaptive, with 1 and with 8 texts per request, as items/s ÷ the ceiling.
     const classify = Object.fromEntries(
-      [adaptive, multi.rows[0]].map((r, i) => [
-        i === 0 ? "oneText" : "eightTexts",
+      [adaptive, multi.rows[0], onNode.rows[0]].map((r, i) => [
+        ["oneText", "eightTexts", "oneTextNodeHttp"][i] as string,
         r
           ? {
               textsPerRequest: r.textsPerRequest,
@@ -264,6 +273,7 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
       classify,
       closed,
       multi,
+      onNode,
       open: { rate, loadAverage1m: openLoad, ...open },
       targets,
       targetsMet,
@@ -298,7 +308,7 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
       "",
       mdTable(
         ["texts per request", "items/s", "ceiling items/s", "items/s ÷ ceiling", "÷ run's best ceiling", "mean batch embedding", "mean batch classifier", "p95 ms", "errors", "load avg (1 min)"],
-        [headline("1", classify["oneText"]), headline(String(TEXTS_PER_REQUEST), classify["eightTexts"])],
+        [headline("1", classify["oneText"]), headline(String(TEXTS_PER_REQUEST), classify["eightTexts"]), headline("1, node:http backend", classify["oneTextNodeHttp"])],
       ),
       "",
       "Ceiling measurements (items/s at the best batch size, load average at the end of each):",
