@@ -8,7 +8,10 @@
  */
 
 /** Dev dependencies of a new project: what `npm run typecheck` needs (kept equal to bentoc's own by a test). */
-export const PROJECT_DEV_DEPENDENCIES: Readonly<Record<string, string>> = { "@types/node": "^20.19.43", typescript: "^6.0.3" };
+export const PROJECT_DEV_DEPENDENCIES: Readonly<Record<string, string>> = {
+  "@types/node": "^20.19.43",
+  typescript: "^6.0.3",
+};
 
 export const PROJECT_SCRIPTS: Readonly<Record<string, string>> = {
   serve: "bentoc serve",
