@@ -85,7 +85,15 @@ export async function serveCompiledDir(dir: string, given: BentocConfig, opts: S
       if (opts.signals !== false) process.exit(1);
     });
     printBanner(print, loaded.manifest, pool.url, pool.backend, config.server.workers, madeToken);
-    served = { url: pool.url, port: pool.port, backend: pool.backend, server: undefined, reload: () => pool.reload(), shutdown: () => pool.shutdown(), metricsJson: async () => [] };
+    served = {
+      url: pool.url,
+      port: pool.port,
+      backend: pool.backend,
+      server: undefined,
+      reload: () => pool.reload(),
+      shutdown: () => pool.shutdown(),
+      metricsJson: async () => [],
+    };
   } else {
     served = await serveInProcess(dir, config, logger, print, opts, madeToken);
   }

@@ -23,7 +23,11 @@ export function register(program: Command): void {
     .option("--warmup <d>", "unmeasured warm-up per setting", "2s")
     .option("--windows <list>", "settings: off, adaptive, <ms> or <ms>/<max batch>", "off,adaptive,5/16,10/32,25/32,50/64")
     .option("--runner <name>", "runner to reconfigure (default: all)")
-    .option("--metrics <url>", "also read runner batch sizes from this server's /metrics (a split-out runner; repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      "--metrics <url>",
+      "also read runner batch sizes from this server's /metrics (a split-out runner; repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option("--admin-token <token>", "the server's admin token (printed by `bentoc serve --admin`; default BENTOC_ADMIN_TOKEN)")
     .option("--slo-p95 <ms>", "recommend the best throughput whose p95 is within this bound")
     .option("--json <file>", "write the results as JSON")

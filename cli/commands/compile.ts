@@ -76,10 +76,14 @@ export function register(program: Command): void {
       let result = await session.compile();
       await report(result, flags, cwd);
       const { watchFiles } = await import("../watch-files.ts");
-      const watcher = watchFiles(() => result.sourceFiles, outDir, async (changed) => {
-        result = await session.compile(changed);
-        await report(result, flags, cwd);
-      });
+      const watcher = watchFiles(
+        () => result.sourceFiles,
+        outDir,
+        async (changed) => {
+          result = await session.compile(changed);
+          await report(result, flags, cwd);
+        },
+      );
       const stop = () => void watcher.close().then(() => process.exit(0));
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);

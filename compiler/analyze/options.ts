@@ -31,7 +31,13 @@ const IO_KINDS: Record<string, string> = {
 function unwrap(node: Node): Node {
   let n = node;
   for (;;) {
-    if (Node.isParenthesizedExpression(n) || Node.isAsExpression(n) || Node.isSatisfiesExpression(n) || Node.isNonNullExpression(n) || Node.isTypeAssertion(n)) {
+    if (
+      Node.isParenthesizedExpression(n) ||
+      Node.isAsExpression(n) ||
+      Node.isSatisfiesExpression(n) ||
+      Node.isNonNullExpression(n) ||
+      Node.isTypeAssertion(n)
+    ) {
       n = n.getExpression();
     } else return n;
   }

@@ -33,7 +33,13 @@ function toDiagnostic(message: Message, projectRoot: string): Diagnostic {
   const diag = createDiagnostic("BC1020", { message: message.text });
   const loc = message.location;
   if (!loc) return diag;
-  return { ...diag, file: isAbsolute(loc.file) ? loc.file : join(projectRoot, loc.file), line: loc.line, column: loc.column + 1, length: Math.max(1, loc.length) };
+  return {
+    ...diag,
+    file: isAbsolute(loc.file) ? loc.file : join(projectRoot, loc.file),
+    line: loc.line,
+    column: loc.column + 1,
+    length: Math.max(1, loc.length),
+  };
 }
 
 export async function bundleService(options: BundleOptions): Promise<BundleResult> {

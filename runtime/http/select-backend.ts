@@ -54,7 +54,8 @@ export function probeUws(): UwsProbe {
     probed = { module, detail: `native ${UWS_PACKAGE} ${version} (${file}) loaded` };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === "MODULE_NOT_FOUND" ? `it has no build for Node ${process.version} (ABI ${abi}) on ${process.platform}-${process.arch}` : firstLine(e.message);
+    const why =
+      e.code === "MODULE_NOT_FOUND" ? `it has no build for Node ${process.version} (ABI ${abi}) on ${process.platform}-${process.arch}` : firstLine(e.message);
     probed = { module: undefined, detail: `${UWS_PACKAGE} ${version} cannot serve here: ${why}` };
   }
   return probed;

@@ -27,8 +27,7 @@ describe.skipIf(!runnable)("ocr sample reads rendered text (PaddleOCR v4)", () =
   });
   afterAll(() => runners?.close());
 
-  const read = (width: number, height: number, lines: TextLine[]): Promise<OcrResult> =>
-    ocr.read(renderImage(width, height, lines));
+  const read = (width: number, height: number, lines: TextLine[]): Promise<OcrResult> => ocr.read(renderImage(width, height, lines));
 
   it("reads back a rendered line exactly", async () => {
     const text = "Invoice 2024 total 42.50";

@@ -18,7 +18,11 @@ afterAll(async () => {
 });
 
 async function post(path: string, body: BodyInit | undefined, contentType?: string, headers: Record<string, string> = {}) {
-  const res = await fetch(echo.url + path, { method: "POST", body: body ?? null, headers: { ...(contentType ? { "content-type": contentType } : {}), ...headers } });
+  const res = await fetch(echo.url + path, {
+    method: "POST",
+    body: body ?? null,
+    headers: { ...(contentType ? { "content-type": contentType } : {}), ...headers },
+  });
   const text = await res.text();
   return { res, text, json: () => JSON.parse(text) as Record<string, unknown> };
 }
@@ -42,13 +46,23 @@ describe("bad input", () => {
     expect(r.res.status).toBe(400);
     const body = r.json();
     expectErrorShape(body, r.res, "invalid_input");
-    expect(body["detail"]).toEqual(expect.arrayContaining([{ path: "/name", message: "must be string" }, { path: "/times", message: "must be number" }]));
+    expect(body["detail"]).toEqual(
+      expect.arrayContaining([
+        { path: "/name", message: "must be string" },
+        { path: "/times", message: "must be number" },
+      ]),
+    );
   });
 
   it("missing and unknown fields", async () => {
     const r = await post("/greet", JSON.stringify({ nam: "typo" }), "application/json");
     expect(r.res.status).toBe(400);
-    expect(r.json()["detail"]).toEqual(expect.arrayContaining([{ path: "/name", message: "is required" }, { path: "/nam", message: "is not allowed" }]));
+    expect(r.json()["detail"]).toEqual(
+      expect.arrayContaining([
+        { path: "/name", message: "is required" },
+        { path: "/nam", message: "is not allowed" },
+      ]),
+    );
   });
 
   it("an empty body where JSON is required", async () => {
@@ -104,7 +118,9 @@ describe("bad input", () => {
     expect(r.text).not.toContain("secret");
     expect(r.text).not.toContain("at ");
     expect(r.json()).toEqual({ error: "Internal Server Error", code: "internal", requestId: "boom-1" });
-    await eventually(() => echo.logs.some((l) => l["level"] === "error" && l["requestId"] === "boom-1" && JSON.stringify(l).includes("secret internal detail")));
+    await eventually(() =>
+      echo.logs.some((l) => l["level"] === "error" && l["requestId"] === "boom-1" && JSON.stringify(l).includes("secret internal detail")),
+    );
   });
 
   it("an HttpError thrown on purpose keeps its status, code and detail", async () => {
@@ -114,9 +130,13 @@ describe("bad input", () => {
   });
 
   it("a client that disconnects mid-body is dropped; the server carries on", async () => {
-    await rawExchange(echo.port, `POST /greet HTTP/1.1\r\nHost: x\r\nx-request-id: gone-1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":`, {
-      onSocket: (s) => setImmediate(() => s.destroy()),
-    });
+    await rawExchange(
+      echo.port,
+      `POST /greet HTTP/1.1\r\nHost: x\r\nx-request-id: gone-1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":`,
+      {
+        onSocket: (s) => setImmediate(() => s.destroy()),
+      },
+    );
     await eventually(() => echo.logs.some((l) => l["requestId"] === "gone-1" && l["status"] === 499));
     await eventually(() => echo.served.server?.inflight === 0);
     expect((await fetch(echo.url + "/livez")).status).toBe(200);
@@ -125,7 +145,9 @@ describe("bad input", () => {
   });
 
   it("a body that never completes is 408; a handler over the timeout is 504 and its signal aborts", async () => {
-    const raw = await rawExchange(echo.port, `POST /greet HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`, { until: completeResponse });
+    const raw = await rawExchange(echo.port, `POST /greet HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`, {
+      until: completeResponse,
+    });
     expect(parseRawResponse(raw)?.status).toBe(408);
     const r = await post("/slow", JSON.stringify({ ms: 60_000 }), "application/json", { "x-request-id": "slow-1" });
     expect(r.res.status).toBe(504);
@@ -149,7 +171,11 @@ describe("bad input", () => {
     expect(dims.json()["detail"]).toEqual([{ path: "/shape/1", message: "must be 3, got 4" }]);
     const dtype = await post("/scale", new Uint8Array(12), "application/octet-stream", { "x-dtype": "int32", "x-shape": "1,3" });
     expect(dtype.res.status).toBe(400);
-    const corrupt = await post("/image-size", new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(40, 7)])), "image/png");
+    const corrupt = await post(
+      "/image-size",
+      new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(40, 7)])),
+      "image/png",
+    );
     expect(corrupt.res.status).toBe(400);
     const gif = await post("/image-size", "GIF89a....", "image/gif");
     expect(gif.res.status).toBe(415);
@@ -168,7 +194,10 @@ describe("bad input", () => {
     const bad = await fetch(echo.url + "/search?limit=abc");
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { detail: unknown }).detail).toEqual(
-      expect.arrayContaining([{ path: "/q", message: "is required" }, { path: "/limit", message: "must be integer" }]),
+      expect.arrayContaining([
+        { path: "/q", message: "is required" },
+        { path: "/limit", message: "must be integer" },
+      ]),
     );
   });
 });
@@ -218,7 +247,17 @@ describe("good input through every codec", () => {
     const pre = await fetch(echo.url + "/greet", { method: "OPTIONS", headers: { origin: "http://app.example", "access-control-request-method": "POST" } });
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-methods")).toContain("POST");
-    await eventually(() => echo.logs.some((l) => l["msg"] === "request" && l["requestId"] === "rid-42" && l["status"] === 200 && l["path"] === "/whoami" && typeof l["durationMs"] === "number" && l["traceId"] === "0af7651916cd43dd8448eb211c80319c"));
+    await eventually(() =>
+      echo.logs.some(
+        (l) =>
+          l["msg"] === "request" &&
+          l["requestId"] === "rid-42" &&
+          l["status"] === 200 &&
+          l["path"] === "/whoami" &&
+          typeof l["durationMs"] === "number" &&
+          l["traceId"] === "0af7651916cd43dd8448eb211c80319c",
+      ),
+    );
   });
 
   it("health, docs and metrics endpoints", async () => {

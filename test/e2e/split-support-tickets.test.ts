@@ -57,13 +57,7 @@ interface Classification {
   scores: Record<string, number>;
 }
 
-function deploymentLaunch(
-  dep: K8sObject,
-  configMaps: Map<string, string>,
-  port: number,
-  rewrite: (text: string) => string,
-  dirName: string,
-): Launch {
+function deploymentLaunch(dep: K8sObject, configMaps: Map<string, string>, port: number, rewrite: (text: string) => string, dirName: string): Launch {
   const pod = dep.spec!.template!.spec;
   const c = pod.containers[0]!;
   const mounts = new Map<string, string>();
@@ -180,7 +174,8 @@ describe("support-tickets split into API + two runner processes", () => {
     expect(apiLaunch.args[0]).toBe("serve");
     expect(apiLaunch.env["BENTOC_HOME"]).toBe(home);
     // Each runner Deployment asks for its decorator's resources (embedding: more memory).
-    const requests = (name: RunnerName) => (runnerDeployment[name].spec!.template!.spec.containers[0] as Container & { resources: { requests: object } }).resources.requests;
+    const requests = (name: RunnerName) =>
+      (runnerDeployment[name].spec!.template!.spec.containers[0] as Container & { resources: { requests: object } }).resources.requests;
     expect(requests("embedding")).toEqual({ cpu: "2", memory: "2Gi" });
     expect(requests("classifier")).toEqual({ cpu: "500m", memory: "256Mi" });
   });

@@ -110,7 +110,19 @@ export function renderDocComment(s: JsonSchema, indent: string): string {
   const lines: string[] = [];
   if (typeof s["description"] === "string") lines.push(...s["description"].split("\n"));
   else if (typeof s["title"] === "string") lines.push(s["title"]);
-  for (const tag of ["format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems", "maxItems", "multipleOf"]) {
+  for (const tag of [
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "multipleOf",
+  ]) {
     const v = s[tag];
     if (v !== undefined && (typeof v === "string" || typeof v === "number")) lines.push(`@${tag} ${v}`);
   }

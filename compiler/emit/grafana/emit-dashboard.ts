@@ -95,7 +95,11 @@ function runnerPanels(runners: readonly string[]): PanelSpec[] {
         description: `How many items each batch of runner ${name} served (bentoc_runner_adaptive_batch_size buckets).`,
         type: "heatmap",
         targets: [
-          { expr: `sum by (le) (increase(${M.batchSize}_bucket{service_name="$service",runner_name="${name}"}${RATE}))`, legendFormat: "{{le}}", format: "heatmap" },
+          {
+            expr: `sum by (le) (increase(${M.batchSize}_bucket{service_name="$service",runner_name="${name}"}${RATE}))`,
+            legendFormat: "{{le}}",
+            format: "heatmap",
+          },
         ],
       }),
     ),

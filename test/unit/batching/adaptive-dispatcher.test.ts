@@ -273,7 +273,12 @@ describe("AdaptiveDispatcher", () => {
     g.releaseAll();
     await Promise.all([block, ...queued]);
     expect(g.batches).toEqual([[0], [1, 2], [3, 4], [5]]);
-    expect(d.reconfigure({ enabled: false, maxLatencyMs: 7, policy: "fixed", resetModel: true })).toEqual({ enabled: false, maxBatchSize: 2, maxLatencyMs: 7, policy: "fixed" });
+    expect(d.reconfigure({ enabled: false, maxLatencyMs: 7, policy: "fixed", resetModel: true })).toEqual({
+      enabled: false,
+      maxBatchSize: 2,
+      maxLatencyMs: 7,
+      policy: "fixed",
+    });
     expect(d.stats().model.kind).toBe("none");
     expect(d.reconfigure({ maxBatchSize: 0.5, maxLatencyMs: -3 })).toMatchObject({ maxBatchSize: 1, maxLatencyMs: 0 });
   });
@@ -327,7 +332,7 @@ describe("AdaptiveDispatcher", () => {
       });
     };
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let round = 0; round < 5; round++) {
       const maxBatchSize = 1 + Math.floor(rand() * 12);
       const d = new AdaptiveDispatcher(model, { maxBatchSize, maxLatencyMs: rand() * 3, groupByLength: round % 2 === 0 });

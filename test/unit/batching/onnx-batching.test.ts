@@ -23,7 +23,7 @@ describe("AdaptiveDispatcher with the tiny MiniLM ONNX model", () => {
       return seqs.map((_, i) => embeddings.slice(i * WIDTH, (i + 1) * WIDTH));
     };
     let seed = 11;
-    const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
     const seq = () => [101, ...Array.from({ length: 1 + Math.floor(rand() * 40) }, () => 1000 + Math.floor(rand() * 28000)), 102];
     for (const groupByLength of [false, true]) {
       const d = new AdaptiveDispatcher(embed, { maxBatchSize: 8, maxLatencyMs: 2, groupByLength });

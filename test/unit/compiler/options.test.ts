@@ -5,7 +5,9 @@ import { addSource, sdkSymbols } from "./memory-project.ts";
 
 /** Read the argument of the first call to `opts(...)` in the snippet. */
 function read(snippet: string) {
-  const sf = addSource(`import { io } from "bentoc";\nimport { io as other } from "./look-alike-io.ts";\nconst v = 3; function f() { return 1; }\ndeclare function opts(o: unknown): void;\n${snippet}`);
+  const sf = addSource(
+    `import { io } from "bentoc";\nimport { io as other } from "./look-alike-io.ts";\nconst v = 3; function f() { return 1; }\ndeclare function opts(o: unknown): void;\n${snippet}`,
+  );
   const call = sf.getDescendants().find((n) => Node.isCallExpression(n) && n.getExpression().getText() === "opts");
   if (!call || !Node.isCallExpression(call)) throw new Error("no opts() call");
   return readOptions(call.getArguments()[0], sdkSymbols());
@@ -15,9 +17,22 @@ addSource(`export const io = { text: () => ({ kind: "text" }) };`, "look-alike-i
 
 describe("options: static decorator options", () => {
   it("reads literals, arrays, nested objects, negative numbers and as const", () => {
-    const r = read(`opts({ route: "/x", n: -5, p: +2, ok: true, no: false, nil: null, list: ["a", 'b', \`c\`], nested: { deep: { x: 1.5 } }, tuple: [1, 2] as const, skip: undefined, "quoted-key": 1 });`);
+    const r = read(
+      `opts({ route: "/x", n: -5, p: +2, ok: true, no: false, nil: null, list: ["a", 'b', \`c\`], nested: { deep: { x: 1.5 } }, tuple: [1, 2] as const, skip: undefined, "quoted-key": 1 });`,
+    );
     expect(r.diagnostics).toEqual([]);
-    expect(r.value).toEqual({ route: "/x", n: -5, p: 2, ok: true, no: false, nil: null, list: ["a", "b", "c"], nested: { deep: { x: 1.5 } }, tuple: [1, 2], "quoted-key": 1 });
+    expect(r.value).toEqual({
+      route: "/x",
+      n: -5,
+      p: 2,
+      ok: true,
+      no: false,
+      nil: null,
+      list: ["a", "b", "c"],
+      nested: { deep: { x: 1.5 } },
+      tuple: [1, 2],
+      "quoted-key": 1,
+    });
     expect(r.nodes.get("nested.deep.x")?.getText()).toBe("1.5");
   });
 

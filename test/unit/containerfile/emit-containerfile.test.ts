@@ -60,7 +60,10 @@ describe.each(SAMPLE_NAMES)("emitContainerfile(%s)", (name) => {
   });
 
   it("installs dependencies with npm ci in a deps stage, with the CA bundle for npm", () => {
-    const deps = ins.slice(0, ins.findIndex((i) => i.keyword === "FROM" && !i.args.includes(" AS ")));
+    const deps = ins.slice(
+      0,
+      ins.findIndex((i) => i.keyword === "FROM" && !i.args.includes(" AS ")),
+    );
     expect(deps.some((i) => i.keyword === "COPY" && i.args === "package.json package-lock.json /bento/")).toBe(true);
     const run = deps.find((i) => i.keyword === "RUN")!;
     expect(JSON.parse(run.args)).toEqual(["node", "/usr/local/lib/node_modules/npm/bin/npm-cli.js", "ci", "--omit=dev"]);
@@ -94,7 +97,12 @@ describe.each(SAMPLE_NAMES)("emitContainerfile(%s)", (name) => {
     const allowed = ignore.slice(1).map((l) => l.replace(/^!/, ""));
     const copied = ins
       .filter((i) => i.keyword === "COPY" && !i.args.startsWith("--from"))
-      .flatMap((i) => i.args.replace(/^--\S+ /, "").split(" ").slice(0, -1));
+      .flatMap((i) =>
+        i.args
+          .replace(/^--\S+ /, "")
+          .split(" ")
+          .slice(0, -1),
+      );
     for (const src of copied) expect(allowed, src).toContain(src);
   });
 });

@@ -219,7 +219,9 @@ describe.each(["js", "ts"])("generated client (%s)", (flavour) => {
     expect(text).toMatch(/name="photo"; filename="photo"\r\nContent-Type: image\/jpeg\r\n\r\n\xff\xd8\xff\xe0\r\n/);
     expect(text).toMatch(/name="meta"; filename="meta.json"\r\nContent-Type: application\/json\r\n\r\n\{"author":"ann"\}\r\n/);
     expect(text).toMatch(/name="note"\r\n\r\nhello\r\n/);
-    expect(text).toMatch(/name="weights"; filename="weights.json"\r\nContent-Type: application\/json\r\n\r\n\{"dtype":"float32","shape":\[2\],"data":\[0.5,1\]\}\r\n/);
+    expect(text).toMatch(
+      /name="weights"; filename="weights.json"\r\nContent-Type: application\/json\r\n\r\n\{"dtype":"float32","shape":\[2\],"data":\[0.5,1\]\}\r\n/,
+    );
     expect(text).not.toContain('name="attachment"');
 
     replies.set("/search", json(200, []));

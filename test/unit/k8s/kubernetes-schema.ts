@@ -95,7 +95,11 @@ function canonical(value: unknown): string {
     Array.isArray(v)
       ? v.map(sort)
       : typeof v === "object" && v !== null
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
         : v;
   return JSON.stringify(sort(value));
 }
