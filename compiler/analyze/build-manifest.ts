@@ -4,7 +4,7 @@
  * BC1007, BC1008, BC1010, BC1011); cross-checks are the validate stage's.
  */
 import { relative, sep } from "node:path";
-import { Node, ts } from "../ts-morph.ts";
+import { type Node, ts } from "../ts-morph.ts";
 import type { MethodDeclaration } from "ts-morph";
 import type { IODescriptor } from "../../sdk/io.ts";
 import {

@@ -16,7 +16,7 @@ import { RECORD_FILE, recordProblem, type ModelRecord } from "../models/model-re
 import { ModelStore } from "../models/model-store.ts";
 import { ModelStoreError } from "../models/model-store-error.ts";
 import { BENTO_RECORD, parseRecord, type BentoRecord } from "./bento-record.ts";
-import { BentoStore, BentoStoreError, verifyBentoDir, type StoredBento } from "./bento-store.ts";
+import { type BentoStore, BentoStoreError, verifyBentoDir, type StoredBento } from "./bento-store.ts";
 
 const FIXED_MTIME = new Date("2000-01-01T00:00:00Z");
 
