@@ -367,7 +367,7 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
           i,
           i === 0
             ? "start"
-            : ([...closed.rows, ...multi.rows][i - 1]?.setting ?? "?") + ` (${[...closed.rows, ...multi.rows][i - 1]?.textsPerRequest ?? "?"} text)`,
+            : `${[...closed.rows, ...multi.rows][i - 1]?.setting ?? "?"} (${[...closed.rows, ...multi.rows][i - 1]?.textsPerRequest ?? "?"} text)`,
           fixed(c.itemsPerS, 1),
           c.bestBatch,
           Object.entries(c.perBatch)
@@ -399,7 +399,7 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
       mdTable(
         ["target", "measured", "bound", "met"],
         [
-          ["best setting / batching off", fixed(targets.bestOverOff, 2) + "×", "≥ 2.0×", String(targetsMet.bestOverOff)],
+          ["best setting / batching off", `${fixed(targets.bestOverOff, 2)}×`, "≥ 2.0×", String(targetsMet.bestOverOff)],
           ["best setting / raw ceiling", fixed(targets.bestOverCeiling, 3), "≥ 0.90", String(targetsMet.bestOverCeiling)],
           ["adaptive / best fixed window", fixed(targets.adaptiveOverBestFixed, 3), "≥ 0.95", String(targetsMet.adaptiveOverBestFixed)],
           [

@@ -132,7 +132,7 @@ export async function runRegistryTransferBench(options: RegistryTransferOptions 
     const md = [
       "# Registry transfer: the full MiniLM model to a local registry",
       "",
-      machineLine(generatedAt, machine) + ` (at the start ${loadText(loadBefore)})`,
+      `${machineLine(generatedAt, machine)} (at the start ${loadText(loadBefore)})`,
       "",
       `${model.tag}: ${fixed(model.size / 1e6, 1)} MB (${fixed(model.size / 2 ** 20, 1)} MiB) in ${model.files.length} files; ${result.registry}. Wall time of each \`bentoc\` command (Node start included), median of ${rounds} rounds, each round a new repository. Each run is followed by the load average \`uptime\` printed right after it (1, 5, 15 min).`,
       "",

@@ -386,7 +386,7 @@ function renderSummary(outcomes: Outcome[], started: Date, machineStart: Machine
   const out: string[] = [
     "# Benchmark summary",
     "",
-    `Run: ${started.toISOString()} → ${new Date().toISOString()} · \`npm run bench${argv.length ? " -- " + argv.join(" ") : ""}\``,
+    `Run: ${started.toISOString()} → ${new Date().toISOString()} · \`npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}\``,
     `${settings.quick ? "quick mode · " : ""}BENCH_DURATION_S=${settings.durationS ?? "(default)"} · BENCH_ROUNDS=${settings.rounds ?? "(default)"}`,
     "",
     "## Machine",

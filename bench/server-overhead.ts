@@ -266,7 +266,7 @@ async function main(): Promise<void> {
     return i >= 0 ? Number(args[i + 1]) : d;
   };
   const report = await runServerOverheadBench({ durationS: num("--duration", 5), rounds: num("--rounds", 3), connections: num("--connections", 64) });
-  process.stdout.write(JSON.stringify(report["ratios"], null, 2) + "\n");
+  process.stdout.write(`${JSON.stringify(report["ratios"], null, 2)}\n`);
 }
 
 if (isMain(import.meta.url)) await main();

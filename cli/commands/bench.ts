@@ -49,7 +49,7 @@ export function register(program: Command): void {
         warmupMs: parseDuration(flags["warmup"] ?? "2s"),
         settings: parseSettings(flags["windows"] ?? "off,adaptive"),
         adminToken,
-        log: (line) => process.stderr.write(line + "\n"),
+        log: (line) => process.stderr.write(`${line}\n`),
       };
       if (flags["rate"] !== undefined) options.rate = Number(flags["rate"]);
       else options.concurrency = Number(flags["concurrency"] ?? 80);
@@ -66,8 +66,8 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(formatTable(report) + "\n");
-      if (flags["json"]) writeFileSync(flags["json"], JSON.stringify(report, null, 2) + "\n");
+      process.stdout.write(`${formatTable(report)}\n`);
+      if (flags["json"]) writeFileSync(flags["json"], `${JSON.stringify(report, null, 2)}\n`);
       if (flags["svg"]) writeFileSync(flags["svg"], renderChart(report));
     });
 }

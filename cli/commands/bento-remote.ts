@@ -13,7 +13,7 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
     try {
       await fn(...args);
     } catch (err) {
-      process.stderr.write(errorLine(err) + "\n");
+      process.stderr.write(`${errorLine(err)}\n`);
       process.exitCode = 1;
     }
   };
@@ -34,8 +34,8 @@ export function register(program: Command): void {
       try {
         const pushed = await pushBento(new BentoStore(defaultHome()), tag, ref, remoteOptions(flags, progress.onEvent));
         progress.finish();
-        process.stderr.write(pushSummary(`bento ${pushed.bento.tag}`, pushed, performance.now() - started) + "\n");
-        process.stdout.write(pushed.pinned + "\n");
+        process.stderr.write(`${pushSummary(`bento ${pushed.bento.tag}`, pushed, performance.now() - started)}\n`);
+        process.stdout.write(`${pushed.pinned}\n`);
       } finally {
         progress.finish();
       }
@@ -62,7 +62,7 @@ export function register(program: Command): void {
             ? `✓ pulled ${bento.tag} (${bento.files.length} files, ${formatBytes(bento.size)}) from ${ref} in ${secs} s${models}\n`
             : `✓ already present: ${bento.tag}\n`,
         );
-        process.stdout.write(bento.tag + "\n");
+        process.stdout.write(`${bento.tag}\n`);
       } finally {
         progress.finish();
       }

@@ -41,7 +41,7 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
     try {
       await fn(...args);
     } catch (err) {
-      process.stderr.write(errorLine(err) + "\n");
+      process.stderr.write(`${errorLine(err)}\n`);
       process.exitCode = 1;
     }
   };
@@ -89,7 +89,7 @@ function summary(b: StoredBento): Record<string, unknown> {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n")}\n`;
 }
 
 function parseBuildArg(value: string, previous: Record<string, string> = {}): Record<string, string> {
@@ -116,13 +116,13 @@ export function register(program: Command): void {
           log: (line) => process.stderr.write(`  ${line}\n`),
         });
         const ms = Math.round(performance.now() - started);
-        if (flags.output === "json") process.stdout.write(JSON.stringify({ ...summary(bento), created }) + "\n");
-        else if (flags.output === "path") process.stdout.write(bento.path + "\n");
+        if (flags.output === "json") process.stdout.write(`${JSON.stringify({ ...summary(bento), created })}\n`);
+        else if (flags.output === "path") process.stdout.write(`${bento.path}\n`);
         else {
           process.stderr.write(
             `✓ ${created ? "built" : "unchanged:"} ${bento.tag} (${bento.files.length} files, ${formatSize(bento.size)}) in ${ms} ms → ${bento.path}\n`,
           );
-          process.stdout.write(bento.tag + "\n");
+          process.stdout.write(`${bento.tag}\n`);
         }
       }),
     );
@@ -138,7 +138,7 @@ export function register(program: Command): void {
     action(async (name: string | undefined, flags: { output: Output; remote?: string } & RegistryFlags) => {
       if (flags.remote !== undefined) return printRemoteTags(flags.remote, flags);
       const bentos = await new BentoStore(defaultHome()).list(name);
-      if (flags.output === "json") return void process.stdout.write(JSON.stringify(bentos.map(summary), null, 2) + "\n");
+      if (flags.output === "json") return void process.stdout.write(`${JSON.stringify(bentos.map(summary), null, 2)}\n`);
       if (flags.output === "yaml") return void process.stdout.write(toYaml(bentos.map(summary)));
       if (bentos.length === 0) return void process.stdout.write(`no bentos in ${defaultHome()}/bentos; build one with \`bentoc build\`\n`);
       const rows = [["TAG", "SERVICE", "MODELS", "SIZE", "CREATED"]];
@@ -156,8 +156,8 @@ export function register(program: Command): void {
     .action(
       action(async (tag: string, flags: { output: Output }) => {
         const bento = await new BentoStore(defaultHome()).get(tag);
-        if (flags.output === "path") process.stdout.write(bento.path + "\n");
-        else if (flags.output === "json") process.stdout.write(JSON.stringify({ ...summary(bento), files: bento.files }, null, 2) + "\n");
+        if (flags.output === "path") process.stdout.write(`${bento.path}\n`);
+        else if (flags.output === "json") process.stdout.write(`${JSON.stringify({ ...summary(bento), files: bento.files }, null, 2)}\n`);
         else process.stdout.write(toYaml({ ...summary(bento), files: bento.files }));
       }),
     );
@@ -242,7 +242,7 @@ export function register(program: Command): void {
         const code = await runStreaming(argv);
         if (code !== 0) throw new Error(`${backend} exited with code ${code}`);
         process.stderr.write(`✓ image ${image} built from ${bento.tag}\n`);
-        if (flags.push === undefined) return void process.stdout.write(image + "\n");
+        if (flags.push === undefined) return void process.stdout.write(`${image}\n`);
         const { pinned, kustomizeEntry } = await pushImage(
           backend,
           image,
@@ -254,7 +254,7 @@ export function register(program: Command): void {
         process.stderr.write(
           `✓ pushed ${image} → ${pinned}\n  kustomize images: entry (or: bentoc k8s ${bento.tag} --image ${pinned} --out DIR):\n${kustomizeEntry.replace(/^/gm, "    ")}`,
         );
-        process.stdout.write(pinned + "\n");
+        process.stdout.write(`${pinned}\n`);
       },
     ),
   );

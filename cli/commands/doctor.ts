@@ -12,6 +12,6 @@ export function register(program: Command): void {
         import("../../runtime/doctor/doctor-text.ts"),
       ]);
       const facts = await collectEnvironmentFacts();
-      process.stdout.write(flags.json ? JSON.stringify(facts, null, 2) + "\n" : doctorText(facts));
+      process.stdout.write(flags.json ? `${JSON.stringify(facts, null, 2)}\n` : doctorText(facts));
     });
 }

@@ -71,7 +71,7 @@ function output(allowed: readonly Output[]) {
 }
 
 function fail(err: unknown): void {
-  process.stderr.write(errorLine(err) + "\n");
+  process.stderr.write(`${errorLine(err)}\n`);
   process.exitCode = 1;
 }
 
@@ -107,7 +107,7 @@ export function formatTable(rows: readonly StoredModel[]): string {
 }
 
 function print(value: unknown, format: "json" | "yaml"): void {
-  process.stdout.write(format === "json" ? JSON.stringify(value, null, 2) + "\n" : toYaml(value));
+  process.stdout.write(format === "json" ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value));
 }
 
 export function register(program: Command): void {
@@ -165,7 +165,7 @@ export function register(program: Command): void {
     action(async (name: string | undefined, flags: { output: Output; label: Record<string, string>; remote?: string } & RegistryFlags) => {
       if (flags.remote !== undefined) return printRemoteTags(flags.remote, flags);
       const rows = await (await openStore()).list({ ...(name ? { name } : {}), labels: flags.label });
-      if (flags.output === "table") process.stdout.write(rows.length === 0 ? "no models\n" : formatTable(rows) + "\n");
+      if (flags.output === "table") process.stdout.write(rows.length === 0 ? "no models\n" : `${formatTable(rows)}\n`);
       else print(rows, flags.output as "json" | "yaml");
     }),
   );
@@ -184,8 +184,8 @@ export function register(program: Command): void {
       try {
         const pushed = await pushModel(await openStore(), tag, ref, remoteOptions(flags, progress.onEvent));
         progress.finish();
-        process.stderr.write(pushSummary(`model ${pushed.model.tag}`, pushed, performance.now() - started) + "\n");
-        process.stdout.write(pushed.pinned + "\n");
+        process.stderr.write(`${pushSummary(`model ${pushed.model.tag}`, pushed, performance.now() - started)}\n`);
+        process.stdout.write(`${pushed.pinned}\n`);
       } finally {
         progress.finish();
       }
@@ -213,7 +213,7 @@ export function register(program: Command): void {
               ? `✓ pulled ${pulled.model.tag} (${formatSize(pulled.model.size)}, ${pulled.model.files.length} files) from ${ref} in ${secs} s\n`
               : `✓ already present: ${pulled.model.tag}\n`,
           );
-          process.stdout.write(pulled.model.tag + "\n");
+          process.stdout.write(`${pulled.model.tag}\n`);
         } finally {
           progress.finish();
         }
@@ -229,7 +229,7 @@ export function register(program: Command): void {
     .action(
       action(async (tag: string, flags: { output: Output }) => {
         const model = await (await openStore()).get(tag);
-        if (flags.output === "path") process.stdout.write(model.path + "\n");
+        if (flags.output === "path") process.stdout.write(`${model.path}\n`);
         else print(model, flags.output as "json" | "yaml");
       }),
     );
@@ -274,7 +274,7 @@ export function register(program: Command): void {
 export async function printRemoteTags(repository: string, flags: { output: string } & RegistryFlags): Promise<void> {
   const { listRemoteTags } = await import("../../runtime/registry/model-remote.ts");
   const tags = await listRemoteTags(repository, remoteOptions(flags));
-  if (flags.output === "json") process.stdout.write(JSON.stringify(tags, null, 2) + "\n");
+  if (flags.output === "json") process.stdout.write(`${JSON.stringify(tags, null, 2)}\n`);
   else if (flags.output === "yaml") process.stdout.write(toYaml(tags));
-  else process.stdout.write(tags.length === 0 ? `no tags in ${repository}\n` : tags.map((t) => `${repository}:${t}`).join("\n") + "\n");
+  else process.stdout.write(tags.length === 0 ? `no tags in ${repository}\n` : `${tags.map((t) => `${repository}:${t}`).join("\n")}\n`);
 }

@@ -115,7 +115,7 @@ export function register(program: Command): void {
       } catch (err) {
         fail(err instanceof PortInUseError ? err.message : `runner ${flags.runner} failed to start: ${(err as Error).message}`);
       }
-      const out = (line: string) => void process.stdout.write(line + "\n");
+      const out = (line: string) => void process.stdout.write(`${line}\n`);
       out(
         `bentoc: serving runner ${runner.name} of ${loaded.manifest.service.name}@${loaded.manifest.service.version} at ${server.url} (Open Inference Protocol V2, http: ${server.backend})`,
       );

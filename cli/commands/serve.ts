@@ -98,9 +98,9 @@ export function register(program: Command): void {
       if (target.kind === "source") {
         session = createCompileSession({ entry: target.entry, outDir: target.outDir, typecheck: flags.typecheck });
         const result = await session.compile();
-        if (result.diagnostics.length) process.stderr.write(formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true }) + "\n");
+        if (result.diagnostics.length) process.stderr.write(`${formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true })}\n`);
         if (!result.manifest) fail(summaryLine(result, cwd));
-        process.stdout.write(summaryLine(result, cwd) + "\n");
+        process.stdout.write(`${summaryLine(result, cwd)}\n`);
         sourceFiles = result.sourceFiles;
         dir = target.outDir;
       } else {
@@ -127,7 +127,7 @@ export function register(program: Command): void {
           async (changed) => {
             const result = await session.compile(changed);
             sourceFiles = result.sourceFiles.length ? result.sourceFiles : sourceFiles;
-            if (result.diagnostics.length) process.stderr.write(formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true }) + "\n");
+            if (result.diagnostics.length) process.stderr.write(`${formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true })}\n`);
             if (!result.manifest) {
               process.stdout.write(`${summaryLine(result, cwd)}; still serving the last good version\n`);
               return;

@@ -164,8 +164,8 @@ export function bentoPackages(options: BentoPackagesOptions): BentoPackages {
   const sorted = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : a > b ? 1 : 0)));
   const lock = { name: pkgName, version: options.version, lockfileVersion: 3, requires: true, packages: sorted };
   return {
-    packageJson: JSON.stringify(packageJson, null, 2) + "\n",
-    packageLock: JSON.stringify(lock, null, 2) + "\n",
+    packageJson: `${JSON.stringify(packageJson, null, 2)}\n`,
+    packageLock: `${JSON.stringify(lock, null, 2)}\n`,
     dependencies,
   };
 }

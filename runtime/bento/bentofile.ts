@@ -172,7 +172,7 @@ export function loadBentofile(file: string, text: string = readFileSync(file, "u
     // oneOf failures also report each branch's errors: keep only the oneOf summary for those paths.
     const oneOfPaths = new Set((validate.errors ?? []).filter((e) => e.keyword === "oneOf").map((e) => e.instancePath));
     for (const err of validate.errors ?? []) {
-      if (err.keyword !== "oneOf" && [...oneOfPaths].some((p) => err.instancePath === p || err.instancePath.startsWith(p + "/"))) continue;
+      if (err.keyword !== "oneOf" && [...oneOfPaths].some((p) => err.instancePath === p || err.instancePath.startsWith(`${p}/`))) continue;
       if (err.keyword === "if") continue;
       const parts = segments(err.instancePath);
       const d = describe(err, parts);

@@ -77,7 +77,7 @@ export async function packBentoc(destDir: string, root: string = bentocRoot()): 
   const files = ["package.json"];
   try {
     await mkdir(join(staging, "package"), { recursive: true });
-    await writeFile(join(staging, "package", "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+    await writeFile(join(staging, "package", "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     for (const f of TOP_FILES) if (existsSync(join(root, f)) && !packed.includes(f)) files.push(f);
     files.push(...packed);
     for (const f of files.slice(1)) {

@@ -99,7 +99,7 @@ export function modelsInitPatch(serviceName: string, refs: readonly { ref: strin
     `# ${serviceName}-registry, keys auth.json (docker/podman format) and ca.crt (a private CA), e.g.`,
     `#   kubectl create secret generic ${serviceName}-registry --from-file=auth.json=$XDG_RUNTIME_DIR/containers/auth.json`,
   ];
-  return header.join("\n") + "\n" + toYamlText(ops);
+  return `${header.join("\n")}\n${toYamlText(ops)}`;
 }
 
 /** The k8s/ files of the bento (paths relative to k8s/), each overlay pinned to `image`. */

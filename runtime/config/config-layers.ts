@@ -39,7 +39,7 @@ export class ConfigError extends Error {
 }
 
 export function pointer(path: readonly string[]): string {
-  return path.map((p) => "/" + p.replace(/~/g, "~0").replace(/\//g, "~1")).join("");
+  return path.map((p) => `/${p.replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
 }
 
 /** Reads and normalises a bentoc.yaml file (snake_case or camelCase keys) keeping each key's line. */
@@ -166,7 +166,7 @@ export function envLayer(env: NodeJS.ProcessEnv, knownNames: { runners: string[]
   const traces = env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"];
   const base = env["OTEL_EXPORTER_OTLP_ENDPOINT"];
   if (traces) put(["tracing", "endpoint"], traces, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-  else if (base) put(["tracing", "endpoint"], base.replace(/\/+$/, "") + "/v1/traces", "OTEL_EXPORTER_OTLP_ENDPOINT");
+  else if (base) put(["tracing", "endpoint"], `${base.replace(/\/+$/, "")}/v1/traces`, "OTEL_EXPORTER_OTLP_ENDPOINT");
 
   for (const variable of Object.keys(env).sort()) {
     if (!variable.startsWith("BENTOC_") || !variable.includes("__")) continue;

@@ -181,7 +181,7 @@ function snakeKeys(value: unknown, schema: SchemaNode | undefined): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (schema?.properties) {
-      out[k.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase())] = snakeKeys(v, schema.properties[k]);
+      out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = snakeKeys(v, schema.properties[k]);
     } else {
       out[k] = snakeKeys(v, typeof schema?.additionalProperties === "object" ? schema.additionalProperties : undefined);
     }
@@ -191,6 +191,6 @@ function snakeKeys(value: unknown, schema: SchemaNode | undefined): unknown {
 
 /** The effective config as bentoc.yaml-style YAML (snake_case keys, loadable as is) or JSON (camelCase). */
 export function printConfig(config: BentocConfig, format: "yaml" | "json" = "yaml"): string {
-  if (format === "json") return JSON.stringify(config, null, 2) + "\n";
+  if (format === "json") return `${JSON.stringify(config, null, 2)}\n`;
   return stringify(snakeKeys(config, schemaAt([])), { lineWidth: 0 });
 }

@@ -23,5 +23,5 @@ export function doctorText(f: EnvironmentFacts): string {
     ["containers", `${tools.join(", ")}${f.containers.selected ? `; containerize uses ${f.containers.selected}` : "; containerize needs one of them"}`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n") + "\n";
+  return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n")}\n`;
 }

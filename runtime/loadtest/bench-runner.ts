@@ -216,5 +216,5 @@ export function renderChart(report: BenchReport): string {
     );
   });
   parts.push("</svg>");
-  return parts.join("\n") + "\n";
+  return `${parts.join("\n")}\n`;
 }

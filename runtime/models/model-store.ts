@@ -250,7 +250,7 @@ export class ModelStore {
   /** Writes `model.json` into the prepared directory and renames it into place. Caller holds the lock. */
   private async install(tmp: string, record: ModelRecord): Promise<StoredModel> {
     const recordPath = join(tmp, RECORD_FILE);
-    await writeFile(recordPath, JSON.stringify(record, null, 2) + "\n");
+    await writeFile(recordPath, `${JSON.stringify(record, null, 2)}\n`);
     await fsyncPath(recordPath);
     await fsyncDir(tmp);
     const nameDir = join(this.modelsDir, record.name);

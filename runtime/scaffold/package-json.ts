@@ -109,7 +109,7 @@ export function mergePackageJson(existing: string | undefined, name: string, ben
     }
   }
   pkg["scripts"] = scripts;
-  return { text: JSON.stringify(pkg, null, 2) + "\n", added, kept, changed };
+  return { text: `${JSON.stringify(pkg, null, 2)}\n`, added, kept, changed };
 }
 
 function sortRecord(r: Record<string, string>): Record<string, string> {

@@ -173,7 +173,7 @@ async function prepareTicketClassifier(store: ModelStore, encoderTag: string, op
     [
       { path: "model.onnx", data: fit.onnx },
       // What the ClassifierRunner checks at setup: the output order of the labels and the embedding width.
-      { path: "classifier.json", data: new TextEncoder().encode(JSON.stringify({ labels: TICKET_LABELS, dimensions: fit.metadata.dimensions }) + "\n") },
+      { path: "classifier.json", data: new TextEncoder().encode(`${JSON.stringify({ labels: TICKET_LABELS, dimensions: fit.metadata.dimensions })}\n`) },
     ],
     {
       name,

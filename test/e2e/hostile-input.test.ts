@@ -88,14 +88,14 @@ describe("multipart", () => {
   });
 
   it("a truncated declared file part is 400, twenty at once leave the process alive", async () => {
-    const body = '--zz\r\nContent-Disposition: form-data; name="doc"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n' + "x".repeat(500);
+    const body = `--zz\r\nContent-Disposition: form-data; name="doc"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n${"x".repeat(500)}`;
     const rs = await Promise.all(Array.from({ length: 20 }, () => post("/upload", body, "multipart/form-data; boundary=zz")));
     expect(rs.map((r) => r.status)).toEqual(Array(20).fill(400));
     await alive();
   });
 
   it("too many parts is 413 payload_too_large", async () => {
-    const parts = Array.from({ length: 2000 }, (_, i) => `--zz\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nv\r\n`).join("") + "--zz--\r\n";
+    const parts = `${Array.from({ length: 2000 }, (_, i) => `--zz\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nv\r\n`).join("")}--zz--\r\n`;
     const r = await post("/upload", parts, "multipart/form-data; boundary=zz");
     record("too many parts", r);
     expect(r.status).toBe(413);

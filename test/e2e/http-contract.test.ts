@@ -237,7 +237,7 @@ describe.each(backends)("HTTP contract on %s", (backend) => {
     it("keeps a connection usable after HEAD, 404, 405 and OPTIONS answers", async () => {
       const raw = await rawExchange(
         s.port,
-        `HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n` + get("/nope") + get("/echo") + `OPTIONS /echo HTTP/1.1\r\nHost: x\r\n\r\n` + get("/hello"),
+        `HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n${get("/nope")}${get("/echo")}OPTIONS /echo HTTP/1.1\r\nHost: x\r\n\r\n${get("/hello")}`,
         { until: (t) => (t.match(/HTTP\/1\.1 /g) ?? []).length >= 5 && t.endsWith('{"hello":"world"}'), idleMs: 3000 },
       );
       expect((raw.match(/HTTP\/1\.1 (\d+)/g) ?? []).map((l) => l.slice(9))).toEqual(["200", "404", "405", "204", "200"]);

@@ -103,7 +103,7 @@ describe("bad input", () => {
     const nf = await post("/nope", "{}", "application/json");
     expect(nf.res.status).toBe(404);
     expectErrorShape(nf.json(), nf.res, "not_found");
-    const wm = await fetch(echo.url + "/greet");
+    const wm = await fetch(`${echo.url}/greet`);
     expect(wm.status).toBe(405);
     expect(wm.headers.get("allow")).toBe("POST, OPTIONS");
     expectErrorShape((await wm.json()) as Record<string, unknown>, wm, "method_not_allowed");
@@ -139,7 +139,7 @@ describe("bad input", () => {
     );
     await eventually(() => echo.logs.some((l) => l["requestId"] === "gone-1" && l["status"] === 499));
     await eventually(() => echo.served.server?.inflight === 0);
-    expect((await fetch(echo.url + "/livez")).status).toBe(200);
+    expect((await fetch(`${echo.url}/livez`)).status).toBe(200);
     const ok = await post("/greet", JSON.stringify({ name: "after" }), "application/json");
     expect(ok.res.status).toBe(200);
   });
@@ -183,15 +183,15 @@ describe("bad input", () => {
     expect(mp.res.status).toBe(400);
     const fd = new FormData();
     fd.set("meta", JSON.stringify({ name: 5 }));
-    const missing = await fetch(echo.url + "/upload", { method: "POST", body: fd });
+    const missing = await fetch(`${echo.url}/upload`, { method: "POST", body: fd });
     expect(missing.status).toBe(400);
     expect(((await missing.json()) as { detail: unknown }).detail).toEqual([{ path: "/doc", message: "is required" }]);
   });
 
   it("GET query input is validated and coerced", async () => {
-    const ok = await fetch(echo.url + "/search?q=tea&limit=7");
+    const ok = await fetch(`${echo.url}/search?q=tea&limit=7`);
     expect(await ok.json()).toEqual({ q: "tea", limit: 7 });
-    const bad = await fetch(echo.url + "/search?limit=abc");
+    const bad = await fetch(`${echo.url}/search?limit=abc`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { detail: unknown }).detail).toEqual(
       expect.arrayContaining([
@@ -211,7 +211,7 @@ describe("good input through every codec", () => {
       shape: [1, 3],
       data: [2, 4, 7],
     });
-    const bin = await fetch(echo.url + "/scale", {
+    const bin = await fetch(`${echo.url}/scale`, {
       method: "POST",
       body: new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer),
       headers: { "content-type": "application/octet-stream", "x-dtype": "float32", "x-shape": "2,3", accept: "application/octet-stream" },
@@ -233,7 +233,7 @@ describe("good input through every codec", () => {
     fd.set("meta", JSON.stringify({ name: "m" }));
     fd.set("note", "hi");
     fd.set("doc", new Blob([new Uint8Array(10)]), "a.bin");
-    expect(await (await fetch(echo.url + "/upload", { method: "POST", body: fd })).json()).toEqual({ name: "m", note: "hi", docBytes: 10 });
+    expect(await (await fetch(`${echo.url}/upload`, { method: "POST", body: fd })).json()).toEqual({ name: "m", note: "hi", docBytes: 10 });
   });
 
   it("request ids, context, CORS, access log", async () => {
@@ -244,7 +244,7 @@ describe("good input through every codec", () => {
     expect(r.json()).toEqual({ requestId: "rid-42", traceparent: tp, agent: "tester", pid: process.pid });
     const other = await post("/whoami", undefined, undefined, { origin: "http://evil.example" });
     expect(other.res.headers.get("access-control-allow-origin")).toBeNull();
-    const pre = await fetch(echo.url + "/greet", { method: "OPTIONS", headers: { origin: "http://app.example", "access-control-request-method": "POST" } });
+    const pre = await fetch(`${echo.url}/greet`, { method: "OPTIONS", headers: { origin: "http://app.example", "access-control-request-method": "POST" } });
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-methods")).toContain("POST");
     await eventually(() =>
@@ -261,19 +261,19 @@ describe("good input through every codec", () => {
   });
 
   it("health, docs and metrics endpoints", async () => {
-    expect((await fetch(echo.url + "/livez")).status).toBe(200);
-    const ready = await fetch(echo.url + "/readyz");
+    expect((await fetch(`${echo.url}/livez`)).status).toBe(200);
+    const ready = await fetch(`${echo.url}/readyz`);
     expect(ready.status).toBe(200);
-    const docs = await fetch(echo.url + "/docs");
+    const docs = await fetch(`${echo.url}/docs`);
     expect(await docs.text()).toContain("/docs/swagger-ui-bundle.js");
-    const bundle = await fetch(echo.url + "/docs/swagger-ui-bundle.js");
+    const bundle = await fetch(`${echo.url}/docs/swagger-ui-bundle.js`);
     expect(bundle.status).toBe(200);
     expect((await bundle.text()).length).toBeGreaterThan(100_000);
-    expect((await fetch(echo.url + "/docs/../package.json")).status).toBe(404);
-    const spec = (await (await fetch(echo.url + "/docs.json")).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect((await fetch(`${echo.url}/docs/../package.json`)).status).toBe(404);
+    const spec = (await (await fetch(`${echo.url}/docs.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toMatch(/^3\.1/);
     expect(Object.keys(spec.paths)).toContain("/greet");
-    const metrics = await fetch(echo.url + "/metrics");
+    const metrics = await fetch(`${echo.url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get("content-type")).toContain("text/plain");
   });

@@ -98,7 +98,7 @@ function body(): Buffer {
         `--b\r\nContent-Disposition: form-data; name="${pick(["meta", "doc", "note", "x"])}"${pick(["", '; filename="a"'])}\r\n\r\n${pick(["{", '{"name":"x"}', "\u0000"])}\r\n${pick(["--b--\r\n", "--b", ""])}`,
       );
     case 8:
-      return Buffer.from('{"value":' + "1".repeat(400) + "}");
+      return Buffer.from(`{"value":${"1".repeat(400)}}`);
     case 9:
       return Buffer.from('{"ms": -5}');
     case 10:
@@ -161,7 +161,7 @@ it("survives 5,000 random malformed requests without a 5xx", async () => {
   await Promise.all(Array.from({ length: 32 }, worker));
   console.log(`fuzz seed ${SEED}: statuses`, Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])));
   expect(fiveXX).toEqual([]);
-  expect((await fetch(echo.url + "/livez")).status).toBe(200);
+  expect((await fetch(`${echo.url}/livez`)).status).toBe(200);
   // Most requests must have reached the application, or the fuzzer tests nothing.
   const answered = [...statuses].filter(([s]) => s >= 200).reduce((n, [, c]) => n + c, 0);
   expect(answered).toBeGreaterThan(N / 2);

@@ -75,7 +75,7 @@ function deploymentLaunch(dep: K8sObject, configMaps: Map<string, string>, port:
   const args = c.args.map((a, i) => {
     if (a === "/bento") return outDir; // the image's WORKDIR holding bento.json, service.mjs
     if (c.args[i - 1] === "--port" && a === containerPort) return String(port);
-    for (const [mountPath, dir] of mounts) if (a.startsWith(mountPath + "/")) return dir + a.slice(mountPath.length);
+    for (const [mountPath, dir] of mounts) if (a.startsWith(`${mountPath}/`)) return dir + a.slice(mountPath.length);
     return a;
   });
   const env: Record<string, string> = {};

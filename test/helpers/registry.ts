@@ -61,7 +61,7 @@ export function freeLoopbackPort(): Promise<number> {
 }
 
 export function authJson(host: string, user: string, password: string): string {
-  return JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString("base64") } } }, null, 2) + "\n";
+  return `${JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString("base64") } } }, null, 2)}\n`;
 }
 
 const TOKEN_SERVICE = "bentoc-test-registry";

@@ -58,10 +58,7 @@ function apiTable(model: ClientModel): string {
 }
 
 const CREATE_DOC = (model: ClientModel): string =>
-  docBlock(
-    `Creates a client of the ${model.serviceName} service.\n\n` + "@example\n" + `const client = createClient({ baseUrl: "http://localhost:3000" });`,
-    "",
-  );
+  docBlock(`Creates a client of the ${model.serviceName} service.\n\n@example\nconst client = createClient({ baseUrl: "http://localhost:3000" });`, "");
 
 function renderTs(model: ClientModel): string {
   return (

@@ -91,7 +91,7 @@ function renderObject(s: JsonSchema, ctx: TsRenderContext, indent: string): stri
     if (Array.isArray(keys)) return `Partial<Record<${union(keys.map(literal))}, ${value}>>`;
     return `Record<string, ${value}>`;
   }
-  const inner = indent + "  ";
+  const inner = `${indent}  `;
   const lines: string[] = [];
   for (const name of names) {
     const prop = props[name];

@@ -63,7 +63,7 @@ describe("bentoc build", () => {
     writeFileSync(join(dir, "data", "explore.ipynb"), "{}\n");
     writeFileSync(join(dir, "node_modules", "left-pad", "index.js"), "module.exports = 1\n");
     writeFileSync(join(dir, ".bentoignore"), "# dev scratch\nscratch/\n");
-    const text = readFileSync(join(dir, "bentofile.yaml"), "utf8") + "include:\n  - 'data/**'\n  - 'node_modules/**'\n";
+    const text = `${readFileSync(join(dir, "bentofile.yaml"), "utf8")}include:\n  - 'data/**'\n  - 'node_modules/**'\n`;
     const { bento, created } = await build(home.home, text);
     expect(created).toBe(true);
     const files = bento.files.map((f) => f.path);
@@ -167,7 +167,7 @@ describe("bentoc build", () => {
 
   it("refuses a bentofile whose models leave out a model the runners need", async () => {
     const text = readFileSync(join(sample.dir, "bentofile.yaml"), "utf8");
-    await expect(build(home.home, text + "models: []\n")).rejects.toThrow(/runners need support-tickets-classifier:latest, support-tickets-minilm:latest/);
+    await expect(build(home.home, `${text}models: []\n`)).rejects.toThrow(/runners need support-tickets-classifier:latest, support-tickets-minilm:latest/);
     writeFileSync(join(sample.dir, "bentofile.yaml"), text);
   });
 });

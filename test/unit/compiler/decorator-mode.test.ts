@@ -29,8 +29,8 @@ describe("experimentalDecorators (BC1021)", () => {
     expect(result.diagnostics[0]?.message).toMatch(/Remove "experimentalDecorators" .* or set it to false/);
     expect(result.manifest).toBeNull();
     const text = formatDiagnostics(result.diagnostics, { cwd: repoRoot, color: false });
-    if (record) writeFileSync(SNAPSHOT, text + "\n");
-    expect(text + "\n").toBe(readFileSync(SNAPSHOT, "utf8"));
+    if (record) writeFileSync(SNAPSHOT, `${text}\n`);
+    expect(`${text}\n`).toBe(readFileSync(SNAPSHOT, "utf8"));
   });
 
   it("is found in the config a tsconfig extends, and not reported when the setting is off", async () => {

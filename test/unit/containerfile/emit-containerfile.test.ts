@@ -17,7 +17,7 @@ function instructions(text: string): Instruction[] {
     const start = i;
     let line = lines[i]!;
     if (/^\s*(#|$)/.test(line)) continue;
-    while (line.endsWith("\\")) line = line.slice(0, -1) + " " + (lines[++i] ?? "").trim();
+    while (line.endsWith("\\")) line = `${line.slice(0, -1)} ${(lines[++i] ?? "").trim()}`;
     const m = /^(\S+)\s*(.*)$/.exec(line.trim())!;
     out.push({ line: start + 1, keyword: m[1]!.toUpperCase(), args: m[2]! });
   }

@@ -119,7 +119,7 @@ describe.each(["js", "ts"])("generated client (%s)", (flavour) => {
 
   it("text input and GET without input", async () => {
     replies.set("/classify-text", json(200, { label: "bug", score: 1, scores: {} }));
-    const client = tickets().createClient({ baseUrl: baseUrl + "/" });
+    const client = tickets().createClient({ baseUrl: `${baseUrl}/` });
     await client["classifyText"]!("it crashes");
     expect(last().headers["content-type"]).toBe("text/plain; charset=utf-8");
     expect(last().body.toString()).toBe("it crashes");

@@ -173,7 +173,7 @@ export async function others(png: Uint8Array, order: Order): Promise<number> {
       lines.push(`export const ${id}_error: Equal<typeof S_${id}.BentocClientError, typeof P_${id}.BentocClientError> = true;`);
       files.push(`${name}/src/client/index.ts`, `${name}/pkg/client/index.d.ts`);
     }
-    write("agree.ts", lines.join("\n") + "\n");
+    write("agree.ts", `${lines.join("\n")}\n`);
     expect(tsc(["agree.ts", ...files])).toBe("");
   });
 

@@ -268,9 +268,9 @@ describe("secrets, GPU, labels and options (fraud-scorer)", () => {
     const api = parse(files["k8s/base/deployment.yaml"]!);
     expect(api.spec.template.spec.terminationGracePeriodSeconds).toBe(5 + 60 + 10);
     expect(api.metadata.labels).toMatchObject({ team: "risk", "cost-center": "ml-42" });
-    const digest = emitKubernetes(manifest, { image: "r.io/x@sha256:" + "a".repeat(64) });
+    const digest = emitKubernetes(manifest, { image: `r.io/x@sha256:${"a".repeat(64)}` });
     expect(parse(digest["k8s/overlays/split/kustomization.yaml"]!).images).toEqual([
-      { name: "fraud-scorer", newName: "r.io/x", digest: "sha256:" + "a".repeat(64) },
+      { name: "fraud-scorer", newName: "r.io/x", digest: `sha256:${"a".repeat(64)}` },
     ]);
   });
 
