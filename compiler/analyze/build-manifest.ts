@@ -134,7 +134,7 @@ class ManifestBuilder {
       output: { descriptor: output, schema: outputSchema } satisfies IoSpec,
       streaming,
       takesContext,
-      callsRunners: reach !== undefined && reach(decl.compilerNode),
+      callsRunners: reach?.(decl.compilerNode) ?? false,
       examples: doc.examples,
     };
     return { manifest, decl, options: opts.read };

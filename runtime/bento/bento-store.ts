@@ -193,7 +193,7 @@ export async function verifyBentoDir(dir: string, record: BentoRecord, what: str
   for (const f of record.files) {
     const full = join(dir, ...f.path.split("/"));
     const st = await lstat(full).catch(() => null);
-    if (!st || !st.isFile()) throw fail(`file ${f.path} is missing`);
+    if (!st?.isFile()) throw fail(`file ${f.path} is missing`);
     if (st.size !== f.size) throw fail(`file ${f.path} has ${st.size} bytes, expected ${f.size}`);
     const sha = await sha256File(full);
     if (sha !== f.sha256) throw fail(`file ${f.path} has sha256 ${sha}, expected ${f.sha256}`);

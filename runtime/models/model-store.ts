@@ -364,7 +364,7 @@ async function collectEntries(source: SaveSource): Promise<ResolvedEntry[]> {
       const entry = typeof e === "string" ? { path: basename(e), from: e } : e;
       if ("from" in entry) {
         const st = await stat(entry.from).catch(() => null);
-        if (!st || !st.isFile()) throw new ModelStoreError("INVALID_INPUT", `${entry.from} is not a regular file`);
+        if (!st?.isFile()) throw new ModelStoreError("INVALID_INPUT", `${entry.from} is not a regular file`);
       }
       entries.push(entry);
     }

@@ -116,7 +116,6 @@ export class SchemaSampler {
           i < prefix.length ? this.valid(prefix[i] as Schema, depth + 1, itemEdge) : depth > 6 ? null : this.valid(items, depth + 1, itemEdge),
         );
       }
-      case "object":
       default: {
         const props = (s["properties"] ?? {}) as Record<string, Schema>;
         const required = new Set(Array.isArray(s["required"]) ? (s["required"] as string[]) : []);
