@@ -242,7 +242,11 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
     for (const v of tracingVariants) {
       const port = servers.get(v.key)!.sinkPort!;
       let spans = 0;
-      while (Date.now() < probeDeadline && (spans = (await sinkStats(port)).spans) < SPANS_PER_REQUEST) await new Promise((r) => setTimeout(r, 200));
+      while (Date.now() < probeDeadline) {
+        spans = (await sinkStats(port)).spans;
+        if (spans >= SPANS_PER_REQUEST) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
       probeSpans.set(v.key, spans);
       if (spans < SPANS_PER_REQUEST)
         throw new Error(`${v.name}: the sink got ${spans} spans for the probe request (expected ${SPANS_PER_REQUEST}); tracing is not exporting`);

@@ -44,7 +44,8 @@ export function probeUws(): UwsProbe {
     pkgDir = dirname(pkgJson);
     version = (require(pkgJson) as { version?: string }).version ?? "?";
   } catch {
-    return (probed = { module: undefined, detail: `${UWS_PACKAGE} is not installed (it is an optional dependency)` });
+    probed = { module: undefined, detail: `${UWS_PACKAGE} is not installed (it is an optional dependency)` };
+    return probed;
   }
   const abi = process.versions.modules;
   const file = `uws_${process.platform}_${process.arch}_${abi}.node`;

@@ -231,7 +231,9 @@ function createMultipartDecoder(
             if (value instanceof Promise)
               waiting.push(
                 value.then(
-                  (v) => void (out[name] = v),
+                  (v) => {
+                    out[name] = v;
+                  },
                   (err: unknown) => Promise.reject(prefixed(name, err)),
                 ),
               );

@@ -166,7 +166,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const apiChildren = new Map<string, Map<number, ApiChild>>();
   const apiChild = (endpoint: string, code: number): ApiChild => {
     let byCode = apiChildren.get(endpoint);
-    if (byCode === undefined) apiChildren.set(endpoint, (byCode = new Map()));
+    if (byCode === undefined) {
+      byCode = new Map();
+      apiChildren.set(endpoint, byCode);
+    }
     let child = byCode.get(code);
     if (child === undefined) {
       const text = String(code);
@@ -178,7 +181,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const progressChildren = new Map<string, GaugeChild>();
   const progressChild = (endpoint: string): GaugeChild => {
     let child = progressChildren.get(endpoint);
-    if (child === undefined) progressChildren.set(endpoint, (child = inProgress.child(endpoint, sn, sv)));
+    if (child === undefined) {
+      child = inProgress.child(endpoint, sn, sv);
+      progressChildren.set(endpoint, child);
+    }
     return child;
   };
   const itemChild = cached((_k, endpoint) => streamItems.child(endpoint!, sn, sv));

@@ -66,10 +66,17 @@ function record(name: string, r: { status: number; ms: number; bytes: number }):
 async function livezAnsweredDuring<T>(hostile: Promise<T>): Promise<T> {
   let done = false;
   const order: string[] = [];
-  const h = hostile.then((v) => ((done = true), order.push("hostile"), v));
+  const h = hostile.then((v) => {
+    done = true;
+    order.push("hostile");
+    return v;
+  });
   await new Promise((r) => setTimeout(r, 20));
   if (done) return h; // answered at once: nothing was blocked
-  const l = fetch(`${url}/livez`).then((r) => (order.push("livez"), r.status));
+  const l = fetch(`${url}/livez`).then((r) => {
+    order.push("livez");
+    return r.status;
+  });
   const [value, livez] = await Promise.all([h, l]);
   expect(livez).toBe(200);
   expect(order[0]).toBe("livez");

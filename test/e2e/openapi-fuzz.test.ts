@@ -95,7 +95,10 @@ describe("OpenAPI-driven fuzzing of the three samples", () => {
           // Each response schema with the document's components beside it, so its `#/components/...` refs resolve.
           const validator = (schema: Record<string, unknown>) => {
             let v = validators.get(schema);
-            if (!v) validators.set(schema, (v = ajv.compile({ ...schema, components: doc.components ?? {} })));
+            if (!v) {
+              v = ajv.compile({ ...schema, components: doc.components ?? {} });
+              validators.set(schema, v);
+            }
             return v;
           };
           // Warm up (JIT, models), then take the baseline memory.

@@ -23,8 +23,7 @@ function startProcess(dir: string, workers = 1): Promise<{ port: number; lines: 
     let buf = "";
     child!.stdout!.on("data", (d: Buffer) => {
       buf += d.toString();
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
         lines.push(line);

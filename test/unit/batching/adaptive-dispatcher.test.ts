@@ -317,7 +317,12 @@ describe("AdaptiveDispatcher", () => {
       const width = Math.max(...rows.map((r) => r.length));
       const data = new Float32Array(rows.length * width);
       const mask = new Float32Array(rows.length * width);
-      rows.forEach((r, i) => r.forEach((v, j) => ((data[i * width + j] = v), (mask[i * width + j] = 1))));
+      rows.forEach((r, i) => {
+        r.forEach((v, j) => {
+          data[i * width + j] = v;
+          mask[i * width + j] = 1;
+        });
+      });
       await new Promise((r) => setImmediate(r));
       return rows.map((_, i) => {
         const out = new Float32Array(4);
@@ -332,7 +337,10 @@ describe("AdaptiveDispatcher", () => {
       });
     };
     let seed = 42;
-    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let round = 0; round < 5; round++) {
       const maxBatchSize = 1 + Math.floor(rand() * 12);
       const d = new AdaptiveDispatcher(model, { maxBatchSize, maxLatencyMs: rand() * 3, groupByLength: round % 2 === 0 });
@@ -344,9 +352,13 @@ describe("AdaptiveDispatcher", () => {
       const totalItems = requests.reduce((s, r) => s + r.length, 0);
       expect(d.stats().items).toBe(totalItems);
       if (maxBatchSize > 1) expect(d.stats().batches).toBeLessThan(totalItems);
-      batched.forEach((res, i) =>
-        res.forEach((row, j) => row.forEach((v, k) => expect(Math.abs(v - ((unbatched[i]?.[j] as number[])[k] as number))).toBeLessThan(1e-5))),
-      );
+      batched.forEach((res, i) => {
+        res.forEach((row, j) => {
+          row.forEach((v, k) => {
+            expect(Math.abs(v - ((unbatched[i]?.[j] as number[])[k] as number))).toBeLessThan(1e-5);
+          });
+        });
+      });
     }
   });
 

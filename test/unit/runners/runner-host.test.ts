@@ -66,7 +66,10 @@ describe("createRunnerHost", () => {
 
   it("gives the same results inline and in a worker thread, batched, with per-item errors", async () => {
     let seed = 7;
-    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const rand = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     const requests = Array.from({ length: 30 }, () =>
       Array.from({ length: 1 + Math.floor(rand() * 3) }, () => Array.from({ length: 1 + Math.floor(rand() * 9) }, () => rand() * 6 - 3)),
     );
