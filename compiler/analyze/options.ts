@@ -75,7 +75,10 @@ class OptionsReader {
     if (Node.isArrayLiteralExpression(n)) {
       const out: StaticValue[] = [];
       n.getElements().forEach((el, i) => {
-        if (Node.isSpreadElement(el)) return void this.fail(el);
+        if (Node.isSpreadElement(el)) {
+          this.fail(el);
+          return;
+        }
         const v = this.read(el, `${path}.${i}`);
         if (v !== undefined) out.push(v);
       });

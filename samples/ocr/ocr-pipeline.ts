@@ -236,7 +236,9 @@ export async function recognizeCrops(model: Model, crops: LineCrop[], dictionary
       width,
       dictionary,
     );
-    members.forEach((i, k) => (results[i] = decoded[k]!));
+    members.forEach((i, k) => {
+      results[i] = decoded[k]!;
+    });
   }
   return results;
 }

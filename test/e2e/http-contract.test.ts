@@ -40,7 +40,13 @@ interface Started {
 async function start(backend: HttpBackendName): Promise<Started> {
   const aborted = new Map<string, string>();
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: "info", write: (t) => t.split("\n").forEach((l) => l && logs.push(JSON.parse(l) as Record<string, unknown>)) });
+  const logger = createLogger({
+    level: "info",
+    write: (t) =>
+      t.split("\n").forEach((l) => {
+        if (l) logs.push(JSON.parse(l) as Record<string, unknown>);
+      }),
+  });
   const routes: Record<string, Record<string, RouteHandler>> = {
     "/hello": { GET: (ex) => ex.json(200, { hello: "world" }) },
     "/echo": {

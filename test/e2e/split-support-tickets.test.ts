@@ -194,8 +194,12 @@ describe("support-tickets split into API + two runner processes", () => {
     // answer equals the monolith's, in order.
     const [together, ...alone] = await Promise.all([results(apiUrl, TEXTS), ...TEXTS.map((t) => results(apiUrl, [t]))]);
     expect(together).toHaveLength(TEXTS.length);
-    together!.forEach((r, i) => expectSameClassification(r, expected[i]!));
-    alone.forEach((r, i) => expectSameClassification(r[0]!, expected[i]!));
+    together!.forEach((r, i) => {
+      expectSameClassification(r, expected[i]!);
+    });
+    alone.forEach((r, i) => {
+      expectSameClassification(r[0]!, expected[i]!);
+    });
     for (const name of RUNNERS) {
       const metrics = await (await fetch(`${runnerUrl[name]}/metrics`)).text();
       const items = new RegExp(`bentoc_runner_adaptive_batch_size_sum\\{[^}]*runner_name="${name}"[^}]*\\} (\\d+)`).exec(metrics);
@@ -221,7 +225,9 @@ describe("support-tickets split into API + two runner processes", () => {
     const again = start(runnerLaunch.classifier);
     await waitReady(runnerUrl.classifier, again.child, again.output);
     await expect.poll(async () => (await classify(apiUrl, [TEXTS[1]!])).status, { timeout: 30_000, interval: 100 }).toBe(200);
-    (await results(apiUrl, TEXTS)).forEach((r, i) => expectSameClassification(r, expected[i]!));
+    (await results(apiUrl, TEXTS)).forEach((r, i) => {
+      expectSameClassification(r, expected[i]!);
+    });
     expect((await fetch(`${apiUrl}/readyz`)).status).toBe(200);
   });
 });

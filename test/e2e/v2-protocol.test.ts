@@ -55,7 +55,9 @@ afterAll(async () => {
 
 function expectClose(actual: number[], want: number[]): void {
   expect(actual).toHaveLength(want.length);
-  actual.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-6));
+  actual.forEach((v, i) => {
+    expect(Math.abs(v - want[i]!)).toBeLessThan(1e-6);
+  });
 }
 
 describe("Open Inference Protocol V2 from the spec", () => {
@@ -98,7 +100,10 @@ describe("Open Inference Protocol V2 from the spec", () => {
     const body = new Uint8Array(headerBytes.length + 64);
     body.set(headerBytes, 0);
     const view = new DataView(body.buffer);
-    ROWS.flat().forEach((v, i) => view.setFloat32(headerBytes.length + i * 4, v, true)); // little-endian, row-major
+    ROWS.flat().forEach((v, i) => {
+      // little-endian, row-major
+      view.setFloat32(headerBytes.length + i * 4, v, true);
+    });
     const res = await fetch(`${url}/v2/models/tabular-mlp/infer`, {
       method: "POST",
       headers: { "content-type": "application/octet-stream", "inference-header-content-length": String(headerBytes.length) },

@@ -355,7 +355,7 @@ describe("AdaptiveDispatcher", () => {
       batched.forEach((res, i) => {
         res.forEach((row, j) => {
           row.forEach((v, k) => {
-            expect(Math.abs(v - ((unbatched[i]?.[j] as number[])[k] as number))).toBeLessThan(1e-5);
+            expect(Math.abs(v - ((unbatched[i]![j] as number[])[k] as number))).toBeLessThan(1e-5);
           });
         });
       });

@@ -73,7 +73,9 @@ export function unknownFields(obj: Record<string, unknown>): string[] {
   const found: string[] = [];
   const walk = (value: unknown, path: Path): void => {
     if (Array.isArray(value)) {
-      value.forEach((item, i) => walk(item, [...path, i]));
+      value.forEach((item, i) => {
+        walk(item, [...path, i]);
+      });
       return;
     }
     if (typeof value !== "object" || value === null) return;

@@ -40,12 +40,12 @@ function encode(texts: readonly string[], seq?: number): Record<string, ort.Tens
   const S = seq ?? Math.max(...rows.map((r) => r.length));
   const ids = new BigInt64Array(texts.length * S);
   const mask = new BigInt64Array(texts.length * S);
-  rows.forEach((row, i) =>
+  rows.forEach((row, i) => {
     row.forEach((id: number, j: number) => {
       ids[i * S + j] = BigInt(id);
       mask[i * S + j] = 1n;
-    }),
-  );
+    });
+  });
   return { input_ids: new ort.Tensor("int64", ids, [texts.length, S]), attention_mask: new ort.Tensor("int64", mask, [texts.length, S]) };
 }
 
@@ -121,7 +121,9 @@ describe("tiny MiniLM sentence encoder", () => {
       const a = await (await SentenceEncoder.load(pooled)).embed(TICKETS);
       const b = await (await SentenceEncoder.load(perToken)).embed(TICKETS);
       expect(b).toHaveLength(TICKETS.length);
-      a.forEach((v, i) => expect(maxDiff(v, b[i]!)).toBeLessThan(1e-5));
+      a.forEach((v, i) => {
+        expect(maxDiff(v, b[i]!)).toBeLessThan(1e-5);
+      });
       for (const v of b) for (const x of v) expect(Math.fround(x)).toBe(x); // float32 values: FP32 on the wire
     } finally {
       await Promise.all([pooled.close(), perToken.close()]);
@@ -169,7 +171,9 @@ describe("tabular MLP", () => {
     const all = rows(y);
     for (const p of all) expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     const one = rows((await session.run({ x: new ort.Tensor("float32", x.slice(16, 24), [1, 8]) }))["y"]!)[0]!;
-    one.forEach((v, i) => expect(Math.abs(v - all[2]![i]!)).toBeLessThan(1e-6));
+    one.forEach((v, i) => {
+      expect(Math.abs(v - all[2]![i]!)).toBeLessThan(1e-6);
+    });
     await session.release();
   });
 });

@@ -107,7 +107,9 @@ describe("createRunnerHost", () => {
       for (let j = 0; j < (requests[i]?.length ?? 0); j++) {
         const [alone] = await inline.handle("scorer").call("score", [requests[i]![j]]);
         const batched = (outputs["inline"]![i] as number[][])[j] as number[];
-        Array.from(alone as Float32Array).forEach((v, k) => expect(Math.abs(v - (batched[k] as number))).toBeLessThan(1e-5));
+        Array.from(alone as Float32Array).forEach((v, k) => {
+          expect(Math.abs(v - (batched[k] as number))).toBeLessThan(1e-5);
+        });
       }
     }
   });
