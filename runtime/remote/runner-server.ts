@@ -22,7 +22,7 @@ import type { Exchange } from "../http/exchange.ts";
 import { createHttpServer, type RouteHandler, type Router } from "../http/http-server.ts";
 import type { HttpTransport, TransportRequest } from "../http/transport.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { MetricsSource, Telemetry } from "../observability/telemetry.ts";
+import type { MetricsSource, SpanHandle, Telemetry } from "../observability/telemetry.ts";
 import { createRunnerHost, type RunnerHostWithStats } from "../runners/create-runner-host.ts";
 import { displayUrl } from "../server/api-server.ts";
 import { checkInputTensor } from "./input-tensor-check.ts";
@@ -142,7 +142,7 @@ function infer(deps: RunnerRoutesDeps, model: RunnerModel, ex: Exchange, req: Tr
   const traceparent = req.header("traceparent") || undefined;
   const timeoutHeader = Number(req.header(TIMEOUT_HEADER));
   const endpoint = `/v2/models/${model.name}/infer`;
-  let span;
+  let span: SpanHandle | undefined;
   try {
     span = options.telemetry.startRequestSpan(`POST ${endpoint}`, traceparent);
   } catch (err) {
