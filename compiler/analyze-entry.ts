@@ -105,7 +105,9 @@ function dedupe(diags: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return diags.filter((d) => {
     const key = `${d.code}|${d.file}|${d.line}|${d.column}|${d.message}`;
-    return seen.has(key) ? false : (seen.add(key), true);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }
 

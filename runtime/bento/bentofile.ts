@@ -179,7 +179,10 @@ export function loadBentofile(file: string, text: string = readFileSync(file, "u
       const node = nodeAt(doc, d.at, d.key);
       const i = issue(node?.range?.[0], displayPath(d.at), d.message);
       const k = formatIssue(i);
-      if (!seen.has(k)) issues.push(i), seen.add(k);
+      if (!seen.has(k)) {
+        issues.push(i);
+        seen.add(k);
+      }
     }
     issues.sort((a, b) => a.line - b.line || a.column - b.column);
     throw new BentofileError(issues);

@@ -74,7 +74,10 @@ function check(layer: Layer): void {
       message,
     };
     const key = `${issue.source}|${issue.path}|${message}`;
-    if (!seen.has(key)) issues.push(issue), seen.add(key);
+    if (!seen.has(key)) {
+      issues.push(issue);
+      seen.add(key);
+    }
   }
   throw new ConfigError(issues);
 }

@@ -327,7 +327,10 @@ describe.each(backends)("HTTP contract on %s", (backend) => {
       const drained = d.server.drain(5000);
       const refused = await new Promise<boolean>((resolve) => {
         const sock = connect(d.port, "127.0.0.1");
-        sock.on("connect", () => (sock.destroy(), resolve(false)));
+        sock.on("connect", () => {
+          sock.destroy();
+          resolve(false);
+        });
         sock.on("error", () => resolve(true));
       });
       expect(refused).toBe(true);

@@ -251,7 +251,13 @@ describe("AdaptiveDispatcher", () => {
 
   it("with the fixed policy holds an idle runner's batch open until it is full or the window ends", async () => {
     const seen: number[][] = [];
-    const d = new AdaptiveDispatcher(async (items: number[]) => (seen.push([...items]), items), { maxBatchSize: 3, maxLatencyMs: 40, policy: "fixed" });
+    const d = new AdaptiveDispatcher(
+      async (items: number[]) => {
+        seen.push([...items]);
+        return items;
+      },
+      { maxBatchSize: 3, maxLatencyMs: 40, policy: "fixed" },
+    );
     const t0 = performance.now();
     const full = await Promise.all([d.call([1]), d.call([2]), d.call([3])]);
     expect(full).toEqual([[1], [2], [3]]);
