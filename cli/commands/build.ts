@@ -275,7 +275,7 @@ async function pushImage(
     let output = "";
     for (const argv of plan.commands) {
       process.stderr.write(`$ ${shellQuote(argv)}\n`);
-      const code = await runStreaming(argv, (chunk, stream) => {
+      const code = await runStreaming(argv, (chunk) => {
         output += chunk;
         process.stderr.write(chunk);
       });

@@ -77,7 +77,7 @@ export function handleApiRequest(ctx: ApiRequestContext, state: ServiceState, ro
     }
     ctx.running++;
     counted = true;
-    callHandler(ctx, state, route, ex, input, context, accept);
+    callHandler(ctx, route, ex, input, context, accept);
   };
 
   if (route.method === "GET") {
@@ -109,7 +109,6 @@ export function handleApiRequest(ctx: ApiRequestContext, state: ServiceState, ro
 
 function callHandler(
   ctx: ApiRequestContext,
-  state: ServiceState,
   route: ApiRoute,
   ex: Exchange,
   input: unknown,

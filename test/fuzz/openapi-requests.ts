@@ -27,8 +27,6 @@ interface Operation {
   response: Record<string, unknown> | undefined;
 }
 
-const DTYPES = ["float32", "float64", "int32", "int64", "uint8", "int8", "bool"] as const;
-
 export class OpenApiRequests {
   private readonly ops: Operation[];
   private readonly sampler: SchemaSampler;
