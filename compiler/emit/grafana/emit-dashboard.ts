@@ -21,6 +21,7 @@ const M = {
   queueDepth: "bentoc_runner_queue_depth",
 } as const;
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana template variable, substituted by Grafana
 const DATASOURCE = { type: "prometheus", uid: "${datasource}" } as const;
 const API = `{service_name="$service",endpoint=~"$endpoint"}`;
 const API_5XX = `{service_name="$service",endpoint=~"$endpoint",http_response_code=~"5.."}`;

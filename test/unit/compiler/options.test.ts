@@ -52,8 +52,10 @@ describe("options: static decorator options", () => {
   });
 
   it("reports BC1005 at each non-static value: variables, calls, spreads, templates, look-alike io", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: TypeScript source text with a template literal in it
     const r = read("opts({ a: v, b: f(), ...{ c: 1 }, d: `x${v}`, e: other.text(), v, ok: 1 });");
     expect(r.diagnostics.map((d) => d.code)).toEqual(["BC1005", "BC1005", "BC1005", "BC1005", "BC1005", "BC1005"]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal, quoted in a diagnostic
     expect(r.diagnostics.map((d) => d.message.match(/'(.*)' is not/)?.[1])).toEqual(["v", "f()", "...{ c: 1 }", "`x${v}`", "other.text()", "v"]);
     expect(r.value).toEqual({ ok: 1 });
     expect(r.diagnostics[0]?.column).toBe(11);

@@ -44,6 +44,7 @@ describe.each(SAMPLE_NAMES)("emitContainerfile(%s)", (name) => {
   it("declares BASE_IMAGE before the first FROM, defaulting to a public Node 20 slim image, and uses it in every stage", () => {
     expect(ins[0]).toMatchObject({ keyword: "ARG", args: "BASE_IMAGE=docker.io/library/node:20-bookworm-slim" });
     const froms = ins.filter((i) => i.keyword === "FROM");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Containerfile ARG reference, as emitted
     expect(froms.map((f) => f.args)).toEqual(["${BASE_IMAGE} AS deps", "${BASE_IMAGE}"]);
   });
 

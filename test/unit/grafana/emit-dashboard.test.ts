@@ -72,6 +72,7 @@ describe.each(SAMPLE_NAMES)("emitGrafanaDashboard(%s)", (name) => {
         }
       expect(["row", "timeseries", "heatmap"]).toContain(p["type"]);
       if (p["type"] === "row") continue;
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana template variable, as emitted
       expect(p["datasource"]).toEqual({ type: "prometheus", uid: "${datasource}" });
       const refIds = (p["targets"] as Obj[]).map((t) => t["refId"]);
       expect(refIds.length).toBeGreaterThan(0);
