@@ -107,14 +107,7 @@ export function handleApiRequest(ctx: ApiRequestContext, state: ServiceState, ro
   });
 }
 
-function callHandler(
-  ctx: ApiRequestContext,
-  route: ApiRoute,
-  ex: Exchange,
-  input: unknown,
-  context: Context | undefined,
-  accept: string | undefined,
-): void {
+function callHandler(ctx: ApiRequestContext, route: ApiRoute, ex: Exchange, input: unknown, context: Context | undefined, accept: string | undefined): void {
   const handlerSpan = ctx.tracing.tracingEnabled ? ctx.tracing.startHandlerSpan(route.api.route, ex.span?.traceparent) : undefined;
   if (route.api.streaming) return callStreamingHandler(ctx, route, ex, input, context, accept, handlerSpan);
   let out: unknown;
