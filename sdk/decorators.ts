@@ -69,7 +69,7 @@ export interface BatchableOptions {
 }
 
 type AnyClass = abstract new (...args: never[]) => unknown;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any method of any class: a decorator's method type must accept every `this` and signature
 type AnyMethod = (this: any, ...args: any[]) => any;
 
 interface PendingMethod {
@@ -97,6 +97,7 @@ export function service(options: ServiceOptions = {}) {
 }
 
 export function api(options: ApiOptions = {}) {
+  // biome-ignore lint/suspicious/noExplicitAny: the decorated method's class is any class (ClassMethodDecoratorContext's This is checked both ways)
   return <M extends AnyMethod>(_method: M, context: ClassMethodDecoratorContext<any, M>): void => {
     pending.push({ key: APIS_KEY, name: String(context.name), options });
   };
@@ -110,6 +111,7 @@ export function runner(options: RunnerOptions = {}) {
 }
 
 export function batchable(options: BatchableOptions = {}) {
+  // biome-ignore lint/suspicious/noExplicitAny: the decorated method's class is any class (ClassMethodDecoratorContext's This is checked both ways)
   return <M extends AnyMethod>(_method: M, context: ClassMethodDecoratorContext<any, M>): void => {
     pending.push({ key: BATCHABLE_KEY, name: String(context.name), options });
   };

@@ -28,9 +28,7 @@ let dir: string;
 const seen: Seen[] = [];
 const replies = new Map<string, Reply>();
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyClient = Record<string, (...args: any[]) => Promise<any>>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ClientModule = { createClient(o: unknown): AnyClient; BentocClientError: new (...a: any[]) => Error };
 const modules: Record<string, ClientModule> = {};
 
