@@ -73,7 +73,10 @@ async function ceiling(home: string): Promise<{ bestBatch: number; itemsPerS: nu
     const input = new BigInt64Array(n * seq);
     for (let i = 0; i < n; i++) input.set(ids, i * seq);
     const mask = new BigInt64Array(n * seq).fill(1n);
-    const feeds = { input_ids: { dtype: "int64" as const, shape: [n, seq], data: input }, attention_mask: { dtype: "int64" as const, shape: [n, seq], data: mask } };
+    const feeds = {
+      input_ids: { dtype: "int64" as const, shape: [n, seq], data: input },
+      attention_mask: { dtype: "int64" as const, shape: [n, seq], data: mask },
+    };
     for (let i = 0; i < 3; i++) await model.run(feeds);
     const runs = Math.max(5, Math.round(160 / n));
     const t0 = performance.now();
@@ -113,7 +116,18 @@ async function closedLoop(
   const rows: ItemsRow[] = [];
   let mode = "";
   for (const setting of parseSettings(spec)) {
-    const report = await runBench({ url, api: "classify", payload, contentType: "application/json", concurrency: 80, durationMs, warmupMs: 3000, settings: [setting], adminToken, log });
+    const report = await runBench({
+      url,
+      api: "classify",
+      payload,
+      contentType: "application/json",
+      concurrency: 80,
+      durationMs,
+      warmupMs: 3000,
+      settings: [setting],
+      adminToken,
+      log,
+    });
     const loadAverage1m = load1m();
     mode = `${report.mode}, ${textsPerRequest} text${textsPerRequest === 1 ? "" : "s"} per request`;
     const before = ceilings[ceilings.length - 1];
@@ -132,7 +146,9 @@ async function closedLoop(
         overRunCeiling: null,
         loadAverage1m,
       };
-      log(`  ${row.setting}, ${textsPerRequest} text(s): ${row.itemsPerS} items/s (${row.overCeiling} of ${local}), embedding batch ${fixed(row.runners["embedding"]?.meanBatchSize, 2)}, load ${loadAverage1m}; ceiling after: ${after.itemsPerS} at load ${after.loadAverage1m}`);
+      log(
+        `  ${row.setting}, ${textsPerRequest} text(s): ${row.itemsPerS} items/s (${row.overCeiling} of ${local}), embedding batch ${fixed(row.runners["embedding"]?.meanBatchSize, 2)}, load ${loadAverage1m}; ceiling after: ${after.itemsPerS} at load ${after.loadAverage1m}`,
+      );
       rows.push(row);
     }
   }
@@ -144,7 +160,22 @@ async function closedLoop(
 function itemsTable(rows: readonly ItemsRow[]): string {
   const runners = [...new Set(rows.flatMap((r) => Object.keys(r.runners)))].sort();
   return mdTable(
-    ["setting", "texts/request", "req/s", "items/s", "answered × texts /s", "ceiling items/s", "items/s ÷ ceiling", "÷ run's best ceiling", "p50 ms", "p95 ms", "p99 ms", ...runners.map((n) => `mean batch ${n}`), "errors", "load avg (1 min)"],
+    [
+      "setting",
+      "texts/request",
+      "req/s",
+      "items/s",
+      "answered × texts /s",
+      "ceiling items/s",
+      "items/s ÷ ceiling",
+      "÷ run's best ceiling",
+      "p50 ms",
+      "p95 ms",
+      "p99 ms",
+      ...runners.map((n) => `mean batch ${n}`),
+      "errors",
+      "load avg (1 min)",
+    ],
     rows.map((r) => [
       r.setting,
       r.textsPerRequest,
@@ -246,7 +277,9 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
               ceilingItemsPerS: r.ceilingItemsPerS,
               overCeiling: r.overCeiling,
               overRunCeiling: r.overRunCeiling,
-              meanBatchSize: Object.fromEntries(Object.entries(r.runners).map(([n, b]) => [n, b.meanBatchSize === null ? null : Number(b.meanBatchSize.toFixed(2))])),
+              meanBatchSize: Object.fromEntries(
+                Object.entries(r.runners).map(([n, b]) => [n, b.meanBatchSize === null ? null : Number(b.meanBatchSize.toFixed(2))]),
+              ),
               p95Ms: r.latencyMs.p95,
               errors: r.errors,
               loadAverage1m: r.loadAverage1m,
@@ -307,8 +340,23 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
       "## /classify at c=80, adaptive batching: items/s ÷ the encoder's raw ceiling",
       "",
       mdTable(
-        ["texts per request", "items/s", "ceiling items/s", "items/s ÷ ceiling", "÷ run's best ceiling", "mean batch embedding", "mean batch classifier", "p95 ms", "errors", "load avg (1 min)"],
-        [headline("1", classify["oneText"]), headline(String(TEXTS_PER_REQUEST), classify["eightTexts"]), headline("1, node:http backend", classify["oneTextNodeHttp"])],
+        [
+          "texts per request",
+          "items/s",
+          "ceiling items/s",
+          "items/s ÷ ceiling",
+          "÷ run's best ceiling",
+          "mean batch embedding",
+          "mean batch classifier",
+          "p95 ms",
+          "errors",
+          "load avg (1 min)",
+        ],
+        [
+          headline("1", classify["oneText"]),
+          headline(String(TEXTS_PER_REQUEST), classify["eightTexts"]),
+          headline("1, node:http backend", classify["oneTextNodeHttp"]),
+        ],
       ),
       "",
       "Ceiling measurements (items/s at the best batch size, load average at the end of each):",
@@ -317,10 +365,14 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
         ["#", "after", "items/s", "best batch", "per batch size (ms, items/s)", "load avg (1 min)"],
         ceilings.map((c, i) => [
           i,
-          i === 0 ? "start" : (([...closed.rows, ...multi.rows][i - 1]?.setting ?? "?") + ` (${[...closed.rows, ...multi.rows][i - 1]?.textsPerRequest ?? "?"} text)`),
+          i === 0
+            ? "start"
+            : `${[...closed.rows, ...multi.rows][i - 1]?.setting ?? "?"} (${[...closed.rows, ...multi.rows][i - 1]?.textsPerRequest ?? "?"} text)`,
           fixed(c.itemsPerS, 1),
           c.bestBatch,
-          Object.entries(c.perBatch).map(([n, v]) => `${n}: ${v.ms} ms, ${v.itemsPerS}`).join("; "),
+          Object.entries(c.perBatch)
+            .map(([n, v]) => `${n}: ${v.ms} ms, ${v.itemsPerS}`)
+            .join("; "),
           fixed(c.loadAverage1m, 2),
         ]),
       ),
@@ -347,11 +399,21 @@ export async function runBatchingBench(options: { durationS?: number; log?: (lin
       mdTable(
         ["target", "measured", "bound", "met"],
         [
-          ["best setting / batching off", fixed(targets.bestOverOff, 2) + "×", "≥ 2.0×", String(targetsMet.bestOverOff)],
+          ["best setting / batching off", `${fixed(targets.bestOverOff, 2)}×`, "≥ 2.0×", String(targetsMet.bestOverOff)],
           ["best setting / raw ceiling", fixed(targets.bestOverCeiling, 3), "≥ 0.90", String(targetsMet.bestOverCeiling)],
           ["adaptive / best fixed window", fixed(targets.adaptiveOverBestFixed, 3), "≥ 0.95", String(targetsMet.adaptiveOverBestFixed)],
-          [`p95 at the best setting (${targets.bestSetting}), ms`, fixed(targets.bestP95Ms, 1), `≤ ${fixed(targets.bestP95BoundMs, 1)} (maxLatencyMs + 2 × full batch)`, String(targetsMet.bestP95)],
-          [`open-loop p95 at ${rate} req/s, ms`, fixed(targets.openLoopP95Ms, 1), `≤ ${fixed(targets.openLoopP95BoundMs, 1)} (3 × batch of ${nearest})`, String(targetsMet.openLoopP95)],
+          [
+            `p95 at the best setting (${targets.bestSetting}), ms`,
+            fixed(targets.bestP95Ms, 1),
+            `≤ ${fixed(targets.bestP95BoundMs, 1)} (maxLatencyMs + 2 × full batch)`,
+            String(targetsMet.bestP95),
+          ],
+          [
+            `open-loop p95 at ${rate} req/s, ms`,
+            fixed(targets.openLoopP95Ms, 1),
+            `≤ ${fixed(targets.openLoopP95BoundMs, 1)} (3 × batch of ${nearest})`,
+            String(targetsMet.openLoopP95),
+          ],
         ],
       ),
       "",

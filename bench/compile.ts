@@ -42,8 +42,7 @@ async function watchRecompile(edits: number): Promise<{ reportedMs: number[]; wa
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-2000)));
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
     buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
+    for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
       if (/compiled|error/i.test(line)) waiters.shift()?.resolve(line);

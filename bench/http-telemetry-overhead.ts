@@ -33,7 +33,6 @@ import { fileURLToPath } from "node:url";
 import { ECHO_BODY as BODY, loadEcho as load, type LoadResult } from "./echo-load.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, median, medianRatio, writeResults } from "./results-io.ts";
 
-
 const SELF = fileURLToPath(import.meta.url);
 /** Spans one /echo request makes: the HTTP request span and the API handler span (no runner call). */
 const SPANS_PER_REQUEST = 2;
@@ -186,7 +185,6 @@ interface VariantResult {
   tracingExport: null | (SinkStats & { probeSpans: number; spansExportedPerRequest: number; spansPerRequestCreated: number; serverExitCode: number | null });
 }
 
-
 async function sinkStats(port: number): Promise<SinkStats> {
   return (await (await fetch(`http://127.0.0.1:${port}/stats`)).json()) as SinkStats;
 }
@@ -232,7 +230,11 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
 
     // Probe: one request each; the spans must reach the sink (BatchSpanProcessor exports every 5 s when idle).
     for (const v of VARIANTS) {
-      const res = await fetch(`http://127.0.0.1:${servers.get(v.key)!.port}/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: BODY });
+      const res = await fetch(`http://127.0.0.1:${servers.get(v.key)!.port}/echo`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: BODY,
+      });
       if (res.status !== 200) throw new Error(`${v.name}: probe request answered ${res.status}: ${await res.text()}`);
       sent.set(v.key, sent.get(v.key)! + 1);
     }
@@ -240,9 +242,14 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
     for (const v of tracingVariants) {
       const port = servers.get(v.key)!.sinkPort!;
       let spans = 0;
-      while (Date.now() < probeDeadline && (spans = (await sinkStats(port)).spans) < SPANS_PER_REQUEST) await new Promise((r) => setTimeout(r, 200));
+      while (Date.now() < probeDeadline) {
+        spans = (await sinkStats(port)).spans;
+        if (spans >= SPANS_PER_REQUEST) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
       probeSpans.set(v.key, spans);
-      if (spans < SPANS_PER_REQUEST) throw new Error(`${v.name}: the sink got ${spans} spans for the probe request (expected ${SPANS_PER_REQUEST}); tracing is not exporting`);
+      if (spans < SPANS_PER_REQUEST)
+        throw new Error(`${v.name}: the sink got ${spans} spans for the probe request (expected ${SPANS_PER_REQUEST}); tracing is not exporting`);
       log(`  ${v.key} ${v.name}: probe exported ${spans} spans`);
     }
 
@@ -277,7 +284,10 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
   const results: VariantResult[] = VARIANTS.map((v) => {
     const rs = runs.get(v.key)!;
     const rps = median(rs.map((r) => r.requests.average));
-    const perRound = medianRatio(rs.map((r) => r.requests.average), baseline.map((r) => r.requests.average));
+    const perRound = medianRatio(
+      rs.map((r) => r.requests.average),
+      baseline.map((r) => r.requests.average),
+    );
     const sink = finalSink.get(v.key);
     const m = metricsAfter.get(v.key);
     return {
@@ -345,7 +355,10 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
   return report;
 }
 
-function renderMarkdown(report: { generatedAt: string; machine: ReturnType<typeof machineInfo>; connections: number; durationSeconds: number; rounds: number }, results: VariantResult[]): string {
+function renderMarkdown(
+  report: { generatedAt: string; machine: ReturnType<typeof machineInfo>; connections: number; durationSeconds: number; rounds: number },
+  results: VariantResult[],
+): string {
   const m = report.machine;
   const rows = results.map((r) => [
     `${r.key} ${r.variant}`,
@@ -361,7 +374,16 @@ function renderMarkdown(report: { generatedAt: string; machine: ReturnType<typeo
     .filter((r) => r.tracingExport)
     .map((r) => {
       const t = r.tracingExport!;
-      return [`${r.key} ${r.variant}`, r.requestsSent, t.requests, t.spans, fixed(t.spansExportedPerRequest, 3), t.spansPerRequestCreated, t.probeSpans, String(t.serverExitCode)];
+      return [
+        `${r.key} ${r.variant}`,
+        r.requestsSent,
+        t.requests,
+        t.spans,
+        fixed(t.spansExportedPerRequest, 3),
+        t.spansPerRequestCreated,
+        t.probeSpans,
+        String(t.serverExitCode),
+      ];
     });
   const metricRows = results.map((r) => [`${r.key} ${r.variant}`, String(r.metricsExposed), r.requestsSent, r.metricsRequestTotal ?? "–"]);
   return [
@@ -379,10 +401,13 @@ function renderMarkdown(report: { generatedAt: string; machine: ReturnType<typeo
     "",
     "Each request creates 2 spans (HTTP request, API handler). The BatchSpanProcessor drops spans when its queue (2048) is full instead of",
     "slowing requests; clearly fewer than 2 exported per request means it dropped the rest. Counts include warm-up and probe requests and",
-    "the final flush on SIGTERM. \"Requests served\" are the responses autocannon counted; each load run also leaves up to one request per",
+    'the final flush on SIGTERM. "Requests served" are the responses autocannon counted; each load run also leaves up to one request per',
     "connection in flight when it stops, which the server still answers and traces, so spans / request can read slightly above 2.",
     "",
-    mdTable(["variant", "requests served", "OTLP POSTs", "spans received", "spans / request", "spans created / request", "probe spans", "server exit"], exportRows),
+    mdTable(
+      ["variant", "requests served", "OTLP POSTs", "spans received", "spans / request", "spans created / request", "probe spans", "server exit"],
+      exportRows,
+    ),
     "",
     "## Metrics recorded",
     "",

@@ -88,7 +88,10 @@ async function serveOnce(v: Version, outDir: string, home: string): Promise<{ re
     let readyMs = NaN;
     while (performance.now() - t0 < 60_000) {
       if (child.exitCode !== null) throw new Error(`${v.label}: server exited ${child.exitCode}: ${stderr}`);
-      const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) {
         readyMs = performance.now() - t0;
         break;
@@ -96,9 +99,17 @@ async function serveOnce(v: Version, outDir: string, home: string): Promise<{ re
       await new Promise((r) => setTimeout(r, 10));
     }
     if (!Number.isFinite(readyMs)) throw new Error(`${v.label}: not ready after 60 s: ${stderr}`);
-    const body = JSON.stringify({ dtype: "float32", shape: [2, 8], data: [1, 2, 3, 4, 5, 6, 7, 8, 8, 7, 6, 5, 4, 3, 2, 1] });
+    const body = JSON.stringify({
+      dtype: "float32",
+      shape: [2, 8],
+      data: [1, 2, 3, 4, 5, 6, 7, 8, 8, 7, 6, 5, 4, 3, 2, 1],
+    });
     for (let i = 0; i < 50; i++) {
-      const r = await fetch(`${url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const r = await fetch(`${url}/predict`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
       if (!r.ok) throw new Error(`${v.label}: /predict answered ${r.status}: ${await r.text()}`);
     }
     return { readyMs, rssMiB: rssMiB(child.pid!) };
@@ -122,7 +133,10 @@ export async function runPackageFootprintBench(options: PackageFootprintOptions 
   const projects: string[] = [];
   try {
     execFileSync("git", ["worktree", "add", "--detach", worktree, beforeRef], { cwd: root, stdio: "pipe" });
-    const beforeCommit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: worktree, encoding: "utf8" }).trim();
+    const beforeCommit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: worktree,
+      encoding: "utf8",
+    }).trim();
     const afterCommit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
     const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).trim() !== "";
     const packs = { before: join(scratch, "pack-before"), after: join(scratch, "pack-after") };
@@ -133,7 +147,20 @@ export async function runPackageFootprintBench(options: PackageFootprintOptions 
     for (const label of ["before", "after"] as const) {
       const tarball = await packRepo(label === "before" ? worktree : root, packs[label]);
       const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean).length;
-      versions.push({ label, ref: label === "before" ? beforeCommit : `${afterCommit}${dirty ? "+" : ""}`, tarball, tarballBytes: statSync(tarball).size, tarballFiles: files, installMs: [], nodeModulesBytes: 0, project: "", bin: "", helpMs: [], readyMs: [], rssMiB: [] });
+      versions.push({
+        label,
+        ref: label === "before" ? beforeCommit : `${afterCommit}${dirty ? "+" : ""}`,
+        tarball,
+        tarballBytes: statSync(tarball).size,
+        tarballFiles: files,
+        installMs: [],
+        nodeModulesBytes: 0,
+        project: "",
+        bin: "",
+        helpMs: [],
+        readyMs: [],
+        rssMiB: [],
+      });
     }
 
     for (let round = 0; round < rounds; round++) {
@@ -152,7 +179,9 @@ export async function runPackageFootprintBench(options: PackageFootprintOptions 
     await prepareModels({ only: ["tabular"], home, log: () => {} });
     for (const v of versions) {
       v.nodeModulesBytes = duBytes(join(v.project, "node_modules"));
-      const pkg = JSON.parse(readFileSync(join(v.project, "node_modules/bentoc/package.json"), "utf8")) as { bin: string | Record<string, string> };
+      const pkg = JSON.parse(readFileSync(join(v.project, "node_modules/bentoc/package.json"), "utf8")) as {
+        bin: string | Record<string, string>;
+      };
       v.bin = join(v.project, "node_modules/bentoc", typeof pkg.bin === "string" ? pkg.bin : (pkg.bin["bentoc"] ?? ""));
       await run(process.execPath, [v.bin, "--help"], v.project); // one unmeasured run: the OS file cache
       for (let i = 0; i < (options.helpRuns ?? 10); i++) v.helpMs.push(await timed(() => run(process.execPath, [v.bin, "--help"], v.project)));
@@ -182,7 +211,14 @@ export async function runPackageFootprintBench(options: PackageFootprintOptions 
       serverRssMiB: { runs: v.rssMiB.map((x) => Number(x.toFixed(1))), median: Number(median(v.rssMiB).toFixed(1)) },
     });
     const [before, after] = versions as [Version, Version];
-    const result = { bench: "package-footprint", issue: 12, generatedAt, machine, before: summary(before), after: summary(after) };
+    const result = {
+      bench: "package-footprint",
+      issue: 12,
+      generatedAt,
+      machine,
+      before: summary(before),
+      after: summary(after),
+    };
     const row = (measure: string, b: string, a: string, runsB: string, runsA: string) => [measure, b, a, runsB, runsA];
     const md = [
       "# Package footprint (issue 12)",
@@ -197,11 +233,35 @@ export async function runPackageFootprintBench(options: PackageFootprintOptions 
         ["measure", "before", "after", "before runs", "after runs"],
         [
           row("tarball", `${mib(before.tarballBytes)}, ${before.tarballFiles} files`, `${mib(after.tarballBytes)}, ${after.tarballFiles} files`, "", ""),
-          row("install (s, median)", fixed(median(before.installMs) / 1000, 1), fixed(median(after.installMs) / 1000, 1), before.installMs.map((x) => (x / 1000).toFixed(1)).join(", "), after.installMs.map((x) => (x / 1000).toFixed(1)).join(", ")),
+          row(
+            "install (s, median)",
+            fixed(median(before.installMs) / 1000, 1),
+            fixed(median(after.installMs) / 1000, 1),
+            before.installMs.map((x) => (x / 1000).toFixed(1)).join(", "),
+            after.installMs.map((x) => (x / 1000).toFixed(1)).join(", "),
+          ),
           row("node_modules of the project", mib(before.nodeModulesBytes), mib(after.nodeModulesBytes), "", ""),
-          row("`bentoc --help` (ms, median)", fixed(median(before.helpMs), 0), fixed(median(after.helpMs), 0), before.helpMs.map(Math.round).join(", "), after.helpMs.map(Math.round).join(", ")),
-          row("`bentoc serve <compiled dir>` → /readyz 200 (ms, median)", fixed(median(before.readyMs), 0), fixed(median(after.readyMs), 0), before.readyMs.map(Math.round).join(", "), after.readyMs.map(Math.round).join(", ")),
-          row("server RSS after ready + 50 requests (MiB, median)", fixed(median(before.rssMiB), 1), fixed(median(after.rssMiB), 1), before.rssMiB.map((x) => x.toFixed(1)).join(", "), after.rssMiB.map((x) => x.toFixed(1)).join(", ")),
+          row(
+            "`bentoc --help` (ms, median)",
+            fixed(median(before.helpMs), 0),
+            fixed(median(after.helpMs), 0),
+            before.helpMs.map(Math.round).join(", "),
+            after.helpMs.map(Math.round).join(", "),
+          ),
+          row(
+            "`bentoc serve <compiled dir>` → /readyz 200 (ms, median)",
+            fixed(median(before.readyMs), 0),
+            fixed(median(after.readyMs), 0),
+            before.readyMs.map(Math.round).join(", "),
+            after.readyMs.map(Math.round).join(", "),
+          ),
+          row(
+            "server RSS after ready + 50 requests (MiB, median)",
+            fixed(median(before.rssMiB), 1),
+            fixed(median(after.rssMiB), 1),
+            before.rssMiB.map((x) => x.toFixed(1)).join(", "),
+            after.rssMiB.map((x) => x.toFixed(1)).join(", "),
+          ),
         ],
       ),
       "",
@@ -227,5 +287,8 @@ if (isMain(import.meta.url)) {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const rounds = arg("--rounds");
-  await runPackageFootprintBench({ before: arg("--before") ?? DEFAULT_BEFORE, ...(rounds ? { rounds: Number(rounds) } : {}) });
+  await runPackageFootprintBench({
+    before: arg("--before") ?? DEFAULT_BEFORE,
+    ...(rounds ? { rounds: Number(rounds) } : {}),
+  });
 }

@@ -82,7 +82,9 @@ export async function runRegistryTransferBench(options: RegistryTransferOptions 
     // the largest model the sample has (it may be split into several; the MiniLM encoder is the big one)
     const [model] = (await new ModelStore(home).list()).sort((a, b) => b.size - a.size);
     if (!model) throw new Error("no model was prepared");
-    log(`registry-transfer: ${model.tag} (${fixed(model.size / 1e6, 1)} MB = ${fixed(model.size / 2 ** 20, 1)} MiB, ${model.files.length} files) → ${registry.host}`);
+    log(
+      `registry-transfer: ${model.tag} (${fixed(model.size / 1e6, 1)} MB = ${fixed(model.size / 2 ** 20, 1)} MiB, ${model.files.length} files) → ${registry.host}`,
+    );
     const env = { BENTOC_HOME: home, REGISTRY_AUTH_FILE: registry.authFile };
     const tls = ["--ca-file", registry.caFile];
     const runs = { push: [] as Timed[], secondPush: [] as Timed[], newTagPush: [] as Timed[], pull: [] as Timed[] };
@@ -108,7 +110,12 @@ export async function runRegistryTransferBench(options: RegistryTransferOptions 
           `new tag ${fixed(last("newTagPush").ms, 0)} ms, pull ${fixed(last("pull").ms / 1000, 2)} s (load ${loadText(last("pull").load)})`,
       );
     }
-    const times = { pushMs: runs.push.map((r) => r.ms), secondPushMs: runs.secondPush.map((r) => r.ms), newTagPushMs: runs.newTagPush.map((r) => r.ms), pullMs: runs.pull.map((r) => r.ms) };
+    const times = {
+      pushMs: runs.push.map((r) => r.ms),
+      secondPushMs: runs.secondPush.map((r) => r.ms),
+      newTagPushMs: runs.newTagPush.map((r) => r.ms),
+      pullMs: runs.pull.map((r) => r.ms),
+    };
     const machine = machineInfo();
     const generatedAt = new Date().toISOString();
     const summary = Object.fromEntries(Object.entries(runs).map(([k, v]) => [`${k}Ms`, { median: median(v.map((r) => r.ms)), runs: v }]));
@@ -125,17 +132,37 @@ export async function runRegistryTransferBench(options: RegistryTransferOptions 
     const md = [
       "# Registry transfer: the full MiniLM model to a local registry",
       "",
-      machineLine(generatedAt, machine) + ` (at the start ${loadText(loadBefore)})`,
+      `${machineLine(generatedAt, machine)} (at the start ${loadText(loadBefore)})`,
       "",
       `${model.tag}: ${fixed(model.size / 1e6, 1)} MB (${fixed(model.size / 2 ** 20, 1)} MiB) in ${model.files.length} files; ${result.registry}. Wall time of each \`bentoc\` command (Node start included), median of ${rounds} rounds, each round a new repository. Each run is followed by the load average \`uptime\` printed right after it (1, 5, 15 min).`,
       "",
       mdTable(
         ["command", "median", "runs (load average after each)", "throughput"],
         [
-          ["`bentoc models push` (every blob uploaded)", `${fixed(median(times.pushMs) / 1000, 2)} s`, runs.push.map((r) => `${fixed(r.ms / 1000, 2)} s (${loadText(r.load)})`).join(", "), `${mbps(median(times.pushMs))} MB/s`],
-          ["second push, same tag (one HEAD of the manifest)", `${fixed(median(times.secondPushMs), 0)} ms`, runs.secondPush.map((r) => `${fixed(r.ms, 0)} ms (${loadText(r.load)})`).join(", "), "–"],
-          ["push under a new tag (blobs HEADed, none uploaded)", `${fixed(median(times.newTagPushMs), 0)} ms`, runs.newTagPush.map((r) => `${fixed(r.ms, 0)} ms (${loadText(r.load)})`).join(", "), "–"],
-          ["`bentoc models pull` into an empty store", `${fixed(median(times.pullMs) / 1000, 2)} s`, runs.pull.map((r) => `${fixed(r.ms / 1000, 2)} s (${loadText(r.load)})`).join(", "), `${mbps(median(times.pullMs))} MB/s`],
+          [
+            "`bentoc models push` (every blob uploaded)",
+            `${fixed(median(times.pushMs) / 1000, 2)} s`,
+            runs.push.map((r) => `${fixed(r.ms / 1000, 2)} s (${loadText(r.load)})`).join(", "),
+            `${mbps(median(times.pushMs))} MB/s`,
+          ],
+          [
+            "second push, same tag (one HEAD of the manifest)",
+            `${fixed(median(times.secondPushMs), 0)} ms`,
+            runs.secondPush.map((r) => `${fixed(r.ms, 0)} ms (${loadText(r.load)})`).join(", "),
+            "–",
+          ],
+          [
+            "push under a new tag (blobs HEADed, none uploaded)",
+            `${fixed(median(times.newTagPushMs), 0)} ms`,
+            runs.newTagPush.map((r) => `${fixed(r.ms, 0)} ms (${loadText(r.load)})`).join(", "),
+            "–",
+          ],
+          [
+            "`bentoc models pull` into an empty store",
+            `${fixed(median(times.pullMs) / 1000, 2)} s`,
+            runs.pull.map((r) => `${fixed(r.ms / 1000, 2)} s (${loadText(r.load)})`).join(", "),
+            `${mbps(median(times.pullMs))} MB/s`,
+          ],
         ],
       ),
       "",

@@ -52,8 +52,8 @@ export function median(xs: readonly number[]): number {
 export function writeResults(name: string, json: unknown, markdown: string): { json: string; md: string } {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const paths = { json: join(RESULTS_DIR, `${name}.json`), md: join(RESULTS_DIR, `${name}.md`) };
-  writeFileSync(paths.json, JSON.stringify(json, null, 2) + "\n");
-  writeFileSync(paths.md, markdown.endsWith("\n") ? markdown : markdown + "\n");
+  writeFileSync(paths.json, `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(paths.md, markdown.endsWith("\n") ? markdown : `${markdown}\n`);
   return paths;
 }
 

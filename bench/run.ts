@@ -150,7 +150,13 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
       const wall = num(r["watchRecompileMs"]?.medianWall);
       return {
         rows: [
-          { issue: "3", measure: "cold `bentoc compile` of support-tickets (median, ms)", measured: fixed(cold, 0), target: "≤ 1500", met: yesNo(Number.isFinite(cold) ? cold <= 1500 : null) },
+          {
+            issue: "3",
+            measure: "cold `bentoc compile` of support-tickets (median, ms)",
+            measured: fixed(cold, 0),
+            target: "≤ 1500",
+            met: yesNo(Number.isFinite(cold) ? cold <= 1500 : null),
+          },
           {
             issue: "3",
             measure: "`--watch` recompile after a one-line edit (median reported, ms)",
@@ -168,8 +174,20 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
       const res = (k: string) => fixed(num(r["results"]?.[k]?.requestsPerSec), 0);
       return {
         rows: [
-          { issue: "13", measure: "echo req/s, bentoc on uWS / bare uWS (64 connections)", measured: fixed(uws, 3), target: "≥ 0.90", met: yesNo(Number.isFinite(uws) ? uws >= 0.9 : null) },
-          { issue: "13", measure: "echo req/s, bentoc on node:http / bare node:http", measured: fixed(node, 3), target: "≥ 0.95", met: yesNo(Number.isFinite(node) ? node >= 0.95 : null) },
+          {
+            issue: "13",
+            measure: "echo req/s, bentoc on uWS / bare uWS (64 connections)",
+            measured: fixed(uws, 3),
+            target: "≥ 0.90",
+            met: yesNo(Number.isFinite(uws) ? uws >= 0.9 : null),
+          },
+          {
+            issue: "13",
+            measure: "echo req/s, bentoc on node:http / bare node:http",
+            measured: fixed(node, 3),
+            target: "≥ 0.95",
+            met: yesNo(Number.isFinite(node) ? node >= 0.95 : null),
+          },
         ],
         headline: [
           `req/s: bare uWS ${res("uws")}, bentoc on uWS ${res("bentoc-uws")} (${res("bentoc-uws-log")} with access log), bare node:http ${res("node")}, bentoc on node:http ${res("bentoc-node")} (${res("bentoc-node-log")} with access log)`,
@@ -204,7 +222,10 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
       });
       const exported = results
         .filter((x) => x["tracingExport"])
-        .map((x) => `${x["variant"]}: ${x["tracingExport"].spans} spans in ${x["tracingExport"].requests} OTLP POSTs (${fixed(num(x["tracingExport"].spansExportedPerRequest), 2)} per request)`);
+        .map(
+          (x) =>
+            `${x["variant"]}: ${x["tracingExport"].spans} spans in ${x["tracingExport"].requests} OTLP POSTs (${fixed(num(x["tracingExport"].spansExportedPerRequest), 2)} per request)`,
+        );
       return {
         rows: [
           row("metrics on", num(h["metricsRatioToOff"]), num(h["metricsOverheadPct"])),
@@ -241,9 +262,27 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
           ...classify("oneText", "1 text"),
           ...classify("eightTexts", "8 texts"),
           ...classify("oneTextNodeHttp", "1 text on the node:http backend", "13"),
-          { issue: "5", measure: "best setting req/s / batching off", measured: `${fixed(num(t["bestOverOff"]), 2)}×`, target: "≥ 2.0×", met: cmp(t["bestOverOff"], (x) => x >= 2) },
-          { issue: "5", measure: "best setting req/s / raw onnxruntime ceiling", measured: fixed(num(t["bestOverCeiling"]), 3), target: "≥ 0.90", met: cmp(t["bestOverCeiling"], (x) => x >= 0.9) },
-          { issue: "5", measure: "adaptive (untuned) req/s / best fixed window", measured: fixed(num(t["adaptiveOverBestFixed"]), 3), target: "≥ 0.95", met: cmp(t["adaptiveOverBestFixed"], (x) => x >= 0.95) },
+          {
+            issue: "5",
+            measure: "best setting req/s / batching off",
+            measured: `${fixed(num(t["bestOverOff"]), 2)}×`,
+            target: "≥ 2.0×",
+            met: cmp(t["bestOverOff"], (x) => x >= 2),
+          },
+          {
+            issue: "5",
+            measure: "best setting req/s / raw onnxruntime ceiling",
+            measured: fixed(num(t["bestOverCeiling"]), 3),
+            target: "≥ 0.90",
+            met: cmp(t["bestOverCeiling"], (x) => x >= 0.9),
+          },
+          {
+            issue: "5",
+            measure: "adaptive (untuned) req/s / best fixed window",
+            measured: fixed(num(t["adaptiveOverBestFixed"]), 3),
+            target: "≥ 0.95",
+            met: cmp(t["adaptiveOverBestFixed"], (x) => x >= 0.95),
+          },
           {
             issue: "5",
             measure: `p95 at the best setting${t["bestSetting"] ? ` (${t["bestSetting"]})` : ""}, ms`,
@@ -279,7 +318,13 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
       return {
         rows: [
           pair("install into a new project (median)", (v) => num(v["installMs"]?.median) / 1000, "s", 1),
-          { issue: "12", measure: "node_modules of that project, before → after", measured: `${mb(b["nodeModulesBytes"])} → ${mb(a["nodeModulesBytes"])} MiB`, target: "recorded", met: "–" },
+          {
+            issue: "12",
+            measure: "node_modules of that project, before → after",
+            measured: `${mb(b["nodeModulesBytes"])} → ${mb(a["nodeModulesBytes"])} MiB`,
+            target: "recorded",
+            met: "–",
+          },
           pair("`bentoc --help` (median)", (v) => v["helpMs"]?.median, "ms"),
           pair("`bentoc serve <compiled dir>` → /readyz, tabular (median)", (v) => v["serveToReadyMs"]?.median, "ms"),
           pair("server RSS after ready + 50 requests (median)", (v) => v["serverRssMiB"]?.median, "MiB", 1),
@@ -303,7 +348,9 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
           row("the second push (same tag)", "secondPushMs", "ms"),
           row("`bentoc models pull` into an empty store", "pullMs", "s"),
         ],
-        headline: [`${r["model"]?.tag ?? "?"} (${mb}, ${r["model"]?.files ?? "?"} files) → ${r["registry"] ?? "?"}; push under a new tag ${fixed(num(r["newTagPushMs"]?.median), 0)} ms`],
+        headline: [
+          `${r["model"]?.tag ?? "?"} (${mb}, ${r["model"]?.files ?? "?"} files) → ${r["registry"] ?? "?"}; push under a new tag ${fixed(num(r["newTagPushMs"]?.median), 0)} ms`,
+        ],
       };
     }
     case "streaming": {
@@ -316,7 +363,10 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
           target: "recorded",
           met: "–",
         })),
-        headline: rows.map((x) => `${x["concurrency"]} streams: first item ${fixed(num(x["firstItemMs"]?.p50), 1)} ms, ${fixed(num(x["totalItemsPerS"]), 0)} items/s, batch ${fixed(num(x["meanBatchSize"]), 2)}`),
+        headline: rows.map(
+          (x) =>
+            `${x["concurrency"]} streams: first item ${fixed(num(x["firstItemMs"]?.p50), 1)} ms, ${fixed(num(x["totalItemsPerS"]), 0)} items/s, batch ${fixed(num(x["meanBatchSize"]), 2)}`,
+        ),
       };
     }
     default:
@@ -336,14 +386,23 @@ function renderSummary(outcomes: Outcome[], started: Date, machineStart: Machine
   const out: string[] = [
     "# Benchmark summary",
     "",
-    `Run: ${started.toISOString()} → ${new Date().toISOString()} · \`npm run bench${argv.length ? " -- " + argv.join(" ") : ""}\``,
+    `Run: ${started.toISOString()} → ${new Date().toISOString()} · \`npm run bench${argv.length ? ` -- ${argv.join(" ")}` : ""}\``,
     `${settings.quick ? "quick mode · " : ""}BENCH_DURATION_S=${settings.durationS ?? "(default)"} · BENCH_ROUNDS=${settings.rounds ?? "(default)"}`,
     "",
     "## Machine",
     "",
     mdTable(
       ["cpus", "cpu model", "memory", "node", "platform", "load average (1 min) at start / end"],
-      [[machineStart.cpus, machineStart.cpuModel, `${machineStart.memoryGiB} GiB`, machineStart.node, machineStart.platform, `${machineStart.loadAverage1m} / ${end.loadAverage1m}`]],
+      [
+        [
+          machineStart.cpus,
+          machineStart.cpuModel,
+          `${machineStart.memoryGiB} GiB`,
+          machineStart.node,
+          machineStart.platform,
+          `${machineStart.loadAverage1m} / ${end.loadAverage1m}`,
+        ],
+      ],
     ),
     "",
     "A load average near or above the cpu count means other work shared the machine and every figure below is pessimistic.",
@@ -362,7 +421,13 @@ function renderSummary(outcomes: Outcome[], started: Date, machineStart: Machine
               : json
                 ? `not run this time; earlier result from ${resultDate(o.stage.name, json)}`
                 : "not run; no earlier result";
-        return [o.stage.name, o.stage.issue, status, o.status === "not run" ? "–" : `${o.seconds.toFixed(1)} s`, json ? `[${o.stage.name}.md](${o.stage.name}.md)` : "–"];
+        return [
+          o.stage.name,
+          o.stage.issue,
+          status,
+          o.status === "not run" ? "–" : `${o.seconds.toFixed(1)} s`,
+          json ? `[${o.stage.name}.md](${o.stage.name}.md)` : "–",
+        ];
       }),
     ),
     "",
@@ -385,7 +450,13 @@ function renderSummary(outcomes: Outcome[], started: Date, machineStart: Machine
     for (const row of t.rows) rows.push({ ...row, measure: row.measure + marker });
     headlines.push(`- **${o.stage.name}**${marker}: ${t.headline.join("; ")}`);
   }
-  out.push(mdTable(["issue", "measure", "measured", "target", "met"], rows.map((r) => [r.issue, r.measure, r.measured, r.target, r.met])), "");
+  out.push(
+    mdTable(
+      ["issue", "measure", "measured", "target", "met"],
+      rows.map((r) => [r.issue, r.measure, r.measured, r.target, r.met]),
+    ),
+    "",
+  );
   out.push("## Headline figures", "", ...headlines, "");
   return out.join("\n");
 }
@@ -413,8 +484,17 @@ async function main(): Promise<number> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--quick") quick = true;
-    else if (a === "--only") only = (argv[++i] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-    else if (a.startsWith("--only=")) only = a.slice("--only=".length).split(",").map((s) => s.trim()).filter(Boolean);
+    else if (a === "--only")
+      only = (argv[++i] ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+    else if (a.startsWith("--only="))
+      only = a
+        .slice("--only=".length)
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (a === "--help" || a === "-h") {
       console.log(usage());
       return 0;
@@ -439,7 +519,9 @@ async function main(): Promise<number> {
   const started = new Date();
   const machine = machineInfo();
   const selected = STAGES.filter((s) => !only || only.includes(s.name));
-  console.log(`bench: ${selected.map((s) => s.name).join(" → ")} on ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load average ${machine.loadAverage1m}`);
+  console.log(
+    `bench: ${selected.map((s) => s.name).join(" → ")} on ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load average ${machine.loadAverage1m}`,
+  );
 
   // A rejection nobody awaits (a stray socket error in a bench) must fail the current stage, not the run.
   let stray: Error | undefined;

@@ -16,7 +16,6 @@ import { fileURLToPath } from "node:url";
 import { ECHO_BODY as BODY, loadEcho as load, type LoadResult } from "./echo-load.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, medianRatio, writeResults } from "./results-io.ts";
 
-
 const SELF = fileURLToPath(import.meta.url);
 
 function echoWork(text: string): string {
@@ -79,12 +78,19 @@ async function child(kind: string): Promise<void> {
   // Bare servers exit on SIGINT too, so a profiler (--cpu-prof) can write its file.
   if (kind === "uws" || kind === "node") process.once("SIGINT", () => process.exit(0));
   const port =
-    kind === "uws" ? await serveBareUws() : kind === "node" ? await serveNodeHttp() : await serveBentoc(kind.includes("node") ? "node" : "uws", kind.endsWith("-log"));
+    kind === "uws"
+      ? await serveBareUws()
+      : kind === "node"
+        ? await serveNodeHttp()
+        : await serveBentoc(kind.includes("node") ? "node" : "uws", kind.endsWith("-log"));
   process.stdout.write(`PORT ${port}\n`);
 }
 
 function start(kind: string, echoDir: string): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", SELF, "--child", kind], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, BENCH_ECHO_DIR: echoDir } });
+  const proc = spawn(process.execPath, ["--import", "tsx", SELF, "--child", kind], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, BENCH_ECHO_DIR: echoDir },
+  });
   return new Promise((resolve, reject) => {
     let buf = "";
     proc.stdout!.on("data", (d: Buffer) => {
@@ -95,7 +101,6 @@ function start(kind: string, echoDir: string): Promise<{ proc: ChildProcess; por
     proc.on("exit", (c) => reject(new Error(`${kind} exited ${c}`)));
   });
 }
-
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
 function cpuSeconds(pid: number): number {
@@ -141,7 +146,9 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
         const cpuUs = ((cpuSeconds(server.proc.pid!) - cpuBefore) * 1e6) / Math.max(1, r.requests.total);
         runs.set(kind, [...(runs.get(kind) ?? []), r]);
         cpuPerRequest.set(kind, [...(cpuPerRequest.get(kind) ?? []), cpuUs]);
-        log(`  round ${round + 1}/${rounds} ${kind.padEnd(15)} ${Math.round(r.requests.average)} req/s  server CPU ${cpuUs.toFixed(1)} µs/req  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non2xx ${r.non2xx}  load ${machineInfo().loadAverage1m}`);
+        log(
+          `  round ${round + 1}/${rounds} ${kind.padEnd(15)} ${Math.round(r.requests.average)} req/s  server CPU ${cpuUs.toFixed(1)} µs/req  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non2xx ${r.non2xx}  load ${machineInfo().loadAverage1m}`,
+        );
       }
     }
   } finally {
@@ -152,7 +159,14 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
     const rs = [...(runs.get(kind) ?? [])].sort((a, b) => a.requests.average - b.requests.average);
     const r = rs[Math.floor(rs.length / 2)]!;
     const cpu = [...(cpuPerRequest.get(kind) ?? [])].sort((a, b) => a - b);
-    results[kind] = { requestsPerSec: r.requests.average, latencyP50Ms: r.latency.p50, latencyP99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors, serverCpuUsPerRequest: cpu[Math.floor(cpu.length / 2)] ?? NaN };
+    results[kind] = {
+      requestsPerSec: r.requests.average,
+      latencyP50Ms: r.latency.p50,
+      latencyP99Ms: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors,
+      serverCpuUsPerRequest: cpu[Math.floor(cpu.length / 2)] ?? NaN,
+    };
   }
   // Each ratio is the median of per-round ratios: rounds interleave the servers, so pairing within a round
   // cancels the drift of a shared machine that a ratio of medians would keep.
@@ -212,7 +226,16 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
       ["server", "req/s", "server CPU µs/req", "p50 ms", "p99 ms", "non-2xx", "errors", "req/s per round"],
       kinds.map((k) => {
         const r = results[k]!;
-        return [label[k] ?? k, Math.round(r.requestsPerSec), fixed(r.serverCpuUsPerRequest, 1), r.latencyP50Ms, r.latencyP99Ms, r.non2xx, r.errors, (runs.get(k) ?? []).map((x) => Math.round(x.requests.average)).join(", ")];
+        return [
+          label[k] ?? k,
+          Math.round(r.requestsPerSec),
+          fixed(r.serverCpuUsPerRequest, 1),
+          r.latencyP50Ms,
+          r.latencyP99Ms,
+          r.non2xx,
+          r.errors,
+          (runs.get(k) ?? []).map((x) => Math.round(x.requests.average)).join(", "),
+        ];
       }),
     ),
     "",
@@ -243,7 +266,7 @@ async function main(): Promise<void> {
     return i >= 0 ? Number(args[i + 1]) : d;
   };
   const report = await runServerOverheadBench({ durationS: num("--duration", 5), rounds: num("--rounds", 3), connections: num("--connections", 64) });
-  process.stdout.write(JSON.stringify(report["ratios"], null, 2) + "\n");
+  process.stdout.write(`${JSON.stringify(report["ratios"], null, 2)}\n`);
 }
 
 if (isMain(import.meta.url)) await main();

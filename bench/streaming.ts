@@ -89,7 +89,9 @@ export async function runStreamingBench(options: { tokens?: number; rounds?: num
           totalItemsPerS: Number(((items * 1000) / walls.reduce((a, b) => a + b, 0)).toFixed(1)),
           meanBatchSize: Number(((after.sum - before.sum) / Math.max(1, after.count - before.count)).toFixed(2)),
         };
-        log(`streaming: ${concurrency} concurrent: first item p50 ${row.firstItemMs.p50} ms, ${row.totalItemsPerS} items/s total, mean batch ${row.meanBatchSize}`);
+        log(
+          `streaming: ${concurrency} concurrent: first item p50 ${row.firstItemMs.p50} ms, ${row.totalItemsPerS} items/s total, mean batch ${row.meanBatchSize}`,
+        );
         rows.push(row);
       }
     } finally {
@@ -111,7 +113,15 @@ export async function runStreamingBench(options: { tokens?: number; rounds?: num
     "",
     mdTable(
       ["concurrent streams", "streams", "first item p50 (ms)", "first item p95 (ms)", "items/s per stream (median)", "items/s total", "mean batch size"],
-      rows.map((r: any) => [r.concurrency, r.streams, fixed(r.firstItemMs.p50, 1), fixed(r.firstItemMs.p95, 1), fixed(r.perStreamItemsPerS, 0), fixed(r.totalItemsPerS, 0), fixed(r.meanBatchSize, 2)]),
+      rows.map((r: any) => [
+        r.concurrency,
+        r.streams,
+        fixed(r.firstItemMs.p50, 1),
+        fixed(r.firstItemMs.p95, 1),
+        fixed(r.perStreamItemsPerS, 0),
+        fixed(r.totalItemsPerS, 0),
+        fixed(r.meanBatchSize, 2),
+      ]),
     ),
     "",
   ].join("\n");

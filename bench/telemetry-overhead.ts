@@ -56,7 +56,7 @@ const SPANS_PER_REQUEST = 4;
 function oneRequest(t: Telemetry & { startHandlerSpan?: Telemetry["startHandlerSpan"] }, i: number): void {
   const endpoint = i % 2 === 0 ? "/classify" : "/summarize";
   t.requestStarted(endpoint);
-  const req = t.startRequestSpan("POST " + endpoint, undefined);
+  const req = t.startRequestSpan(`POST ${endpoint}`, undefined);
   const handler = t.startHandlerSpan ? t.startHandlerSpan(endpoint, req.traceparent) : req;
   const call = t.startRunnerSpan("classifier", "predict", handler.traceparent);
   t.queueDepth("classifier", "predict", 1);

@@ -27,7 +27,8 @@ export function addRegistryFlags(command: Command): Command {
  */
 export function errorLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  const code = err instanceof Error && ["RegistryError", "ModelStoreError", "BentoStoreError"].includes(err.name) ? (err as Error & { code?: unknown }).code : undefined;
+  const code =
+    err instanceof Error && ["RegistryError", "ModelStoreError", "BentoStoreError"].includes(err.name) ? (err as Error & { code?: unknown }).code : undefined;
   return `error: ${message}${typeof code === "string" ? ` [${code}]` : ""}`;
 }
 
@@ -69,7 +70,9 @@ export function progressPrinter(out: NodeJS.WriteStream = process.stderr): { onE
         bytes += e.bytes;
         if (tty) draw();
       } else if (!tty) {
-        out.write(`  ${e.outcome.padEnd(10)} ${e.path} (${formatBytes(e.size)}${e.outcome === "uploaded" || e.outcome === "downloaded" ? `, ${(e.ms / 1000).toFixed(2)} s, ${rate(e.size, e.ms)}` : ""})\n`);
+        out.write(
+          `  ${e.outcome.padEnd(10)} ${e.path} (${formatBytes(e.size)}${e.outcome === "uploaded" || e.outcome === "downloaded" ? `, ${(e.ms / 1000).toFixed(2)} s, ${rate(e.size, e.ms)}` : ""})\n`,
+        );
       }
     },
     finish() {
@@ -89,7 +92,11 @@ export function remoteOptions(flags: RegistryFlags, onEvent?: (e: TransferEvent)
 }
 
 /** One summary line of a push. */
-export function pushSummary(what: string, r: { unchanged: boolean; uploaded: number; uploadedBytes: number; mounted: number; existing: number; reference: string; digest: string }, ms: number): string {
+export function pushSummary(
+  what: string,
+  r: { unchanged: boolean; uploaded: number; uploadedBytes: number; mounted: number; existing: number; reference: string; digest: string },
+  ms: number,
+): string {
   if (r.unchanged) return `✓ ${what} is already at ${r.reference} (${r.digest}); nothing uploaded (${Math.round(ms)} ms)`;
   const parts = [`${r.uploaded} blob${r.uploaded === 1 ? "" : "s"} uploaded (${formatBytes(r.uploadedBytes)})`, `${r.existing} already there`];
   if (r.mounted > 0) parts.push(`${r.mounted} mounted`);

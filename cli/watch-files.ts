@@ -9,12 +9,7 @@ export interface FileWatcher {
   close(): Promise<void>;
 }
 
-export function watchFiles(
-  files: () => string[],
-  ignoreDir: string,
-  onChange: (changed: string[]) => Promise<void>,
-  debounceMs = 15,
-): FileWatcher {
+export function watchFiles(files: () => string[], ignoreDir: string, onChange: (changed: string[]) => Promise<void>, debounceMs = 15): FileWatcher {
   const dirs = () => [...new Set(files().map((f) => dirname(f)))];
   const watcher: FSWatcher = watch(dirs(), {
     ignoreInitial: true,

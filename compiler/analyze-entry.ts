@@ -105,13 +105,21 @@ function dedupe(diags: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return diags.filter((d) => {
     const key = `${d.code}|${d.file}|${d.line}|${d.column}|${d.message}`;
-    return seen.has(key) ? false : (seen.add(key), true);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }
 
 function entryNotFound(entry: string, detail: string): AnalysisResult {
   const abs = resolve(entry);
-  return { manifest: null, diagnostics: [createDiagnostic("BC1015", { entry: abs, detail })], entryFile: abs, projectRoot: findProjectRoot(abs), sourceFiles: [] };
+  return {
+    manifest: null,
+    diagnostics: [createDiagnostic("BC1015", { entry: abs, detail })],
+    entryFile: abs,
+    projectRoot: findProjectRoot(abs),
+    sourceFiles: [],
+  };
 }
 
 export async function analyzeEntry(options: AnalyzeOptions): Promise<AnalysisResult> {
@@ -147,7 +155,12 @@ export function createAnalysisSession(options: AnalyzeOptions): AnalysisSession 
       if (!state || state.entryFile !== resolved.file || configChanged) {
         state = { project: createProjectForEntry(resolved.file), entryFile: resolved.file, projectRoot: findProjectRoot(resolved.file) };
       } else {
-        const changed = changedFiles ?? state.project.getSourceFiles().map((sf) => sf.getFilePath() as string).filter(isLocalFile);
+        const changed =
+          changedFiles ??
+          state.project
+            .getSourceFiles()
+            .map((sf) => sf.getFilePath() as string)
+            .filter(isLocalFile);
         refresh(state.project, changed);
       }
       return analyzeProject({ ...state, typecheck });

@@ -64,7 +64,14 @@ async function emitAndWrite(
 ): Promise<CompileResult> {
   const outDir = options.outDir ?? defaultOutDir(options.entry);
   const base = { outDir, sourceFiles: analysis.sourceFiles };
-  const failed = (diagnostics: Diagnostic[]): CompileResult => ({ ...base, diagnostics, manifest: null, files: [], written: [], ms: performance.now() - started });
+  const failed = (diagnostics: Diagnostic[]): CompileResult => ({
+    ...base,
+    diagnostics,
+    manifest: null,
+    files: [],
+    written: [],
+    ms: performance.now() - started,
+  });
   if (!analysis.manifest || analysis.diagnostics.some((d) => d.severity === "error")) return failed(analysis.diagnostics);
   const manifest = analysis.manifest;
   const files = emitFromManifest(manifest, options.emit ?? {});

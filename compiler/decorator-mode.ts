@@ -35,7 +35,8 @@ function objectProperty(obj: ts.Node | undefined, key: string): tsTypes.Property
 /** The config files `extends` names, resolved as TypeScript does for relative paths and packages. */
 function extendedFiles(configFile: string, root: ts.Node | undefined): string[] {
   const ext = objectProperty(root, "extends")?.initializer;
-  const specs = ext && ts.isStringLiteral(ext) ? [ext.text] : ext && ts.isArrayLiteralExpression(ext) ? ext.elements.filter(ts.isStringLiteral).map((e) => e.text) : [];
+  const specs =
+    ext && ts.isStringLiteral(ext) ? [ext.text] : ext && ts.isArrayLiteralExpression(ext) ? ext.elements.filter(ts.isStringLiteral).map((e) => e.text) : [];
   const out: string[] = [];
   for (const spec of specs) {
     if (spec.startsWith(".") || spec.startsWith("/")) {

@@ -27,7 +27,6 @@ export type SyntaxKind = Morph.SyntaxKind;
 
 export const ts: typeof Morph.ts = morph.ts;
 // A namespace of types only: it merges with the `ts` value above, so `ts.Type` and `ts.TypeFlags.Any` both work.
-// eslint-disable-next-line @typescript-eslint/no-namespace
 export declare namespace ts {
   type ClassDeclaration = Morph.ts.ClassDeclaration;
   type ClassElement = Morph.ts.ClassElement;

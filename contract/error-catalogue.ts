@@ -131,7 +131,7 @@ export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 export type CodeOfStatus<S extends number> = { [C in ErrorCode]: (typeof ERROR_CATALOGUE)[C]["status"] extends S ? C : never }[ErrorCode];
 
 export function isErrorCode(code: string): code is ErrorCode {
-  return Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, code);
+  return Object.hasOwn(ERROR_CATALOGUE, code);
 }
 
 /** The catalogue's statuses, ascending, each with its codes in catalogue order. */

@@ -72,7 +72,7 @@ function telemetryFor(manifest: Manifest, config: BentocConfig): RuntimeTelemetr
 
 export async function serveCompiledDir(dir: string, given: BentocConfig, opts: ServeCompiledOptions = {}): Promise<ServedService> {
   const logger = opts.logger ?? createLogger({ level: given.logging.level });
-  const print = opts.print ?? ((line: string) => void process.stdout.write(line + "\n"));
+  const print = opts.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
   // The admin route always needs a token: one from the config (never printed), or a fresh one printed below.
   const madeToken = given.server.admin && !given.server.adminToken ? randomBytes(24).toString("base64url") : undefined;
   const config: BentocConfig = madeToken ? { ...given, server: { ...given.server, adminToken: madeToken } } : given;
@@ -85,7 +85,15 @@ export async function serveCompiledDir(dir: string, given: BentocConfig, opts: S
       if (opts.signals !== false) process.exit(1);
     });
     printBanner(print, loaded.manifest, pool.url, pool.backend, config.server.workers, madeToken);
-    served = { url: pool.url, port: pool.port, backend: pool.backend, server: undefined, reload: () => pool.reload(), shutdown: () => pool.shutdown(), metricsJson: async () => [] };
+    served = {
+      url: pool.url,
+      port: pool.port,
+      backend: pool.backend,
+      server: undefined,
+      reload: () => pool.reload(),
+      shutdown: () => pool.shutdown(),
+      metricsJson: async () => [],
+    };
   } else {
     served = await serveInProcess(dir, config, logger, print, opts, madeToken);
   }

@@ -45,7 +45,8 @@ const orphans = present.filter((f) => !expected.has(f));
 for (const f of orphans) rmSync(f);
 const missing = [...expected].filter((f) => !existsSync(f));
 if (missing.length > 0 && existsSync(buildInfo)) rmSync(buildInfo);
-if (orphans.length > 0) process.stdout.write(`build: removed ${orphans.length} output(s) without a source: ${orphans.map((f) => relative(root, f)).join(", ")}\n`);
+if (orphans.length > 0)
+  process.stdout.write(`build: removed ${orphans.length} output(s) without a source: ${orphans.map((f) => relative(root, f)).join(", ")}\n`);
 
 const tsc = require.resolve("typescript/bin/tsc");
 const result = spawnSync(process.execPath, [tsc, "-b", config], { cwd: root, stdio: "inherit" });

@@ -15,10 +15,14 @@ const variant = process.env["BENTOC_DEMO_VARIANT"] === "tiny" ? "tiny" : "full";
 
 await prepareModels({ variant, only: ["support-tickets"] });
 
-const server = spawn(process.execPath, [fileURLToPath(new URL("../dist/cli/bentoc.js", import.meta.url)), "serve", "samples/support-tickets", "--port", String(port)], {
-  cwd: root,
-  stdio: ["ignore", "inherit", "inherit"],
-});
+const server = spawn(
+  process.execPath,
+  [fileURLToPath(new URL("../dist/cli/bentoc.js", import.meta.url)), "serve", "samples/support-tickets", "--port", String(port)],
+  {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+  },
+);
 const stop = (signal: NodeJS.Signals) => server.kill(signal);
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
@@ -28,7 +32,10 @@ const base = `http://127.0.0.1:${port}`;
 const body = JSON.stringify({ texts: ["refund needed", "cannot log in"] });
 for (let i = 0; i < 600; i++) {
   await new Promise((r) => setTimeout(r, 250));
-  const ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+  const ready = await fetch(`${base}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (!ready) continue;
   const answer = await fetch(`${base}/classify`, { method: "POST", headers: { "content-type": "application/json" }, body }).then((r) => r.text());
   const texts = (JSON.parse(body) as { texts: string[] }).texts;

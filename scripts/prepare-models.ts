@@ -23,13 +23,18 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log("usage: tsx scripts/prepare-models.ts [--variant tiny|full] [--only support-tickets,tabular,ocr,streaming-text] [--force] [--encoder TAG] [--home DIR]");
+  console.log(
+    "usage: tsx scripts/prepare-models.ts [--variant tiny|full] [--only support-tickets,tabular,ocr,streaming-text] [--force] [--encoder TAG] [--home DIR]",
+  );
   process.exit(0);
 }
 
 try {
   if (values.variant !== "full" && values.variant !== "tiny") throw new Error(`--variant must be tiny or full, not ${values.variant}`);
-  const only = values.only?.split(",").map((s) => s.trim()).filter(Boolean);
+  const only = values.only
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const o of only ?? []) {
     if (!SAMPLE_MODELS.includes(o as SampleModel)) throw new Error(`--only: unknown model ${o} (choose from ${SAMPLE_MODELS.join(", ")})`);
   }

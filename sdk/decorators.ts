@@ -69,7 +69,7 @@ export interface BatchableOptions {
 }
 
 type AnyClass = abstract new (...args: never[]) => unknown;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any method of any class: a decorator's method type must accept every `this` and signature
 type AnyMethod = (this: any, ...args: any[]) => any;
 
 interface PendingMethod {
@@ -90,27 +90,29 @@ function takePending(key: PendingMethod["key"]): Record<string, object> {
 }
 
 export function service(options: ServiceOptions = {}) {
-  return function <C extends AnyClass>(target: C, context: ClassDecoratorContext<C>): void {
+  return <C extends AnyClass>(target: C, context: ClassDecoratorContext<C>): void => {
     Reflect.defineMetadata(SERVICE_KEY, { ...options, className: String(context.name) }, target);
     Reflect.defineMetadata(APIS_KEY, takePending(APIS_KEY), target);
   };
 }
 
 export function api(options: ApiOptions = {}) {
-  return function <M extends AnyMethod>(_method: M, context: ClassMethodDecoratorContext<any, M>): void {
+  // biome-ignore lint/suspicious/noExplicitAny: the decorated method's class is any class (ClassMethodDecoratorContext's This is checked both ways)
+  return <M extends AnyMethod>(_method: M, context: ClassMethodDecoratorContext<any, M>): void => {
     pending.push({ key: APIS_KEY, name: String(context.name), options });
   };
 }
 
 export function runner(options: RunnerOptions = {}) {
-  return function <C extends AnyClass>(target: C, context: ClassDecoratorContext<C>): void {
+  return <C extends AnyClass>(target: C, context: ClassDecoratorContext<C>): void => {
     Reflect.defineMetadata(RUNNER_KEY, { ...options, className: String(context.name) }, target);
     Reflect.defineMetadata(BATCHABLE_KEY, takePending(BATCHABLE_KEY), target);
   };
 }
 
 export function batchable(options: BatchableOptions = {}) {
-  return function <M extends AnyMethod>(_method: M, context: ClassMethodDecoratorContext<any, M>): void {
+  // biome-ignore lint/suspicious/noExplicitAny: the decorated method's class is any class (ClassMethodDecoratorContext's This is checked both ways)
+  return <M extends AnyMethod>(_method: M, context: ClassMethodDecoratorContext<any, M>): void => {
     pending.push({ key: BATCHABLE_KEY, name: String(context.name), options });
   };
 }

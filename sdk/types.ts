@@ -1,14 +1,7 @@
 /** Value types that services and runners receive and return. */
 import type { DType } from "./io.ts";
 
-export type TypedArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array;
+export type TypedArray = Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Uint8Array;
 
 /**
  * An n-dimensional array. On the wire (JSON form) it is `{ "dtype", "shape", "data": number[] }`;

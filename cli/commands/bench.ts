@@ -23,7 +23,11 @@ export function register(program: Command): void {
     .option("--warmup <d>", "unmeasured warm-up per setting", "2s")
     .option("--windows <list>", "settings: off, adaptive, <ms> or <ms>/<max batch>", "off,adaptive,5/16,10/32,25/32,50/64")
     .option("--runner <name>", "runner to reconfigure (default: all)")
-    .option("--metrics <url>", "also read runner batch sizes from this server's /metrics (a split-out runner; repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      "--metrics <url>",
+      "also read runner batch sizes from this server's /metrics (a split-out runner; repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option("--admin-token <token>", "the server's admin token (printed by `bentoc serve --admin`; default BENTOC_ADMIN_TOKEN)")
     .option("--slo-p95 <ms>", "recommend the best throughput whose p95 is within this bound")
     .option("--json <file>", "write the results as JSON")
@@ -45,7 +49,7 @@ export function register(program: Command): void {
         warmupMs: parseDuration(flags["warmup"] ?? "2s"),
         settings: parseSettings(flags["windows"] ?? "off,adaptive"),
         adminToken,
-        log: (line) => process.stderr.write(line + "\n"),
+        log: (line) => process.stderr.write(`${line}\n`),
       };
       if (flags["rate"] !== undefined) options.rate = Number(flags["rate"]);
       else options.concurrency = Number(flags["concurrency"] ?? 80);
@@ -62,8 +66,8 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(formatTable(report) + "\n");
-      if (flags["json"]) writeFileSync(flags["json"], JSON.stringify(report, null, 2) + "\n");
+      process.stdout.write(`${formatTable(report)}\n`);
+      if (flags["json"]) writeFileSync(flags["json"], `${JSON.stringify(report, null, 2)}\n`);
       if (flags["svg"]) writeFileSync(flags["svg"], renderChart(report));
     });
 }

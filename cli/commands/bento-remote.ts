@@ -13,7 +13,7 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
     try {
       await fn(...args);
     } catch (err) {
-      process.stderr.write(errorLine(err) + "\n");
+      process.stderr.write(`${errorLine(err)}\n`);
       process.exitCode = 1;
     }
   };
@@ -34,8 +34,8 @@ export function register(program: Command): void {
       try {
         const pushed = await pushBento(new BentoStore(defaultHome()), tag, ref, remoteOptions(flags, progress.onEvent));
         progress.finish();
-        process.stderr.write(pushSummary(`bento ${pushed.bento.tag}`, pushed, performance.now() - started) + "\n");
-        process.stdout.write(pushed.pinned + "\n");
+        process.stderr.write(`${pushSummary(`bento ${pushed.bento.tag}`, pushed, performance.now() - started)}\n`);
+        process.stdout.write(`${pushed.pinned}\n`);
       } finally {
         progress.finish();
       }
@@ -57,8 +57,12 @@ export function register(program: Command): void {
         progress.finish();
         const secs = ((performance.now() - started) / 1000).toFixed(2);
         const models = modelsImported.length > 0 ? `; models added: ${modelsImported.join(", ")}` : "";
-        process.stderr.write(created ? `✓ pulled ${bento.tag} (${bento.files.length} files, ${formatBytes(bento.size)}) from ${ref} in ${secs} s${models}\n` : `✓ already present: ${bento.tag}\n`);
-        process.stdout.write(bento.tag + "\n");
+        process.stderr.write(
+          created
+            ? `✓ pulled ${bento.tag} (${bento.files.length} files, ${formatBytes(bento.size)}) from ${ref} in ${secs} s${models}\n`
+            : `✓ already present: ${bento.tag}\n`,
+        );
+        process.stdout.write(`${bento.tag}\n`);
       } finally {
         progress.finish();
       }
@@ -71,7 +75,10 @@ export function register(program: Command): void {
     .argument("<tag>", "bento tag (name, name:latest or name:version)")
     .requiredOption("--image <ref>", "the image by digest: HOST[:PORT]/REPOSITORY@sha256:… (as `containerize --push` prints it)")
     .requiredOption("--out <dir>", "directory to write (must not exist, or be empty)")
-    .option("--models-from <repository>", "pull the models at pod start (an init container running `bentoc models pull`) from HOST[:PORT]/PATH/<model name>, by digest, instead of from the image")
+    .option(
+      "--models-from <repository>",
+      "pull the models at pod start (an init container running `bentoc models pull`) from HOST[:PORT]/PATH/<model name>, by digest, instead of from the image",
+    )
     .action(
       action(async (tag: string, flags: { image: string; out: string; modelsFrom?: string }) => {
         const { pinnedKubernetes, writeTree, modelReferences } = await import("../../runtime/bento/pinned-kubernetes.ts");
@@ -83,7 +90,9 @@ export function register(program: Command): void {
         process.stderr.write(`✓ wrote ${Object.keys(files).length} files of ${bento.tag}'s kustomize tree pinned to ${flags.image} → ${flags.out}\n`);
         if (flags.modelsFrom !== undefined) {
           const refs = await modelReferences(bento, flags.modelsFrom);
-          process.stderr.write(`  models pulled at pod start (push them first: bentoc models push TAG ${flags.modelsFrom.replace(/\/+$/, "")}/NAME):\n${refs.map((r) => `    ${r.tag} → ${r.ref}\n`).join("")}`);
+          process.stderr.write(
+            `  models pulled at pod start (push them first: bentoc models push TAG ${flags.modelsFrom.replace(/\/+$/, "")}/NAME):\n${refs.map((r) => `    ${r.tag} → ${r.ref}\n`).join("")}`,
+          );
         }
         process.stderr.write(`  kubectl apply -k ${flags.out}/overlays/monolith\n`);
       }),

@@ -13,7 +13,16 @@ import { exportBento, importBento } from "../../runtime/bento/bento-archive.ts";
 import { BentoStore, type StoredBento } from "../../runtime/bento/bento-store.ts";
 import { findBentofile } from "../../runtime/bento/bentofile.ts";
 import { buildBento, type BentoCompiler } from "../../runtime/bento/build-bento.ts";
-import { BACKENDS, containerfileWithoutModels, containerizeCommand, findBackend, type ContainerizeOptions, runStreaming, shellQuote, type Backend } from "../../runtime/bento/containerize.ts";
+import {
+  BACKENDS,
+  containerfileWithoutModels,
+  containerizeCommand,
+  findBackend,
+  type ContainerizeOptions,
+  runStreaming,
+  shellQuote,
+  type Backend,
+} from "../../runtime/bento/containerize.ts";
 import { defaultHome } from "../../runtime/models/model-store.ts";
 import { addRegistryFlags, errorLine, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
 import { formatSize, printRemoteTags } from "./models.ts";
@@ -32,7 +41,7 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
     try {
       await fn(...args);
     } catch (err) {
-      process.stderr.write(errorLine(err) + "\n");
+      process.stderr.write(`${errorLine(err)}\n`);
       process.exitCode = 1;
     }
   };
@@ -80,7 +89,7 @@ function summary(b: StoredBento): Record<string, unknown> {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n") + "\n";
+  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")).join("\n")}\n`;
 }
 
 function parseBuildArg(value: string, previous: Record<string, string> = {}): Record<string, string> {
@@ -107,11 +116,13 @@ export function register(program: Command): void {
           log: (line) => process.stderr.write(`  ${line}\n`),
         });
         const ms = Math.round(performance.now() - started);
-        if (flags.output === "json") process.stdout.write(JSON.stringify({ ...summary(bento), created }) + "\n");
-        else if (flags.output === "path") process.stdout.write(bento.path + "\n");
+        if (flags.output === "json") process.stdout.write(`${JSON.stringify({ ...summary(bento), created })}\n`);
+        else if (flags.output === "path") process.stdout.write(`${bento.path}\n`);
         else {
-          process.stderr.write(`✓ ${created ? "built" : "unchanged:"} ${bento.tag} (${bento.files.length} files, ${formatSize(bento.size)}) in ${ms} ms → ${bento.path}\n`);
-          process.stdout.write(bento.tag + "\n");
+          process.stderr.write(
+            `✓ ${created ? "built" : "unchanged:"} ${bento.tag} (${bento.files.length} files, ${formatSize(bento.size)}) in ${ms} ms → ${bento.path}\n`,
+          );
+          process.stdout.write(`${bento.tag}\n`);
         }
       }),
     );
@@ -124,17 +135,18 @@ export function register(program: Command): void {
       .option("-o, --output <format>", "table, json or yaml", output(["table", "json", "yaml"]), "table")
       .option("--remote <repository>", "list the tags of this registry repository (HOST[:PORT]/PATH) instead"),
   ).action(
-      action(async (name: string | undefined, flags: { output: Output; remote?: string } & RegistryFlags) => {
-        if (flags.remote !== undefined) return printRemoteTags(flags.remote, flags);
-        const bentos = await new BentoStore(defaultHome()).list(name);
-        if (flags.output === "json") return void process.stdout.write(JSON.stringify(bentos.map(summary), null, 2) + "\n");
-        if (flags.output === "yaml") return void process.stdout.write(toYaml(bentos.map(summary)));
-        if (bentos.length === 0) return void process.stdout.write(`no bentos in ${defaultHome()}/bentos; build one with \`bentoc build\`\n`);
-        const rows = [["TAG", "SERVICE", "MODELS", "SIZE", "CREATED"]];
-        for (const b of bentos) rows.push([b.tag, `${b.service.name} ${b.service.version}`, b.models.join(",") || "-", formatSize(b.size), b.created.replace(/\.\d+Z$/, "Z")]);
-        process.stdout.write(table(rows));
-      }),
-    );
+    action(async (name: string | undefined, flags: { output: Output; remote?: string } & RegistryFlags) => {
+      if (flags.remote !== undefined) return printRemoteTags(flags.remote, flags);
+      const bentos = await new BentoStore(defaultHome()).list(name);
+      if (flags.output === "json") return void process.stdout.write(`${JSON.stringify(bentos.map(summary), null, 2)}\n`);
+      if (flags.output === "yaml") return void process.stdout.write(toYaml(bentos.map(summary)));
+      if (bentos.length === 0) return void process.stdout.write(`no bentos in ${defaultHome()}/bentos; build one with \`bentoc build\`\n`);
+      const rows = [["TAG", "SERVICE", "MODELS", "SIZE", "CREATED"]];
+      for (const b of bentos)
+        rows.push([b.tag, `${b.service.name} ${b.service.version}`, b.models.join(",") || "-", formatSize(b.size), b.created.replace(/\.\d+Z$/, "Z")]);
+      process.stdout.write(table(rows));
+    }),
+  );
 
   program
     .command("get")
@@ -144,8 +156,8 @@ export function register(program: Command): void {
     .action(
       action(async (tag: string, flags: { output: Output }) => {
         const bento = await new BentoStore(defaultHome()).get(tag);
-        if (flags.output === "path") process.stdout.write(bento.path + "\n");
-        else if (flags.output === "json") process.stdout.write(JSON.stringify({ ...summary(bento), files: bento.files }, null, 2) + "\n");
+        if (flags.output === "path") process.stdout.write(`${bento.path}\n`);
+        else if (flags.output === "json") process.stdout.write(`${JSON.stringify({ ...summary(bento), files: bento.files }, null, 2)}\n`);
         else process.stdout.write(toYaml({ ...summary(bento), files: bento.files }));
       }),
     );
@@ -193,10 +205,17 @@ export function register(program: Command): void {
     .option("--backend <backend>", `one of ${BACKENDS.join(", ")} (default: the first installed)`)
     .option("--build-arg <K=V>", "build argument, repeatable (e.g. BASE_IMAGE=localhost/node:20)", parseBuildArg, {})
     .option("--dry-run", "print the command instead of running it")
-    .option("--without-models", "leave the models out of the image (tag default <name>:<version>-no-models): the pods pull them at start, see bentoc k8s --models-from")
+    .option(
+      "--without-models",
+      "leave the models out of the image (tag default <name>:<version>-no-models): the pods pull them at start, see bentoc k8s --models-from",
+    )
     .option("--push <ref>", "then push the image to HOST[:PORT]/REPOSITORY[:TAG] (tag default: the bento version, +-no-models) and print its digest");
   addRegistryFlags(containerize).action(
-      action(async (tag: string, flags: { image?: string; backend?: string; buildArg: Record<string, string>; dryRun?: boolean; withoutModels?: boolean; push?: string } & RegistryFlags) => {
+    action(
+      async (
+        tag: string,
+        flags: { image?: string; backend?: string; buildArg: Record<string, string>; dryRun?: boolean; withoutModels?: boolean; push?: string } & RegistryFlags,
+      ) => {
         if (flags.backend !== undefined && !(BACKENDS as readonly string[]).includes(flags.backend)) {
           throw new Error(`--backend must be one of ${BACKENDS.join(", ")}, not ${flags.backend}`);
         }
@@ -223,23 +242,40 @@ export function register(program: Command): void {
         const code = await runStreaming(argv);
         if (code !== 0) throw new Error(`${backend} exited with code ${code}`);
         process.stderr.write(`✓ image ${image} built from ${bento.tag}\n`);
-        if (flags.push === undefined) return void process.stdout.write(image + "\n");
-        const { pinned, kustomizeEntry } = await pushImage(backend, image, flags.push, bento, flags.withoutModels ? `${bento.version}-no-models` : bento.version, flags);
-        process.stderr.write(`✓ pushed ${image} → ${pinned}\n  kustomize images: entry (or: bentoc k8s ${bento.tag} --image ${pinned} --out DIR):\n${kustomizeEntry.replace(/^/gm, "    ")}`);
-        process.stdout.write(pinned + "\n");
-      }),
-    );
+        if (flags.push === undefined) return void process.stdout.write(`${image}\n`);
+        const { pinned, kustomizeEntry } = await pushImage(
+          backend,
+          image,
+          flags.push,
+          bento,
+          flags.withoutModels ? `${bento.version}-no-models` : bento.version,
+          flags,
+        );
+        process.stderr.write(
+          `✓ pushed ${image} → ${pinned}\n  kustomize images: entry (or: bentoc k8s ${bento.tag} --image ${pinned} --out DIR):\n${kustomizeEntry.replace(/^/gm, "    ")}`,
+        );
+        process.stdout.write(`${pinned}\n`);
+      },
+    ),
+  );
 }
 
 /** `containerize --push`: the tool's push, its digest, and the image pinned by digest. */
-async function pushImage(backend: Backend, image: string, ref: string, bento: StoredBento, defaultTag: string, flags: RegistryFlags): Promise<{ pinned: string; kustomizeEntry: string }> {
+async function pushImage(
+  backend: Backend,
+  image: string,
+  ref: string,
+  bento: StoredBento,
+  defaultTag: string,
+  flags: RegistryFlags,
+): Promise<{ pinned: string; kustomizeEntry: string }> {
   const { planImagePush, pushedDigest, pinnedImage } = await import("../../runtime/registry/image-push.ts");
   const plan = planImagePush(backend, image, ref, defaultTag, remoteOptions(flags));
   try {
     let output = "";
     for (const argv of plan.commands) {
       process.stderr.write(`$ ${shellQuote(argv)}\n`);
-      const code = await runStreaming(argv, (chunk, stream) => {
+      const code = await runStreaming(argv, (chunk) => {
         output += chunk;
         process.stderr.write(chunk);
       });

@@ -24,18 +24,18 @@ async function report(result: CompileResult, flags: CompileFlags, cwd: string): 
   const { formatDiagnostics, formatDiagnosticsJson } = await import("../../compiler/diagnostics/format.ts");
   if (flags.format === "json") {
     process.stdout.write(
-      JSON.stringify({
+      `${JSON.stringify({
         ok: result.manifest !== null,
         outDir: relative(cwd, result.outDir),
         files: result.files,
         diagnostics: JSON.parse(formatDiagnosticsJson(result.diagnostics, cwd)),
         ms: Math.round(result.ms),
-      }) + "\n",
+      })}\n`,
     );
     return;
   }
-  if (result.diagnostics.length) process.stderr.write(formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true }) + "\n");
-  process.stdout.write(summaryLine(result, cwd) + "\n");
+  if (result.diagnostics.length) process.stderr.write(`${formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true })}\n`);
+  process.stdout.write(`${summaryLine(result, cwd)}\n`);
 }
 
 export function register(program: Command): void {
@@ -76,10 +76,14 @@ export function register(program: Command): void {
       let result = await session.compile();
       await report(result, flags, cwd);
       const { watchFiles } = await import("../watch-files.ts");
-      const watcher = watchFiles(() => result.sourceFiles, outDir, async (changed) => {
-        result = await session.compile(changed);
-        await report(result, flags, cwd);
-      });
+      const watcher = watchFiles(
+        () => result.sourceFiles,
+        outDir,
+        async (changed) => {
+          result = await session.compile(changed);
+          await report(result, flags, cwd);
+        },
+      );
       const stop = () => void watcher.close().then(() => process.exit(0));
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);

@@ -36,7 +36,7 @@ export function register(program: Command): void {
         process.stdout.write(printConfig(config, flags.output));
       } catch (err) {
         const lines = err instanceof ConfigError ? err.issues.map((i) => `${i.source}: ${i.path ? `${i.path}: ` : ""}${i.message}`) : [(err as Error).message];
-        process.stderr.write(lines.map((l) => `error: ${l}`).join("\n") + "\n");
+        process.stderr.write(`${lines.map((l) => `error: ${l}`).join("\n")}\n`);
         process.exitCode = 1;
       }
     });

@@ -16,7 +16,10 @@ export function register(program: Command): void {
     .option("--name <name>", "service name (default: package.json's name or the directory's, in kebab-case)")
     .option("--force", "overwrite files that exist")
     .action(async (dir: string, flags: InitFlags) => {
-      const [{ initProject }, { initSummary }] = await Promise.all([import("../../runtime/scaffold/init-project.ts"), import("../../runtime/scaffold/init-summary.ts")]);
+      const [{ initProject }, { initSummary }] = await Promise.all([
+        import("../../runtime/scaffold/init-project.ts"),
+        import("../../runtime/scaffold/init-summary.ts"),
+      ]);
       try {
         const result = await initProject({ dir, modelFile: flags.model, name: flags.name, force: flags.force === true });
         process.stdout.write(initSummary(result, process.cwd()));

@@ -46,12 +46,19 @@ export function parseSignature(value: string): [string, ModelSignature] {
   const colon = value.indexOf(":");
   const method = colon < 0 ? value : value.slice(0, colon);
   const sig: ModelSignature = { batchable: false, batchDim: 0 };
-  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(method)) throw new InvalidArgumentError(`invalid signature ${JSON.stringify(value)}: expected METHOD:batchable,batchDim=0`);
-  for (const part of colon < 0 ? [] : value.slice(colon + 1).split(",").filter(Boolean)) {
+  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(method))
+    throw new InvalidArgumentError(`invalid signature ${JSON.stringify(value)}: expected METHOD:batchable,batchDim=0`);
+  for (const part of colon < 0
+    ? []
+    : value
+        .slice(colon + 1)
+        .split(",")
+        .filter(Boolean)) {
     const [key, v] = part.split("=", 2) as [string, string | undefined];
     if (key === "batchable" && (v === undefined || v === "true" || v === "false")) sig.batchable = v !== "false";
     else if (key === "batchDim" && v !== undefined && /^\d+$/.test(v)) sig.batchDim = Number(v);
-    else throw new InvalidArgumentError(`invalid signature option ${JSON.stringify(part)} in ${JSON.stringify(value)}: use batchable[=true|false] and batchDim=N`);
+    else
+      throw new InvalidArgumentError(`invalid signature option ${JSON.stringify(part)} in ${JSON.stringify(value)}: use batchable[=true|false] and batchDim=N`);
   }
   return [method, sig];
 }
@@ -64,7 +71,7 @@ function output(allowed: readonly Output[]) {
 }
 
 function fail(err: unknown): void {
-  process.stderr.write(errorLine(err) + "\n");
+  process.stderr.write(`${errorLine(err)}\n`);
   process.exitCode = 1;
 }
 
@@ -90,7 +97,9 @@ export function formatTable(rows: readonly StoredModel[]): string {
   const body = rows.map((m) => [
     m.tag,
     formatSize(m.size),
-    Object.entries(m.labels).map(([k, v]) => `${k}=${v}`).join(",") || "-",
+    Object.entries(m.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",") || "-",
     m.creationTime.replace("T", " ").replace(/\.\d+Z$/, "Z"),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? "").length)));
@@ -98,7 +107,7 @@ export function formatTable(rows: readonly StoredModel[]): string {
 }
 
 function print(value: unknown, format: "json" | "yaml"): void {
-  process.stdout.write(format === "json" ? JSON.stringify(value, null, 2) + "\n" : toYaml(value));
+  process.stdout.write(format === "json" ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value));
 }
 
 export function register(program: Command): void {
@@ -115,17 +124,33 @@ export function register(program: Command): void {
     .option("--model-file <path>", "which saved file is the ONNX model (default model.onnx or the only .onnx)")
     .option("-q, --quiet", "print only the tag")
     .action(
-      action(async (paths: string[], flags: { name: string; label: Record<string, string>; metadata: Record<string, unknown>; signature?: Record<string, ModelSignature>; modelFile?: string; quiet?: boolean }) => {
-        const source = paths.length === 1 && paths[0] !== undefined ? paths[0] : paths;
-        const saved = await (await openStore()).save(source, {
-          name: flags.name,
-          labels: flags.label,
-          metadata: flags.metadata,
-          ...(flags.signature ? { signatures: flags.signature } : {}),
-          ...(flags.modelFile ? { modelFile: flags.modelFile } : {}),
-        });
-        process.stdout.write(flags.quiet ? `${saved.tag}\n` : `saved ${saved.tag} (${formatSize(saved.size)}, ${saved.files.length} file${saved.files.length === 1 ? "" : "s"}) → ${saved.path}\n`);
-      }),
+      action(
+        async (
+          paths: string[],
+          flags: {
+            name: string;
+            label: Record<string, string>;
+            metadata: Record<string, unknown>;
+            signature?: Record<string, ModelSignature>;
+            modelFile?: string;
+            quiet?: boolean;
+          },
+        ) => {
+          const source = paths.length === 1 && paths[0] !== undefined ? paths[0] : paths;
+          const saved = await (await openStore()).save(source, {
+            name: flags.name,
+            labels: flags.label,
+            metadata: flags.metadata,
+            ...(flags.signature ? { signatures: flags.signature } : {}),
+            ...(flags.modelFile ? { modelFile: flags.modelFile } : {}),
+          });
+          process.stdout.write(
+            flags.quiet
+              ? `${saved.tag}\n`
+              : `saved ${saved.tag} (${formatSize(saved.size)}, ${saved.files.length} file${saved.files.length === 1 ? "" : "s"}) → ${saved.path}\n`,
+          );
+        },
+      ),
     );
 
   const list = models
@@ -137,13 +162,13 @@ export function register(program: Command): void {
     .option("--label <key=value>", "only models with this label (repeatable)", collect(keyValue("--label")), {})
     .option("--remote <repository>", "list the tags of this registry repository (HOST[:PORT]/PATH) instead");
   addRegistryFlags(list).action(
-      action(async (name: string | undefined, flags: { output: Output; label: Record<string, string>; remote?: string } & RegistryFlags) => {
-        if (flags.remote !== undefined) return printRemoteTags(flags.remote, flags);
-        const rows = await (await openStore()).list({ ...(name ? { name } : {}), labels: flags.label });
-        if (flags.output === "table") process.stdout.write(rows.length === 0 ? "no models\n" : formatTable(rows) + "\n");
-        else print(rows, flags.output as "json" | "yaml");
-      }),
-    );
+    action(async (name: string | undefined, flags: { output: Output; label: Record<string, string>; remote?: string } & RegistryFlags) => {
+      if (flags.remote !== undefined) return printRemoteTags(flags.remote, flags);
+      const rows = await (await openStore()).list({ ...(name ? { name } : {}), labels: flags.label });
+      if (flags.output === "table") process.stdout.write(rows.length === 0 ? "no models\n" : `${formatTable(rows)}\n`);
+      else print(rows, flags.output as "json" | "yaml");
+    }),
+  );
 
   addRegistryFlags(
     models
@@ -159,8 +184,8 @@ export function register(program: Command): void {
       try {
         const pushed = await pushModel(await openStore(), tag, ref, remoteOptions(flags, progress.onEvent));
         progress.finish();
-        process.stderr.write(pushSummary(`model ${pushed.model.tag}`, pushed, performance.now() - started) + "\n");
-        process.stdout.write(pushed.pinned + "\n");
+        process.stderr.write(`${pushSummary(`model ${pushed.model.tag}`, pushed, performance.now() - started)}\n`);
+        process.stdout.write(`${pushed.pinned}\n`);
       } finally {
         progress.finish();
       }
@@ -183,8 +208,12 @@ export function register(program: Command): void {
           const pulled = await pullModel(store, ref, remoteOptions(flags, progress.onEvent));
           progress.finish();
           const secs = ((performance.now() - started) / 1000).toFixed(2);
-          process.stderr.write(pulled.created ? `✓ pulled ${pulled.model.tag} (${formatSize(pulled.model.size)}, ${pulled.model.files.length} files) from ${ref} in ${secs} s\n` : `✓ already present: ${pulled.model.tag}\n`);
-          process.stdout.write(pulled.model.tag + "\n");
+          process.stderr.write(
+            pulled.created
+              ? `✓ pulled ${pulled.model.tag} (${formatSize(pulled.model.size)}, ${pulled.model.files.length} files) from ${ref} in ${secs} s\n`
+              : `✓ already present: ${pulled.model.tag}\n`,
+          );
+          process.stdout.write(`${pulled.model.tag}\n`);
         } finally {
           progress.finish();
         }
@@ -200,7 +229,7 @@ export function register(program: Command): void {
     .action(
       action(async (tag: string, flags: { output: Output }) => {
         const model = await (await openStore()).get(tag);
-        if (flags.output === "path") process.stdout.write(model.path + "\n");
+        if (flags.output === "path") process.stdout.write(`${model.path}\n`);
         else print(model, flags.output as "json" | "yaml");
       }),
     );
@@ -245,7 +274,7 @@ export function register(program: Command): void {
 export async function printRemoteTags(repository: string, flags: { output: string } & RegistryFlags): Promise<void> {
   const { listRemoteTags } = await import("../../runtime/registry/model-remote.ts");
   const tags = await listRemoteTags(repository, remoteOptions(flags));
-  if (flags.output === "json") process.stdout.write(JSON.stringify(tags, null, 2) + "\n");
+  if (flags.output === "json") process.stdout.write(`${JSON.stringify(tags, null, 2)}\n`);
   else if (flags.output === "yaml") process.stdout.write(toYaml(tags));
-  else process.stdout.write(tags.length === 0 ? `no tags in ${repository}\n` : tags.map((t) => `${repository}:${t}`).join("\n") + "\n");
+  else process.stdout.write(tags.length === 0 ? `no tags in ${repository}\n` : `${tags.map((t) => `${repository}:${t}`).join("\n")}\n`);
 }

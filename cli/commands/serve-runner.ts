@@ -46,7 +46,16 @@ export function register(program: Command): void {
     .option("--http <backend>", "HTTP backend: auto (uWebSockets.js where it loads, else node:http), uws or node")
     .action(async (arg: string, flags: Flags) => {
       // Loaded on use: the other commands start without OpenTelemetry and onnxruntime.
-      const [{ createLogger }, { createTelemetry }, { startRunnerServer }, { modelNameFor }, { loadCompiledDir }, { createTransport }, { PortInUseError }, { onShutdownSignals }] = await Promise.all([
+      const [
+        { createLogger },
+        { createTelemetry },
+        { startRunnerServer },
+        { modelNameFor },
+        { loadCompiledDir },
+        { createTransport },
+        { PortInUseError },
+        { onShutdownSignals },
+      ] = await Promise.all([
         import("../../runtime/logging/logger.ts"),
         import("../../runtime/observability/create-telemetry.ts"),
         import("../../runtime/remote/runner-server.ts"),
@@ -77,7 +86,10 @@ export function register(program: Command): void {
       const port = flags.port !== undefined ? Number(flags.port) : 3001;
       if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got ${flags.port}`);
       const runner = loaded.manifest.runners.find((r) => r.name === flags.runner);
-      if (!runner) fail(`service ${loaded.manifest.service.name} has no runner named ${flags.runner} (runners: ${loaded.manifest.runners.map((r) => r.name).join(", ") || "none"})`);
+      if (!runner)
+        fail(
+          `service ${loaded.manifest.service.name} has no runner named ${flags.runner} (runners: ${loaded.manifest.runners.map((r) => r.name).join(", ") || "none"})`,
+        );
 
       const logger = createLogger({ level: config.logging.level, fields: { runner: runner.name } });
       const maxBatchSizes: Record<string, number> = {};
@@ -103,8 +115,10 @@ export function register(program: Command): void {
       } catch (err) {
         fail(err instanceof PortInUseError ? err.message : `runner ${flags.runner} failed to start: ${(err as Error).message}`);
       }
-      const out = (line: string) => void process.stdout.write(line + "\n");
-      out(`bentoc: serving runner ${runner.name} of ${loaded.manifest.service.name}@${loaded.manifest.service.version} at ${server.url} (Open Inference Protocol V2, http: ${server.backend})`);
+      const out = (line: string) => void process.stdout.write(`${line}\n`);
+      out(
+        `bentoc: serving runner ${runner.name} of ${loaded.manifest.service.name}@${loaded.manifest.service.version} at ${server.url} (Open Inference Protocol V2, http: ${server.backend})`,
+      );
       for (const m of runner.methods) out(`  POST ${server.url}/v2/models/${modelNameFor(runner, m.name)}/infer   (${m.name}, max batch ${m.maxBatchSize})`);
       out(`  health ${server.url}/v2/health/live ${server.url}/v2/health/ready   metrics ${server.url}/metrics`);
       onShutdownSignals(logger, async () => {

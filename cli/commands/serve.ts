@@ -34,7 +34,8 @@ async function resolveTarget(arg: string | undefined, home: string, defaultOutDi
   // a project directory (the current one by default): its bentofile's service, or service.ts / index.ts / src/service.ts
   const entry = stat?.isDirectory() ? await projectEntry(abs) : undefined;
   if (entry) return { kind: "source", entry, outDir: defaultOutDir(abs) };
-  if (arg === undefined) throw new Error(`no service in ${abs}: give a target, or run where a ${BENTOFILE}, ${ENTRY_CANDIDATES.join(", ")} is (bentoc init writes one)`);
+  if (arg === undefined)
+    throw new Error(`no service in ${abs}: give a target, or run where a ${BENTOFILE}, ${ENTRY_CANDIDATES.join(", ")} is (bentoc init writes one)`);
   // a bento tag: served only if every file is as built
   const { resolveVerifiedBento } = await import("../../runtime/bento/bento-store.ts");
   const dir = await resolveVerifiedBento(arg, home);
@@ -62,15 +63,21 @@ export function register(program: Command): void {
     .option("--http <backend>", "HTTP backend: auto (uWebSockets.js where it loads, else node:http), uws or node")
     .action(async (arg: string | undefined, flags: ServeFlags) => {
       // heavy modules load only when the command runs, so `bentoc --help` stays fast
-      const [{ createCompileSession, defaultOutDir }, { formatDiagnostics }, { ConfigError, loadConfig }, { serveCompiledDir }, { summaryLine }, { watchFiles }] =
-        await Promise.all([
-          import("../../compiler/compile.ts"),
-          import("../../compiler/diagnostics/format.ts"),
-          import("../../runtime/config/load-config.ts"),
-          import("../../runtime/serve-compiled.ts"),
-          import("./compile.ts"),
-          import("../watch-files.ts"),
-        ]);
+      const [
+        { createCompileSession, defaultOutDir },
+        { formatDiagnostics },
+        { ConfigError, loadConfig },
+        { serveCompiledDir },
+        { summaryLine },
+        { watchFiles },
+      ] = await Promise.all([
+        import("../../compiler/compile.ts"),
+        import("../../compiler/diagnostics/format.ts"),
+        import("../../runtime/config/load-config.ts"),
+        import("../../runtime/serve-compiled.ts"),
+        import("./compile.ts"),
+        import("../watch-files.ts"),
+      ]);
       const cwd = process.cwd();
       const overrides: DeepPartial<BentocConfig> = { server: {} };
       if (flags.port !== undefined) overrides.server!.port = Number(flags.port);
@@ -91,9 +98,9 @@ export function register(program: Command): void {
       if (target.kind === "source") {
         session = createCompileSession({ entry: target.entry, outDir: target.outDir, typecheck: flags.typecheck });
         const result = await session.compile();
-        if (result.diagnostics.length) process.stderr.write(formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true }) + "\n");
+        if (result.diagnostics.length) process.stderr.write(`${formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true })}\n`);
         if (!result.manifest) fail(summaryLine(result, cwd));
-        process.stdout.write(summaryLine(result, cwd) + "\n");
+        process.stdout.write(`${summaryLine(result, cwd)}\n`);
         sourceFiles = result.sourceFiles;
         dir = target.outDir;
       } else {
@@ -114,17 +121,21 @@ export function register(program: Command): void {
       }
       if (flags.reload) {
         if (!session) fail("--reload needs a service source, not a compiled directory or bento");
-        watchFiles(() => sourceFiles, dir, async (changed) => {
-          const result = await session.compile(changed);
-          sourceFiles = result.sourceFiles.length ? result.sourceFiles : sourceFiles;
-          if (result.diagnostics.length) process.stderr.write(formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true }) + "\n");
-          if (!result.manifest) {
-            process.stdout.write(`${summaryLine(result, cwd)}; still serving the last good version\n`);
-            return;
-          }
-          await served.reload();
-          process.stdout.write(`${summaryLine(result, cwd)}; reloaded\n`);
-        });
+        watchFiles(
+          () => sourceFiles,
+          dir,
+          async (changed) => {
+            const result = await session.compile(changed);
+            sourceFiles = result.sourceFiles.length ? result.sourceFiles : sourceFiles;
+            if (result.diagnostics.length) process.stderr.write(`${formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true })}\n`);
+            if (!result.manifest) {
+              process.stdout.write(`${summaryLine(result, cwd)}; still serving the last good version\n`);
+              return;
+            }
+            await served.reload();
+            process.stdout.write(`${summaryLine(result, cwd)}; reloaded\n`);
+          },
+        );
       }
     });
 }

@@ -4,10 +4,20 @@
  * BC1007, BC1008, BC1010, BC1011); cross-checks are the validate stage's.
  */
 import { relative, sep } from "node:path";
-import { Node, ts } from "../ts-morph.ts";
+import { type Node, ts } from "../ts-morph.ts";
 import type { MethodDeclaration } from "ts-morph";
 import type { IODescriptor } from "../../sdk/io.ts";
-import { DEFAULTS, MANIFEST_SCHEMA_VERSION, type ApiManifest, type IoSpec, type JsonSchema, type Manifest, type RunnerManifest, type RunnerMethodManifest, type ServiceManifest } from "../../sdk/manifest.ts";
+import {
+  DEFAULTS,
+  MANIFEST_SCHEMA_VERSION,
+  type ApiManifest,
+  type IoSpec,
+  type JsonSchema,
+  type Manifest,
+  type RunnerManifest,
+  type RunnerMethodManifest,
+  type ServiceManifest,
+} from "../../sdk/manifest.ts";
 import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { DiscoveredMethod, DiscoveredRunner, DiscoveredService, Discovery } from "../discover/discovered.ts";
 import type { SdkSymbols } from "../discover/sdk-symbols.ts";
@@ -65,25 +75,37 @@ class ManifestBuilder {
     const output: IODescriptor = opts.descriptor("output") ?? { kind: "json" };
     const params = decl.getParameters();
     const extra = params[2];
-    if (extra) this.diagnostics.push(createDiagnostic("BC1011", { name: m.name, problem: "takes at most two parameters: the input and an optional Context" }, extra));
+    if (extra)
+      this.diagnostics.push(createDiagnostic("BC1011", { name: m.name, problem: "takes at most two parameters: the input and an optional Context" }, extra));
     const first = params[0];
     const second = params[1];
     let takesContext = false;
     if (second) {
       takesContext = this.isContext(second.getType().compilerType);
-      if (!takesContext) this.diagnostics.push(createDiagnostic("BC1011", { name: m.name, problem: "has a second parameter that is not a Context (import type { Context } from \"bentoc\")" }, second.getTypeNode() ?? second));
+      if (!takesContext)
+        this.diagnostics.push(
+          createDiagnostic(
+            "BC1011",
+            { name: m.name, problem: 'has a second parameter that is not a Context (import type { Context } from "bentoc")' },
+            second.getTypeNode() ?? second,
+          ),
+        );
     }
     let inputSchema: JsonSchema = { type: "null" };
     if (first) {
       const type = first.getType().compilerType;
       const node = (first.getTypeNode() ?? first).compilerNode;
       if (this.isContext(type)) {
-        this.diagnostics.push(createDiagnostic("BC1011", { name: m.name, problem: "takes a Context as its first parameter; the Context comes second, after the input" }, first));
+        this.diagnostics.push(
+          createDiagnostic("BC1011", { name: m.name, problem: "takes a Context as its first parameter; the Context comes second, after the input" }, first),
+        );
       } else {
         inputSchema = ioSchema(input, { side: "input", type, node, path: first.getName() }, this.schemas, this.o.sdk);
       }
     } else if (input.kind !== "json") {
-      this.diagnostics.push(createDiagnostic("BC1011", { name: m.name, problem: `declares an io.${input.kind}() input but takes no parameter` }, opts.node("input")));
+      this.diagnostics.push(
+        createDiagnostic("BC1011", { name: m.name, problem: `declares an io.${input.kind}() input but takes no parameter` }, opts.node("input")),
+      );
     }
     let outputSchema: JsonSchema = {};
     let streaming = false;
@@ -112,7 +134,7 @@ class ManifestBuilder {
       output: { descriptor: output, schema: outputSchema } satisfies IoSpec,
       streaming,
       takesContext,
-      callsRunners: reach !== undefined && reach(decl.compilerNode),
+      callsRunners: reach?.(decl.compilerNode) ?? false,
       examples: doc.examples,
     };
     return { manifest, decl, options: opts.read };
@@ -122,13 +144,24 @@ class ManifestBuilder {
   private streamItemSchema(name: string, item: ts.Type, output: IODescriptor, opts: OptionValues, node: ts.Node): JsonSchema {
     if (output.kind !== "json") {
       this.diagnostics.push(
-        createDiagnostic("BC1022", { name, problem: `declares an io.${output.kind}() output, but streamed items are sent as JSON (Server-Sent Events or NDJSON): leave 'output' out` }, opts.node("output")),
+        createDiagnostic(
+          "BC1022",
+          { name, problem: `declares an io.${output.kind}() output, but streamed items are sent as JSON (Server-Sent Events or NDJSON): leave 'output' out` },
+          opts.node("output"),
+        ),
       );
       return {};
     }
     if (isVoidLike(item) || (item.flags & ts.TypeFlags.Never) !== 0 || (item.flags & ts.TypeFlags.Null) !== 0) {
       this.diagnostics.push(
-        createDiagnostic("BC1022", { name, problem: `streams items of type '${this.checker.typeToString(item)}': each item must be a JSON value (an object, array, string, number or boolean)` }, node),
+        createDiagnostic(
+          "BC1022",
+          {
+            name,
+            problem: `streams items of type '${this.checker.typeToString(item)}': each item must be a JSON value (an object, array, string, number or boolean)`,
+          },
+          node,
+        ),
       );
       return {};
     }
@@ -149,7 +182,9 @@ class ManifestBuilder {
       const element = arrayElement(type, this.checker);
       const node = (first.getTypeNode() ?? first).compilerNode;
       if (!element) {
-        this.diagnostics.push(createDiagnostic("BC1007", { name: m.name, what: `take an array of batch items (got '${this.checker.typeToString(type)}')` }, node));
+        this.diagnostics.push(
+          createDiagnostic("BC1007", { name: m.name, what: `take an array of batch items (got '${this.checker.typeToString(type)}')` }, node),
+        );
       } else input = schemaOf(element, this.schemas, node, `${first.getName()}[]`);
       for (const extra of params.slice(1)) {
         this.diagnostics.push(createDiagnostic("BC1007", { name: m.name, what: "take exactly one parameter (the array of batch items)" }, extra));
@@ -159,7 +194,13 @@ class ManifestBuilder {
     const element = arrayElement(returnType, this.checker);
     const returnNode = (decl.getReturnTypeNode() ?? decl.getNameNode()).compilerNode;
     if (!element) {
-      this.diagnostics.push(createDiagnostic("BC1007", { name: m.name, what: `return an array with one result per item (returns '${this.checker.typeToString(returnType)}')` }, returnNode));
+      this.diagnostics.push(
+        createDiagnostic(
+          "BC1007",
+          { name: m.name, what: `return an array with one result per item (returns '${this.checker.typeToString(returnType)}')` },
+          returnNode,
+        ),
+      );
     } else output = schemaOf(element, this.schemas, returnNode, `${m.name}()[]`);
     const manifest: RunnerMethodManifest = {
       name: m.name,

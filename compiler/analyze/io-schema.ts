@@ -67,7 +67,13 @@ export function ioSchema(descriptor: IODescriptor, at: IoSide, ctx: SchemaContex
     ctx.diagnostics.push(
       createDiagnostic(
         "BC1010",
-        { kind: descriptor.kind, side: at.side, expected: EXPECTED[descriptor.kind] ?? descriptor.kind, where: at.side === "input" ? "parameter" : "return", type: ctx.checker.typeToString(at.type) },
+        {
+          kind: descriptor.kind,
+          side: at.side,
+          expected: EXPECTED[descriptor.kind] ?? descriptor.kind,
+          where: at.side === "input" ? "parameter" : "return",
+          type: ctx.checker.typeToString(at.type),
+        },
         at.node,
       ),
     );
@@ -89,7 +95,17 @@ export function ioSchema(descriptor: IODescriptor, at: IoSide, ctx: SchemaContex
         const prop = ctx.checker.getPropertyOfType(at.type, part);
         if (!prop) {
           ctx.diagnostics.push(
-            createDiagnostic("BC1010", { kind: "multipart", side: at.side, expected: `a property '${part}'`, where: at.side === "input" ? "parameter" : "return", type: ctx.checker.typeToString(at.type) }, at.node),
+            createDiagnostic(
+              "BC1010",
+              {
+                kind: "multipart",
+                side: at.side,
+                expected: `a property '${part}'`,
+                where: at.side === "input" ? "parameter" : "return",
+                type: ctx.checker.typeToString(at.type),
+              },
+              at.node,
+            ),
           );
           continue;
         }

@@ -52,7 +52,9 @@ export class OptionValues {
   oneOf<T extends string>(path: string, values: readonly T[]): T | undefined {
     const v = this.get(path);
     if (v === undefined) return undefined;
-    return typeof v === "string" && (values as readonly string[]).includes(v) ? (v as T) : this.bad(path, `must be one of ${values.map((x) => `"${x}"`).join(", ")}`);
+    return typeof v === "string" && (values as readonly string[]).includes(v)
+      ? (v as T)
+      : this.bad(path, `must be one of ${values.map((x) => `"${x}"`).join(", ")}`);
   }
 
   stringArray(path: string): string[] | undefined {

@@ -31,7 +31,13 @@ const IO_KINDS: Record<string, string> = {
 function unwrap(node: Node): Node {
   let n = node;
   for (;;) {
-    if (Node.isParenthesizedExpression(n) || Node.isAsExpression(n) || Node.isSatisfiesExpression(n) || Node.isNonNullExpression(n) || Node.isTypeAssertion(n)) {
+    if (
+      Node.isParenthesizedExpression(n) ||
+      Node.isAsExpression(n) ||
+      Node.isSatisfiesExpression(n) ||
+      Node.isNonNullExpression(n) ||
+      Node.isTypeAssertion(n)
+    ) {
       n = n.getExpression();
     } else return n;
   }
@@ -69,7 +75,10 @@ class OptionsReader {
     if (Node.isArrayLiteralExpression(n)) {
       const out: StaticValue[] = [];
       n.getElements().forEach((el, i) => {
-        if (Node.isSpreadElement(el)) return void this.fail(el);
+        if (Node.isSpreadElement(el)) {
+          this.fail(el);
+          return;
+        }
         const v = this.read(el, `${path}.${i}`);
         if (v !== undefined) out.push(v);
       });

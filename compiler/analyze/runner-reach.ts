@@ -75,7 +75,8 @@ export function runnerReach(cls: ts.ClassDeclaration, dependencies: ReadonlySet<
         }
         if (n.kind === ts.SyntaxKind.ThisKeyword) {
           const name = thisMember(n.parent);
-          if (name === undefined) hit = true; // `this` as a value: passed on, aliased, indexed
+          if (name === undefined)
+            hit = true; // `this` as a value: passed on, aliased, indexed
           else if (carrying.has(name)) hit = true;
           else if (!declared.has(name) && extendsAnother) hit = true;
           else for (const body of bodies.get(name) ?? []) if (reaches(body)) hit = true;

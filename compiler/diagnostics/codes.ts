@@ -13,19 +13,39 @@ export interface CodeInfo {
 
 export const CODES = {
   BC1001: { severity: "error", title: "no @service found", message: "No class decorated with @service was found in '{entry}'." },
-  BC1002: { severity: "error", title: "more than one @service", message: "More than one @service class: '{name}' and '{other}'. A bento serves exactly one service." },
+  BC1002: {
+    severity: "error",
+    title: "more than one @service",
+    message: "More than one @service class: '{name}' and '{other}'. A bento serves exactly one service.",
+  },
   BC1003: { severity: "error", title: "unknown runner", message: "depends({name}) refers to a class that is not decorated with @runner." },
   BC1004: { severity: "error", title: "duplicate route", message: "Duplicate route {method} {route}: already used by API '{other}'." },
-  BC1005: { severity: "error", title: "non-static decorator option", message: "Decorator options must be static values (literals, arrays, objects, io.* calls); '{text}' is not." },
+  BC1005: {
+    severity: "error",
+    title: "non-static decorator option",
+    message: "Decorator options must be static values (literals, arrays, objects, io.* calls); '{text}' is not.",
+  },
   BC1006: { severity: "error", title: "unsupported type", message: "Type '{type}' at '{path}' cannot be sent as JSON: {reason}." },
   BC1007: { severity: "error", title: "batchable method without a batch dimension", message: "@batchable method '{name}' must {what}." },
-  BC1008: { severity: "error", title: "missing return type on an @api", message: "@api method '{name}' needs an explicit return type annotation (the compiler does not infer API contracts)." },
+  BC1008: {
+    severity: "error",
+    title: "missing return type on an @api",
+    message: "@api method '{name}' needs an explicit return type annotation (the compiler does not infer API contracts).",
+  },
   BC1009: { severity: "error", title: "invalid name", message: "Invalid {kind} '{name}': {rule}." },
-  BC1010: { severity: "error", title: "IO descriptor does not match the type", message: "io.{kind}() {side} requires {expected}, but the {where} type is '{type}'." },
+  BC1010: {
+    severity: "error",
+    title: "IO descriptor does not match the type",
+    message: "io.{kind}() {side} requires {expected}, but the {where} type is '{type}'.",
+  },
   BC1011: { severity: "error", title: "invalid @api parameters", message: "@api method '{name}' {problem}." },
   BC1012: { severity: "error", title: "invalid batching option", message: "Invalid batching option {option}: {rule}." },
   BC1013: { severity: "error", title: "duplicate runner name", message: "Runner name '{name}' is used by both '{className}' and '{other}'." },
-  BC1014: { severity: "error", title: "invalid model tag", message: "Invalid model tag '{tag}': expected 'name' or 'name:version' (lowercase letters, digits, '.', '_', '-')." },
+  BC1014: {
+    severity: "error",
+    title: "invalid model tag",
+    message: "Invalid model tag '{tag}': expected 'name' or 'name:version' (lowercase letters, digits, '.', '_', '-').",
+  },
   BC1015: { severity: "error", title: "entry not found", message: "Entry '{entry}' not found{detail}." },
   BC1016: { severity: "error", title: "invalid option value", message: "Option '{option}' {rule}." },
   BC1017: { severity: "error", title: "reserved route", message: "Route '{route}' is reserved by the bentoc server ({reserved})." },
@@ -35,12 +55,16 @@ export const CODES = {
     severity: "error",
     title: "experimentalDecorators is on",
     message:
-      "'experimentalDecorators' is on, but bentoc's decorators are standard (TC39) decorators, which TypeScript checks only with it off (otherwise TS1238/TS1241 on every decorator). Remove \"experimentalDecorators\" (and \"emitDecoratorMetadata\") from the compilerOptions, or set it to false.",
+      '\'experimentalDecorators\' is on, but bentoc\'s decorators are standard (TC39) decorators, which TypeScript checks only with it off (otherwise TS1238/TS1241 on every decorator). Remove "experimentalDecorators" (and "emitDecoratorMetadata") from the compilerOptions, or set it to false.',
   },
   BC1022: { severity: "error", title: "invalid streaming API", message: "Streaming @api method '{name}' {problem}." },
   BC1023: { severity: "error", title: "invalid scaling option", message: "Invalid scaling option {option}: {rule}." },
   BC2001: { severity: "warning", title: "unused runner", message: "Runner '{name}' is declared but no service depends on it; it is left out of the bento." },
-  BC2002: { severity: "warning", title: "GET API with a request body", message: "GET API '{name}' takes a parameter; GET requests carry no body, so clients send it as JSON anyway. Prefer POST." },
+  BC2002: {
+    severity: "warning",
+    title: "GET API with a request body",
+    message: "GET API '{name}' takes a parameter; GET requests carry no body, so clients send it as JSON anyway. Prefer POST.",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

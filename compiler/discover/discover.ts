@@ -125,7 +125,13 @@ class Discoverer {
         const kind = sdkDecoratorKind(decorator, this.sdk);
         if (kind === "api" || kind === "batchable") {
           const needs = kind === "api" ? "@service" : "@runner";
-          this.diagnostics.push(createDiagnostic("BC1019", { decorator: kind, problem: `needs its class '${decl.getName() ?? "(anonymous)"}' to be decorated with ${needs}` }, decorator));
+          this.diagnostics.push(
+            createDiagnostic(
+              "BC1019",
+              { decorator: kind, problem: `needs its class '${decl.getName() ?? "(anonymous)"}' to be decorated with ${needs}` },
+              decorator,
+            ),
+          );
         }
       }
     }

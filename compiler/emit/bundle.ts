@@ -3,7 +3,7 @@
  * service imports is bundled (the sdk, pure-JS libraries) except packages with native code, which the
  * runtime provides. Paths in the output are relative to the project root, so the bytes are stable.
  */
-import { build, type Message } from "esbuild";
+import { build, type BuildResult, type Message } from "esbuild";
 import { isAbsolute, join } from "node:path";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import { createDiagnostic } from "../diagnostics/diagnostic.ts";
@@ -33,11 +33,17 @@ function toDiagnostic(message: Message, projectRoot: string): Diagnostic {
   const diag = createDiagnostic("BC1020", { message: message.text });
   const loc = message.location;
   if (!loc) return diag;
-  return { ...diag, file: isAbsolute(loc.file) ? loc.file : join(projectRoot, loc.file), line: loc.line, column: loc.column + 1, length: Math.max(1, loc.length) };
+  return {
+    ...diag,
+    file: isAbsolute(loc.file) ? loc.file : join(projectRoot, loc.file),
+    line: loc.line,
+    column: loc.column + 1,
+    length: Math.max(1, loc.length),
+  };
 }
 
 export async function bundleService(options: BundleOptions): Promise<BundleResult> {
-  let result;
+  let result: BuildResult<{ write: false }>;
   try {
     result = await build({
       entryPoints: [options.entryFile],

@@ -29,7 +29,7 @@ export class JsonWriteError extends Error {
 }
 
 function formatPath(path: JsonPath): string {
-  return "$" + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
+  return `$${path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")}`;
 }
 
 /** Serialise `value` as deterministic, pretty JSON ending in a newline. */
@@ -59,7 +59,7 @@ export function toJson(value: unknown, options: JsonWriteOptions = {}): string {
     if (typeof toJSON === "function") return write(toJSON.call(obj), indent);
     if (seen.has(obj)) throw new JsonWriteError("cycle", [...path]);
     seen.add(obj);
-    const inner = indent + "  ";
+    const inner = `${indent}  `;
     let out: string;
     if (Array.isArray(obj)) {
       const items = obj.map((item, i) => {
@@ -85,5 +85,5 @@ export function toJson(value: unknown, options: JsonWriteOptions = {}): string {
     return out;
   }
 
-  return write(value, "") + "\n";
+  return `${write(value, "")}\n`;
 }

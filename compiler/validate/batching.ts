@@ -11,13 +11,21 @@ export const batching: Rule = ({ analysis }) => {
       const at = (option: string) => optionNode(m.options, option, m.decl.getNameNode());
       const { maxBatchSize, maxLatencyMs, batchDim } = m.manifest;
       if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
-        out.push(createDiagnostic("BC1012", { option: `maxBatchSize = ${maxBatchSize}`, rule: "must be an integer ≥ 1 (1 disables batching)" }, at("maxBatchSize")));
+        out.push(
+          createDiagnostic("BC1012", { option: `maxBatchSize = ${maxBatchSize}`, rule: "must be an integer ≥ 1 (1 disables batching)" }, at("maxBatchSize")),
+        );
       }
       if (!(maxLatencyMs >= 0)) {
         out.push(createDiagnostic("BC1012", { option: `maxLatencyMs = ${maxLatencyMs}`, rule: "must be ≥ 0" }, at("maxLatencyMs")));
       }
       if (batchDim !== 0) {
-        out.push(createDiagnostic("BC1012", { option: `batchDim = ${batchDim}`, rule: "must be 0: a batchable method takes an array of items, concatenated along dimension 0" }, at("batchDim")));
+        out.push(
+          createDiagnostic(
+            "BC1012",
+            { option: `batchDim = ${batchDim}`, rule: "must be 0: a batchable method takes an array of items, concatenated along dimension 0" },
+            at("batchDim"),
+          ),
+        );
       }
     }
   }

@@ -12,7 +12,13 @@ export const names: Rule = ({ analysis }) => {
   const out: Diagnostic[] = [];
   const service = analysis.manifest.service;
   if (!NAME_PATTERN.test(service.name) || service.name.length > 63) {
-    out.push(createDiagnostic("BC1009", { kind: "service name", name: service.name, rule: NAME_RULE }, optionNode(analysis.service.options, "name", analysis.service.decl.getNameNode() ?? analysis.service.decl)));
+    out.push(
+      createDiagnostic(
+        "BC1009",
+        { kind: "service name", name: service.name, rule: NAME_RULE },
+        optionNode(analysis.service.options, "name", analysis.service.decl.getNameNode() ?? analysis.service.decl),
+      ),
+    );
   }
   for (const r of analysis.runners) {
     const fallback = r.decl.getNameNode() ?? r.decl;

@@ -14,7 +14,13 @@ export const routes: Rule = ({ analysis }) => {
     const { route, method, name } = api.manifest;
     const node = optionNode(api.options, "route", api.decl.getNameNode());
     if (!ROUTE_PATTERN.test(route)) {
-      out.push(createDiagnostic("BC1009", { kind: "route", name: route, rule: "a route is '/' followed by segments of letters, digits, '-', '_', '.', '~' (e.g. '/classify-text')" }, node));
+      out.push(
+        createDiagnostic(
+          "BC1009",
+          { kind: "route", name: route, rule: "a route is '/' followed by segments of letters, digits, '-', '_', '.', '~' (e.g. '/classify-text')" },
+          node,
+        ),
+      );
       continue;
     }
     if ((RESERVED_ROUTES as readonly string[]).includes(route) || route.startsWith("/v2/")) {

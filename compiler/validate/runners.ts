@@ -22,7 +22,13 @@ export const runners: Rule = ({ discovery, analysis }) => {
     }
     const other = byName.get(r.manifest.name);
     if (other !== undefined) {
-      out.push(createDiagnostic("BC1013", { name: r.manifest.name, className: r.manifest.className, other }, optionNode(r.options, "name", r.decl.getNameNode() ?? r.decl)));
+      out.push(
+        createDiagnostic(
+          "BC1013",
+          { name: r.manifest.name, className: r.manifest.className, other },
+          optionNode(r.options, "name", r.decl.getNameNode() ?? r.decl),
+        ),
+      );
     } else byName.set(r.manifest.name, r.manifest.className);
   }
   return out;

@@ -19,7 +19,10 @@ export const scaling: Rule = ({ analysis }) => {
       out.push(
         createDiagnostic(
           "BC1023",
-          { option: `minReplicas = ${minReplicas}, maxReplicas = ${maxReplicas}`, rule: "minReplicas must not exceed maxReplicas (the autoscaler could never satisfy both)" },
+          {
+            option: `minReplicas = ${minReplicas}, maxReplicas = ${maxReplicas}`,
+            rule: "minReplicas must not exceed maxReplicas (the autoscaler could never satisfy both)",
+          },
           at(where),
         ),
       );

@@ -109,7 +109,9 @@ export async function extractArchive(file: string, dir: string, plan: ExtractPla
       }
       if (total > limits.maxTotalBytes) return refuse(`the record declares ${total} bytes, more than the limit of ${limits.maxTotalBytes}`);
       if (total > limits.maxRatio * Math.max(archiveBytes, 1)) {
-        return refuse(`the record declares ${total} bytes from a ${archiveBytes}-byte archive, more than ${limits.maxRatio} times its size (a decompression bomb?)`);
+        return refuse(
+          `the record declares ${total} bytes from a ${archiveBytes}-byte archive, more than ${limits.maxRatio} times its size (a decompression bomb?)`,
+        );
       }
     };
 

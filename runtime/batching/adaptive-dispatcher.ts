@@ -434,7 +434,10 @@ export class AdaptiveDispatcher<I, O> {
     }
     try {
       const items = batch.length === 1 ? sliceOf(batch[0] as Segment<I, O>) : batch.flatMap(sliceOf);
-      const outcome = await this.execute(items, batch.map((s) => s.call.span.traceparent));
+      const outcome = await this.execute(
+        items,
+        batch.map((s) => s.call.span.traceparent),
+      );
       const calls = new Set(batch.map((s) => s.call));
       if (outcome.kind === "failed" && outcome.thrown && this.isolateFailures && calls.size > 1) {
         // Isolate the failure: each call alone, so one bad input never fails its batch-mates.

@@ -24,12 +24,7 @@ function asError(err: unknown): Error {
 }
 
 /** Runs `fn` on `items` and checks the contract; never throws. */
-export async function executeBatch<I, O>(
-  fn: BatchFunction<I, O>,
-  items: I[],
-  info: BatchInfo = {},
-  label = "batch function",
-): Promise<BatchOutcome<O>> {
+export async function executeBatch<I, O>(fn: BatchFunction<I, O>, items: I[], info: BatchInfo = {}, label = "batch function"): Promise<BatchOutcome<O>> {
   let out: ArrayLike<O | Error>;
   try {
     out = await fn(items, info);
@@ -41,7 +36,9 @@ export async function executeBatch<I, O>(
     return {
       kind: "failed",
       thrown: false,
-      error: new BatchContractError(`${label} returned ${got} for a batch of ${items.length} items; a batchable method must return an array with one result per item`),
+      error: new BatchContractError(
+        `${label} returned ${got} for a batch of ${items.length} items; a batchable method must return an array with one result per item`,
+      ),
     };
   }
   if (out.length !== items.length) {

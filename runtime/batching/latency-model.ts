@@ -71,7 +71,11 @@ export class LatencyModel {
   private fit(): LatencyModelSnapshot {
     const count = this.sizes.length;
     if (count === 0) return { a: 0, b: 0, samples: 0, kind: "none" };
-    let sw = 0, sn = 0, st = 0, snn = 0, snt = 0;
+    let sw = 0,
+      sn = 0,
+      st = 0,
+      snn = 0,
+      snt = 0;
     let w = 1;
     for (let i = count - 1; i >= 0; i--, w *= this.decay) {
       const n = this.sizes[i] as number;

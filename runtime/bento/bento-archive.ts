@@ -16,7 +16,7 @@ import { RECORD_FILE, recordProblem, type ModelRecord } from "../models/model-re
 import { ModelStore } from "../models/model-store.ts";
 import { ModelStoreError } from "../models/model-store-error.ts";
 import { BENTO_RECORD, parseRecord, type BentoRecord } from "./bento-record.ts";
-import { BentoStore, BentoStoreError, verifyBentoDir, type StoredBento } from "./bento-store.ts";
+import { type BentoStore, BentoStoreError, verifyBentoDir, type StoredBento } from "./bento-store.ts";
 
 const FIXED_MTIME = new Date("2000-01-01T00:00:00Z");
 
@@ -26,7 +26,10 @@ export async function exportBento(store: BentoStore, tag: string, file: string):
   const target = resolve(file);
   const partial = join(dirname(target), `.${uniqueName("bento")}.partial`);
   try {
-    await create({ gzip: true, file: partial, cwd: bento.path, portable: true, strict: true, mtime: FIXED_MTIME }, [BENTO_RECORD, ...bento.files.map((f) => f.path)]);
+    await create({ gzip: true, file: partial, cwd: bento.path, portable: true, strict: true, mtime: FIXED_MTIME }, [
+      BENTO_RECORD,
+      ...bento.files.map((f) => f.path),
+    ]);
     await fsyncPath(partial);
     await rename(partial, target);
   } catch (err) {
@@ -107,7 +110,8 @@ export async function importCarriedModels(bentoDir: string, tags: readonly strin
     const dir = join(bentoDir, "models", "models", name, version);
     const record = JSON.parse(await readFile(join(dir, RECORD_FILE), "utf8")) as ModelRecord;
     const problem = recordProblem(record);
-    if (problem || record.tag !== tag) throw new BentoStoreError("CORRUPT", `the model ${tag} carried by the bento has an invalid ${RECORD_FILE}: ${problem ?? "tag mismatch"}`);
+    if (problem || record.tag !== tag)
+      throw new BentoStoreError("CORRUPT", `the model ${tag} carried by the bento has an invalid ${RECORD_FILE}: ${problem ?? "tag mismatch"}`);
     const exists = await store.get(tag).then(
       () => true,
       (err: unknown) => {

@@ -91,7 +91,8 @@ export function parseRecord(text: string, where: string): BentoRecord {
   if (r.tag !== `${r.name}:${r.version}`) throw bad(`"tag" does not match name and version`);
   if (!Array.isArray(r.files) || !Array.isArray(r.models)) throw bad(`"files" and "models" must be lists`);
   for (const f of r.files) {
-    if (!f || typeof f.path !== "string" || typeof f.size !== "number" || !/^[0-9a-f]{64}$/.test(String(f.sha256))) throw bad(`invalid file entry ${JSON.stringify(f)}`);
+    if (!f || typeof f.path !== "string" || typeof f.size !== "number" || !/^[0-9a-f]{64}$/.test(String(f.sha256)))
+      throw bad(`invalid file entry ${JSON.stringify(f)}`);
   }
   return r as BentoRecord;
 }

@@ -83,7 +83,12 @@ export class BentoStore {
   }
 
   async list(name?: string): Promise<StoredBento[]> {
-    const names = name !== undefined ? [name] : existsSync(this.bentosDir) ? (await readdir(this.bentosDir, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith(".")).map((d) => d.name) : [];
+    const names =
+      name !== undefined
+        ? [name]
+        : existsSync(this.bentosDir)
+          ? (await readdir(this.bentosDir, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith(".")).map((d) => d.name)
+          : [];
     const out: StoredBento[] = [];
     for (const n of names.sort()) {
       for (const { version } of versionDirs(join(this.bentosDir, n))) {
@@ -100,7 +105,10 @@ export class BentoStore {
     if (dir) return this.read(dir);
     const versions = (await this.list(name)).map((b) => b.tag);
     const all = versions.length > 0 ? versions : [...new Set((await this.list()).map((b) => `${b.name}:latest`))];
-    const hint = all.length === 0 ? `no bentos in ${this.bentosDir}; build one with \`bentoc build\`` : `${versions.length > 0 ? `versions of ${name}` : "known bentos"}: ${all.slice(0, 20).join(", ")}`;
+    const hint =
+      all.length === 0
+        ? `no bentos in ${this.bentosDir}; build one with \`bentoc build\``
+        : `${versions.length > 0 ? `versions of ${name}` : "known bentos"}: ${all.slice(0, 20).join(", ")}`;
     throw new BentoStoreError("NOT_FOUND", `bento ${tag} not found in ${this.home}; ${hint}`);
   }
 
@@ -185,7 +193,7 @@ export async function verifyBentoDir(dir: string, record: BentoRecord, what: str
   for (const f of record.files) {
     const full = join(dir, ...f.path.split("/"));
     const st = await lstat(full).catch(() => null);
-    if (!st || !st.isFile()) throw fail(`file ${f.path} is missing`);
+    if (!st?.isFile()) throw fail(`file ${f.path} is missing`);
     if (st.size !== f.size) throw fail(`file ${f.path} has ${st.size} bytes, expected ${f.size}`);
     const sha = await sha256File(full);
     if (sha !== f.sha256) throw fail(`file ${f.path} has sha256 ${sha}, expected ${f.sha256}`);
@@ -196,7 +204,8 @@ export async function verifyBentoDir(dir: string, record: BentoRecord, what: str
     }
   }
   const version = contentVersion(record.name, record.files, sealed);
-  if (version !== record.version) throw fail(`its version ${record.version} does not match its content (${version}): a file was changed after the bento was built`);
+  if (version !== record.version)
+    throw fail(`its version ${record.version} does not match its content (${version}): a file was changed after the bento was built`);
 }
 
 /**

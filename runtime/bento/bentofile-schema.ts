@@ -33,10 +33,7 @@ export const BENTOFILE_SCHEMA = {
     name: { type: "string", pattern: NAME },
     labels: { type: "object", additionalProperties: { type: "string" }, propertyNames: { pattern: "^[A-Za-z0-9][A-Za-z0-9._/-]*$" } },
     description: {
-      oneOf: [
-        { type: "string" },
-        { type: "object", additionalProperties: false, required: ["file"], properties: { file: { type: "string", minLength: 1 } } },
-      ],
+      oneOf: [{ type: "string" }, { type: "object", additionalProperties: false, required: ["file"], properties: { file: { type: "string", minLength: 1 } } }],
     },
     include: { type: "array", items: { type: "string", minLength: 1 } },
     exclude: { type: "array", items: { type: "string", minLength: 1 } },

@@ -65,7 +65,12 @@ const validator = () => (compiled ??= new Ajv2020({ allErrors: true, strict: fal
 
 /** Segments of a JSON pointer (`/docker/env/A~1B` → ["docker", "env", "A/B"]). */
 function segments(pointer: string): string[] {
-  return pointer === "" ? [] : pointer.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return pointer === ""
+    ? []
+    : pointer
+        .slice(1)
+        .split("/")
+        .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 function displayPath(parts: readonly string[]): string {
@@ -96,7 +101,14 @@ function nodeAt(doc: Document, parts: readonly string[], key = false): Node | nu
   return ((key ? keyNode : node) ?? keyNode ?? doc.contents) as Node | null;
 }
 
-const ARTICLE: Record<string, string> = { string: "a string", array: "a list", object: "a mapping", number: "a number", integer: "an integer", boolean: "a boolean" };
+const ARTICLE: Record<string, string> = {
+  string: "a string",
+  array: "a list",
+  object: "a mapping",
+  number: "a number",
+  integer: "an integer",
+  boolean: "a boolean",
+};
 
 function describe(err: ErrorObject, parts: string[]): { message: string; at: string[]; key: boolean } {
   const path = displayPath(parts);
@@ -114,7 +126,11 @@ function describe(err: ErrorObject, parts: string[]): { message: string; at: str
       return { message: `unknown key "${extra}"${where} (expected one of: ${known.join(", ")})`, at: [...parts, extra], key: true };
     }
     case "propertyNames":
-      return { message: `${displayPath([...parts, String(err.params["propertyName"])])}: invalid key name "${String(err.params["propertyName"])}"`, at: [...parts, String(err.params["propertyName"])], key: true };
+      return {
+        message: `${displayPath([...parts, String(err.params["propertyName"])])}: invalid key name "${String(err.params["propertyName"])}"`,
+        at: [...parts, String(err.params["propertyName"])],
+        key: true,
+      };
     case "pattern":
       return { message: `${name} has an invalid value (must match ${String(err.params["pattern"])})`, at: parts, key: false };
     case "minLength":
@@ -156,14 +172,17 @@ export function loadBentofile(file: string, text: string = readFileSync(file, "u
     // oneOf failures also report each branch's errors: keep only the oneOf summary for those paths.
     const oneOfPaths = new Set((validate.errors ?? []).filter((e) => e.keyword === "oneOf").map((e) => e.instancePath));
     for (const err of validate.errors ?? []) {
-      if (err.keyword !== "oneOf" && [...oneOfPaths].some((p) => err.instancePath === p || err.instancePath.startsWith(p + "/"))) continue;
+      if (err.keyword !== "oneOf" && [...oneOfPaths].some((p) => err.instancePath === p || err.instancePath.startsWith(`${p}/`))) continue;
       if (err.keyword === "if") continue;
       const parts = segments(err.instancePath);
       const d = describe(err, parts);
       const node = nodeAt(doc, d.at, d.key);
       const i = issue(node?.range?.[0], displayPath(d.at), d.message);
       const k = formatIssue(i);
-      if (!seen.has(k)) issues.push(i), seen.add(k);
+      if (!seen.has(k)) {
+        issues.push(i);
+        seen.add(k);
+      }
     }
     issues.sort((a, b) => a.line - b.line || a.column - b.column);
     throw new BentofileError(issues);
@@ -237,7 +256,9 @@ export function findBentofile(dir: string, file?: string): Bentofile {
   if (existsSync(path)) return loadBentofile(path);
   const entry = candidateEntry(resolve(dir));
   if (!entry) {
-    throw new BentofileError([{ file: relPath(path), line: 1, column: 1, path: "", message: `no ${BENTOFILE}, ${ENTRY_CANDIDATES.join(", ")} in ${resolve(dir)}` }]);
+    throw new BentofileError([
+      { file: relPath(path), line: 1, column: 1, path: "", message: `no ${BENTOFILE}, ${ENTRY_CANDIDATES.join(", ")} in ${resolve(dir)}` },
+    ]);
   }
   return loadBentofile(path, `service: ${relative(resolve(dir), entry)}\n`);
 }

@@ -100,7 +100,9 @@ export async function buildBento(options: BuildOptions): Promise<BuildResult> {
     }
     const missing = manifest.models.filter((t) => !pins.has(t));
     if (missing.length > 0) {
-      throw new BentoBuildError(`${relative(process.cwd(), bentofile.file)}: models lists ${wanted.join(", ") || "nothing"}, but the service's runners need ${missing.join(", ")}`);
+      throw new BentoBuildError(
+        `${relative(process.cwd(), bentofile.file)}: models lists ${wanted.join(", ") || "nothing"}, but the service's runners need ${missing.join(", ")}`,
+      );
     }
     const pinned: Manifest = {
       ...manifest,
@@ -138,7 +140,10 @@ export async function buildBento(options: BuildOptions): Promise<BuildResult> {
     const generated = Object.fromEntries(Object.entries(compiler.emit(pinned, containerfile)).filter(([rel]) => !rel.startsWith(K8S_DIR)));
     const owned = new Set([...Object.keys(generated), bundle, `${bundle}.map`, "package.json", "package-lock.json", packed.fileName, BENTO_RECORD]);
     const clash = data.find((f) => owned.has(f) || f.startsWith("models/"));
-    if (clash) throw new BentoBuildError(`${relative(process.cwd(), bentofile.file)}: include matches ${clash}, which the bento generates itself; rename it or exclude it`);
+    if (clash)
+      throw new BentoBuildError(
+        `${relative(process.cwd(), bentofile.file)}: include matches ${clash}, which the bento generates itself; rename it or exclude it`,
+      );
     const write = async (rel: string, content: string | Buffer) => {
       const to = join(ctx, ...rel.split("/"));
       await mkdir(dirname(to), { recursive: true });

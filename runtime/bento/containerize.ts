@@ -57,9 +57,35 @@ export function containerizeCommand(backend: Backend, options: ContainerizeOptio
   const common = ["-f", options.containerfile ?? join(options.context, "Containerfile"), "-t", options.image, ...buildArgFlags(options.buildArgs)];
   switch (backend) {
     case "buildah":
-      return ["buildah", "bud", "--isolation", "chroot", "--network", "host", "--layers", "--format", "docker", ...(local ? ["--pull-never"] : []), ...common, options.context];
+      return [
+        "buildah",
+        "bud",
+        "--isolation",
+        "chroot",
+        "--network",
+        "host",
+        "--layers",
+        "--format",
+        "docker",
+        ...(local ? ["--pull-never"] : []),
+        ...common,
+        options.context,
+      ];
     case "podman":
-      return ["podman", "build", "--isolation", "chroot", "--network", "host", "--layers", "--format", "docker", ...(local ? ["--pull=never"] : []), ...common, options.context];
+      return [
+        "podman",
+        "build",
+        "--isolation",
+        "chroot",
+        "--network",
+        "host",
+        "--layers",
+        "--format",
+        "docker",
+        ...(local ? ["--pull=never"] : []),
+        ...common,
+        options.context,
+      ];
     case "docker":
       return ["docker", "build", "--network", "host", ...common, options.context];
   }

@@ -53,11 +53,13 @@ function publishedManifest(pkg: BentocPackageJson): BentocPackageJson {
 /** The package's files (paths relative to `root`) that its `files` whitelist names, as `npm pack` takes them. */
 export async function whitelistedFiles(root: string, pkg: BentocPackageJson): Promise<string[]> {
   const entries = pkg.files;
-  if (!Array.isArray(entries) || entries.length === 0) throw new Error(`${join(root, "package.json")} has no "files" whitelist; bentoc packs only what it names`);
+  if (!Array.isArray(entries) || entries.length === 0)
+    throw new Error(`${join(root, "package.json")} has no "files" whitelist; bentoc packs only what it names`);
   const out: string[] = [];
   for (const entry of entries) {
     const rel = entry.replace(/^\.\//, "").replace(/\/+$/, "");
-    if (/[*?[\]!]/.test(rel) || rel.split("/").includes("..")) throw new Error(`package.json "files" entry "${entry}": only plain paths inside the package are supported`);
+    if (/[*?[\]!]/.test(rel) || rel.split("/").includes(".."))
+      throw new Error(`package.json "files" entry "${entry}": only plain paths inside the package are supported`);
     const stat = await lstat(join(root, rel)).catch(() => undefined);
     if (!stat) throw new Error(`bentoc's "${rel}" is missing in ${root}; build it first (npm run build)`);
     if (stat.isDirectory()) out.push(...(await walk(root, rel)));
@@ -75,7 +77,7 @@ export async function packBentoc(destDir: string, root: string = bentocRoot()): 
   const files = ["package.json"];
   try {
     await mkdir(join(staging, "package"), { recursive: true });
-    await writeFile(join(staging, "package", "package.json"), JSON.stringify(manifest, null, 2) + "\n");
+    await writeFile(join(staging, "package", "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     for (const f of TOP_FILES) if (existsSync(join(root, f)) && !packed.includes(f)) files.push(f);
     files.push(...packed);
     for (const f of files.slice(1)) {
@@ -95,7 +97,9 @@ export async function packBentoc(destDir: string, root: string = bentocRoot()): 
     const fileName = `bentoc-${manifest.version}.tgz`;
     const tgz = join(destDir, fileName);
     await create({ gzip: { level: 9 }, file: tgz, cwd: staging, portable: true, mtime: NPM_MTIME, noDirRecurse: true }, sorted);
-    const integrity = `sha512-${createHash("sha512").update(await readFile(tgz)).digest("base64")}`;
+    const integrity = `sha512-${createHash("sha512")
+      .update(await readFile(tgz))
+      .digest("base64")}`;
     return { fileName, integrity, manifest };
   } finally {
     await rm(staging, { recursive: true, force: true });

@@ -27,7 +27,11 @@ const K8S = "k8s/";
 /** Splits `host/repo@sha256:…` (a tag before the digest is dropped: the digest decides). */
 export function digestImage(image: string): { newName: string; digest: string } {
   const ref = parseReference(image);
-  if (ref.digest === undefined) throw new RegistryError("INVALID_REFERENCE", `--image must name the image by digest (HOST/REPOSITORY@sha256:…), not ${image}: \`bentoc containerize TAG --push REF\` prints it`);
+  if (ref.digest === undefined)
+    throw new RegistryError(
+      "INVALID_REFERENCE",
+      `--image must name the image by digest (HOST/REPOSITORY@sha256:…), not ${image}: \`bentoc containerize TAG --push REF\` prints it`,
+    );
   return { newName: `${ref.registry}/${ref.repository}`, digest: ref.digest };
 }
 
@@ -47,7 +51,8 @@ export async function modelReferences(bento: StoredBento, modelsFrom: string): P
     if (!record) throw new RegistryError("INVALID_ARTIFACT", `bento ${bento.tag} lists model ${tag} but carries no ${dir}model.json`);
     const digest = modelManifestDigest(await readFile(join(bento.path, ...record.path.split("/"))));
     const parsed = parseReference(`${modelsFrom.replace(/\/+$/, "")}/${name}`);
-    if (parsed.tag !== undefined || parsed.digest !== undefined) throw new RegistryError("INVALID_REFERENCE", `--models-from takes HOST[:PORT]/PATH, the repositories' prefix, not ${modelsFrom}`);
+    if (parsed.tag !== undefined || parsed.digest !== undefined)
+      throw new RegistryError("INVALID_REFERENCE", `--models-from takes HOST[:PORT]/PATH, the repositories' prefix, not ${modelsFrom}`);
     const size = bento.files.filter((f) => f.path.startsWith(dir)).reduce((n, f) => n + f.size, 0);
     refs.push({ tag, ref: formatReference({ registry: parsed.registry, repository: parsed.repository, digest }), size });
   }
@@ -94,7 +99,7 @@ export function modelsInitPatch(serviceName: string, refs: readonly { ref: strin
     `# ${serviceName}-registry, keys auth.json (docker/podman format) and ca.crt (a private CA), e.g.`,
     `#   kubectl create secret generic ${serviceName}-registry --from-file=auth.json=$XDG_RUNTIME_DIR/containers/auth.json`,
   ];
-  return header.join("\n") + "\n" + toYamlText(ops);
+  return `${header.join("\n")}\n${toYamlText(ops)}`;
 }
 
 /** The k8s/ files of the bento (paths relative to k8s/), each overlay pinned to `image`. */
@@ -125,7 +130,12 @@ export async function pinnedKubernetes(bento: StoredBento, image: string, option
     if (refs !== null) {
       const overlay = rel.split("/")[1] ?? "";
       // split: the runners load the models, the API pods none; elsewhere every Deployment is a serving one
-      const target = { group: "apps", version: "v1", kind: "Deployment", ...(overlay === "split" ? { labelSelector: "app.kubernetes.io/component=runner" } : {}) };
+      const target = {
+        group: "apps",
+        version: "v1",
+        kind: "Deployment",
+        ...(overlay === "split" ? { labelSelector: "app.kubernetes.io/component=runner" } : {}),
+      };
       let patches = doc.get("patches");
       if (!isSeq(patches)) {
         doc.set("patches", doc.createNode([]));
@@ -154,7 +164,12 @@ export async function writeTree(files: Record<string, string>, outDir: string): 
     }
     await rmdir(target).catch(() => undefined); // an empty directory may be replaced
     await rename(partial, target).catch((err: NodeJS.ErrnoException) => {
-      throw new RegistryError("INVALID_OPTIONS", err.code === "ENOTEMPTY" || err.code === "EEXIST" ? `${outDir} exists and is not empty; give a new directory` : `cannot write ${outDir}: ${err.message}`);
+      throw new RegistryError(
+        "INVALID_OPTIONS",
+        err.code === "ENOTEMPTY" || err.code === "EEXIST"
+          ? `${outDir} exists and is not empty; give a new directory`
+          : `cannot write ${outDir}: ${err.message}`,
+      );
     });
   } finally {
     await rm(partial, { recursive: true, force: true });

@@ -39,7 +39,7 @@ export class ConfigError extends Error {
 }
 
 export function pointer(path: readonly string[]): string {
-  return path.map((p) => "/" + p.replace(/~/g, "~0").replace(/\//g, "~1")).join("");
+  return path.map((p) => `/${p.replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
 }
 
 /** Reads and normalises a bentoc.yaml file (snake_case or camelCase keys) keeping each key's line. */
@@ -85,7 +85,9 @@ export function fileLayer(file: string): Layer {
   };
   const value = doc.contents === null ? {} : walk(doc.contents, schemaAt([]), [], []);
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new ConfigError([{ path: "", source: at(0), message: "the config file must be a mapping of keys (server, runners, metrics, tracing, logging, home)" }]);
+    throw new ConfigError([
+      { path: "", source: at(0), message: "the config file must be a mapping of keys (server, runners, metrics, tracing, logging, home)" },
+    ]);
   }
   return { value: value as Record<string, unknown>, origins, source: file };
 }
@@ -115,11 +117,19 @@ function coerce(raw: string, schema: SchemaNode | undefined, variable: string): 
     throw new ConfigError([{ path: "", source: `env ${variable}`, message: `must be true or false, got "${raw}"` }]);
   }
   if (types.includes("array")) {
-    const parts = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const parts = raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
     return schema?.items?.type === "number" ? parts.map(Number) : parts;
   }
   if (types.includes("object")) {
-    return Object.fromEntries(raw.split(",").filter((s) => s.includes("=")).map((s) => [s.slice(0, s.indexOf("=")).trim(), s.slice(s.indexOf("=") + 1).trim()]));
+    return Object.fromEntries(
+      raw
+        .split(",")
+        .filter((s) => s.includes("="))
+        .map((s) => [s.slice(0, s.indexOf("=")).trim(), s.slice(s.indexOf("=") + 1).trim()]),
+    );
   }
   return raw;
 }
@@ -156,7 +166,7 @@ export function envLayer(env: NodeJS.ProcessEnv, knownNames: { runners: string[]
   const traces = env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"];
   const base = env["OTEL_EXPORTER_OTLP_ENDPOINT"];
   if (traces) put(["tracing", "endpoint"], traces, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-  else if (base) put(["tracing", "endpoint"], base.replace(/\/+$/, "") + "/v1/traces", "OTEL_EXPORTER_OTLP_ENDPOINT");
+  else if (base) put(["tracing", "endpoint"], `${base.replace(/\/+$/, "")}/v1/traces`, "OTEL_EXPORTER_OTLP_ENDPOINT");
 
   for (const variable of Object.keys(env).sort()) {
     if (!variable.startsWith("BENTOC_") || !variable.includes("__")) continue;

@@ -46,7 +46,10 @@ export function deepMerge<T>(base: T, over: unknown): T {
 }
 
 function describe(e: ErrorObject): { path: string[]; message: string } {
-  const path = e.instancePath.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const path = e.instancePath
+    .split("/")
+    .slice(1)
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
   if (e.keyword === "additionalProperties") {
     const key = String((e.params as { additionalProperty: string }).additionalProperty);
     const allowed = Object.keys(schemaAt(path)?.properties ?? {}).join(", ");
@@ -65,9 +68,16 @@ function check(layer: Layer): void {
     const { path, message } = describe(e);
     let origin = layer.origins.get(pointer(path));
     for (let i = path.length - 1; !origin && i >= 0; i--) origin = layer.origins.get(pointer(path.slice(0, i)));
-    const issue = { path: origin?.display && layer.origins.has(pointer(path)) ? origin.display : path.join("."), source: origin?.source ?? layer.source, message };
+    const issue = {
+      path: origin?.display && layer.origins.has(pointer(path)) ? origin.display : path.join("."),
+      source: origin?.source ?? layer.source,
+      message,
+    };
     const key = `${issue.source}|${issue.path}|${message}`;
-    if (!seen.has(key)) issues.push(issue), seen.add(key);
+    if (!seen.has(key)) {
+      issues.push(issue);
+      seen.add(key);
+    }
   }
   throw new ConfigError(issues);
 }
@@ -80,14 +90,22 @@ function checkRunnerNames(layer: Layer, manifest: Manifest | undefined): void {
     const runner = manifest.runners.find((r) => r.name === name);
     const origin = layer.origins.get(pointer(["runners", name]));
     if (!runner) {
-      issues.push({ path: origin?.display ?? `runners.${name}`, source: origin?.source ?? layer.source, message: `no runner named "${name}" in service ${manifest.service.name} (runners: ${names.join(", ") || "none"})` });
+      issues.push({
+        path: origin?.display ?? `runners.${name}`,
+        source: origin?.source ?? layer.source,
+        message: `no runner named "${name}" in service ${manifest.service.name} (runners: ${names.join(", ") || "none"})`,
+      });
       continue;
     }
     const methods = isObject(rc) && isObject(rc["methods"]) ? Object.keys(rc["methods"]) : [];
     for (const m of methods) {
       if (runner.methods.some((x) => x.name === m)) continue;
       const o = layer.origins.get(pointer(["runners", name, "methods", m]));
-      issues.push({ path: o?.display ?? `runners.${name}.methods.${m}`, source: o?.source ?? layer.source, message: `runner ${name} has no batchable method "${m}" (methods: ${runner.methods.map((x) => x.name).join(", ") || "none"})` });
+      issues.push({
+        path: o?.display ?? `runners.${name}.methods.${m}`,
+        source: o?.source ?? layer.source,
+        message: `runner ${name} has no batchable method "${m}" (methods: ${runner.methods.map((x) => x.name).join(", ") || "none"})`,
+      });
     }
   }
   if (issues.length > 0) throw new ConfigError(issues);
@@ -166,7 +184,7 @@ function snakeKeys(value: unknown, schema: SchemaNode | undefined): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (schema?.properties) {
-      out[k.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase())] = snakeKeys(v, schema.properties[k]);
+      out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = snakeKeys(v, schema.properties[k]);
     } else {
       out[k] = snakeKeys(v, typeof schema?.additionalProperties === "object" ? schema.additionalProperties : undefined);
     }
@@ -176,6 +194,6 @@ function snakeKeys(value: unknown, schema: SchemaNode | undefined): unknown {
 
 /** The effective config as bentoc.yaml-style YAML (snake_case keys, loadable as is) or JSON (camelCase). */
 export function printConfig(config: BentocConfig, format: "yaml" | "json" = "yaml"): string {
-  if (format === "json") return JSON.stringify(config, null, 2) + "\n";
+  if (format === "json") return `${JSON.stringify(config, null, 2)}\n`;
   return stringify(snakeKeys(config, schemaAt([])), { lineWidth: 0 });
 }

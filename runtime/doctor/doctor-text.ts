@@ -16,9 +16,12 @@ export function doctorText(f: EnvironmentFacts): string {
     ["http backend", f.http.backend === null ? `none: ${f.http.reason}` : f.http.reason],
     ["onnxruntime", f.onnxruntime.error && f.onnxruntime.version !== null ? `${ort}: ${f.onnxruntime.error}` : ort],
     ["providers", available.length ? available.join(", ") + (missing.length ? `; not installed: ${missing.join(", ")} (${PROVIDER_HINT})` : "") : "none"],
-    ["model store", `${f.modelStore.path} (${f.modelStore.exists ? `${f.modelStore.models ?? "?"} model${f.modelStore.models === 1 ? "" : "s"}` : "not created yet; BENTOC_HOME moves it"})`],
+    [
+      "model store",
+      `${f.modelStore.path} (${f.modelStore.exists ? `${f.modelStore.models ?? "?"} model${f.modelStore.models === 1 ? "" : "s"}` : "not created yet; BENTOC_HOME moves it"})`,
+    ],
     ["containers", `${tools.join(", ")}${f.containers.selected ? `; containerize uses ${f.containers.selected}` : "; containerize needs one of them"}`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n") + "\n";
+  return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n")}\n`;
 }

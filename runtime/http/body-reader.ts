@@ -19,7 +19,8 @@ export function readBody(ex: Exchange, maxBytes: number, retain: boolean, done: 
       received += chunk.byteLength;
       if (received > maxBytes) return ex.fail(new PayloadTooLarge(maxBytes), true);
       if (!isLast) {
-        (chunks ??= []).push(Buffer.from(chunk)); // a copy
+        chunks ??= [];
+        chunks.push(Buffer.from(chunk)); // a copy
         return;
       }
       ex.bytesIn = received;

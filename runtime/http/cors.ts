@@ -35,7 +35,14 @@ export function createCorsPolicy(config: CorsConfig): CorsPolicy | undefined {
     },
     addPreflightHeaders(origin, allow, requestedHeaders, headers) {
       if (allowOrigin(origin) === undefined) return;
-      headers.push("access-control-allow-methods", allow, "access-control-allow-headers", requestedHeaders || DEFAULT_ALLOWED_HEADERS, "access-control-max-age", "600");
+      headers.push(
+        "access-control-allow-methods",
+        allow,
+        "access-control-allow-headers",
+        requestedHeaders || DEFAULT_ALLOWED_HEADERS,
+        "access-control-max-age",
+        "600",
+      );
     },
   };
 }

@@ -7,7 +7,7 @@
  */
 import { newRequestId } from "./request-id.ts";
 import { ERROR_CATALOGUE } from "../../contract/error-catalogue.ts";
-import { GatewayTimeout, MethodNotAllowed, NotFound, PayloadTooLarge, RequestTimeout, ServiceUnavailable } from "../errors/http-errors.ts";
+import { GatewayTimeout, MethodNotAllowed, type NotFound, PayloadTooLarge, RequestTimeout, ServiceUnavailable } from "../errors/http-errors.ts";
 import type { Logger, LogLevel } from "../logging/logger.ts";
 import type { RequestMetrics } from "../observability/telemetry.ts";
 import { accessLine } from "./access-log.ts";

@@ -48,7 +48,8 @@ class NodeRequest implements TransportRequest {
     let found = "";
     for (let i = 0; i < raw.length; i += 2) {
       const key = raw[i] as string;
-      if (key.length === name.length && (key === name || key.toLowerCase() === name)) found = found === "" ? (raw[i + 1] as string) : `${found}, ${raw[i + 1] as string}`;
+      if (key.length === name.length && (key === name || key.toLowerCase() === name))
+        found = found === "" ? (raw[i + 1] as string) : `${found}, ${raw[i + 1] as string}`;
     }
     return found;
   }

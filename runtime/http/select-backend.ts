@@ -44,7 +44,8 @@ export function probeUws(): UwsProbe {
     pkgDir = dirname(pkgJson);
     version = (require(pkgJson) as { version?: string }).version ?? "?";
   } catch {
-    return (probed = { module: undefined, detail: `${UWS_PACKAGE} is not installed (it is an optional dependency)` });
+    probed = { module: undefined, detail: `${UWS_PACKAGE} is not installed (it is an optional dependency)` };
+    return probed;
   }
   const abi = process.versions.modules;
   const file = `uws_${process.platform}_${process.arch}_${abi}.node`;
@@ -54,7 +55,8 @@ export function probeUws(): UwsProbe {
     probed = { module, detail: `native ${UWS_PACKAGE} ${version} (${file}) loaded` };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const why = e.code === "MODULE_NOT_FOUND" ? `it has no build for Node ${process.version} (ABI ${abi}) on ${process.platform}-${process.arch}` : firstLine(e.message);
+    const why =
+      e.code === "MODULE_NOT_FOUND" ? `it has no build for Node ${process.version} (ABI ${abi}) on ${process.platform}-${process.arch}` : firstLine(e.message);
     probed = { module: undefined, detail: `${UWS_PACKAGE} ${version} cannot serve here: ${why}` };
   }
   return probed;

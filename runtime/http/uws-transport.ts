@@ -169,7 +169,12 @@ export function createUwsTransport(uws: UwsModule): HttpTransport {
           // The shared server never throws here; if it ever did, answer rather than let it reach uWS.
           process.emitWarning(`bentoc: request dispatch failed: ${(err as Error).stack ?? String(err)}`);
           try {
-            res.cork(() => res.writeStatus(statusLine(500)).writeHeader("content-type", "application/json").end('{"error":"Internal Server Error","code":"internal","requestId":""}', true));
+            res.cork(() =>
+              res
+                .writeStatus(statusLine(500))
+                .writeHeader("content-type", "application/json")
+                .end('{"error":"Internal Server Error","code":"internal","requestId":""}', true),
+            );
           } catch {
             /* the response was already used */
           }

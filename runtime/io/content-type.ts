@@ -28,7 +28,10 @@ function parseUncached(header: string): Readonly<MediaType> | undefined {
     const p = parts[i] ?? "";
     const eq = p.indexOf("=");
     if (eq < 0) continue;
-    params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1");
+    params[p.slice(0, eq).trim().toLowerCase()] = p
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, "$1");
   }
   return Object.freeze({ type, params: Object.freeze(params) });
 }
@@ -48,5 +51,8 @@ export function mediaTypeMatches(pattern: string, type: string): boolean {
 /** True when the `Accept` header names `type` explicitly (not only via wildcards). */
 export function acceptsExplicitly(accept: string | undefined, type: string): boolean {
   if (!accept) return false;
-  return accept.toLowerCase().split(",").some((a) => a.split(";")[0]?.trim() === type);
+  return accept
+    .toLowerCase()
+    .split(",")
+    .some((a) => a.split(";")[0]?.trim() === type);
 }

@@ -167,7 +167,8 @@ function createMultipartDecoder(
   return (body, meta) => {
     const ct = parseContentType(meta.contentType);
     if (ct?.type !== "multipart/form-data") throw new UnsupportedMediaType(ct?.type, ["multipart/form-data"]);
-    if (!ct.params["boundary"]) throw new BadRequest("multipart body has no boundary", "malformed_body", [{ path: "", message: "Content-Type has no boundary" }]);
+    if (!ct.params["boundary"])
+      throw new BadRequest("multipart body has no boundary", "malformed_body", [{ path: "", message: "Content-Type has no boundary" }]);
     return new Promise<Record<string, unknown>>((resolve, reject) => {
       const raw = new Map<string, RawPart>();
       let failed = false;
@@ -176,10 +177,14 @@ function createMultipartDecoder(
         failed = true;
         reject(err);
       };
-      const malformed = (why: string) => new BadRequest(`malformed multipart body: ${why}`, "malformed_body", [{ path: "", message: "is not valid multipart/form-data" }]);
+      const malformed = (why: string) =>
+        new BadRequest(`malformed multipart body: ${why}`, "malformed_body", [{ path: "", message: "is not valid multipart/form-data" }]);
       let bb: busboy.Busboy;
       try {
-        bb = busboy({ headers: { "content-type": meta.contentType ?? "" }, limits: { ...limits, fieldSize: body.byteLength + 1, fileSize: body.byteLength + 1 } });
+        bb = busboy({
+          headers: { "content-type": meta.contentType ?? "" },
+          limits: { ...limits, fieldSize: body.byteLength + 1, fileSize: body.byteLength + 1 },
+        });
       } catch (err) {
         fail(malformed((err as Error).message));
         return;
@@ -209,7 +214,8 @@ function createMultipartDecoder(
         try {
           const problems: FieldProblem[] = [];
           for (const name of required) if (decoders.has(name) && !raw.has(name)) problems.push({ path: `/${name}`, message: "is required" });
-          if (problems.length) throw new BadRequest(`multipart body is missing part ${problems.map((p) => p.path.slice(1)).join(", ")}`, "invalid_input", problems);
+          if (problems.length)
+            throw new BadRequest(`multipart body is missing part ${problems.map((p) => p.path.slice(1)).join(", ")}`, "invalid_input", problems);
           const out: Record<string, unknown> = {};
           const waiting: Promise<void>[] = [];
           for (const [name, part] of raw) {
@@ -222,7 +228,15 @@ function createMultipartDecoder(
               throw prefixed(name, err);
             }
             // Image parts decode asynchronously (large ones off the event loop).
-            if (value instanceof Promise) waiting.push(value.then((v) => void (out[name] = v), (err: unknown) => Promise.reject(prefixed(name, err))));
+            if (value instanceof Promise)
+              waiting.push(
+                value.then(
+                  (v) => {
+                    out[name] = v;
+                  },
+                  (err: unknown) => Promise.reject(prefixed(name, err)),
+                ),
+              );
             else out[name] = value;
           }
           if (waiting.length === 0) resolve(out);
@@ -240,7 +254,10 @@ function createMultipartDecoder(
 function prefixed(name: string, err: unknown): unknown {
   if (!(err instanceof HttpError) || err.status !== 400) return err;
   const detail: FieldProblem[] = Array.isArray(err.detail)
-    ? (err.detail as FieldProblem[]).map((p) => ({ path: p.path === "" || p.path.startsWith("/") ? `/${name}${p.path}` : `/${name}/${p.path}`, message: p.message }))
+    ? (err.detail as FieldProblem[]).map((p) => ({
+        path: p.path === "" || p.path.startsWith("/") ? `/${name}${p.path}` : `/${name}/${p.path}`,
+        message: p.message,
+      }))
     : [{ path: `/${name}`, message: err.message }];
   return new BadRequest(`part '${name}': ${err.message}`, err.code === "malformed_body" ? "malformed_body" : "invalid_input", detail);
 }

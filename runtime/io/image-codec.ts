@@ -83,8 +83,7 @@ export function readImageHeader(bytes: Uint8Array, format: ImageFormat): ImageHe
 export function refuseImage(header: ImageHeader, fileBytes: number, maxPixels: number): string | undefined {
   const pixels = header.width * header.height;
   if (pixels > maxPixels) return `has ${header.width}×${header.height} = ${pixels} pixels, more than the ${maxPixels} this API accepts`;
-  const holdable =
-    header.format === "png" ? (fileBytes * DEFLATE_MAX_RATIO * 8) / Math.max(1, header.bitsPerPixel) : fileBytes * JPEG_MAX_PIXELS_PER_BYTE;
+  const holdable = header.format === "png" ? (fileBytes * DEFLATE_MAX_RATIO * 8) / Math.max(1, header.bitsPerPixel) : fileBytes * JPEG_MAX_PIXELS_PER_BYTE;
   if (pixels > holdable) return `claims ${header.width}×${header.height} pixels, more than a ${fileBytes}-byte ${header.format.toUpperCase()} can hold`;
   return undefined;
 }
@@ -102,7 +101,8 @@ export function checkImage(bytes: Uint8Array, declared: ImageFormat, maxPixels: 
     throw new BadRequest(`body is not a valid ${declared.toUpperCase()} image`, "malformed_body", [{ path: "", message: `is not a ${declared} image` }]);
   }
   const header = readImageHeader(bytes, declared);
-  if (!header) throw new BadRequest(`${declared.toUpperCase()} image has no readable header`, "malformed_body", [{ path: "", message: "has no readable image header" }]);
+  if (!header)
+    throw new BadRequest(`${declared.toUpperCase()} image has no readable header`, "malformed_body", [{ path: "", message: "has no readable image header" }]);
   const why = refuseImage(header, bytes.byteLength, maxPixels);
   if (why) throw new PayloadTooLarge(bytes.byteLength, `${declared.toUpperCase()} image ${why}`, { width: header.width, height: header.height, maxPixels });
   return header;
@@ -115,7 +115,13 @@ export function decodeImage(bytes: Uint8Array, declared: ImageFormat, options: D
   try {
     if (declared === "png") {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return { width: png.width, height: png.height, channels: 4, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), format: "png" };
+      return {
+        width: png.width,
+        height: png.height,
+        channels: 4,
+        data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength),
+        format: "png",
+      };
     }
     const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
     return { width: img.width, height: img.height, channels: 4, data: img.data, format: "jpeg" };

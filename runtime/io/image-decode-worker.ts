@@ -28,7 +28,14 @@ port.on("message", (job: DecodeJob) => {
   } catch (err) {
     answer = isHttpError(err)
       ? { id: job.id, ok: false, status: err.status, code: err.code, message: err.message, detail: err.detail }
-      : { id: job.id, ok: false, status: 400, code: "malformed_body", message: "image could not be decoded", detail: [{ path: "", message: "could not be decoded" }] };
+      : {
+          id: job.id,
+          ok: false,
+          status: 400,
+          code: "malformed_body",
+          message: "image could not be decoded",
+          detail: [{ path: "", message: "could not be decoded" }],
+        };
   }
   port.postMessage(answer, answer.ok ? [answer.data.buffer as ArrayBuffer] : []);
 });

@@ -109,7 +109,7 @@ export function createImageDecoder(options: ImageDecoderOptions): ImageDecoder {
 
   return {
     decode(bytes, format, maxPixels) {
-      let header;
+      let header: ReturnType<typeof checkImage>;
       try {
         header = checkImage(bytes, format, maxPixels);
       } catch (err) {

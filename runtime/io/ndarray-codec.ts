@@ -53,7 +53,8 @@ function size(shape: readonly number[]): number {
 }
 
 function flatten(data: unknown[], out: unknown[]): void {
-  for (const v of data) if (Array.isArray(v)) flatten(v, out);
+  for (const v of data)
+    if (Array.isArray(v)) flatten(v, out);
     else out.push(v);
 }
 
@@ -133,7 +134,10 @@ function makeTyped(dtype: DType, n: number): TypedArray {
 /** Parses an `x-shape` header: `2,8`, `[2,8]` or `2x8`. */
 export function parseShapeHeader(text: string | undefined): unknown {
   if (text === undefined || text.trim() === "") return undefined;
-  const parts = text.replace(/^\s*\[|\]\s*$/g, "").split(/[,x]/).map((s) => s.trim());
+  const parts = text
+    .replace(/^\s*\[|\]\s*$/g, "")
+    .split(/[,x]/)
+    .map((s) => s.trim());
   if (parts.length === 1 && parts[0] === "") return [];
   return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
 }

@@ -56,7 +56,10 @@ export function createSchemaCompiler(defs: Record<string, JsonSchema>, options: 
         }
         const found = toProblems(errors);
         const problems = found.slice(0, MAX_PROBLEMS);
-        const summary = problems.slice(0, 3).map((p) => `${p.path || "(body)"} ${p.message}`).join("; ");
+        const summary = problems
+          .slice(0, 3)
+          .map((p) => `${p.path || "(body)"} ${p.message}`)
+          .join("; ");
         const more = !complete ? "; the body is too large to list every problem" : found.length > 3 ? `; and ${found.length - 3} more` : "";
         throw new BadRequest(`invalid input: ${summary}${more}`, "invalid_input", problems);
       };

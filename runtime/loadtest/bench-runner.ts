@@ -201,7 +201,9 @@ export function renderChart(report: BenchReport): string {
   report.rows.forEach((r, i) => {
     const x = pad + i * slot;
     const top = y(r.rps, maxRps);
-    parts.push(`<rect x="${(x + slot * 0.15).toFixed(1)}" y="${top.toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${(h - pad - top).toFixed(1)}" fill="#4c78a8"/>`);
+    parts.push(
+      `<rect x="${(x + slot * 0.15).toFixed(1)}" y="${top.toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${(h - pad - top).toFixed(1)}" fill="#4c78a8"/>`,
+    );
     parts.push(`<text x="${(x + slot / 2).toFixed(1)}" y="${(top - 4).toFixed(1)}" text-anchor="middle">${r.rps.toFixed(0)}</text>`);
     parts.push(`<text x="${(x + slot / 2).toFixed(1)}" y="${h - pad + 16}" text-anchor="middle">${r.setting}</text>`);
     points.push(`${(x + slot / 2).toFixed(1)},${y(r.latencyMs.p95, maxP95).toFixed(1)}`);
@@ -209,8 +211,10 @@ export function renderChart(report: BenchReport): string {
   parts.push(`<polyline points="${points.join(" ")}" fill="none" stroke="#e45756" stroke-width="2"/>`);
   report.rows.forEach((r, i) => {
     const [px, py] = (points[i] ?? "0,0").split(",");
-    parts.push(`<circle cx="${px}" cy="${py}" r="3" fill="#e45756"/><text x="${px}" y="${Number(py) - 6}" fill="#e45756" text-anchor="middle">${r.latencyMs.p95.toFixed(0)}ms</text>`);
+    parts.push(
+      `<circle cx="${px}" cy="${py}" r="3" fill="#e45756"/><text x="${px}" y="${Number(py) - 6}" fill="#e45756" text-anchor="middle">${r.latencyMs.p95.toFixed(0)}ms</text>`,
+    );
   });
   parts.push("</svg>");
-  return parts.join("\n") + "\n";
+  return `${parts.join("\n")}\n`;
 }

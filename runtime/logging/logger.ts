@@ -56,7 +56,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     } catch {
       line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, note: "fields not serialisable" });
     }
-    pending.push(line + "\n");
+    pending.push(`${line}\n`);
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
@@ -64,7 +64,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
   const line = (lvl: LogLevel, json: string): void => {
     if (ORDER[lvl] < ORDER[level]) return;
-    pending.push(json + "\n");
+    pending.push(`${json}\n`);
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);

@@ -21,7 +21,7 @@ export async function verifyFiles(tag: string, dir: string, files: readonly Mode
   for (const f of files) {
     const full = join(dir, f.path);
     const st = await lstat(full).catch(() => null);
-    if (!st || !st.isFile()) {
+    if (!st?.isFile()) {
       throw new ModelStoreError("CORRUPT", `model ${tag} is corrupted: file ${f.path} is missing (${full})`);
     }
     if (st.size !== f.size) {

@@ -96,7 +96,11 @@ export class ModelStore {
       };
       return await this.withLock(async () => {
         const existing = (await this.list({ name: options.name })).map((m) => m.version);
-        const newest = existing.filter((v) => versionTime(v) !== null).sort().at(-1) ?? null;
+        const newest =
+          existing
+            .filter((v) => versionTime(v) !== null)
+            .sort()
+            .at(-1) ?? null;
         const version = newVersion(newest);
         const record: ModelRecord = {
           schemaVersion: 1,
@@ -246,7 +250,7 @@ export class ModelStore {
   /** Writes `model.json` into the prepared directory and renames it into place. Caller holds the lock. */
   private async install(tmp: string, record: ModelRecord): Promise<StoredModel> {
     const recordPath = join(tmp, RECORD_FILE);
-    await writeFile(recordPath, JSON.stringify(record, null, 2) + "\n");
+    await writeFile(recordPath, `${JSON.stringify(record, null, 2)}\n`);
     await fsyncPath(recordPath);
     await fsyncDir(tmp);
     const nameDir = join(this.modelsDir, record.name);
@@ -360,7 +364,7 @@ async function collectEntries(source: SaveSource): Promise<ResolvedEntry[]> {
       const entry = typeof e === "string" ? { path: basename(e), from: e } : e;
       if ("from" in entry) {
         const st = await stat(entry.from).catch(() => null);
-        if (!st || !st.isFile()) throw new ModelStoreError("INVALID_INPUT", `${entry.from} is not a regular file`);
+        if (!st?.isFile()) throw new ModelStoreError("INVALID_INPUT", `${entry.from} is not a regular file`);
       }
       entries.push(entry);
     }
@@ -399,7 +403,9 @@ function pickModelFile(files: readonly ModelFileEntry[], wanted: string | undefi
   if (onnx.length === 1 && onnx[0]) return onnx[0];
   throw new ModelStoreError(
     "INVALID_INPUT",
-    onnx.length === 0 ? `no .onnx file among the saved files (${paths.join(", ")})` : `several .onnx files (${onnx.join(", ")}): name one model.onnx or pass modelFile`,
+    onnx.length === 0
+      ? `no .onnx file among the saved files (${paths.join(", ")})`
+      : `several .onnx files (${onnx.join(", ")}): name one model.onnx or pass modelFile`,
   );
 }
 
@@ -436,4 +442,3 @@ function normaliseSignatures(signatures: Record<string, Partial<ModelSignature>>
 function sortKeys<T>(obj: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(obj).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
-

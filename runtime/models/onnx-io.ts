@@ -30,7 +30,7 @@ export async function readOnnxIo(file: string): Promise<OnnxIo> {
   // onnx-proto is only needed when saving; a served bento never loads it.
   const { default: proto } = await import("onnx-proto");
   const bytes = await readFile(file);
-  let model;
+  let model: ReturnType<typeof proto.onnx.ModelProto.decode>;
   try {
     model = proto.onnx.ModelProto.decode(bytes);
   } catch (err) {

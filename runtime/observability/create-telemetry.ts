@@ -28,15 +28,15 @@ export interface TelemetryOptions {
 
 export type RuntimeTelemetry = Telemetry &
   MetricsSource & {
-  readonly metricsEnabled: boolean;
-  readonly tracing: TracingSettings;
-  /** The metrics (with their prom-client registry) when enabled. */
-  readonly metrics: Metrics | undefined;
-  /** Export the spans ended so far. */
-  flush(): Promise<void>;
-  /** Flush spans and stop the exporter. */
-  shutdown(): Promise<void>;
-};
+    readonly metricsEnabled: boolean;
+    readonly tracing: TracingSettings;
+    /** The metrics (with their prom-client registry) when enabled. */
+    readonly metrics: Metrics | undefined;
+    /** Export the spans ended so far. */
+    flush(): Promise<void>;
+    /** Flush spans and stop the exporter. */
+    shutdown(): Promise<void>;
+  };
 
 const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 

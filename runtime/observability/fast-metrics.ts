@@ -48,7 +48,9 @@ abstract class FastMetric<Child> {
         throw new Error(`${this.name}: expected ${this.labelNames.length} label values, got ${values.length}`);
       }
       const labels: Labels = {};
-      this.labelNames.forEach((n, i) => (labels[n] = values[i]!));
+      this.labelNames.forEach((n, i) => {
+        labels[n] = values[i]!;
+      });
       entry = { labels, child: this.makeChild() };
       this.children.set(key, entry);
     }

@@ -9,9 +9,7 @@ import type { RejectReason, StreamOutcome } from "./telemetry.ts";
 import { FastCounter, FastGauge, FastHistogram, type CounterChild, type GaugeChild, type HistogramChild } from "./fast-metrics.ts";
 
 /** BentoML's default request-duration buckets (seconds). */
-export const DEFAULT_DURATION_BUCKETS: readonly number[] = [
-  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60,
-];
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60];
 
 /** Largest batch size assumed when no runner declares its own. */
 export const DEFAULT_MAX_BATCH_SIZE = 128;
@@ -106,48 +104,61 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const requestDuration = new FastHistogram(
     "bentoc_api_server_request_duration_seconds",
     "API server request duration in seconds, by endpoint and HTTP status",
-    API_LABELS, durationBuckets, registry,
+    API_LABELS,
+    durationBuckets,
+    registry,
   );
   const requestTotal = new FastCounter("bentoc_api_server_request_total", "API server requests, by endpoint and HTTP status", API_LABELS, registry);
   const inProgress = new FastGauge("bentoc_api_server_request_in_progress", "API server requests being handled now", API_PROGRESS_LABELS, registry);
   const streamDuration = new FastHistogram(
     "bentoc_api_server_stream_duration_seconds",
     "Streamed responses: time from the request's arrival to the stream's end, in seconds, by how it ended",
-    STREAM_LABELS, durationBuckets, registry,
+    STREAM_LABELS,
+    durationBuckets,
+    registry,
   );
   const streamTotal = new FastCounter(
     "bentoc_api_server_stream_total",
     "Streamed responses that ended, by outcome (complete, error, disconnect: the client left, timeout)",
-    STREAM_LABELS, registry,
+    STREAM_LABELS,
+    registry,
   );
   const streamItems = new FastCounter("bentoc_api_server_stream_items_total", "Items written to streamed responses", API_PROGRESS_LABELS, registry);
   const runnerDuration = new FastHistogram(
     "bentoc_runner_request_duration_seconds",
     "Runner call duration in seconds (queue wait included), by outcome",
-    RUNNER_OUTCOME_LABELS, durationBuckets, registry,
+    RUNNER_OUTCOME_LABELS,
+    durationBuckets,
+    registry,
   );
   const runnerTotal = new FastCounter("bentoc_runner_request_total", "Runner calls, by outcome", RUNNER_OUTCOME_LABELS, registry);
   const batchSize = new FastHistogram("bentoc_runner_adaptive_batch_size", "Items per executed batch", RUNNER_LABELS, sizeBuckets, registry);
   const batchDuration = new FastHistogram(
     "bentoc_runner_batch_execution_duration_seconds",
     "Execution time of one batch in seconds",
-    RUNNER_LABELS, durationBuckets, registry,
+    RUNNER_LABELS,
+    durationBuckets,
+    registry,
   );
   const queueDepthGauge = new FastGauge("bentoc_runner_queue_depth", "Items waiting in the batching queue", RUNNER_LABELS, registry);
   const queueWaitHist = new FastHistogram(
     "bentoc_runner_queue_wait_seconds",
     "Time an item waited in the batching queue before its batch started, in seconds",
-    RUNNER_LABELS, durationBuckets, registry,
+    RUNNER_LABELS,
+    durationBuckets,
+    registry,
   );
   const rejectedTotal = new FastCounter(
     "bentoc_runner_rejected_total",
     "Runner calls rejected without execution, by reason",
-    [...RUNNER_LABELS, "reason"], registry,
+    [...RUNNER_LABELS, "reason"],
+    registry,
   );
   const modelLoad = new FastGauge(
     "bentoc_runner_model_load_seconds",
     "Time the runner took to load its model, in seconds",
-    ["runner_name", "service_name", "service_version"], registry,
+    ["runner_name", "service_name", "service_version"],
+    registry,
   );
 
   // The per-request paths: plain maps by endpoint (and status number), no key strings built per request.
@@ -155,7 +166,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const apiChildren = new Map<string, Map<number, ApiChild>>();
   const apiChild = (endpoint: string, code: number): ApiChild => {
     let byCode = apiChildren.get(endpoint);
-    if (byCode === undefined) apiChildren.set(endpoint, (byCode = new Map()));
+    if (byCode === undefined) {
+      byCode = new Map();
+      apiChildren.set(endpoint, byCode);
+    }
     let child = byCode.get(code);
     if (child === undefined) {
       const text = String(code);
@@ -167,11 +181,17 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const progressChildren = new Map<string, GaugeChild>();
   const progressChild = (endpoint: string): GaugeChild => {
     let child = progressChildren.get(endpoint);
-    if (child === undefined) progressChildren.set(endpoint, (child = inProgress.child(endpoint, sn, sv)));
+    if (child === undefined) {
+      child = inProgress.child(endpoint, sn, sv);
+      progressChildren.set(endpoint, child);
+    }
     return child;
   };
   const itemChild = cached((_k, endpoint) => streamItems.child(endpoint!, sn, sv));
-  const streamChild = cached((_k, endpoint, outcome) => ({ duration: streamDuration.child(endpoint!, outcome!, sn, sv), total: streamTotal.child(endpoint!, outcome!, sn, sv) }));
+  const streamChild = cached((_k, endpoint, outcome) => ({
+    duration: streamDuration.child(endpoint!, outcome!, sn, sv),
+    total: streamTotal.child(endpoint!, outcome!, sn, sv),
+  }));
   const callChild = cached((_k, runner, method, outcome) => ({
     duration: runnerDuration.child(runner!, method!, outcome!, sn, sv),
     total: runnerTotal.child(runner!, method!, outcome!, sn, sv),

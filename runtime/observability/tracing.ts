@@ -108,10 +108,7 @@ function clampRate(rate: number): number {
  *   `traceparent` says "sampled".
  * - headers: `OTEL_EXPORTER_OTLP_HEADERS` < `OTEL_EXPORTER_OTLP_TRACES_HEADERS` < `tracing.headers`.
  */
-export function resolveTracingSettings(
-  config: TracingConfig,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): TracingSettings {
+export function resolveTracingSettings(config: TracingConfig, env: Readonly<Record<string, string | undefined>> = process.env): TracingSettings {
   let sampleRate = clampRate(config.sampleRate);
   const sampler = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase();
   if (sampleRate === 0 && sampler) {
@@ -144,11 +141,7 @@ function nonEmpty(v: string | undefined): string | undefined {
 }
 
 /** Resource attributes: SDK defaults < manifest name/version < OTEL_RESOURCE_ATTRIBUTES < OTEL_SERVICE_NAME. */
-export function resourceAttributes(
-  serviceName: string,
-  serviceVersion: string,
-  env: Readonly<Record<string, string | undefined>>,
-): Record<string, string> {
+export function resourceAttributes(serviceName: string, serviceVersion: string, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const attrs: Record<string, string> = {
     "service.name": serviceName,
     "service.version": serviceVersion,
@@ -241,11 +234,8 @@ export function createTracing(options: TracingOptions): Tracing {
       url: settings.endpoint,
       headers: settings.headers,
     });
-  const processor: SpanProcessor =
-    options.processor === "simple" ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
-  const resource = defaultResource().merge(
-    resourceFromAttributes(resourceAttributes(options.serviceName, options.serviceVersion, env)),
-  );
+  const processor: SpanProcessor = options.processor === "simple" ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
+  const resource = defaultResource().merge(resourceFromAttributes(resourceAttributes(options.serviceName, options.serviceVersion, env)));
   const provider = new BasicTracerProvider({
     sampler: new LinkAwareSampler(settings.sampleRate),
     spanProcessors: [processor],

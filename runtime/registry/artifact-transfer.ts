@@ -75,12 +75,19 @@ export async function pushArtifact(
   }
   type Blob = { path: string; digest: string; size: number; bytes?: Buffer; file?: PushFile };
   const blobs = new Map<string, Blob>();
-  blobs.set(sha256Digest(EMPTY_CONFIG.bytes), { path: "(config)", digest: sha256Digest(EMPTY_CONFIG.bytes), size: EMPTY_CONFIG.bytes.byteLength, bytes: EMPTY_CONFIG.bytes });
+  blobs.set(sha256Digest(EMPTY_CONFIG.bytes), {
+    path: "(config)",
+    digest: sha256Digest(EMPTY_CONFIG.bytes),
+    size: EMPTY_CONFIG.bytes.byteLength,
+    bytes: EMPTY_CONFIG.bytes,
+  });
   blobs.set(sha256Digest(record), { path: kind.recordPath, digest: sha256Digest(record), size: record.byteLength, bytes: record });
-  for (const f of files) if (!blobs.has(`sha256:${f.sha256}`)) blobs.set(`sha256:${f.sha256}`, { path: f.path, digest: `sha256:${f.sha256}`, size: f.size, file: f });
+  for (const f of files)
+    if (!blobs.has(`sha256:${f.sha256}`)) blobs.set(`sha256:${f.sha256}`, { path: f.path, digest: `sha256:${f.sha256}`, size: f.size, file: f });
   await eachLimited([...blobs.values()], PARALLEL_BLOBS, async (blob) => {
     const started = performance.now();
-    const done = (outcome: "uploaded" | "exists" | "mounted") => onEvent({ type: "done", path: blob.path, size: blob.size, outcome, ms: performance.now() - started });
+    const done = (outcome: "uploaded" | "exists" | "mounted") =>
+      onEvent({ type: "done", path: blob.path, size: blob.size, outcome, ms: performance.now() - started });
     if (await client.hasBlob(blob.digest)) {
       result.existing++;
       return done("exists");
@@ -96,7 +103,8 @@ export async function pushArtifact(
     }
     onEvent({ type: "start", path: blob.path, size: blob.size });
     if (blob.bytes) await client.uploadBytes(blob.bytes, blob.digest, location);
-    else if (blob.file) await client.uploadBlob(blob.file.source, blob.digest, blob.size, (n) => onEvent({ type: "bytes", path: blob.path, bytes: n }), location);
+    else if (blob.file)
+      await client.uploadBlob(blob.file.source, blob.digest, blob.size, (n) => onEvent({ type: "bytes", path: blob.path, bytes: n }), location);
     result.uploaded++;
     result.uploadedBytes += blob.size;
     done("uploaded");
@@ -129,7 +137,8 @@ export async function pullArtifact<R>(
 ): Promise<PulledArtifact<R>> {
   const { bytes, digest } = await client.getManifest(reference);
   const parsed = parseArtifactManifest(bytes, kind, ref);
-  if (parsed.record.size > DEFAULT_ARCHIVE_LIMITS.maxRecordBytes) throw new RegistryError("INVALID_ARTIFACT", `${ref}: its ${kind.recordPath} is larger than ${DEFAULT_ARCHIVE_LIMITS.maxRecordBytes} bytes`);
+  if (parsed.record.size > DEFAULT_ARCHIVE_LIMITS.maxRecordBytes)
+    throw new RegistryError("INVALID_ARTIFACT", `${ref}: its ${kind.recordPath} is larger than ${DEFAULT_ARCHIVE_LIMITS.maxRecordBytes} bytes`);
   const recordBytes = await client.getBlobBytes(parsed.record.digest, parsed.record.size, kind.recordPath);
   let checked: { record: R; files: ArtifactFile[] | null };
   try {

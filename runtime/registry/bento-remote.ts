@@ -55,7 +55,12 @@ export async function pushBento(store: BentoStore, tag: string, ref: string, opt
       return { ...f, source: join(bento.path, ...f.path.split("/")), ...(mountFrom !== undefined && mountFrom !== target.repository ? { mountFrom } : {}) };
     });
     const result = await pushArtifact(client, BENTO_ARTIFACT, target.tag, record, files, bentoAnnotations(bento), options.onEvent);
-    return { ...result, bento, reference: formatReference({ registry: target.registry, repository: target.repository, tag: target.tag }), pinned: `${target.registry}/${target.repository}@${result.digest}` };
+    return {
+      ...result,
+      bento,
+      reference: formatReference({ registry: target.registry, repository: target.repository, tag: target.tag }),
+      pinned: `${target.registry}/${target.repository}@${result.digest}`,
+    };
   } finally {
     client.close();
   }
@@ -86,7 +91,8 @@ export async function pullBento(store: BentoStore, ref: string, options: RemoteO
     );
     if (!pulled.downloaded) {
       // the store has this version (same content by its seal): mark it newest, as a rebuild does
-      if (resolveBentoPath(pulled.record.tag, store.home) === null) throw new BentoStoreError("NOT_FOUND", `bento ${pulled.record.tag} was deleted during the pull of ${ref}; pull again`);
+      if (resolveBentoPath(pulled.record.tag, store.home) === null)
+        throw new BentoStoreError("NOT_FOUND", `bento ${pulled.record.tag} was deleted during the pull of ${ref}; pull again`);
       const { bento } = await store.install(tmp, pulled.record);
       return { bento, created: false, modelsImported: [], digest: pulled.digest };
     }

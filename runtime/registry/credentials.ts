@@ -85,7 +85,8 @@ function readAuthFile(file: string): AuthFile | null {
   } catch (err) {
     throw new RegistryError("INVALID_OPTIONS", `cannot read the registry auth file ${file}: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new RegistryError("INVALID_OPTIONS", `the registry auth file ${file} is not a JSON object`);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new RegistryError("INVALID_OPTIONS", `the registry auth file ${file} is not a JSON object`);
   return parsed as AuthFile;
 }
 
@@ -94,10 +95,16 @@ function fromEntry(entry: AuthEntry, source: string, key: string): RegistryCrede
     const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
     if (colon < 0) throw new RegistryError("INVALID_OPTIONS", `the "auth" of ${key} in ${source} is not base64 of user:password`);
-    return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), ...(entry.identitytoken ? { identityToken: entry.identitytoken } : {}), source };
+    return {
+      username: decoded.slice(0, colon),
+      password: decoded.slice(colon + 1),
+      ...(entry.identitytoken ? { identityToken: entry.identitytoken } : {}),
+      source,
+    };
   }
   if (typeof entry.username === "string" && typeof entry.password === "string") return { username: entry.username, password: entry.password, source };
-  if (typeof entry.identitytoken === "string" && entry.identitytoken.length > 0) return { username: "", password: "", identityToken: entry.identitytoken, source };
+  if (typeof entry.identitytoken === "string" && entry.identitytoken.length > 0)
+    return { username: "", password: "", identityToken: entry.identitytoken, source };
   return null;
 }
 
@@ -108,7 +115,10 @@ function fromHelper(helper: string, registry: string, env: NodeJS.ProcessEnv): R
   if (result.error) throw new RegistryError("INVALID_OPTIONS", `the credential helper ${program} could not run: ${result.error.message}`);
   if (result.status !== 0) {
     if (/credentials not found/i.test(result.stdout + result.stderr)) return null;
-    throw new RegistryError("INVALID_OPTIONS", `the credential helper ${program} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().split("\n")[0] ?? ""}`);
+    throw new RegistryError(
+      "INVALID_OPTIONS",
+      `the credential helper ${program} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim().split("\n")[0] ?? ""}`,
+    );
   }
   let parsed: { Username?: string; Secret?: string };
   try {

@@ -54,9 +54,19 @@ export function planImagePush(backend: Backend, image: string, ref: string, defa
     case "docker":
       if (options.authFile !== undefined || options.caFile !== undefined || options.insecure === true) {
         cleanup();
-        throw new RegistryError("INVALID_OPTIONS", "with docker, configure the registry in docker itself (docker login, /etc/docker/certs.d, insecure-registries): --authfile, --ca-file and --insecure apply to podman and buildah");
+        throw new RegistryError(
+          "INVALID_OPTIONS",
+          "with docker, configure the registry in docker itself (docker login, /etc/docker/certs.d, insecure-registries): --authfile, --ca-file and --insecure apply to podman and buildah",
+        );
       }
-      return { target, commands: [["docker", "tag", image, dest], ["docker", "push", dest]], cleanup };
+      return {
+        target,
+        commands: [
+          ["docker", "tag", image, dest],
+          ["docker", "push", dest],
+        ],
+        cleanup,
+      };
   }
 }
 

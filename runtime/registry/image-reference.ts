@@ -39,7 +39,8 @@ export function parseReference(ref: string): ImageReference {
   const slash = rest.indexOf("/");
   const first = slash < 0 ? rest : rest.slice(0, slash);
   const looksLikeHost = first.includes(".") || first.includes(":") || first === "localhost" || first.startsWith("[");
-  if (slash < 0 || !looksLikeHost) throw bad(ref, "it must start with a registry host (e.g. registry.example:5000/team/name:tag); bentoc has no default registry");
+  if (slash < 0 || !looksLikeHost)
+    throw bad(ref, "it must start with a registry host (e.g. registry.example:5000/team/name:tag); bentoc has no default registry");
   if (!HOST.test(first)) throw bad(ref, `${JSON.stringify(first)} is not a valid registry host[:port]`);
   let path = rest.slice(slash + 1);
   let tag: string | undefined;

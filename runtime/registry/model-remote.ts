@@ -66,7 +66,11 @@ export function pushReference(ref: string, defaultTag: string): ImageReference &
 export function pullReference(ref: string): ImageReference & { reference: string } {
   const parsed = parseReference(ref);
   const reference = parsed.digest ?? parsed.tag;
-  if (reference === undefined) throw new RegistryError("INVALID_REFERENCE", `${ref} names no tag or digest: add :TAG or @sha256:… (\`bentoc models list --remote ${ref}\` lists the tags)`);
+  if (reference === undefined)
+    throw new RegistryError(
+      "INVALID_REFERENCE",
+      `${ref} names no tag or digest: add :TAG or @sha256:… (\`bentoc models list --remote ${ref}\` lists the tags)`,
+    );
   return { ...parsed, reference };
 }
 
@@ -83,7 +87,12 @@ export async function pushModel(store: ModelStore, tag: string, ref: string, opt
     const record = await readFile(join(model.path, RECORD_FILE));
     const files = model.files.map((f) => ({ ...f, source: join(model.path, ...f.path.split("/")) }));
     const result = await pushArtifact(client, MODEL_ARTIFACT, target.tag, record, files, modelAnnotations(model), options.onEvent);
-    return { ...result, model, reference: formatReference({ registry: target.registry, repository: target.repository, tag: target.tag }), pinned: `${target.registry}/${target.repository}@${result.digest}` };
+    return {
+      ...result,
+      model,
+      reference: formatReference({ registry: target.registry, repository: target.repository, tag: target.tag }),
+      pinned: `${target.registry}/${target.repository}@${result.digest}`,
+    };
   } finally {
     client.close();
   }
@@ -136,7 +145,10 @@ export async function pullModel(store: ModelStore, ref: string, options: RemoteO
           throw err;
         });
         if (existing && !sameFiles(existing, record)) {
-          throw new ModelStoreError("EXISTS", `model ${record.tag} already exists in ${store.home} with other files than ${ref}; delete it first to replace it`);
+          throw new ModelStoreError(
+            "EXISTS",
+            `model ${record.tag} already exists in ${store.home} with other files than ${ref}; delete it first to replace it`,
+          );
         }
         return { record, files: existing ? null : record.files };
       },
@@ -154,7 +166,8 @@ export async function pullModel(store: ModelStore, ref: string, options: RemoteO
 /** The tags of a repository (REF without tag or digest). */
 export async function listRemoteTags(ref: string, options: RegistryClientOptions & { pageSize?: number } = {}): Promise<string[]> {
   const parsed = parseReference(ref);
-  if (parsed.tag !== undefined || parsed.digest !== undefined) throw new RegistryError("INVALID_REFERENCE", `--remote takes a repository without tag or digest, not ${ref}`);
+  if (parsed.tag !== undefined || parsed.digest !== undefined)
+    throw new RegistryError("INVALID_REFERENCE", `--remote takes a repository without tag or digest, not ${ref}`);
   const client = clientFor(parsed, options);
   try {
     return await client.listTags(options.pageSize);

@@ -111,7 +111,8 @@ export function parseArtifactManifest(bytes: Buffer, kind: ArtifactKind, ref: st
   const m = value as Partial<ArtifactManifest> & { manifests?: unknown };
   if (!m || typeof m !== "object") throw bad("its manifest is not an object");
   if (Array.isArray(m.manifests)) throw bad("it is an image index (a multi-platform image?)");
-  if (m.schemaVersion !== 2 || (m.mediaType !== undefined && m.mediaType !== OCI_MANIFEST)) throw bad(`its manifest is ${String(m.mediaType ?? "of an unknown type")}, not an OCI image manifest`);
+  if (m.schemaVersion !== 2 || (m.mediaType !== undefined && m.mediaType !== OCI_MANIFEST))
+    throw bad(`its manifest is ${String(m.mediaType ?? "of an unknown type")}, not an OCI image manifest`);
   if (m.artifactType !== kind.artifactType) {
     const other = OTHER_KINDS.find((k) => k.artifactType === m.artifactType);
     if (other) throw new RegistryError("INVALID_ARTIFACT", `${ref} holds a bentoc ${other.noun}, not a ${kind.noun}: pull it with \`${other.pullCommand}\``);
@@ -120,13 +121,21 @@ export function parseArtifactManifest(bytes: Buffer, kind: ArtifactKind, ref: st
   if (!Array.isArray(m.layers) || m.layers.length === 0) throw bad("it has no layers");
   const layers: Descriptor[] = m.layers.map((l, i) => {
     const d = l as Partial<Descriptor> | null;
-    if (!d || typeof d.mediaType !== "string" || typeof d.digest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(d.digest) || !Number.isSafeInteger(d.size) || (d.size ?? -1) < 0) {
+    if (
+      !d ||
+      typeof d.mediaType !== "string" ||
+      typeof d.digest !== "string" ||
+      !/^sha256:[0-9a-f]{64}$/.test(d.digest) ||
+      !Number.isSafeInteger(d.size) ||
+      (d.size ?? -1) < 0
+    ) {
       throw bad(`layer ${i} is not a valid sha256 descriptor`);
     }
     return d as Descriptor;
   });
   const [record, ...rest] = layers;
-  if (!record || record.mediaType !== kind.recordMediaType || record.annotations?.[TITLE] !== kind.recordPath) throw bad(`its first layer is not the ${kind.recordPath} record`);
+  if (!record || record.mediaType !== kind.recordMediaType || record.annotations?.[TITLE] !== kind.recordPath)
+    throw bad(`its first layer is not the ${kind.recordPath} record`);
   const files = new Map<string, Descriptor>();
   for (const layer of rest) {
     const path = layer.annotations?.[TITLE];

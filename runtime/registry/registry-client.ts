@@ -91,7 +91,9 @@ export function nextLink(header: string | undefined): string | null {
 
 function describeError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  return e.code ? `${e.code}${e.message && !e.message.includes(e.code) ? `: ${e.message}` : e.message ? ` ${e.message.replace(e.code, "").trim()}` : ""}` : String(e.message ?? err);
+  return e.code
+    ? `${e.code}${e.message && !e.message.includes(e.code) ? `: ${e.message}` : e.message ? ` ${e.message.replace(e.code, "").trim()}` : ""}`
+    : String(e.message ?? err);
 }
 
 const TLS_CODES = new Set([
@@ -168,7 +170,12 @@ export class RegistryClient {
     this.repository = repository;
     this.options = options;
     this.tls = tlsSettings(registry, options);
-    this.httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: this.tls.rejectUnauthorized, ...(this.tls.ca ? { ca: this.tls.ca } : {}) });
+    this.httpsAgent = new HttpsAgent({
+      keepAlive: true,
+      maxSockets: 8,
+      rejectUnauthorized: this.tls.rejectUnauthorized,
+      ...(this.tls.ca ? { ca: this.tls.ca } : {}),
+    });
     this.otherHttpsAgent = this.tls.ca ? new HttpsAgent({ keepAlive: true, maxSockets: 8, ca: this.tls.ca }) : undefined;
   }
 
@@ -196,7 +203,11 @@ export class RegistryClient {
       const ownHost = url.host === new URL(this.base).host;
       const req = (https ? httpsRequest : httpRequest)(url, {
         method,
-        headers: { "user-agent": "bentoc", ...headers, ...(body !== undefined ? { "content-length": Buffer.isBuffer(body) ? body.byteLength : body.size } : {}) },
+        headers: {
+          "user-agent": "bentoc",
+          ...headers,
+          ...(body !== undefined ? { "content-length": Buffer.isBuffer(body) ? body.byteLength : body.size } : {}),
+        },
         agent: https ? (ownHost ? this.httpsAgent : this.otherHttpsAgent) : ownHost ? this.httpAgent : undefined,
       });
       req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(Object.assign(new Error(`no answer for ${IDLE_TIMEOUT_MS / 1000} s`), { code: "ETIMEDOUT" })));
@@ -223,7 +234,9 @@ export class RegistryClient {
         { cause: err },
       );
     }
-    return new RegistryError("UNREACHABLE", `cannot reach registry ${this.registry} (${describeError(err)}): is it running, and are host and port right?`, { cause: err });
+    return new RegistryError("UNREACHABLE", `cannot reach registry ${this.registry} (${describeError(err)}): is it running, and are host and port right?`, {
+      cause: err,
+    });
   }
 
   /** Learns how to talk to the registry (`GET /v2/`): protocol (for --insecure) and the auth scheme. */
@@ -245,7 +258,8 @@ export class RegistryClient {
       this.auth = { kind: "none" };
       return;
     }
-    if (res.statusCode !== 401) throw new RegistryError("PROTOCOL", `${this.registry} does not answer as an OCI registry (GET /v2/ → ${res.statusCode} ${res.statusMessage ?? ""})`);
+    if (res.statusCode !== 401)
+      throw new RegistryError("PROTOCOL", `${this.registry} does not answer as an OCI registry (GET /v2/ → ${res.statusCode} ${res.statusMessage ?? ""})`);
     const challenge = parseChallenge(String(res.headers["www-authenticate"] ?? ""));
     if (challenge?.scheme === "basic") {
       const creds = this.creds();
@@ -259,10 +273,18 @@ export class RegistryClient {
       return;
     }
     if (challenge?.scheme === "bearer" && challenge.params["realm"]) {
-      this.auth = { kind: "bearer", realm: challenge.params["realm"], ...(challenge.params["service"] ? { service: challenge.params["service"] } : {}), tokens: new Map() };
+      this.auth = {
+        kind: "bearer",
+        realm: challenge.params["realm"],
+        ...(challenge.params["service"] ? { service: challenge.params["service"] } : {}),
+        tokens: new Map(),
+      };
       return;
     }
-    throw new RegistryError("PROTOCOL", `registry ${this.registry} asks for an unsupported authentication (${String(res.headers["www-authenticate"] ?? "no WWW-Authenticate")})`);
+    throw new RegistryError(
+      "PROTOCOL",
+      `registry ${this.registry} asks for an unsupported authentication (${String(res.headers["www-authenticate"] ?? "no WWW-Authenticate")})`,
+    );
   }
 
   private noCredentials(): RegistryError {
@@ -292,7 +314,13 @@ export class RegistryClient {
     const realm = new URL(this.auth.realm);
     let res: IncomingMessage;
     if (creds?.identityToken) {
-      const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: creds.identityToken, client_id: "bentoc", scope, ...(this.auth.service ? { service: this.auth.service } : {}) });
+      const form = new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: creds.identityToken,
+        client_id: "bentoc",
+        scope,
+        ...(this.auth.service ? { service: this.auth.service } : {}),
+      });
       res = await this.send("POST", realm, { "content-type": "application/x-www-form-urlencoded" }, Buffer.from(form.toString()));
     } else {
       if (this.auth.service) realm.searchParams.set("service", this.auth.service);
@@ -306,7 +334,8 @@ export class RegistryClient {
       if (!creds) throw this.noCredentials();
       throw this.badCredentials(creds, res.statusCode, res.statusMessage ?? "");
     }
-    if (res.statusCode !== 200) throw new RegistryError("PROTOCOL", `the token service of ${this.registry} answered ${res.statusCode}: ${registryMessage(body.toString("utf8"))}`);
+    if (res.statusCode !== 200)
+      throw new RegistryError("PROTOCOL", `the token service of ${this.registry} answered ${res.statusCode}: ${registryMessage(body.toString("utf8"))}`);
     let token: string | undefined;
     try {
       const parsed = JSON.parse(body.toString("utf8")) as { token?: string; access_token?: string };
@@ -367,7 +396,10 @@ export class RegistryClient {
     if (res.statusCode === 404) throw new RegistryError("NOT_FOUND", `${what}: not found on ${this.registry} (${status}${detail ? `, ${detail}` : ""})`);
     if (res.statusCode === 403) {
       const creds = this.creds();
-      throw new RegistryError("DENIED", `${what}: registry ${this.registry} denied it${creds?.username ? ` to user "${creds.username}"` : ""} (${status}${detail ? `, ${detail}` : ""}): ask for access to ${this.repository}`);
+      throw new RegistryError(
+        "DENIED",
+        `${what}: registry ${this.registry} denied it${creds?.username ? ` to user "${creds.username}"` : ""} (${status}${detail ? `, ${detail}` : ""}): ask for access to ${this.repository}`,
+      );
     }
     throw new RegistryError("PROTOCOL", `${what}: registry ${this.registry} answered ${status}${detail ? ` (${detail})` : ""}`);
   }
@@ -377,7 +409,12 @@ export class RegistryClient {
   /** The manifest's bytes, checked against the digest asked for or the one the registry states. */
   async getManifest(reference: string): Promise<{ bytes: Buffer; digest: string; mediaType: string }> {
     const what = `manifest ${this.repository}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`;
-    const res = await this.request({ method: "GET", url: `/v2/${this.repository}/manifests/${reference}`, headers: { accept: MANIFEST_ACCEPT }, actions: "pull" });
+    const res = await this.request({
+      method: "GET",
+      url: `/v2/${this.repository}/manifests/${reference}`,
+      headers: { accept: MANIFEST_ACCEPT },
+      actions: "pull",
+    });
     if (res.statusCode !== 200) return this.fail(res, what);
     const declared = Number(res.headers["content-length"] ?? 0);
     if (declared > MAX_MANIFEST_BYTES) {
@@ -387,13 +424,19 @@ export class RegistryClient {
     const bytes = await readBody(res, MAX_MANIFEST_BYTES, what);
     const digest = sha256Digest(bytes);
     const expected = reference.startsWith("sha256:") ? reference : String(res.headers["docker-content-digest"] ?? digest);
-    if (expected !== digest) throw new RegistryError("DIGEST_MISMATCH", `${what} has digest ${digest}, not ${expected}: refusing a tampered or corrupted manifest`);
+    if (expected !== digest)
+      throw new RegistryError("DIGEST_MISMATCH", `${what} has digest ${digest}, not ${expected}: refusing a tampered or corrupted manifest`);
     return { bytes, digest, mediaType: String(res.headers["content-type"] ?? "").split(";")[0] ?? "" };
   }
 
   /** The digest the tag points at, or null when the repository has no such tag. */
   async manifestDigest(tag: string): Promise<string | null> {
-    const res = await this.request({ method: "HEAD", url: `/v2/${this.repository}/manifests/${tag}`, headers: { accept: MANIFEST_ACCEPT }, actions: "pull,push" });
+    const res = await this.request({
+      method: "HEAD",
+      url: `/v2/${this.repository}/manifests/${tag}`,
+      headers: { accept: MANIFEST_ACCEPT },
+      actions: "pull,push",
+    });
     await drain(res);
     if (res.statusCode === 404) return null;
     if (res.statusCode !== 200) return this.fail(res, `manifest ${this.repository}:${tag}`);
@@ -404,11 +447,18 @@ export class RegistryClient {
   /** PUT of a manifest under a tag; resolves to its digest (checked against the registry's). */
   async putManifest(tag: string, bytes: Buffer, mediaType: string): Promise<string> {
     const digest = sha256Digest(bytes);
-    const res = await this.request({ method: "PUT", url: `/v2/${this.repository}/manifests/${tag}`, headers: { "content-type": mediaType }, body: bytes, actions: "pull,push" });
+    const res = await this.request({
+      method: "PUT",
+      url: `/v2/${this.repository}/manifests/${tag}`,
+      headers: { "content-type": mediaType },
+      body: bytes,
+      actions: "pull,push",
+    });
     if (res.statusCode !== 201 && res.statusCode !== 200) return this.fail(res, `pushing manifest ${this.repository}:${tag}`);
     await drain(res);
     const stated = res.headers["docker-content-digest"];
-    if (typeof stated === "string" && stated !== digest) throw new RegistryError("DIGEST_MISMATCH", `registry ${this.registry} stored manifest ${this.repository}:${tag} as ${stated}, not ${digest}`);
+    if (typeof stated === "string" && stated !== digest)
+      throw new RegistryError("DIGEST_MISMATCH", `registry ${this.registry} stored manifest ${this.repository}:${tag} as ${stated}, not ${digest}`);
     return digest;
   }
 
@@ -477,14 +527,26 @@ export class RegistryClient {
     const withDigest = (u: string) => `${u}${u.includes("?") ? "&" : "?"}digest=${encodeURIComponent(digest)}`;
     const octets = { "content-type": "application/octet-stream" };
     if (size <= chunkSize) {
-      const res = await this.request({ method: "PUT", url: withDigest(url), headers: octets, body: size === 0 ? Buffer.alloc(0) : counted(0, size), actions: "pull,push" });
+      const res = await this.request({
+        method: "PUT",
+        url: withDigest(url),
+        headers: octets,
+        body: size === 0 ? Buffer.alloc(0) : counted(0, size),
+        actions: "pull,push",
+      });
       if (res.statusCode !== 201) return this.fail(res, `uploading blob ${digest}`);
       await drain(res);
       return;
     }
     for (let start = 0; start < size; start += chunkSize) {
       const end = Math.min(size, start + chunkSize);
-      const res = await this.request({ method: "PATCH", url, headers: { ...octets, "content-range": `${start}-${end - 1}` }, body: counted(start, end), actions: "pull,push" });
+      const res = await this.request({
+        method: "PATCH",
+        url,
+        headers: { ...octets, "content-range": `${start}-${end - 1}` },
+        body: counted(start, end),
+        actions: "pull,push",
+      });
       if (res.statusCode !== 202) return this.fail(res, `uploading bytes ${start}-${end - 1} of blob ${digest}`);
       await drain(res);
       if (res.headers.location) url = new URL(res.headers.location, this.base).toString();
@@ -513,7 +575,9 @@ export class RegistryClient {
     const res = await this.request({ method: "GET", url: `/v2/${this.repository}/blobs/${digest}`, actions: "pull", follow: true });
     if (res.statusCode !== 200) return this.fail(res, `${what} (blob ${digest})`);
     const bytes = await readBody(res, size, `${what} (blob ${digest})`).catch((err: unknown) => {
-      throw err instanceof RegistryError && err.code === "PROTOCOL" ? this.tampered(what, digest, `it is longer than the ${size} bytes its descriptor says`) : err;
+      throw err instanceof RegistryError && err.code === "PROTOCOL"
+        ? this.tampered(what, digest, `it is longer than the ${size} bytes its descriptor says`)
+        : err;
     });
     const actual = sha256Digest(bytes);
     if (bytes.byteLength !== size || actual !== digest) throw this.tampered(what, digest, `it has ${bytes.byteLength} bytes and digest ${actual}`);
@@ -521,7 +585,10 @@ export class RegistryClient {
   }
 
   private tampered(what: string, digest: string, why: string): RegistryError {
-    return new RegistryError("DIGEST_MISMATCH", `${what} from ${this.registry}/${this.repository} does not match its digest ${digest} (${why}): a tampered or corrupted blob is refused`);
+    return new RegistryError(
+      "DIGEST_MISMATCH",
+      `${what} from ${this.registry}/${this.repository} does not match its digest ${digest} (${why}): a tampered or corrupted blob is refused`,
+    );
   }
 
   /** Streams a blob into `dest` (created, must not exist), hashing on the way; refuses any mismatch. */
@@ -556,7 +623,8 @@ export class RegistryClient {
     const tags: string[] = [];
     let url: string | null = `/v2/${this.repository}/tags/list?n=${pageSize}`;
     for (let page = 0; url !== null; page++) {
-      if (page >= MAX_TAG_PAGES) throw new RegistryError("PROTOCOL", `registry ${this.registry} kept paginating the tags of ${this.repository} past ${MAX_TAG_PAGES} pages`);
+      if (page >= MAX_TAG_PAGES)
+        throw new RegistryError("PROTOCOL", `registry ${this.registry} kept paginating the tags of ${this.repository} past ${MAX_TAG_PAGES} pages`);
       const res = await this.request({ method: "GET", url, actions: "pull" });
       if (res.statusCode !== 200) return this.fail(res, `repository ${this.repository}`);
       const link = res.headers.link;
@@ -573,4 +641,3 @@ export class RegistryClient {
     return tags;
   }
 }
-

@@ -33,7 +33,9 @@ export interface TlsSettings {
 export function certsDirs(registry: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const home = env["HOME"] || homedir();
   const dirName = registry.replace(/^\[(.*)\]/, "$1");
-  return [join(env["XDG_CONFIG_HOME"] || join(home, ".config"), "containers", "certs.d"), "/etc/containers/certs.d", "/etc/docker/certs.d"].map((d) => join(d, dirName));
+  return [join(env["XDG_CONFIG_HOME"] || join(home, ".config"), "containers", "certs.d"), "/etc/containers/certs.d", "/etc/docker/certs.d"].map((d) =>
+    join(d, dirName),
+  );
 }
 
 function readPem(file: string, what: string): string {
@@ -64,7 +66,9 @@ export function tlsSettings(registry: string, options: TlsOptions = {}): TlsSett
   }
   for (const dir of certsDirs(registry, env)) {
     if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir).filter((n) => n.endsWith(".crt")).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((n) => n.endsWith(".crt"))
+      .sort()) {
       extra.push(readPem(join(dir, name), "the CA certificate"));
       sources.push(join(dir, name));
     }

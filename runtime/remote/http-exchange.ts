@@ -32,7 +32,13 @@ export class TransportError extends Error {
   /** What went wrong without the address (error answers to clients must not reveal where runners are). */
   get summary(): string {
     const code = (this.cause as NodeJS.ErrnoException | undefined)?.code;
-    const what = { connect: "could not connect", reset: "the connection was reset", timeout: "no answer in time", aborted: "the call was aborted", broken: "the connection broke" }[this.kind];
+    const what = {
+      connect: "could not connect",
+      reset: "the connection was reset",
+      timeout: "no answer in time",
+      aborted: "the call was aborted",
+      broken: "the connection broke",
+    }[this.kind];
     return code ? `${what} (${code})` : what;
   }
 }
@@ -98,7 +104,8 @@ export function exchange(o: ExchangeOptions): Promise<HttpAnswer> {
       const code = (err as NodeJS.ErrnoException).code ?? "";
       if (responded) return fail(new TransportError("broken", `connection lost while reading the answer: ${describe(err)}`, { cause: err }));
       if (CONNECT_CODES.has(code)) return fail(new TransportError("connect", describe(err), { cause: err }));
-      if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED") return fail(new TransportError("reset", `connection reset before an answer: ${describe(err)}`, { cause: err }));
+      if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED")
+        return fail(new TransportError("reset", `connection reset before an answer: ${describe(err)}`, { cause: err }));
       fail(new TransportError("broken", describe(err), { cause: err }));
     });
     req.on("response", (res) => {

@@ -36,7 +36,8 @@ function problem(path: string, message: string, what: string): BadRequest {
 }
 
 export function checkInputTensor(tensor: V2Tensor, kind: ItemKind, advertised: AdvertisedTensor, graphKnown: boolean): void {
-  if (tensor.name !== INPUT_TENSOR) throw problem("/inputs/0/name", `must be "${INPUT_TENSOR}"`, `is named "${tensor.name}"; this model's input is "${INPUT_TENSOR}"`);
+  if (tensor.name !== INPUT_TENSOR)
+    throw problem("/inputs/0/name", `must be "${INPUT_TENSOR}"`, `is named "${tensor.name}"; this model's input is "${INPUT_TENSOR}"`);
   const json = tensor.datatype === "BYTES" && tensor.parameters?.["content_type"] === JSON_CONTENT_TYPE;
   // Items that fit no compact tensor travel as JSON documents, one per item: a 1-D BYTES tensor.
   if (json && kind !== "ndarray") {
@@ -50,6 +51,10 @@ export function checkInputTensor(tensor: V2Tensor, kind: ItemKind, advertised: A
   const want = advertised.shape;
   const fits = tensor.shape.length === want.length && want.every((d, i) => d < 0 || tensor.shape[i] === d);
   if (!fits && (kind !== "ndarray" || graphKnown)) {
-    throw problem("/inputs/0/shape", `must be [${want.join(", ")}] (-1: any size)`, `has shape [${tensor.shape.join(", ")}]; this model takes [${want.join(", ")}]`);
+    throw problem(
+      "/inputs/0/shape",
+      `must be [${want.join(", ")}] (-1: any size)`,
+      `has shape [${tensor.shape.join(", ")}]; this model takes [${want.join(", ")}]`,
+    );
   }
 }

@@ -185,7 +185,10 @@ function ndarrayTensor(name: string, items: unknown[]): V2Tensor | undefined {
     rows.push(a.shape[0]!);
   }
   const total = rows.reduce((n, r) => n + r, 0);
-  const data = concatTyped(arrays.map((a) => ndData(a, datatype)), total * elementCount(rest));
+  const data = concatTyped(
+    arrays.map((a) => ndData(a, datatype)),
+    total * elementCount(rest),
+  );
   return { name, datatype, shape: [total, ...rest], parameters: { [ROWS_PARAMETER]: rows }, data };
 }
 
@@ -193,7 +196,8 @@ function ndarrayTensor(name: string, items: unknown[]): V2Tensor | undefined {
 export function itemsToTensor(name: string, items: unknown[], kind: ItemKind): V2Tensor {
   switch (kind) {
     case "string":
-      if (items.every((v) => typeof v === "string")) return { name, datatype: "BYTES", shape: [items.length], data: (items as string[]).map((s) => utf8.encode(s)) };
+      if (items.every((v) => typeof v === "string"))
+        return { name, datatype: "BYTES", shape: [items.length], data: (items as string[]).map((s) => utf8.encode(s)) };
       break;
     case "number":
       if (items.every((v) => typeof v === "number")) return floatTensor(name, items as number[], [items.length]);
@@ -206,7 +210,8 @@ export function itemsToTensor(name: string, items: unknown[], kind: ItemKind): V
       break;
     }
     case "boolean":
-      if (items.every((v) => typeof v === "boolean")) return { name, datatype: "BOOL", shape: [items.length], data: Uint8Array.from(items as boolean[], (b) => (b ? 1 : 0)) };
+      if (items.every((v) => typeof v === "boolean"))
+        return { name, datatype: "BOOL", shape: [items.length], data: Uint8Array.from(items as boolean[], (b) => (b ? 1 : 0)) };
       break;
     case "ndarray": {
       const t = ndarrayTensor(name, items);
@@ -305,7 +310,8 @@ export function tensorToItems(t: V2Tensor, kind: ItemKind): unknown[] {
       return [{ dtype: ndDtype(t), shape: [...t.shape], data: t.data as NdArray["data"] }];
     }
     case "number":
-      if (t.shape.length > 2 || (t.shape.length === 2 && t.shape[1] !== 1)) throw bad(t.name, `this method takes numbers: send shape [N] or [N, 1], not [${t.shape.join(", ")}]`);
+      if (t.shape.length > 2 || (t.shape.length === 2 && t.shape[1] !== 1))
+        throw bad(t.name, `this method takes numbers: send shape [N] or [N, 1], not [${t.shape.join(", ")}]`);
       return t.datatype === "BOOL" ? rowsAsArrays(t) : numbersOf(t);
     case "numbers": {
       if (t.shape.length < 2) return [numbersOf(t)];

@@ -30,7 +30,12 @@ export class RunnerTimeout extends CatalogueError {
 export class RunnerFailed extends CatalogueError {
   override name = "RunnerFailed";
   constructor(runner: string, url: string, status: number, code: string | undefined, message: string) {
-    super(mappedCode(status, code), `runner ${runner} answered ${status}: ${message}`, { runner, runnerStatus: status }, new Error(`runner ${runner} at ${url} answered ${status}`));
+    super(
+      mappedCode(status, code),
+      `runner ${runner} answered ${status}: ${message}`,
+      { runner, runnerStatus: status },
+      new Error(`runner ${runner} at ${url} answered ${status}`),
+    );
   }
 }
 

@@ -126,7 +126,13 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     timer.unref();
   };
 
-  async function send(model: RunnerModel, body: Buffer, headers: Record<string, string>, deadline: number, signal: AbortSignal | undefined): Promise<HttpAnswer> {
+  async function send(
+    model: RunnerModel,
+    body: Buffer,
+    headers: Record<string, string>,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<HttpAnswer> {
     const url = new URL(`${base}/v2/models/${encodeURIComponent(model.name)}/infer`);
     for (let attempt = 0; ; attempt++) {
       const left = Math.max(1, Math.floor(deadline - Date.now()));
@@ -175,7 +181,10 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
     const span = telemetry.startRunnerSpan(name, method, opts.traceparent);
     const deadline = Math.min(Date.now() + options.timeoutMs, opts.deadline ?? Infinity);
     try {
-      const enc = encodeInferRequest({ inputs: [itemsToTensor(INPUT_TENSOR, items, model.inputKind)], outputs: [{ name: OUTPUT_TENSOR, parameters: { binary_data: true } }] }, true);
+      const enc = encodeInferRequest(
+        { inputs: [itemsToTensor(INPUT_TENSOR, items, model.inputKind)], outputs: [{ name: OUTPUT_TENSOR, parameters: { binary_data: true } }] },
+        true,
+      );
       const headers: Record<string, string> = { ...enc.headers };
       const tp = span.traceparent ?? opts.traceparent;
       if (tp) headers["traceparent"] = tp;
@@ -193,7 +202,8 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
       } catch (err) {
         throw new RunnerFailed(name, base, 502, "runner_bad_response", `malformed V2 answer: ${(err as Error).message}`);
       }
-      if (results.length !== items.length) throw new RunnerFailed(name, base, 502, "runner_bad_response", `${results.length} results for ${items.length} items`);
+      if (results.length !== items.length)
+        throw new RunnerFailed(name, base, 502, "runner_bad_response", `${results.length} results for ${items.length} items`);
       if (!ready) {
         ready = true;
         detail = undefined;

@@ -29,7 +29,13 @@ export function modelNameFor(runner: RunnerManifest, method: string): string {
 export function runnerModels(runner: RunnerManifest, defs: Record<string, JsonSchema>): Map<string, RunnerModel> {
   const out = new Map<string, RunnerModel>();
   for (const m of runner.methods) {
-    const model: RunnerModel = { name: modelNameFor(runner, m.name), runner, method: m, inputKind: itemKindOf(m.input, defs), outputKind: itemKindOf(m.output, defs) };
+    const model: RunnerModel = {
+      name: modelNameFor(runner, m.name),
+      runner,
+      method: m,
+      inputKind: itemKindOf(m.input, defs),
+      outputKind: itemKindOf(m.output, defs),
+    };
     out.set(`${runner.name}.${m.name}`, model);
     if (!out.has(runner.name)) out.set(runner.name, model);
   }
@@ -49,10 +55,7 @@ function graphMetadata(t: GraphTensor | undefined): { datatype: V2Datatype; shap
   return { datatype, shape: t.shape.map((d, i) => (i === 0 || typeof d !== "number" ? -1 : d)) };
 }
 
-export function modelMetadata(
-  model: RunnerModel,
-  info: { version: string; graph?: { inputs: GraphTensor[]; outputs: GraphTensor[] } },
-): V2ModelMetadata {
+export function modelMetadata(model: RunnerModel, info: { version: string; graph?: { inputs: GraphTensor[]; outputs: GraphTensor[] } }): V2ModelMetadata {
   const g = info.graph;
   const input = tensorMetadataOf(model.inputKind, g?.inputs.length === 1 ? graphMetadata(g.inputs[0]) : undefined);
   const output = tensorMetadataOf(model.outputKind, g?.outputs.length === 1 ? graphMetadata(g.outputs[0]) : undefined);

@@ -22,7 +22,7 @@ import type { Exchange } from "../http/exchange.ts";
 import { createHttpServer, type RouteHandler, type Router } from "../http/http-server.ts";
 import type { HttpTransport, TransportRequest } from "../http/transport.ts";
 import type { Logger } from "../logging/logger.ts";
-import type { MetricsSource, Telemetry } from "../observability/telemetry.ts";
+import type { MetricsSource, SpanHandle, Telemetry } from "../observability/telemetry.ts";
 import { createRunnerHost, type RunnerHostWithStats } from "../runners/create-runner-host.ts";
 import { displayUrl } from "../server/api-server.ts";
 import { checkInputTensor } from "./input-tensor-check.ts";
@@ -142,7 +142,7 @@ function infer(deps: RunnerRoutesDeps, model: RunnerModel, ex: Exchange, req: Tr
   const traceparent = req.header("traceparent") || undefined;
   const timeoutHeader = Number(req.header(TIMEOUT_HEADER));
   const endpoint = `/v2/models/${model.name}/infer`;
-  let span;
+  let span: SpanHandle | undefined;
   try {
     span = options.telemetry.startRequestSpan(`POST ${endpoint}`, traceparent);
   } catch (err) {
@@ -152,7 +152,8 @@ function infer(deps: RunnerRoutesDeps, model: RunnerModel, ex: Exchange, req: Tr
   const maxBody = options.config.server.maxBodyBytes;
   if (!isReady(deps)) return ex.fail(notReady(deps), true);
   // The caller's time left (the API server sends it) shortens this request's deadline.
-  const timeoutMs = Number.isFinite(timeoutHeader) && timeoutHeader > 0 ? Math.min(timeoutHeader, options.config.server.timeoutMs) : options.config.server.timeoutMs;
+  const timeoutMs =
+    Number.isFinite(timeoutHeader) && timeoutHeader > 0 ? Math.min(timeoutHeader, options.config.server.timeoutMs) : options.config.server.timeoutMs;
   ex.deadlineAt = ex.start + timeoutMs;
   const deadline = Date.now() + timeoutMs;
   readBody(ex, maxBody, true, (body) => {
@@ -161,12 +162,20 @@ function infer(deps: RunnerRoutesDeps, model: RunnerModel, ex: Exchange, req: Tr
     try {
       request = decodeInferRequest(body, headerLength);
       if (request.inputs.length !== 1) {
-        throw new BadRequest(`model ${model.name} takes exactly one input tensor (${INPUT_TENSOR}); got ${request.inputs.length}`, "invalid_input", [{ path: "/inputs", message: "must hold one tensor" }]);
+        throw new BadRequest(`model ${model.name} takes exactly one input tensor (${INPUT_TENSOR}); got ${request.inputs.length}`, "invalid_input", [
+          { path: "/inputs", message: "must hold one tensor" },
+        ]);
       }
       const unknown = request.outputs?.find((o) => o.name !== OUTPUT_TENSOR);
-      if (unknown) throw new BadRequest(`model ${model.name} has no output ${unknown.name} (outputs: ${OUTPUT_TENSOR})`, "invalid_input", [{ path: "/outputs", message: `unknown output ${unknown.name}` }]);
+      if (unknown)
+        throw new BadRequest(`model ${model.name} has no output ${unknown.name} (outputs: ${OUTPUT_TENSOR})`, "invalid_input", [
+          { path: "/outputs", message: `unknown output ${unknown.name}` },
+        ]);
       const tensor = request.inputs[0]!;
-      const advertised = modelMetadata(model, deps.graph ? { version: options.manifest.service.version, graph: deps.graph } : { version: options.manifest.service.version }).inputs[0]!;
+      const advertised = modelMetadata(
+        model,
+        deps.graph ? { version: options.manifest.service.version, graph: deps.graph } : { version: options.manifest.service.version },
+      ).inputs[0]!;
       checkInputTensor(tensor, model.inputKind, { datatype: advertised.datatype, shape: advertised.shape }, deps.graph?.inputs.length === 1);
       items = tensorToItems(tensor, model.inputKind);
     } catch (err) {
@@ -177,7 +186,11 @@ function infer(deps: RunnerRoutesDeps, model: RunnerModel, ex: Exchange, req: Tr
       (results) => {
         if (ex.done) return;
         try {
-          const response: V2InferResponse = { model_name: model.name, model_version: options.manifest.service.version, outputs: [itemsToTensor(OUTPUT_TENSOR, results, model.outputKind)] };
+          const response: V2InferResponse = {
+            model_name: model.name,
+            model_version: options.manifest.service.version,
+            outputs: [itemsToTensor(OUTPUT_TENSOR, results, model.outputKind)],
+          };
           if (request.id !== undefined) response.id = request.id;
           const enc = encodeInferResponse(response, (n) => wantsBinaryOutput(request, n));
           const headers: string[] = [];

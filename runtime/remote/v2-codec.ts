@@ -216,9 +216,7 @@ function fromJson(datatype: V2Datatype, data: unknown, count: number, path: stri
         if (v < lo || v > hi) throw bad(`${at(i)} is out of range for ${datatype}`, at(i));
         return v;
       };
-      const ctor = { UINT8: Uint8Array, INT8: Int8Array, UINT16: Uint16Array, INT16: Int16Array, UINT32: Uint32Array, INT32: Int32Array }[
-        datatype as "UINT8"
-      ];
+      const ctor = { UINT8: Uint8Array, INT8: Int8Array, UINT16: Uint16Array, INT16: Int16Array, UINT32: Uint32Array, INT32: Int32Array }[datatype as "UINT8"];
       return ctor.from(flat, check);
     }
   }
@@ -246,9 +244,13 @@ function readTensor(v: unknown, path: string, reader: TensorReader): V2Tensor {
   const size = parameters?.["binary_data_size"];
   let data: V2TensorData;
   if (size !== undefined) {
-    if (typeof size !== "number" || !Number.isInteger(size) || size < 0) throw bad(`${path}/parameters/binary_data_size must be a non-negative integer`, `${path}/parameters/binary_data_size`);
+    if (typeof size !== "number" || !Number.isInteger(size) || size < 0)
+      throw bad(`${path}/parameters/binary_data_size must be a non-negative integer`, `${path}/parameters/binary_data_size`);
     if (reader.offset + size > reader.tail.byteLength) {
-      throw bad(`${path}: binary_data_size ${size} runs past the end of the body (${reader.tail.byteLength - reader.offset} bytes left)`, `${path}/parameters/binary_data_size`);
+      throw bad(
+        `${path}: binary_data_size ${size} runs past the end of the body (${reader.tail.byteLength - reader.offset} bytes left)`,
+        `${path}/parameters/binary_data_size`,
+      );
     }
     data = fromBinary(dt, reader.tail.subarray(reader.offset, reader.offset + size), count, path);
     reader.offset += size;
@@ -347,7 +349,9 @@ function jsonData(t: V2Tensor): unknown[] {
       return Array.from(t.data as Uint8Array, (v) => v !== 0);
     case "INT64":
     case "UINT64":
-      return Array.from(t.data as BigInt64Array, (v) => (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()));
+      return Array.from(t.data as BigInt64Array, (v) =>
+        v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString(),
+      );
     default:
       return Array.from(t.data as Float64Array);
   }

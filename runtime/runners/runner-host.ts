@@ -58,4 +58,3 @@ export interface BatchingState extends BatchSettings {
   runner: string;
   method: string;
 }
-

@@ -21,7 +21,11 @@ export interface RunnerInstance {
 
 type Instance = Record<string, unknown>;
 
-export async function createRunnerInstance(runner: RunnerManifest, module: Record<string, unknown>, options: RunnerInstanceOptions = {}): Promise<RunnerInstance> {
+export async function createRunnerInstance(
+  runner: RunnerManifest,
+  module: Record<string, unknown>,
+  options: RunnerInstanceOptions = {},
+): Promise<RunnerInstance> {
   const Cls = module[runner.className];
   if (typeof Cls !== "function") throw new Error(`the bundle does not export runner class ${runner.className}`);
   let instance: Instance;

@@ -87,7 +87,8 @@ export async function initProject(options: InitOptions): Promise<InitResult> {
   const existingPkg = existsSync(pkgPath) ? await readFile(pkgPath, "utf8") : undefined;
   let name: string;
   if (options.name !== undefined) {
-    if (!SERVICE_NAME.test(options.name) || options.name.length > 50) throw new InitError(`invalid service name "${options.name}": use lowercase letters, digits and '-', starting with a letter, at most 50 characters`);
+    if (!SERVICE_NAME.test(options.name) || options.name.length > 50)
+      throw new InitError(`invalid service name "${options.name}": use lowercase letters, digits and '-', starting with a letter, at most 50 characters`);
     name = options.name;
   } else {
     let pkgName: unknown;

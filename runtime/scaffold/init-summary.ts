@@ -20,5 +20,5 @@ export function initSummary(r: InitResult, cwd: string): string {
     "",
     "README.md has the rest (compile, the typed client, build, containerize).",
   ];
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

@@ -8,7 +8,10 @@
  */
 
 /** Dev dependencies of a new project: what `npm run typecheck` needs (kept equal to bentoc's own by a test). */
-export const PROJECT_DEV_DEPENDENCIES: Readonly<Record<string, string>> = { "@types/node": "^20.19.43", typescript: "^6.0.3" };
+export const PROJECT_DEV_DEPENDENCIES: Readonly<Record<string, string>> = {
+  "@types/node": "^20.19.43",
+  typescript: "^6.0.3",
+};
 
 export const PROJECT_SCRIPTS: Readonly<Record<string, string>> = {
   serve: "bentoc serve",
@@ -106,7 +109,7 @@ export function mergePackageJson(existing: string | undefined, name: string, ben
     }
   }
   pkg["scripts"] = scripts;
-  return { text: JSON.stringify(pkg, null, 2) + "\n", added, kept, changed };
+  return { text: `${JSON.stringify(pkg, null, 2)}\n`, added, kept, changed };
 }
 
 function sortRecord(r: Record<string, string>): Record<string, string> {

@@ -41,7 +41,8 @@ export function planRunner(io: OnnxIo, file: string): RunnerPlan {
   if (output.dtype !== "float32") refuse(`its output ${shown(output)} is not float32`);
   if (input.shape.length !== 2) refuse(`its input ${shown(input)} is not two-dimensional`);
   if (output.shape.length !== 2) refuse(`its output ${shown(output)} is not two-dimensional`);
-  if (!isDynamic(input.shape[0])) refuse(`its input ${shown(input)} has a fixed batch dimension; export it with a dynamic first dimension so calls can be batched`);
+  if (!isDynamic(input.shape[0]))
+    refuse(`its input ${shown(input)} has a fixed batch dimension; export it with a dynamic first dimension so calls can be batched`);
   const features = input.shape[1];
   if (typeof features !== "number") refuse(`its input ${shown(input)} does not fix the number of features`);
   const outputs = output.shape[1];

@@ -53,7 +53,14 @@ export function handleApiRequest(ctx: ApiRequestContext, state: ServiceState, ro
   if (!state.runners.ready) {
     // Answered before the body is read: a body still on its way closes the connection.
     const bodyPending = contentLength > 0 || req.header("transfer-encoding") !== "";
-    return ex.fail(new ServiceUnavailable("runners are not ready yet", "not_ready", state.runners.status().filter((r) => !r.ready)), bodyPending);
+    return ex.fail(
+      new ServiceUnavailable(
+        "runners are not ready yet",
+        "not_ready",
+        state.runners.status().filter((r) => !r.ready),
+      ),
+      bodyPending,
+    );
   }
 
   const headers: Record<string, string> = {};
@@ -70,7 +77,7 @@ export function handleApiRequest(ctx: ApiRequestContext, state: ServiceState, ro
     }
     ctx.running++;
     counted = true;
-    callHandler(ctx, state, route, ex, input, context, accept);
+    callHandler(ctx, route, ex, input, context, accept);
   };
 
   if (route.method === "GET") {
@@ -100,7 +107,7 @@ export function handleApiRequest(ctx: ApiRequestContext, state: ServiceState, ro
   });
 }
 
-function callHandler(ctx: ApiRequestContext, state: ServiceState, route: ApiRoute, ex: Exchange, input: unknown, context: Context | undefined, accept: string | undefined): void {
+function callHandler(ctx: ApiRequestContext, route: ApiRoute, ex: Exchange, input: unknown, context: Context | undefined, accept: string | undefined): void {
   const handlerSpan = ctx.tracing.tracingEnabled ? ctx.tracing.startHandlerSpan(route.api.route, ex.span?.traceparent) : undefined;
   if (route.api.streaming) return callStreamingHandler(ctx, route, ex, input, context, accept, handlerSpan);
   let out: unknown;

@@ -8,7 +8,6 @@ import type { Logger } from "../logging/logger.ts";
 import { ADMIN_BATCHING_ROUTE, adminBatchingGet, adminBatchingPost } from "./admin-route.ts";
 import { handleApiRequest, type ApiRequestContext } from "./api-handler.ts";
 import { builtinRoute, type BuiltinDeps } from "./builtin-routes.ts";
-import type { ServiceState } from "./service-state.ts";
 
 export interface ApiRouterDeps extends BuiltinDeps {
   readonly requests: ApiRequestContext;

@@ -78,7 +78,10 @@ export async function createServiceState(v: ServiceVersion, options: StateOption
     };
     const path = normalisePath(api.route);
     let byMethod = routes.get(path);
-    if (!byMethod) routes.set(path, (byMethod = new Map()));
+    if (!byMethod) {
+      byMethod = new Map();
+      routes.set(path, byMethod);
+    }
     if (byMethod.has(method)) throw new Error(`two APIs share ${method} ${path}`);
     byMethod.set(method, route);
   }

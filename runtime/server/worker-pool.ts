@@ -143,7 +143,7 @@ export async function startWorkerPool(dir: string, config: BentocConfig, logger:
   let nextId = 0;
   /** Every live worker's registry as JSON, summed per series by prom-client's AggregatorRegistry. */
   const aggregateMetrics = async (): Promise<string> => {
-    const live = workers.filter((w): w is Worker => w !== undefined && w.isConnected());
+    const live = workers.filter((w): w is Worker => w?.isConnected() === true);
     const parts = await Promise.all(
       live.map((w) => {
         const id = ++nextId;

@@ -19,13 +19,7 @@ export function parseDictionary(keysFile: string): string[] {
  * argmax per step, repeats collapsed, blanks (class 0) dropped. Confidence is the mean of the kept
  * characters' probabilities (0 for no characters).
  */
-export function ctcGreedyDecode(
-  probs: ArrayLike<number>,
-  offset: number,
-  steps: number,
-  classes: number,
-  dictionary: readonly string[],
-): Recognised {
+export function ctcGreedyDecode(probs: ArrayLike<number>, offset: number, steps: number, classes: number, dictionary: readonly string[]): Recognised {
   if (dictionary.length + 1 !== classes) {
     throw new Error(`the model has ${classes} classes but the dictionary ${dictionary.length} characters (+1 blank)`);
   }

@@ -116,11 +116,7 @@ export function boxScore(map: ProbMap, quadIn: readonly Point[]): number {
  * into the source image, rounded, and clipped to [0, imageWidth - 1] x [0, imageHeight - 1]; boxes with a
  * side of 3 pixels or less are dropped (PaddleOCR's `filter_tag_det_res` in tools/infer/predict_det.py).
  */
-export function dbBoxes(
-  map: ProbMap,
-  image: { width: number; height: number },
-  opts: DbOptions = DB_DEFAULTS,
-): Quad[] {
+export function dbBoxes(map: ProbMap, image: { width: number; height: number }, opts: DbOptions = DB_DEFAULTS): Quad[] {
   const scaleX = image.width / map.width;
   const scaleY = image.height / map.height;
   const out: Quad[] = [];

@@ -230,18 +230,20 @@ export async function recognizeCrops(model: Model, crops: LineCrop[], dictionary
   });
   const results = new Array<Recognised>(crops.length);
   for (const [width, members] of groups) {
-    const decoded = await recognizeSameWidth(model, members.map((i) => crops[i]!), width, dictionary);
-    members.forEach((i, k) => (results[i] = decoded[k]!));
+    const decoded = await recognizeSameWidth(
+      model,
+      members.map((i) => crops[i]!),
+      width,
+      dictionary,
+    );
+    members.forEach((i, k) => {
+      results[i] = decoded[k]!;
+    });
   }
   return results;
 }
 
-async function recognizeSameWidth(
-  model: Model,
-  crops: LineCrop[],
-  width: number,
-  dictionary: readonly string[],
-): Promise<Recognised[]> {
+async function recognizeSameWidth(model: Model, crops: LineCrop[], width: number, dictionary: readonly string[]): Promise<Recognised[]> {
   const n = crops.length;
   const input = new Float32Array(n * 3 * REC_HEIGHT * width);
   crops.forEach((c, k) => {
@@ -255,10 +257,7 @@ async function recognizeSameWidth(
   });
   const inputName = model.inputNames[0] ?? "x";
   const outputName = model.outputNames[0];
-  const out = await model.run(
-    { [inputName]: { dtype: "float32", shape: [n, 3, REC_HEIGHT, width], data: input } },
-    outputName ? [outputName] : undefined,
-  );
+  const out = await model.run({ [inputName]: { dtype: "float32", shape: [n, 3, REC_HEIGHT, width], data: input } }, outputName ? [outputName] : undefined);
   const t = outputName ? out[outputName] : Object.values(out)[0];
   const probs = float32(t, "recognition");
   const [bn, steps, classes] = t!.shape as [number, number, number];

@@ -53,7 +53,10 @@ export class SentenceEncoder {
     const token = TOKEN_OUTPUTS.find((n) => model.outputNames.includes(n));
     if (model.outputNames.includes(POOLED_OUTPUT)) this.output = POOLED_OUTPUT;
     else if (token) this.output = token;
-    else throw new Error(`model ${model.tag} has outputs [${model.outputNames.join(", ")}]; a sentence encoder gives ${POOLED_OUTPUT} or ${TOKEN_OUTPUTS.join(" / ")}`);
+    else
+      throw new Error(
+        `model ${model.tag} has outputs [${model.outputNames.join(", ")}]; a sentence encoder gives ${POOLED_OUTPUT} or ${TOKEN_OUTPUTS.join(" / ")}`,
+      );
     this.pooled = this.output === POOLED_OUTPUT;
     this.tokenTypes = model.inputNames.includes(OPTIONAL_INPUT);
   }

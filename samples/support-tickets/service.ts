@@ -117,7 +117,9 @@ export class ClassifierRunner {
       );
     }
     const x = new Float32Array(embeddings.length * width);
-    embeddings.forEach((e, i) => x.set(e, i * width));
+    embeddings.forEach((e, i) => {
+      x.set(e, i * width);
+    });
     const out = await this.model.run({ embedding: { dtype: "float32", shape: [embeddings.length, width], data: x } });
     const probs = out["probs"];
     if (!probs) throw new Error(`model ${this.model.tag} has no 'probs' output`);

@@ -34,7 +34,12 @@ export interface LogisticRegression {
   c: number;
 }
 
-export function fitLogisticRegression(x: readonly (readonly number[])[], y: readonly number[], classes: number, options: LogisticRegressionOptions = {}): LogisticRegression {
+export function fitLogisticRegression(
+  x: readonly (readonly number[])[],
+  y: readonly number[],
+  classes: number,
+  options: LogisticRegressionOptions = {},
+): LogisticRegression {
   const n = x.length;
   const d = x[0]?.length ?? 0;
   const k = classes;

@@ -46,6 +46,8 @@ for (const batch of values.batches.split(",").map(Number)) {
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)] ?? 0;
   const p90 = times[Math.floor(times.length * 0.9)] ?? 0;
-  console.log(`${String(batch).padStart(5)}  ${median.toFixed(2).padStart(9)}  ${p90.toFixed(2).padStart(6)}  ${((batch * 1000) / median).toFixed(0).padStart(7)}`);
+  console.log(
+    `${String(batch).padStart(5)}  ${median.toFixed(2).padStart(9)}  ${p90.toFixed(2).padStart(6)}  ${((batch * 1000) / median).toFixed(0).padStart(7)}`,
+  );
 }
 await session.release();

@@ -120,7 +120,10 @@ export function buildMiniLm(variant: MiniLmVariant, options: MiniLmBuildOptions 
   if (!pooled) {
     g.op("Identity", [x], {}, "last_hidden_state");
     g.output("last_hidden_state", "float32", ["batch", "sequence", H]);
-    return g.toBytes(17, `MiniLM-L6-architecture encoder (${variant}: hidden ${H}, ${c.layers} layers, ${c.heads} heads, FFN ${c.intermediate}), per-token output; synthetic weights, seed ${c.seed}`);
+    return g.toBytes(
+      17,
+      `MiniLM-L6-architecture encoder (${variant}: hidden ${H}, ${c.layers} layers, ${c.heads} heads, FFN ${c.intermediate}), per-token output; synthetic weights, seed ${c.seed}`,
+    );
   }
 
   // Attention-masked mean pooling over the sequence, then L2 normalisation (in opset 17 ReduceSum takes

@@ -173,7 +173,7 @@ async function prepareTicketClassifier(store: ModelStore, encoderTag: string, op
     [
       { path: "model.onnx", data: fit.onnx },
       // What the ClassifierRunner checks at setup: the output order of the labels and the embedding width.
-      { path: "classifier.json", data: new TextEncoder().encode(JSON.stringify({ labels: TICKET_LABELS, dimensions: fit.metadata.dimensions }) + "\n") },
+      { path: "classifier.json", data: new TextEncoder().encode(`${JSON.stringify({ labels: TICKET_LABELS, dimensions: fit.metadata.dimensions })}\n`) },
     ],
     {
       name,
@@ -207,7 +207,14 @@ async function prepareCharGen(store: ModelStore, options: PrepareOptions): Promi
   const saved = await store.save([{ path: "model.onnx", data: buildCharGen() }], {
     name,
     labels: { weights: "synthetic", task: "text-generation" },
-    metadata: { recipe, architecture: "character-level RNN step (embedding, tanh cell, linear head)", vocab: CHARGEN_VOCAB, hidden: CHARGEN_HIDDEN, seed: CHARGEN_SEED, note: "synthetic seeded weights" },
+    metadata: {
+      recipe,
+      architecture: "character-level RNN step (embedding, tanh cell, linear head)",
+      vocab: CHARGEN_VOCAB,
+      hidden: CHARGEN_HIDDEN,
+      seed: CHARGEN_SEED,
+      note: "synthetic seeded weights",
+    },
     signatures: { run: { batchable: true, batchDim: 0 } },
   });
   return { name, tag: saved.tag, status: "saved" };

@@ -66,7 +66,10 @@ export function buildClassifierOnnx(model: LogisticRegression): Uint8Array {
   const logits = g.op("Gemm", ["embedding", w, b], {}, "logits");
   g.op("Softmax", [logits], { axis: -1 }, "probs");
   g.output("probs", "float32", ["batch", model.classes]);
-  return g.toBytes(17, `Multinomial logistic regression ${model.features} → ${model.classes} (${TICKET_LABELS.join(", ")}), fitted on support-ticket embeddings`);
+  return g.toBytes(
+    17,
+    `Multinomial logistic regression ${model.features} → ${model.classes} (${TICKET_LABELS.join(", ")}), fitted on support-ticket embeddings`,
+  );
 }
 
 /** Fits on the training split of the tickets, embedded by `encoder`, and scores the held-out split. */
@@ -76,8 +79,14 @@ export async function fitTicketClassifier(encoderModel: EncoderModel, options: {
   const split = splitTickets(tickets, options.seed);
   const encoder = await SentenceEncoder.load(encoderModel);
   const classOf = (t: LabelledTicket) => TICKET_LABELS.indexOf(t.label);
-  const xTrain = await embedTexts(encoder, split.train.map((t) => t.text));
-  const xHeld = await embedTexts(encoder, split.heldOut.map((t) => t.text));
+  const xTrain = await embedTexts(
+    encoder,
+    split.train.map((t) => t.text),
+  );
+  const xHeld = await embedTexts(
+    encoder,
+    split.heldOut.map((t) => t.text),
+  );
   const dimensions = xTrain[0]?.length ?? 0;
   const fitted = fitLogisticRegression(xTrain, split.train.map(classOf), TICKET_LABELS.length);
   const onnx = buildClassifierOnnx(fitted);
@@ -121,7 +130,15 @@ export async function fitTicketClassifier(encoderModel: EncoderModel, options: {
       trainAccuracy: round(trainCorrect / split.train.length),
       heldOutCorrect,
       heldOutAccuracy: round(heldOutCorrect / split.heldOut.length),
-      heldOutAccuracyByClass: confusion.map((row, c) => round(row[c]! / Math.max(1, row.reduce((a, b) => a + b, 0)))),
+      heldOutAccuracyByClass: confusion.map((row, c) =>
+        round(
+          row[c]! /
+            Math.max(
+              1,
+              row.reduce((a, b) => a + b, 0),
+            ),
+        ),
+      ),
       heldOutConfusion: confusion,
       heldOutMinMargin: round(minMargin),
       model: `multinomial logistic regression ${dimensions} → ${TICKET_LABELS.length}, standardised features folded into the weights`,

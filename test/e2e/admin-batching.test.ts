@@ -24,7 +24,11 @@ interface Setting {
 let token = "";
 const auth = () => ({ authorization: `Bearer ${token}` });
 const post = (url: string, body: unknown, headers: Record<string, string> = auth()) =>
-  fetch(`${url}/_bentoc/batching`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  fetch(`${url}/_bentoc/batching`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 
 describe("the batching admin route", () => {
   let home: string;
@@ -60,7 +64,11 @@ describe("the batching admin route", () => {
     const page = await post(admin.url, { enabled: false }, { ...auth(), origin: "http://evil.example" });
     expect(page.status).toBe(403);
     expect(((await page.json()) as { code: string }).code).toBe("forbidden");
-    const text = await fetch(`${admin.url}/_bentoc/batching`, { method: "POST", headers: { ...auth(), "content-type": "text/plain" }, body: '{"enabled":false}' });
+    const text = await fetch(`${admin.url}/_bentoc/batching`, {
+      method: "POST",
+      headers: { ...auth(), "content-type": "text/plain" },
+      body: '{"enabled":false}',
+    });
     expect(text.status).toBe(415);
     // None of these changed anything.
     const now = (await (await fetch(`${admin.url}/_bentoc/batching`, { headers: auth() })).json()) as { batching: Setting[] };
@@ -89,7 +97,11 @@ describe("the batching admin route", () => {
 
     const calls = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        fetch(`${admin.url}/classify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ texts: [`my invoice number ${i} is wrong`, "cannot log in"] }) }),
+        fetch(`${admin.url}/classify`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ texts: [`my invoice number ${i} is wrong`, "cannot log in"] }),
+        }),
       ),
     );
     expect(calls.map((c) => c.status)).toEqual(Array(12).fill(200));
@@ -133,11 +145,15 @@ describe("the batching admin route", () => {
     try {
       writeFileSync(join(dir, "payload.json"), JSON.stringify({ texts: ["refund needed", "cannot log in", "the app crashes", "hello"] }));
       const args = ["bench", "--url", admin.url, "--api", "classify", "--payload", join(dir, "payload.json"), "--concurrency", "8"];
-      const run = spawnSync(process.execPath, [bentocBin, ...args, "--duration", "1500ms", "--warmup", "300ms", "--windows", "off,adaptive", "--json", join(dir, "out.json")], {
-        cwd: repoRoot,
-        env: { ...process.env, BENTOC_ADMIN_TOKEN: token },
-        encoding: "utf8",
-      });
+      const run = spawnSync(
+        process.execPath,
+        [bentocBin, ...args, "--duration", "1500ms", "--warmup", "300ms", "--windows", "off,adaptive", "--json", join(dir, "out.json")],
+        {
+          cwd: repoRoot,
+          env: { ...process.env, BENTOC_ADMIN_TOKEN: token },
+          encoding: "utf8",
+        },
+      );
       expect(run.status, run.stderr).toBe(0);
       const [header] = run.stdout.split("\n");
       expect(header).toMatch(/^setting\s+req\/s\s+p50 ms\s+p95 ms\s+p99 ms\s+batch classifier\s+batch embedding\s+errors$/);

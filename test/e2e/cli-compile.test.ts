@@ -39,7 +39,19 @@ describe("bentoc compile", () => {
       expect(second.status, second.stderr).toBe(0);
       const ta = tree(a);
       const tb = tree(b);
-      for (const f of ["bento.json", "openapi.json", "client/index.ts", "client/index.js", "client/index.d.ts", "client/package.json", "service.mjs", "service.mjs.map", "Containerfile", "k8s/base/kustomization.yaml", "grafana/dashboard.json"]) {
+      for (const f of [
+        "bento.json",
+        "openapi.json",
+        "client/index.ts",
+        "client/index.js",
+        "client/index.d.ts",
+        "client/package.json",
+        "service.mjs",
+        "service.mjs.map",
+        "Containerfile",
+        "k8s/base/kustomization.yaml",
+        "grafana/dashboard.json",
+      ]) {
         expect(ta.has(f), `${f} written`).toBe(true);
       }
       expect([...ta.keys()].sort()).toEqual([...tb.keys()].sort());

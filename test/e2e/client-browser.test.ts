@@ -95,7 +95,16 @@ beforeAll(async () => {
   await new Promise<void>((r) => page.listen(pagePort, "127.0.0.1", r));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 });
 
@@ -141,7 +150,14 @@ it.skipIf(!available)("consumes a streaming API with for await, breaks out early
   expect(out.early).toBe(text.slice(0, 3));
   expect(out.error).toEqual({ typed: true, status: 400, code: "invalid_input" });
   // The same text as Node's fetch gets: the stream is deterministic.
-  const res = await fetch(`${streaming.url}/generate`, { method: "POST", headers: { "content-type": "application/json", accept: "application/x-ndjson" }, body: JSON.stringify({ prompt: "the ", maxTokens: 12 }) });
-  const lines = (await res.text()).split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { char: string }).char);
+  const res = await fetch(`${streaming.url}/generate`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/x-ndjson" },
+    body: JSON.stringify({ prompt: "the ", maxTokens: 12 }),
+  });
+  const lines = (await res.text())
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { char: string }).char);
   expect(lines.join("")).toBe(text);
 });

@@ -104,13 +104,34 @@ describe.skipIf(missing !== null)("containerize support-tickets", () => {
     expect(first.steps.length).toBeGreaterThan(10);
 
     const port = await freePort();
-    const id = tool(["podman", "run", "-d", "--network", "host", ...ulimitFlags(), "--no-healthcheck", images[0]!, "serve", "/bento", "--port", String(port), "--host", "127.0.0.1"], podmanEnv).trim();
+    const id = tool(
+      [
+        "podman",
+        "run",
+        "-d",
+        "--network",
+        "host",
+        ...ulimitFlags(),
+        "--no-healthcheck",
+        images[0]!,
+        "serve",
+        "/bento",
+        "--port",
+        String(port),
+        "--host",
+        "127.0.0.1",
+      ],
+      podmanEnv,
+    ).trim();
     containers.push(id);
     let ready = 0;
     for (let i = 0; i < 1200 && ready !== 200; i++) {
       const state = tool(["podman", "inspect", "-f", "{{.State.Running}}", id], podmanEnv).trim();
       if (state !== "true") throw new Error(`container exited:\n${tool(["podman", "logs", id], podmanEnv)}`);
-      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(ready).toBe(200);
@@ -134,12 +155,15 @@ describe.skipIf(missing !== null)("containerize support-tickets", () => {
 
     // a code-only change: one doc comment
     const service = join(sample.dir, "service.ts");
-    writeFileSync(service, readFileSync(service, "utf8").replace("/** The labels this service can predict. */", "/** The labels this service can predict (all four). */"));
+    writeFileSync(
+      service,
+      readFileSync(service, "utf8").replace("/** The labels this service can predict. */", "/** The labels this service can predict (all four). */"),
+    );
     const second = await buildAndContainerize(images[1]!);
     expect(second.tag).not.toBe(first.tag);
     const s = second.steps;
     expect(stepCached(s, "COPY package.json package-lock.json bentoc-"), second.output).toBe(true);
-    expect(stepCached(s, "RUN [\"node\", \"/usr/local/lib/node_modules/npm/bin/npm-cli.js\", \"ci\""), second.output).toBe(true);
+    expect(stepCached(s, 'RUN ["node", "/usr/local/lib/node_modules/npm/bin/npm-cli.js", "ci"'), second.output).toBe(true);
     expect(stepCached(s, "COPY --from=deps"), second.output).toBe(true);
     expect(stepCached(s, "COPY models/"), second.output).toBe(true);
     expect(stepCached(s, "COPY bento.json openapi.json service.mjs"), second.output).toBe(false);

@@ -66,10 +66,17 @@ function record(name: string, r: { status: number; ms: number; bytes: number }):
 async function livezAnsweredDuring<T>(hostile: Promise<T>): Promise<T> {
   let done = false;
   const order: string[] = [];
-  const h = hostile.then((v) => ((done = true), order.push("hostile"), v));
+  const h = hostile.then((v) => {
+    done = true;
+    order.push("hostile");
+    return v;
+  });
   await new Promise((r) => setTimeout(r, 20));
   if (done) return h; // answered at once: nothing was blocked
-  const l = fetch(`${url}/livez`).then((r) => (order.push("livez"), r.status));
+  const l = fetch(`${url}/livez`).then((r) => {
+    order.push("livez");
+    return r.status;
+  });
   const [value, livez] = await Promise.all([h, l]);
   expect(livez).toBe(200);
   expect(order[0]).toBe("livez");
@@ -88,14 +95,14 @@ describe("multipart", () => {
   });
 
   it("a truncated declared file part is 400, twenty at once leave the process alive", async () => {
-    const body = '--zz\r\nContent-Disposition: form-data; name="doc"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n' + "x".repeat(500);
+    const body = `--zz\r\nContent-Disposition: form-data; name="doc"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n${"x".repeat(500)}`;
     const rs = await Promise.all(Array.from({ length: 20 }, () => post("/upload", body, "multipart/form-data; boundary=zz")));
     expect(rs.map((r) => r.status)).toEqual(Array(20).fill(400));
     await alive();
   });
 
   it("too many parts is 413 payload_too_large", async () => {
-    const parts = Array.from({ length: 2000 }, (_, i) => `--zz\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nv\r\n`).join("") + "--zz--\r\n";
+    const parts = `${Array.from({ length: 2000 }, (_, i) => `--zz\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nv\r\n`).join("")}--zz--\r\n`;
     const r = await post("/upload", parts, "multipart/form-data; boundary=zz");
     record("too many parts", r);
     expect(r.status).toBe(413);
@@ -191,5 +198,10 @@ function pngOfZeros(width: number, height: number): Buffer {
   ihdr[8] = 8; // bit depth
   ihdr[9] = 0; // grayscale
   const raw = Buffer.alloc((width + 1) * height); // filter byte 0 + zero pixels per row
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw, { level: 9 })), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw, { level: 9 })),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }

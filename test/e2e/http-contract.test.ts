@@ -40,7 +40,13 @@ interface Started {
 async function start(backend: HttpBackendName): Promise<Started> {
   const aborted = new Map<string, string>();
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: "info", write: (t) => t.split("\n").forEach((l) => l && logs.push(JSON.parse(l) as Record<string, unknown>)) });
+  const logger = createLogger({
+    level: "info",
+    write: (t) =>
+      t.split("\n").forEach((l) => {
+        if (l) logs.push(JSON.parse(l) as Record<string, unknown>);
+      }),
+  });
   const routes: Record<string, Record<string, RouteHandler>> = {
     "/hello": { GET: (ex) => ex.json(200, { hello: "world" }) },
     "/echo": {
@@ -85,7 +91,8 @@ async function start(backend: HttpBackendName): Promise<Started> {
 }
 
 const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
-const post = (path: string, body: string, extra = "") => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+const post = (path: string, body: string, extra = "") =>
+  `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 
 /** Every complete response in `text`, in order. */
 function responses(text: string): { status: number; headers: Record<string, string>; body: string }[] {
@@ -159,22 +166,36 @@ describe.each(backends)("HTTP contract on %s", (backend) => {
     it("reads a body whole, in one chunk or many (chunked)", async () => {
       const r = await fetch(`http://127.0.0.1:${s.port}/echo`, { method: "POST", body: "x".repeat(900) });
       expect(await r.text()).toBe("x".repeat(900));
-      const raw = await rawExchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n`, { until: completeResponse });
+      const raw = await rawExchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n`, {
+        until: completeResponse,
+      });
       expect(parseRawResponse(raw)!.body).toBe("abcde");
     });
 
     it("413 by Content-Length without reading the body, and as soon as a chunked body passes the limit", async () => {
-      const byLength = parseRawResponse(await rawExchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${MAX_BODY + 1}\r\n\r\n{`, { until: completeResponse }))!;
+      const byLength = parseRawResponse(
+        await rawExchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${MAX_BODY + 1}\r\n\r\n{`, { until: completeResponse }),
+      )!;
       expect(byLength.status).toBe(413);
       expect(JSON.parse(byLength.body).code).toBe("payload_too_large");
       const chunk = "a".repeat(MAX_BODY + 10);
-      const chunked = await rawExchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n`, { until: completeResponse });
+      const chunked = await rawExchange(
+        s.port,
+        `POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n`,
+        { until: completeResponse },
+      );
       expect(parseRawResponse(chunked)!.status).toBe(413);
     });
 
     it("400 for a duplicate or conflicting Content-Length (the body is not framed by either)", async () => {
-      for (const lengths of [["3", "3"], ["3", "5"]]) {
-        const raw = await rawExchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${lengths[0]}\r\nContent-Length: ${lengths[1]}\r\n\r\nabcde`, { until: completeResponse, idleMs: 3000 });
+      for (const lengths of [
+        ["3", "3"],
+        ["3", "5"],
+      ]) {
+        const raw = await rawExchange(s.port, `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${lengths[0]}\r\nContent-Length: ${lengths[1]}\r\n\r\nabcde`, {
+          until: completeResponse,
+          idleMs: 3000,
+        });
         const r = parseRawResponse(raw);
         expect(r?.status).toBe(400);
         expect(JSON.parse(r!.body).code).toBe("bad_request");
@@ -207,7 +228,10 @@ describe.each(backends)("HTTP contract on %s", (backend) => {
 
   describe("connections", () => {
     it("answers pipelined requests in order, a POST among them", async () => {
-      const raw = await rawExchange(s.port, get("/hello") + post("/echo", "abc") + get("/nope") + get("/hello"), { until: (t) => responses(t).length >= 4, idleMs: 3000 });
+      const raw = await rawExchange(s.port, get("/hello") + post("/echo", "abc") + get("/nope") + get("/hello"), {
+        until: (t) => responses(t).length >= 4,
+        idleMs: 3000,
+      });
       expect(responses(raw).map((r) => [r.status, r.body])).toEqual([
         [200, '{"hello":"world"}'],
         [200, "abc"],
@@ -219,7 +243,7 @@ describe.each(backends)("HTTP contract on %s", (backend) => {
     it("keeps a connection usable after HEAD, 404, 405 and OPTIONS answers", async () => {
       const raw = await rawExchange(
         s.port,
-        `HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n` + get("/nope") + get("/echo") + `OPTIONS /echo HTTP/1.1\r\nHost: x\r\n\r\n` + get("/hello"),
+        `HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n${get("/nope")}${get("/echo")}OPTIONS /echo HTTP/1.1\r\nHost: x\r\n\r\n${get("/hello")}`,
         { until: (t) => (t.match(/HTTP\/1\.1 /g) ?? []).length >= 5 && t.endsWith('{"hello":"world"}'), idleMs: 3000 },
       );
       expect((raw.match(/HTTP\/1\.1 (\d+)/g) ?? []).map((l) => l.slice(9))).toEqual(["200", "404", "405", "204", "200"]);
@@ -237,7 +261,16 @@ describe.each(backends)("HTTP contract on %s", (backend) => {
     it("refuses a port another server holds, whatever its backend", async () => {
       for (const other of backends) {
         const { transport } = createTransport(other, { maxHeaderBytes: 8192, headersTimeoutMs: 2000 });
-        const second = createHttpServer({ transport, logger: createLogger({ level: "error" }), metrics: noopTelemetry, timeoutMs: 1000, maxBodyBytes: MAX_BODY, cors: undefined, accessLog: undefined, router: { route: () => new NotFound() } });
+        const second = createHttpServer({
+          transport,
+          logger: createLogger({ level: "error" }),
+          metrics: noopTelemetry,
+          timeoutMs: 1000,
+          maxBodyBytes: MAX_BODY,
+          cors: undefined,
+          accessLog: undefined,
+          router: { route: () => new NotFound() },
+        });
         await expect(second.listen({ host: "127.0.0.1", port: s.port, exclusive: true })).rejects.toBeInstanceOf(PortInUseError);
         second.close();
       }
@@ -294,7 +327,10 @@ describe.each(backends)("HTTP contract on %s", (backend) => {
       const drained = d.server.drain(5000);
       const refused = await new Promise<boolean>((resolve) => {
         const sock = connect(d.port, "127.0.0.1");
-        sock.on("connect", () => (sock.destroy(), resolve(false)));
+        sock.on("connect", () => {
+          sock.destroy();
+          resolve(false);
+        });
         sock.on("error", () => resolve(true));
       });
       expect(refused).toBe(true);

@@ -22,8 +22,26 @@ const MEAN_BATCH = "rate(bentoc_runner_adaptive_batch_size_sum[30s]) / rate(bent
 const CLIENTS = 32;
 const TRAFFIC_MS = 6_000;
 const WORDS = [
-  "invoice", "charged", "twice", "subscription", "password", "reset", "login", "fails", "error", "page",
-  "refund", "account", "locked", "billing", "crash", "upload", "button", "email", "support", "please",
+  "invoice",
+  "charged",
+  "twice",
+  "subscription",
+  "password",
+  "reset",
+  "login",
+  "fails",
+  "error",
+  "page",
+  "refund",
+  "account",
+  "locked",
+  "billing",
+  "crash",
+  "upload",
+  "button",
+  "email",
+  "support",
+  "please",
 ];
 
 /** A ~20-word ticket, different for every request. */
@@ -123,7 +141,11 @@ describe.skipIf(!prometheusRequired())("Prometheus scraping a running bentoc ser
     for (const runner of ["embedding", "classifier"]) {
       const buckets = await prometheus.query(`sum by (le) (bentoc_runner_adaptive_batch_size_bucket{runner_name="${runner}"})`);
       const byLe = Object.fromEntries(buckets.map((s) => [s.metric.le, s.value]));
-      expect(Object.keys(byLe).map((le) => (le === "+Inf" ? Infinity : Number(le))).sort((a, b) => a - b)).toEqual([1, 2, 4, 8, 16, 32, 64, 128, Infinity]);
+      expect(
+        Object.keys(byLe)
+          .map((le) => (le === "+Inf" ? Infinity : Number(le)))
+          .sort((a, b) => a - b),
+      ).toEqual([1, 2, 4, 8, 16, 32, 64, 128, Infinity]);
       expect(byLe[String(maxBatchSize[runner])]).toBe(byLe["+Inf"]);
     }
 
@@ -149,7 +171,11 @@ describe.skipIf(!prometheusRequired())("Prometheus scraping a running bentoc ser
 
     console.log(
       `[observability-server-prometheus] ${total} requests (${sent["/classify"]} /classify, ${sent["/classify-text"]} /classify-text) in ${TRAFFIC_MS} ms by ${CLIENTS} clients; ` +
-        `p95 ${Object.entries(p95ByEndpoint).map(([e, v]) => `${e} ${(v * 1000).toFixed(1)} ms`).join(", ")}; mean batch size ${Object.entries(meanBatch).map(([r, v]) => `${r} ${v.toFixed(2)} (max ${maxBatchSize[r]})`).join(", ")}`,
+        `p95 ${Object.entries(p95ByEndpoint)
+          .map(([e, v]) => `${e} ${(v * 1000).toFixed(1)} ms`)
+          .join(", ")}; mean batch size ${Object.entries(meanBatch)
+          .map(([r, v]) => `${r} ${v.toFixed(2)} (max ${maxBatchSize[r]})`)
+          .join(", ")}`,
     );
   });
 });

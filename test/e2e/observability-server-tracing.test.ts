@@ -220,7 +220,9 @@ describe("OpenTelemetry traces from a running bentoc server", () => {
     expect([...linkedFrom.values()].every((n) => n === 1)).toBe(true); // no call served twice
     for (const r of runnerSpans) expect(linkedFrom.get(r.spanId)).toBe(1);
     console.log(
-      `[observability-server-tracing] rate 1.0: ${spans.length} spans, ${recorded.length} traced requests, batch sizes ${Object.entries(sizesByRunner).map(([r, s]) => `${r} ${s.join(",")}`).join("; ")}`,
+      `[observability-server-tracing] rate 1.0: ${spans.length} spans, ${recorded.length} traced requests, batch sizes ${Object.entries(sizesByRunner)
+        .map(([r, s]) => `${r} ${s.join(",")}`)
+        .join("; ")}`,
     );
   });
 
@@ -228,9 +230,7 @@ describe("OpenTelemetry traces from a running bentoc server", () => {
     const N = 200;
     const sent = await drive(N, 16, (i) => classify(partial.url, `partial-${i}`));
     // A client's decision overrides the ratio: sampled → always recorded, unsampled → never.
-    const forced = await drive(40, 16, (i) =>
-      classify(partial.url, `partial-client-${i}`, { traceId: hex(16), spanId: hex(8), sampled: i % 2 === 0 }),
-    );
+    const forced = await drive(40, 16, (i) => classify(partial.url, `partial-client-${i}`, { traceId: hex(16), spanId: hex(8), sampled: i % 2 === 0 }));
     expect([...sent, ...forced].every((s) => s.status === 200)).toBe(true);
 
     expect(await partial.stop()).toBe(0);
@@ -254,7 +254,8 @@ describe("OpenTelemetry traces from a running bentoc server", () => {
     const sampledTraces = new Set(ix.named(REQUEST).map((s) => s.traceId));
     expect(sampledTraces.size).toBe(traced.length + forced.filter((s) => s.client!.sampled).length);
     for (const s of spans) {
-      if (s.name.startsWith("batch ")) expect(s.links.some((l) => sampledTraces.has(l.traceId) && RUNNER_CALLS.includes(ix.byId.get(l.spanId)?.name ?? ""))).toBe(true);
+      if (s.name.startsWith("batch "))
+        expect(s.links.some((l) => sampledTraces.has(l.traceId) && RUNNER_CALLS.includes(ix.byId.get(l.spanId)?.name ?? ""))).toBe(true);
       else expect(sampledTraces.has(s.traceId)).toBe(true);
     }
     console.log(`[observability-server-tracing] rate 0.25: ${traced.length}/${N} traces exported (${fraction.toFixed(3)})`);

@@ -35,7 +35,12 @@ describe.skipIf(!CI && !canRender())("ocr: runner calls made after an await leav
   };
 
   it("times out the requests and drops their queued detector calls instead of running them", async () => {
-    const lines = Array.from({ length: 12 }, (_, i) => ({ text: `Line ${i + 1}: invoice INV-2024-${1000 + i} total ${i * 7}.50 EUR`, x: 20, y: 60 + i * 70, pointsize: 32 }));
+    const lines = Array.from({ length: 12 }, (_, i) => ({
+      text: `Line ${i + 1}: invoice INV-2024-${1000 + i} total ${i * 7}.50 EUR`,
+      x: 20,
+      y: 60 + i * 70,
+      pointsize: 32,
+    }));
     const png = new Uint8Array(renderPng(1400, 900, lines));
     const read = () => fetch(`${served!.url}/read`, { method: "POST", headers: { "content-type": "image/png" }, body: png });
     // Warm up (the dispatcher learns the detector's latency), and learn how long one request takes here.
@@ -46,11 +51,16 @@ describe.skipIf(!CI && !canRender())("ocr: runner calls made after an await leav
     // Enough concurrent requests that most must still be queued when the timeout strikes.
     const n = Math.max(12, Math.ceil((4 * TIMEOUT_MS) / Math.max(20, oneMs)));
     const executedBefore = await metric("bentoc_runner_adaptive_batch_size_count", "text-detector");
-    const answers = await Promise.all(Array.from({ length: n }, () => read().then(async (r) => ({ status: r.status, code: r.ok ? "" : ((await r.json()) as { code: string }).code }))));
+    const answers = await Promise.all(
+      Array.from({ length: n }, () => read().then(async (r) => ({ status: r.status, code: r.ok ? "" : ((await r.json()) as { code: string }).code }))),
+    );
     const outcomes = answers.map((a) => (a.status === 200 ? "200" : `${a.status} ${a.code}`));
     const late = outcomes.filter((o) => o !== "200").length;
     expect(late, `outcomes ${outcomes.join(",")} (one request ${oneMs.toFixed(0)} ms)`).toBeGreaterThan(n / 2);
-    expect(outcomes.every((o) => o === "200" || o === "503 deadline" || o === "504 timeout"), outcomes.join(",")).toBe(true);
+    expect(
+      outcomes.every((o) => o === "200" || o === "503 deadline" || o === "504 timeout"),
+      outcomes.join(","),
+    ).toBe(true);
     // The queue empties promptly: what is left is at most the batch running when the timeouts struck.
     for (let i = 0; i < 100 && (await metric("bentoc_runner_queue_depth", "text-detector")) > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await metric("bentoc_runner_queue_depth", "text-detector")).toBe(0);

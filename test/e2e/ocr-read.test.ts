@@ -27,8 +27,7 @@ describe.skipIf(!runnable)("ocr sample reads rendered text (PaddleOCR v4)", () =
   });
   afterAll(() => runners?.close());
 
-  const read = (width: number, height: number, lines: TextLine[]): Promise<OcrResult> =>
-    ocr.read(renderImage(width, height, lines));
+  const read = (width: number, height: number, lines: TextLine[]): Promise<OcrResult> => ocr.read(renderImage(width, height, lines));
 
   it("reads back a rendered line exactly", async () => {
     const text = "Invoice 2024 total 42.50";
@@ -99,6 +98,8 @@ describe.skipIf(!runnable)("ocr sample reads rendered text (PaddleOCR v4)", () =
     const batched = await runners!.recognizer.recognize([wide, short, mid, short, wide]);
     expect(batched.map((r) => r.text)).toEqual([alone[2]!.text, alone[0]!.text, alone[1]!.text, alone[0]!.text, alone[2]!.text]);
     const order = [2, 0, 1, 0, 2];
-    batched.forEach((r, i) => expect(Math.abs(r.confidence - alone[order[i]!]!.confidence)).toBeLessThan(1e-4));
+    batched.forEach((r, i) => {
+      expect(Math.abs(r.confidence - alone[order[i]!]!.confidence)).toBeLessThan(1e-4);
+    });
   });
 });

@@ -64,10 +64,20 @@ async function serveAndCall(node: string, outName: string, extraEnv: NodeJS.Proc
   await run(node, [cli, "compile", "--out", outName], project, env());
   expect(existsSync(join(outDir, "bento.json"))).toBe(true);
   const port = await freePort();
-  const server = start(node, [cli, "serve", outName, "--port", String(port), "--host", "127.0.0.1", ...extraArgs], project, { ...env(), ...extraEnv }, `http://127.0.0.1:${port}`);
+  const server = start(
+    node,
+    [cli, "serve", outName, "--port", String(port), "--host", "127.0.0.1", ...extraArgs],
+    project,
+    { ...env(), ...extraEnv },
+    `http://127.0.0.1:${port}`,
+  );
   servers.push(server);
   await waitReady(server);
-  const curl = await run("curl", ["-sS", "--fail-with-body", "-X", "POST", `${server.url}/predict`, "-H", "content-type: application/json", "-d", JSON.stringify(EXAMPLE)], project);
+  const curl = await run(
+    "curl",
+    ["-sS", "--fail-with-body", "-X", "POST", `${server.url}/predict`, "-H", "content-type: application/json", "-d", JSON.stringify(EXAMPLE)],
+    project,
+  );
   const client = JSON.parse((await run(node, ["call.mjs", server.url, outDir], project)).stdout) as {
     ok: { scores: number[][] };
     bad: { isClientError: boolean; status: number; code: string };
@@ -119,18 +129,35 @@ describe("bentoc installed into a user's project", () => {
     expect(tsconfig).not.toContain("experimentalDecorators");
     await run("npm", ["run", "typecheck"], project);
     // and the public modules load in plain Node, without tsx
-    const out = await run(process.execPath, ["-e", 'const b = await import("bentoc"); const m = await import("bentoc/models"); console.log(typeof b.service, typeof b.HttpError, typeof m.models.list)', "--input-type=module"], project);
+    const out = await run(
+      process.execPath,
+      [
+        "-e",
+        'const b = await import("bentoc"); const m = await import("bentoc/models"); console.log(typeof b.service, typeof b.HttpError, typeof m.models.list)',
+        "--input-type=module",
+      ],
+      project,
+    );
     expect(out.stdout.trim()).toBe("function function function");
   });
 
   it("npx bentoc serve (no target) serves the project; curl and the typed client get answers", async () => {
     const port = await freePort();
-    const server = start("npx", ["bentoc", "serve", "--port", String(port), "--host", "127.0.0.1"], project, env(), `http://127.0.0.1:${port}`, { group: true });
+    const server = start("npx", ["bentoc", "serve", "--port", String(port), "--host", "127.0.0.1"], project, env(), `http://127.0.0.1:${port}`, {
+      group: true,
+    });
     servers.push(server);
     await waitReady(server, 120_000);
-    const curl = await run("curl", ["-sS", "--fail-with-body", "-X", "POST", `${server.url}/predict`, "-H", "content-type: application/json", "-d", JSON.stringify(EXAMPLE)], project);
+    const curl = await run(
+      "curl",
+      ["-sS", "--fail-with-body", "-X", "POST", `${server.url}/predict`, "-H", "content-type: application/json", "-d", JSON.stringify(EXAMPLE)],
+      project,
+    );
     expectScores((JSON.parse(curl.stdout) as { scores: number[][] }).scores);
-    const client = JSON.parse((await run(process.execPath, ["call.mjs", server.url, join(project, ".bentoc")], project)).stdout) as { ok: { scores: number[][] }; bad: Record<string, unknown> };
+    const client = JSON.parse((await run(process.execPath, ["call.mjs", server.url, join(project, ".bentoc")], project)).stdout) as {
+      ok: { scores: number[][] };
+      bad: Record<string, unknown>;
+    };
     expectScores(client.ok.scores);
     expect(client.bad).toEqual({ isClientError: true, status: 400, code: "bad_row" });
     await server.stop(); // npm exits by the signal; the server's own exit code is checked in the tests below
@@ -146,7 +173,10 @@ describe("bentoc installed into a user's project", () => {
   });
 
   it("bentoc doctor reports the installed package", async () => {
-    const facts = JSON.parse((await run("npx", ["bentoc", "doctor", "--json"], project, env())).stdout) as { bentoc: { root: string; from: string }; onnxruntime: { version: string } };
+    const facts = JSON.parse((await run("npx", ["bentoc", "doctor", "--json"], project, env())).stdout) as {
+      bentoc: { root: string; from: string };
+      onnxruntime: { version: string };
+    };
     expect(facts.bentoc).toMatchObject({ root: join(project, "node_modules/bentoc"), from: "dist" });
     expect(facts.onnxruntime.version).toMatch(/^\d+\.\d+\.\d+$/);
   });

@@ -25,7 +25,10 @@ import { freeLoopbackPort, registryToolsMissing, startRegistry, type TestRegistr
 import { strictProblems } from "../unit/k8s/kubernetes-schema.ts";
 import { CLI, copySample, homeWithModel, ROOT } from "../unit/bento/sample-copy.ts";
 
-const missing = [registryToolsMissing(), containerToolsMissing(), ...["skopeo", "kubectl"].map((t) => (which(t) === null ? `${t} not installed` : null))].filter((m) => m !== null).join("; ") || null;
+const missing =
+  [registryToolsMissing(), containerToolsMissing(), ...["skopeo", "kubectl"].map((t) => (which(t) === null ? `${t} not installed` : null))]
+    .filter((m) => m !== null)
+    .join("; ") || null;
 if (missing && process.env["CI"] === "true") throw new Error(`the containerize --push test needs its tools in CI: ${missing}`);
 if (missing) console.warn(`skipping the containerize --push test: ${missing}`);
 
@@ -78,7 +81,10 @@ describe.skipIf(missing !== null)("containerize --push, then deploy by digest", 
     tag = built.stdout.trim();
     const repo = `${registry.host}/team/support-tickets-image`;
 
-    const cz = await bentoc(["containerize", tag, "--backend", "buildah", "-t", image, "--build-arg", `BASE_IMAGE=${TEST_BASE_IMAGE}`, "--push", repo, "--ca-file", registry.caFile], env);
+    const cz = await bentoc(
+      ["containerize", tag, "--backend", "buildah", "-t", image, "--build-arg", `BASE_IMAGE=${TEST_BASE_IMAGE}`, "--push", repo, "--ca-file", registry.caFile],
+      env,
+    );
     expect(cz.code, cz.stderr.slice(-3000)).toBe(0);
     expect(cz.stderr).toContain(`buildah push --digestfile`);
     const pinned = cz.stdout.trim().split("\n").at(-1) ?? "";
@@ -89,10 +95,16 @@ describe.skipIf(missing !== null)("containerize --push, then deploy by digest", 
 
     const certDir = mkdtempSync(join(work, "certs-"));
     tool(["cp", registry.caFile, join(certDir, "ca.crt")]);
-    const inspected = JSON.parse(tool(["skopeo", "inspect", "--cert-dir", certDir, "--authfile", registry.authFile, `docker://${pinned}`])) as { Digest: string; Name: string; Labels: Record<string, string> | null };
+    const inspected = JSON.parse(tool(["skopeo", "inspect", "--cert-dir", certDir, "--authfile", registry.authFile, `docker://${pinned}`])) as {
+      Digest: string;
+      Name: string;
+      Labels: Record<string, string> | null;
+    };
     expect(inspected.Digest).toBe(digest);
     expect(inspected.Name).toBe(repo);
-    const byTag = JSON.parse(tool(["skopeo", "inspect", "--cert-dir", certDir, "--authfile", registry.authFile, `docker://${repo}:${tag.split(":")[1]}`])) as { Digest: string };
+    const byTag = JSON.parse(tool(["skopeo", "inspect", "--cert-dir", certDir, "--authfile", registry.authFile, `docker://${repo}:${tag.split(":")[1]}`])) as {
+      Digest: string;
+    };
     expect(byTag.Digest).toBe(digest);
 
     const out = join(work, "k8s");
@@ -126,13 +138,33 @@ describe.skipIf(missing !== null)("containerize --push, then deploy by digest", 
       pushedModels.push(pushed.stdout.trim());
     }
 
-    const cz = await bentoc(["containerize", tag, "--backend", "buildah", "--without-models", "-t", slimImage, "--build-arg", `BASE_IMAGE=${TEST_BASE_IMAGE}`, "--push", `${registry.host}/team/support-tickets-slim`, ...tls], env);
+    const cz = await bentoc(
+      [
+        "containerize",
+        tag,
+        "--backend",
+        "buildah",
+        "--without-models",
+        "-t",
+        slimImage,
+        "--build-arg",
+        `BASE_IMAGE=${TEST_BASE_IMAGE}`,
+        "--push",
+        `${registry.host}/team/support-tickets-slim`,
+        ...tls,
+      ],
+      env,
+    );
     expect(cz.code, cz.stderr.slice(-3000)).toBe(0);
     expect(cz.stdout + cz.stderr).toMatch(/STEP \d+\/\d+: COPY bento\.json/);
     expect(cz.stdout + cz.stderr).not.toMatch(/STEP \d+\/\d+: COPY models\//);
     const pinned = cz.stdout.trim().split("\n").at(-1) ?? "";
     expect(pinned).toMatch(/@sha256:[0-9a-f]{64}$/);
-    const hasModels = spawnSync("podman", ["run", "--rm", ...ulimitFlags(), "--entrypoint", "node", slimImage, "-e", "process.stdout.write(String(require('fs').existsSync('/bento/models')))"], { env: podmanEnv, encoding: "utf8" });
+    const hasModels = spawnSync(
+      "podman",
+      ["run", "--rm", ...ulimitFlags(), "--entrypoint", "node", slimImage, "-e", "process.stdout.write(String(require('fs').existsSync('/bento/models')))"],
+      { env: podmanEnv, encoding: "utf8" },
+    );
     expect(hasModels.stdout, hasModels.stderr).toBe("false");
 
     const out = join(work, "k8s-models-from");
@@ -170,7 +202,12 @@ describe.skipIf(missing !== null)("containerize --push, then deploy by digest", 
     copyFileSync(registry.authFile, join(volumeDirs["registry"]!, "auth.json"));
     copyFileSync(registry.caFile, join(volumeDirs["registry"]!, "ca.crt"));
     const podmanArgs = (c: { env?: { name: string; value?: string }[]; volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[] }) => [
-      "--network", "host", "--read-only", "--user", "10001:10001", ...ulimitFlags(),
+      "--network",
+      "host",
+      "--read-only",
+      "--user",
+      "10001:10001",
+      ...ulimitFlags(),
       ...(c.env ?? []).filter((e) => e.value !== undefined).flatMap((e) => ["-e", `${e.name}=${e.value}`]),
       ...(c.volumeMounts ?? []).filter((m) => m.name !== "config").flatMap((m) => ["-v", `${volumeDirs[m.name]}:${m.mountPath}${m.readOnly ? ":ro" : ""}`]),
     ];
@@ -181,13 +218,19 @@ describe.skipIf(missing !== null)("containerize --push, then deploy by digest", 
 
     const api = podSpec.containers[0];
     const port = await freeLoopbackPort();
-    const id = tool(["podman", "run", "-d", "--no-healthcheck", ...podmanArgs(api), slimImage, "serve", "/bento", "--port", String(port), "--host", "127.0.0.1"], podmanEnv).trim();
+    const id = tool(
+      ["podman", "run", "-d", "--no-healthcheck", ...podmanArgs(api), slimImage, "serve", "/bento", "--port", String(port), "--host", "127.0.0.1"],
+      podmanEnv,
+    ).trim();
     containers.push(id);
     let ready = 0;
     for (let i = 0; i < 1200 && ready !== 200; i++) {
       const state = tool(["podman", "inspect", "-f", "{{.State.Running}}", id], podmanEnv).trim();
       if (state !== "true") throw new Error(`container exited:\n${tool(["podman", "logs", id], podmanEnv)}`);
-      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(ready).toBe(200);

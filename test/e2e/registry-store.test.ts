@@ -76,7 +76,10 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
 
   function oneLineError(r: { stdout: string; stderr: string; code: number }): string {
     expect(r.code).toBe(1);
-    const lines = r.stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
+    const lines = r.stderr
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("error:"));
     expect(lines, r.stderr).toHaveLength(1);
     return lines[0] ?? "";
   }
@@ -124,7 +127,11 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
       let served: ServedSample | undefined;
       try {
         served = await serveSample("tabular", { home: byDigest });
-        const res = await fetch(`${served.url}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ dtype: "float32", shape: [1, 8], data: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8] }) });
+        const res = await fetch(`${served.url}/predict`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ dtype: "float32", shape: [1, 8], data: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8] }),
+        });
         expect(res.status, await res.clone().text()).toBe(200);
         const body = (await res.json()) as { shape: number[] };
         expect(body.shape).toEqual([1, 3]);
@@ -165,7 +172,9 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
     it("a tampered blob is refused on pull, and nothing is left in the store", async () => {
       const manifestDigest = pinned.split("@")[1] ?? "";
       const manifestPath = registry.blobPath(manifestDigest);
-      const manifest = JSON.parse(execFileSync("cat", [manifestPath], { encoding: "utf8" })) as { layers: { digest: string; annotations: Record<string, string> }[] };
+      const manifest = JSON.parse(execFileSync("cat", [manifestPath], { encoding: "utf8" })) as {
+        layers: { digest: string; annotations: Record<string, string> }[];
+      };
       const onnx = manifest.layers.find((l) => l.annotations["org.opencontainers.image.title"] === "model.onnx");
       tamperBlob(registry, onnx?.digest ?? "");
       const fresh = temp("bentoc-home-tampered-");
@@ -193,7 +202,13 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
       const push = await bentoc(["models", "push", "tabular-mlp", repo, ...tls], { BENTOC_HOME: home, REGISTRY_AUTH_FILE: wrong });
       expect(oneLineError(push)).toContain("refused the credentials");
 
-      const none = await bentoc(["models", "pull", pinned, ...tls], { BENTOC_HOME: fresh, HOME: dir, REGISTRY_AUTH_FILE: join(dir, "absent.json"), XDG_RUNTIME_DIR: dir, DOCKER_CONFIG: dir });
+      const none = await bentoc(["models", "pull", pinned, ...tls], {
+        BENTOC_HOME: fresh,
+        HOME: dir,
+        REGISTRY_AUTH_FILE: join(dir, "absent.json"),
+        XDG_RUNTIME_DIR: dir,
+        DOCKER_CONFIG: dir,
+      });
       expect(oneLineError(none)).toContain(`registry ${registry.host} needs credentials and none were found`);
       expectEmptyStore(fresh);
     });
@@ -290,7 +305,10 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
 
       const list = await bentoc(["list", "--remote", `${registry.host}/team/support-tickets`, ...tls], { ...authEnv });
       expect(list.stdout.trim()).toBe(`${registry.host}/team/support-tickets:${tag.split(":")[1]}`);
-      const wrongKind = await bentoc(["models", "pull", `${registry.host}/team/support-tickets:${tag.split(":")[1]}`, ...tls], { BENTOC_HOME: temp("bentoc-home-kind-"), ...authEnv });
+      const wrongKind = await bentoc(["models", "pull", `${registry.host}/team/support-tickets:${tag.split(":")[1]}`, ...tls], {
+        BENTOC_HOME: temp("bentoc-home-kind-"),
+        ...authEnv,
+      });
       expect(oneLineError(wrongKind)).toContain("holds a bentoc bento, not a model: pull it with `bentoc pull`");
     });
   });

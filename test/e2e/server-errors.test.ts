@@ -18,7 +18,11 @@ afterAll(async () => {
 });
 
 async function post(path: string, body: BodyInit | undefined, contentType?: string, headers: Record<string, string> = {}) {
-  const res = await fetch(echo.url + path, { method: "POST", body: body ?? null, headers: { ...(contentType ? { "content-type": contentType } : {}), ...headers } });
+  const res = await fetch(echo.url + path, {
+    method: "POST",
+    body: body ?? null,
+    headers: { ...(contentType ? { "content-type": contentType } : {}), ...headers },
+  });
   const text = await res.text();
   return { res, text, json: () => JSON.parse(text) as Record<string, unknown> };
 }
@@ -42,13 +46,23 @@ describe("bad input", () => {
     expect(r.res.status).toBe(400);
     const body = r.json();
     expectErrorShape(body, r.res, "invalid_input");
-    expect(body["detail"]).toEqual(expect.arrayContaining([{ path: "/name", message: "must be string" }, { path: "/times", message: "must be number" }]));
+    expect(body["detail"]).toEqual(
+      expect.arrayContaining([
+        { path: "/name", message: "must be string" },
+        { path: "/times", message: "must be number" },
+      ]),
+    );
   });
 
   it("missing and unknown fields", async () => {
     const r = await post("/greet", JSON.stringify({ nam: "typo" }), "application/json");
     expect(r.res.status).toBe(400);
-    expect(r.json()["detail"]).toEqual(expect.arrayContaining([{ path: "/name", message: "is required" }, { path: "/nam", message: "is not allowed" }]));
+    expect(r.json()["detail"]).toEqual(
+      expect.arrayContaining([
+        { path: "/name", message: "is required" },
+        { path: "/nam", message: "is not allowed" },
+      ]),
+    );
   });
 
   it("an empty body where JSON is required", async () => {
@@ -89,7 +103,7 @@ describe("bad input", () => {
     const nf = await post("/nope", "{}", "application/json");
     expect(nf.res.status).toBe(404);
     expectErrorShape(nf.json(), nf.res, "not_found");
-    const wm = await fetch(echo.url + "/greet");
+    const wm = await fetch(`${echo.url}/greet`);
     expect(wm.status).toBe(405);
     expect(wm.headers.get("allow")).toBe("POST, OPTIONS");
     expectErrorShape((await wm.json()) as Record<string, unknown>, wm, "method_not_allowed");
@@ -104,7 +118,9 @@ describe("bad input", () => {
     expect(r.text).not.toContain("secret");
     expect(r.text).not.toContain("at ");
     expect(r.json()).toEqual({ error: "Internal Server Error", code: "internal", requestId: "boom-1" });
-    await eventually(() => echo.logs.some((l) => l["level"] === "error" && l["requestId"] === "boom-1" && JSON.stringify(l).includes("secret internal detail")));
+    await eventually(() =>
+      echo.logs.some((l) => l["level"] === "error" && l["requestId"] === "boom-1" && JSON.stringify(l).includes("secret internal detail")),
+    );
   });
 
   it("an HttpError thrown on purpose keeps its status, code and detail", async () => {
@@ -114,18 +130,24 @@ describe("bad input", () => {
   });
 
   it("a client that disconnects mid-body is dropped; the server carries on", async () => {
-    await rawExchange(echo.port, `POST /greet HTTP/1.1\r\nHost: x\r\nx-request-id: gone-1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":`, {
-      onSocket: (s) => setImmediate(() => s.destroy()),
-    });
+    await rawExchange(
+      echo.port,
+      `POST /greet HTTP/1.1\r\nHost: x\r\nx-request-id: gone-1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":`,
+      {
+        onSocket: (s) => setImmediate(() => s.destroy()),
+      },
+    );
     await eventually(() => echo.logs.some((l) => l["requestId"] === "gone-1" && l["status"] === 499));
     await eventually(() => echo.served.server?.inflight === 0);
-    expect((await fetch(echo.url + "/livez")).status).toBe(200);
+    expect((await fetch(`${echo.url}/livez`)).status).toBe(200);
     const ok = await post("/greet", JSON.stringify({ name: "after" }), "application/json");
     expect(ok.res.status).toBe(200);
   });
 
   it("a body that never completes is 408; a handler over the timeout is 504 and its signal aborts", async () => {
-    const raw = await rawExchange(echo.port, `POST /greet HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`, { until: completeResponse });
+    const raw = await rawExchange(echo.port, `POST /greet HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`, {
+      until: completeResponse,
+    });
     expect(parseRawResponse(raw)?.status).toBe(408);
     const r = await post("/slow", JSON.stringify({ ms: 60_000 }), "application/json", { "x-request-id": "slow-1" });
     expect(r.res.status).toBe(504);
@@ -149,7 +171,11 @@ describe("bad input", () => {
     expect(dims.json()["detail"]).toEqual([{ path: "/shape/1", message: "must be 3, got 4" }]);
     const dtype = await post("/scale", new Uint8Array(12), "application/octet-stream", { "x-dtype": "int32", "x-shape": "1,3" });
     expect(dtype.res.status).toBe(400);
-    const corrupt = await post("/image-size", new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(40, 7)])), "image/png");
+    const corrupt = await post(
+      "/image-size",
+      new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(40, 7)])),
+      "image/png",
+    );
     expect(corrupt.res.status).toBe(400);
     const gif = await post("/image-size", "GIF89a....", "image/gif");
     expect(gif.res.status).toBe(415);
@@ -157,18 +183,21 @@ describe("bad input", () => {
     expect(mp.res.status).toBe(400);
     const fd = new FormData();
     fd.set("meta", JSON.stringify({ name: 5 }));
-    const missing = await fetch(echo.url + "/upload", { method: "POST", body: fd });
+    const missing = await fetch(`${echo.url}/upload`, { method: "POST", body: fd });
     expect(missing.status).toBe(400);
     expect(((await missing.json()) as { detail: unknown }).detail).toEqual([{ path: "/doc", message: "is required" }]);
   });
 
   it("GET query input is validated and coerced", async () => {
-    const ok = await fetch(echo.url + "/search?q=tea&limit=7");
+    const ok = await fetch(`${echo.url}/search?q=tea&limit=7`);
     expect(await ok.json()).toEqual({ q: "tea", limit: 7 });
-    const bad = await fetch(echo.url + "/search?limit=abc");
+    const bad = await fetch(`${echo.url}/search?limit=abc`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { detail: unknown }).detail).toEqual(
-      expect.arrayContaining([{ path: "/q", message: "is required" }, { path: "/limit", message: "must be integer" }]),
+      expect.arrayContaining([
+        { path: "/q", message: "is required" },
+        { path: "/limit", message: "must be integer" },
+      ]),
     );
   });
 });
@@ -182,7 +211,7 @@ describe("good input through every codec", () => {
       shape: [1, 3],
       data: [2, 4, 7],
     });
-    const bin = await fetch(echo.url + "/scale", {
+    const bin = await fetch(`${echo.url}/scale`, {
       method: "POST",
       body: new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer),
       headers: { "content-type": "application/octet-stream", "x-dtype": "float32", "x-shape": "2,3", accept: "application/octet-stream" },
@@ -204,7 +233,7 @@ describe("good input through every codec", () => {
     fd.set("meta", JSON.stringify({ name: "m" }));
     fd.set("note", "hi");
     fd.set("doc", new Blob([new Uint8Array(10)]), "a.bin");
-    expect(await (await fetch(echo.url + "/upload", { method: "POST", body: fd })).json()).toEqual({ name: "m", note: "hi", docBytes: 10 });
+    expect(await (await fetch(`${echo.url}/upload`, { method: "POST", body: fd })).json()).toEqual({ name: "m", note: "hi", docBytes: 10 });
   });
 
   it("request ids, context, CORS, access log", async () => {
@@ -215,26 +244,36 @@ describe("good input through every codec", () => {
     expect(r.json()).toEqual({ requestId: "rid-42", traceparent: tp, agent: "tester", pid: process.pid });
     const other = await post("/whoami", undefined, undefined, { origin: "http://evil.example" });
     expect(other.res.headers.get("access-control-allow-origin")).toBeNull();
-    const pre = await fetch(echo.url + "/greet", { method: "OPTIONS", headers: { origin: "http://app.example", "access-control-request-method": "POST" } });
+    const pre = await fetch(`${echo.url}/greet`, { method: "OPTIONS", headers: { origin: "http://app.example", "access-control-request-method": "POST" } });
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-methods")).toContain("POST");
-    await eventually(() => echo.logs.some((l) => l["msg"] === "request" && l["requestId"] === "rid-42" && l["status"] === 200 && l["path"] === "/whoami" && typeof l["durationMs"] === "number" && l["traceId"] === "0af7651916cd43dd8448eb211c80319c"));
+    await eventually(() =>
+      echo.logs.some(
+        (l) =>
+          l["msg"] === "request" &&
+          l["requestId"] === "rid-42" &&
+          l["status"] === 200 &&
+          l["path"] === "/whoami" &&
+          typeof l["durationMs"] === "number" &&
+          l["traceId"] === "0af7651916cd43dd8448eb211c80319c",
+      ),
+    );
   });
 
   it("health, docs and metrics endpoints", async () => {
-    expect((await fetch(echo.url + "/livez")).status).toBe(200);
-    const ready = await fetch(echo.url + "/readyz");
+    expect((await fetch(`${echo.url}/livez`)).status).toBe(200);
+    const ready = await fetch(`${echo.url}/readyz`);
     expect(ready.status).toBe(200);
-    const docs = await fetch(echo.url + "/docs");
+    const docs = await fetch(`${echo.url}/docs`);
     expect(await docs.text()).toContain("/docs/swagger-ui-bundle.js");
-    const bundle = await fetch(echo.url + "/docs/swagger-ui-bundle.js");
+    const bundle = await fetch(`${echo.url}/docs/swagger-ui-bundle.js`);
     expect(bundle.status).toBe(200);
     expect((await bundle.text()).length).toBeGreaterThan(100_000);
-    expect((await fetch(echo.url + "/docs/../package.json")).status).toBe(404);
-    const spec = (await (await fetch(echo.url + "/docs.json")).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect((await fetch(`${echo.url}/docs/../package.json`)).status).toBe(404);
+    const spec = (await (await fetch(`${echo.url}/docs.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toMatch(/^3\.1/);
     expect(Object.keys(spec.paths)).toContain("/greet");
-    const metrics = await fetch(echo.url + "/metrics");
+    const metrics = await fetch(`${echo.url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get("content-type")).toContain("text/plain");
   });

@@ -31,9 +31,42 @@ const rand = rng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
 
-const ROUTES = ["/greet", "/echo", "/shout", "/scale", "/image-size", "/file-info", "/upload", "/version", "/search", "/slow", "/whoami", "/livez", "/docs", "/docs/x", "/nope", "/%00", "/greet/../greet", "//", "/search?q=&limit=-1"];
+const ROUTES = [
+  "/greet",
+  "/echo",
+  "/shout",
+  "/scale",
+  "/image-size",
+  "/file-info",
+  "/upload",
+  "/version",
+  "/search",
+  "/slow",
+  "/whoami",
+  "/livez",
+  "/docs",
+  "/docs/x",
+  "/nope",
+  "/%00",
+  "/greet/../greet",
+  "//",
+  "/search?q=&limit=-1",
+];
 const METHODS = ["POST", "POST", "POST", "POST", "GET", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "BREW", "post"];
-const TYPES = ["application/json", "text/plain", "application/octet-stream", "image/png", "image/jpeg", "multipart/form-data; boundary=b", "multipart/form-data", "text/plain; charset=utf-16", "application/x-www-form-urlencoded", "", "\u00ff/\u00fe", "application/json; charset=utf-8"];
+const TYPES = [
+  "application/json",
+  "text/plain",
+  "application/octet-stream",
+  "image/png",
+  "image/jpeg",
+  "multipart/form-data; boundary=b",
+  "multipart/form-data",
+  "text/plain; charset=utf-16",
+  "application/x-www-form-urlencoded",
+  "",
+  "\u00ff/\u00fe",
+  "application/json; charset=utf-8",
+];
 
 function body(): Buffer {
   switch (Math.floor(rand() * 14)) {
@@ -46,15 +79,26 @@ function body(): Buffer {
     case 3:
       return Buffer.from("[".repeat(100_000 + Math.floor(rand() * 100_000)));
     case 4:
-      return Buffer.from(JSON.stringify({ dtype: pick(["float32", "int64", "bool", "x", 3]), shape: pick([[1, 3], [-1], [1e9, 1e9], "x", [2, 3]]), data: pick([[1, 2, 3], [[1, "a", 3]], [true], "x", null]) }));
+      return Buffer.from(
+        JSON.stringify({
+          dtype: pick(["float32", "int64", "bool", "x", 3]),
+          shape: pick([[1, 3], [-1], [1e9, 1e9], "x", [2, 3]]),
+          data: pick([[1, 2, 3], [[1, "a", 3]], [true], "x", null]),
+        }),
+      );
     case 5:
-      return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff]), bytes(Math.floor(rand() * 64))]);
+      return Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff]),
+        bytes(Math.floor(rand() * 64)),
+      ]);
     case 6:
       return Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), bytes(Math.floor(rand() * 200))]);
     case 7:
-      return Buffer.from(`--b\r\nContent-Disposition: form-data; name="${pick(["meta", "doc", "note", "x"])}"${pick(["", '; filename="a"'])}\r\n\r\n${pick(["{", '{"name":"x"}', "\u0000"])}\r\n${pick(["--b--\r\n", "--b", ""])}`);
+      return Buffer.from(
+        `--b\r\nContent-Disposition: form-data; name="${pick(["meta", "doc", "note", "x"])}"${pick(["", '; filename="a"'])}\r\n\r\n${pick(["{", '{"name":"x"}', "\u0000"])}\r\n${pick(["--b--\r\n", "--b", ""])}`,
+      );
     case 8:
-      return Buffer.from('{"value":' + "1".repeat(400) + "}");
+      return Buffer.from(`{"value":${"1".repeat(400)}}`);
     case 9:
       return Buffer.from('{"ms": -5}');
     case 10:
@@ -117,7 +161,7 @@ it("survives 5,000 random malformed requests without a 5xx", async () => {
   await Promise.all(Array.from({ length: 32 }, worker));
   console.log(`fuzz seed ${SEED}: statuses`, Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])));
   expect(fiveXX).toEqual([]);
-  expect((await fetch(echo.url + "/livez")).status).toBe(200);
+  expect((await fetch(`${echo.url}/livez`)).status).toBe(200);
   // Most requests must have reached the application, or the fuzzer tests nothing.
   const answered = [...statuses].filter(([s]) => s >= 200).reduce((n, [, c]) => n + c, 0);
   expect(answered).toBeGreaterThan(N / 2);

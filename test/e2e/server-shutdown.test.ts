@@ -23,8 +23,7 @@ function startProcess(dir: string, workers = 1): Promise<{ port: number; lines: 
     let buf = "";
     child!.stdout!.on("data", (d: Buffer) => {
       buf += d.toString();
-      let i;
-      while ((i = buf.indexOf("\n")) >= 0) {
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
         lines.push(line);
@@ -97,7 +96,10 @@ for (const workers of [1, 2]) {
     expect(controls.size).toBe(workers);
     const HELD = 6;
     const held = Array.from({ length: HELD }, (_, i) =>
-      fetch(`http://127.0.0.1:${port}/hold`, { method: "POST", headers: { "x-request-id": `held-${i}` } }).then(async (r) => ({ status: r.status, body: (await r.json()) as { requestId: string } })),
+      fetch(`http://127.0.0.1:${port}/hold`, { method: "POST", headers: { "x-request-id": `held-${i}` } }).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { requestId: string },
+      })),
     );
     // Wait until every held request is inside its handler.
     for (let i = 0; i < 2000 && lines.filter((l) => l.startsWith("held ")).length < HELD; i++) await new Promise((r) => setTimeout(r, 5));

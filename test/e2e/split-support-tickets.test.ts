@@ -57,13 +57,7 @@ interface Classification {
   scores: Record<string, number>;
 }
 
-function deploymentLaunch(
-  dep: K8sObject,
-  configMaps: Map<string, string>,
-  port: number,
-  rewrite: (text: string) => string,
-  dirName: string,
-): Launch {
+function deploymentLaunch(dep: K8sObject, configMaps: Map<string, string>, port: number, rewrite: (text: string) => string, dirName: string): Launch {
   const pod = dep.spec!.template!.spec;
   const c = pod.containers[0]!;
   const mounts = new Map<string, string>();
@@ -81,7 +75,7 @@ function deploymentLaunch(
   const args = c.args.map((a, i) => {
     if (a === "/bento") return outDir; // the image's WORKDIR holding bento.json, service.mjs
     if (c.args[i - 1] === "--port" && a === containerPort) return String(port);
-    for (const [mountPath, dir] of mounts) if (a.startsWith(mountPath + "/")) return dir + a.slice(mountPath.length);
+    for (const [mountPath, dir] of mounts) if (a.startsWith(`${mountPath}/`)) return dir + a.slice(mountPath.length);
     return a;
   });
   const env: Record<string, string> = {};
@@ -180,7 +174,8 @@ describe("support-tickets split into API + two runner processes", () => {
     expect(apiLaunch.args[0]).toBe("serve");
     expect(apiLaunch.env["BENTOC_HOME"]).toBe(home);
     // Each runner Deployment asks for its decorator's resources (embedding: more memory).
-    const requests = (name: RunnerName) => (runnerDeployment[name].spec!.template!.spec.containers[0] as Container & { resources: { requests: object } }).resources.requests;
+    const requests = (name: RunnerName) =>
+      (runnerDeployment[name].spec!.template!.spec.containers[0] as Container & { resources: { requests: object } }).resources.requests;
     expect(requests("embedding")).toEqual({ cpu: "2", memory: "2Gi" });
     expect(requests("classifier")).toEqual({ cpu: "500m", memory: "256Mi" });
   });
@@ -199,8 +194,12 @@ describe("support-tickets split into API + two runner processes", () => {
     // answer equals the monolith's, in order.
     const [together, ...alone] = await Promise.all([results(apiUrl, TEXTS), ...TEXTS.map((t) => results(apiUrl, [t]))]);
     expect(together).toHaveLength(TEXTS.length);
-    together!.forEach((r, i) => expectSameClassification(r, expected[i]!));
-    alone.forEach((r, i) => expectSameClassification(r[0]!, expected[i]!));
+    together!.forEach((r, i) => {
+      expectSameClassification(r, expected[i]!);
+    });
+    alone.forEach((r, i) => {
+      expectSameClassification(r[0]!, expected[i]!);
+    });
     for (const name of RUNNERS) {
       const metrics = await (await fetch(`${runnerUrl[name]}/metrics`)).text();
       const items = new RegExp(`bentoc_runner_adaptive_batch_size_sum\\{[^}]*runner_name="${name}"[^}]*\\} (\\d+)`).exec(metrics);
@@ -226,7 +225,9 @@ describe("support-tickets split into API + two runner processes", () => {
     const again = start(runnerLaunch.classifier);
     await waitReady(runnerUrl.classifier, again.child, again.output);
     await expect.poll(async () => (await classify(apiUrl, [TEXTS[1]!])).status, { timeout: 30_000, interval: 100 }).toBe(200);
-    (await results(apiUrl, TEXTS)).forEach((r, i) => expectSameClassification(r, expected[i]!));
+    (await results(apiUrl, TEXTS)).forEach((r, i) => {
+      expectSameClassification(r, expected[i]!);
+    });
     expect((await fetch(`${apiUrl}/readyz`)).status).toBe(200);
   });
 });

@@ -38,7 +38,11 @@ async function serveFixture(env: NodeJS.ProcessEnv = {}): Promise<Server> {
   const port = await freePort();
   const home = mkdtempSync(join(tmpdir(), "bentoc-home-"));
   dirs.push(home);
-  const { child, output } = startBentoc(["serve", outDir, "--port", String(port), "--host", "127.0.0.1"], { BENTOC_HOME: home, BENTOC_LOG_LEVEL: "warn", ...env });
+  const { child, output } = startBentoc(["serve", outDir, "--port", String(port), "--host", "127.0.0.1"], {
+    BENTOC_HOME: home,
+    BENTOC_LOG_LEVEL: "warn",
+    ...env,
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, child, output);
   for (const until = Date.now() + 30_000; !output().includes("bentoc: serving") && Date.now() < until; ) await sleep(50);
@@ -259,10 +263,16 @@ describe("backpressure", () => {
     const socket = net.connect(fixture.port, "127.0.0.1");
     await new Promise<void>((resolve) => socket.once("connect", resolve));
     const body = JSON.stringify({ n, size });
-    socket.write(`POST /big HTTP/1.1\r\nhost: x\r\naccept: application/x-ndjson\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+    socket.write(
+      `POST /big HTTP/1.1\r\nhost: x\r\naccept: application/x-ndjson\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
     let received = 0;
     socket.on("data", (d: Buffer) => (received += d.length));
-    await eventually(async () => received, (r) => r > 0, "first bytes");
+    await eventually(
+      async () => received,
+      (r) => r > 0,
+      "first bytes",
+    );
     socket.pause();
     // The generator stops advancing while nobody reads: what it produced settles (kernel socket buffers and
     // one backend buffer), far below the 80 MB it would make unchecked.
@@ -335,9 +345,15 @@ describe("cancellation", () => {
     expect(metric(m, "bentoc_runner_queue_depth", { runner_name: "held" })).toBe(0);
     await eventually(stats, (s) => (s.finished["holding"] ?? 0) === (s0.finished["holding"] ?? 0) + 1, "B's finally ran");
     expect((await stats()).held).toBe(s0.held + 1); // B's call never ran
-    await eventually(() => metricsText(fixture), (t) => metric(t, "bentoc_api_server_stream_total", { endpoint: "/holding", outcome: "disconnect" }) >= 1, "disconnect counted");
+    await eventually(
+      () => metricsText(fixture),
+      (t) => metric(t, "bentoc_api_server_stream_total", { endpoint: "/holding", outcome: "disconnect" }) >= 1,
+      "disconnect counted",
+    );
     // The request it was is counted as one the client left (499).
-    expect(metric(await metricsText(fixture), "bentoc_api_server_request_total", { endpoint: "/holding", http_response_code: "499" })).toBeGreaterThanOrEqual(1);
+    expect(metric(await metricsText(fixture), "bentoc_api_server_request_total", { endpoint: "/holding", http_response_code: "499" })).toBeGreaterThanOrEqual(
+      1,
+    );
     // A goes on once its call is released.
     await open("held");
     expect(ndjson(await bodyA.readAll())).toEqual([{ i: 0 }, { i: 1 }]);
@@ -367,7 +383,11 @@ describe("stream limits", () => {
     expect(JSON.parse(event.split("\n")[1]!.slice("data: ".length))).toMatchObject({ code: "stream_timeout", detail: { limit: "streamMaxMs", ms: 2000 } });
     expect(items.length).toBeGreaterThan(1);
     expect(items).toEqual(items.map((_, i) => ({ i })));
-    await eventually(() => stats(limited), (s) => s.finished["forever"] === 1, "finally ran");
+    await eventually(
+      () => stats(limited),
+      (s) => s.finished["forever"] === 1,
+      "finally ran",
+    );
     const m = await metricsText(limited);
     expect(metric(m, "bentoc_api_server_stream_total", { endpoint: "/forever", outcome: "timeout" })).toBe(1);
 
@@ -378,7 +398,11 @@ describe("stream limits", () => {
     expect(((await slow.json()) as { code: string }).code).toBe("timeout");
     expect((await stats(limited)).finished["slowStart"] ?? 0).toBe(0);
     expect(await open("slow-start", limited)).toBe(true);
-    await eventually(() => stats(limited), (s) => s.finished["slowStart"] === 1, "finally ran after the timeout");
+    await eventually(
+      () => stats(limited),
+      (s) => s.finished["slowStart"] === 1,
+      "finally ran after the timeout",
+    );
 
     // A started stream whose generator produces nothing for streamIdleMs (here the request timeout, 1 s) ends.
     const idle = await post(limited, "/gated", null, "application/x-ndjson");

@@ -50,7 +50,8 @@ async function runnerTotals(): Promise<Record<string, { items: number; batches: 
   const text = await (await fetch(`${served.url}/metrics`)).text();
   const out: Record<string, { items: number; batches: number }> = {};
   for (const m of text.matchAll(/^bentoc_runner_adaptive_batch_size_(sum|count)\{[^}]*runner_name="([^"]+)"[^}]*\} (\S+)$/gm)) {
-    const entry = (out[m[2]!] ??= { items: 0, batches: 0 });
+    out[m[2]!] ??= { items: 0, batches: 0 };
+    const entry = out[m[2]!]!;
     if (m[1] === "sum") entry.items += Number(m[3]);
     else entry.batches += Number(m[3]);
   }

@@ -31,7 +31,10 @@ beforeAll(async () => {
   const result = await compile({ entry: join(repoRoot, "samples", "tabular"), outDir });
   if (!result.manifest) throw new Error(JSON.stringify(result.diagnostics));
   const port = await freePort();
-  ({ child, output } = startBentoc(["serve-runner", outDir, "--runner", "tabular-mlp", "--port", String(port), "--host", "127.0.0.1"], { BENTOC_HOME: home, BENTOC_LOG_LEVEL: "warn" }));
+  ({ child, output } = startBentoc(["serve-runner", outDir, "--runner", "tabular-mlp", "--port", String(port), "--host", "127.0.0.1"], {
+    BENTOC_HOME: home,
+    BENTOC_LOG_LEVEL: "warn",
+  }));
   url = `http://127.0.0.1:${port}`;
   await waitReady(url, child, output);
   const model = await loadOnnxModel("tabular-mlp:latest", { home });
@@ -52,7 +55,9 @@ afterAll(async () => {
 
 function expectClose(actual: number[], want: number[]): void {
   expect(actual).toHaveLength(want.length);
-  actual.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-6));
+  actual.forEach((v, i) => {
+    expect(Math.abs(v - want[i]!)).toBeLessThan(1e-6);
+  });
 }
 
 describe("Open Inference Protocol V2 from the spec", () => {
@@ -89,12 +94,16 @@ describe("Open Inference Protocol V2 from the spec", () => {
   });
 
   it("a binary tensor data request assembled byte by byte, with a binary answer", async () => {
-    const header = '{"inputs":[{"name":"input","shape":[2,8],"datatype":"FP32","parameters":{"binary_data_size":64}}],"parameters":{"binary_data_output":true}}';
+    const header =
+      '{"inputs":[{"name":"input","shape":[2,8],"datatype":"FP32","parameters":{"binary_data_size":64}}],"parameters":{"binary_data_output":true}}';
     const headerBytes = new TextEncoder().encode(header);
     const body = new Uint8Array(headerBytes.length + 64);
     body.set(headerBytes, 0);
     const view = new DataView(body.buffer);
-    ROWS.flat().forEach((v, i) => view.setFloat32(headerBytes.length + i * 4, v, true)); // little-endian, row-major
+    ROWS.flat().forEach((v, i) => {
+      // little-endian, row-major
+      view.setFloat32(headerBytes.length + i * 4, v, true);
+    });
     const res = await fetch(`${url}/v2/models/tabular-mlp/infer`, {
       method: "POST",
       headers: { "content-type": "application/octet-stream", "inference-header-content-length": String(headerBytes.length) },
@@ -103,11 +112,16 @@ describe("Open Inference Protocol V2 from the spec", () => {
     expect(res.status).toBe(200);
     const jsonLength = Number(res.headers.get("inference-header-content-length"));
     const raw = new Uint8Array(await res.arrayBuffer());
-    const head = JSON.parse(new TextDecoder().decode(raw.subarray(0, jsonLength))) as { outputs: { name: string; datatype: string; shape: number[]; parameters: { binary_data_size: number } }[] };
+    const head = JSON.parse(new TextDecoder().decode(raw.subarray(0, jsonLength))) as {
+      outputs: { name: string; datatype: string; shape: number[]; parameters: { binary_data_size: number } }[];
+    };
     expect(head.outputs[0]).toMatchObject({ name: "output", datatype: "FP32", shape: [2, 3], parameters: { binary_data_size: 24 } });
     expect(raw.byteLength).toBe(jsonLength + 24);
     const out = new DataView(raw.buffer, raw.byteOffset + jsonLength, 24);
-    expectClose(Array.from({ length: 6 }, (_, i) => out.getFloat32(i * 4, true)), expected);
+    expectClose(
+      Array.from({ length: 6 }, (_, i) => out.getFloat32(i * 4, true)),
+      expected,
+    );
   });
 
   it("errors are V2 error objects: 400 for a malformed binary body, 404 for an unknown model", async () => {
@@ -131,7 +145,11 @@ describe("Open Inference Protocol V2 from the spec", () => {
 
   it("checks the input tensor against the advertised one before it joins a batch (400 per bad request)", async () => {
     const infer = (tensor: Record<string, unknown>) =>
-      fetch(`${url}/v2/models/tabular-mlp/infer`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: [tensor] }) });
+      fetch(`${url}/v2/models/tabular-mlp/infer`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ inputs: [tensor] }),
+      });
     const row = (n: number) => Array.from({ length: n }, (_, i) => i / 10);
     const cases: [string, Record<string, unknown>, string][] = [
       ["a 7-wide row", { name: "input", shape: [1, 7], datatype: "FP32", data: row(7) }, "/inputs/0/shape"],

@@ -27,8 +27,6 @@ interface Operation {
   response: Record<string, unknown> | undefined;
 }
 
-const DTYPES = ["float32", "float64", "int32", "int64", "uint8", "int8", "bool"] as const;
-
 export class OpenApiRequests {
   private readonly ops: Operation[];
   private readonly sampler: SchemaSampler;
@@ -72,7 +70,19 @@ export class OpenApiRequests {
     const r = this.rand();
     const rest = (r - v) / (1 - v); // the others, in the same proportions whatever the valid share
     const kind: RequestKind =
-      r < v ? "valid" : rest < 0.13 ? "boundary" : rest < 0.6 ? "invalid" : rest < 0.73 ? "wrong-type" : rest < 0.84 ? "malformed" : rest < 0.93 ? "bytes" : "noise";
+      r < v
+        ? "valid"
+        : rest < 0.13
+          ? "boundary"
+          : rest < 0.6
+            ? "invalid"
+            : rest < 0.73
+              ? "wrong-type"
+              : rest < 0.84
+                ? "malformed"
+                : rest < 0.93
+                  ? "bytes"
+                  : "noise";
     if (kind === "noise") return this.noise(op);
     if (op.method === "GET") return this.query(op, kind);
     const types = Object.keys(op.content);
@@ -81,7 +91,16 @@ export class OpenApiRequests {
     const base = { method: op.method, path: op.path, responseSchema: undefined as Record<string, unknown> | undefined };
     switch (kind) {
       case "wrong-type":
-        return { ...base, kind, headers: { "content-type": this.pick(["text/csv", "application/xml", "image/gif", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"].filter((t) => t !== type)) }, body: Buffer.from("a,b\n1,2\n") };
+        return {
+          ...base,
+          kind,
+          headers: {
+            "content-type": this.pick(
+              ["text/csv", "application/xml", "image/gif", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"].filter((t) => t !== type),
+            ),
+          },
+          body: Buffer.from("a,b\n1,2\n"),
+        };
       case "bytes":
         return { ...base, kind, headers: { "content-type": type }, body: this.bytes(this.pick([0, 1, 7, 64, 1024, 20_000])) };
       case "malformed":
@@ -96,7 +115,14 @@ export class OpenApiRequests {
     const jsonAnswer = kind === "valid" ? op.response : undefined;
     if (type.startsWith("image/")) {
       const body = kind === "valid" ? this.pick(this.images) : this.hostileImage(type);
-      return { kind: kind === "valid" ? "valid" : "invalid", method: op.method, path: op.path, headers: { "content-type": "image/png" }, body, responseSchema: jsonAnswer };
+      return {
+        kind: kind === "valid" ? "valid" : "invalid",
+        method: op.method,
+        path: op.path,
+        headers: { "content-type": "image/png" },
+        body,
+        responseSchema: jsonAnswer,
+      };
     }
     if (type === "application/octet-stream") {
       // An NdArray's raw bytes with x-dtype / x-shape; valid when they agree with each other.
@@ -106,7 +132,14 @@ export class OpenApiRequests {
       const count = kind === "invalid" ? rows * cols + this.pick([-1, 1, 5]) : rows * cols;
       headers["x-dtype"] = dtype;
       headers["x-shape"] = kind === "invalid" ? this.pick([`${rows},${cols}`, "x", "-1", "1e9,1e9", ""]) : `${rows},${cols}`;
-      return { kind: "invalid", method: op.method, path: op.path, headers, body: Buffer.from(new Float32Array(Math.max(0, count)).buffer), responseSchema: undefined };
+      return {
+        kind: "invalid",
+        method: op.method,
+        path: op.path,
+        headers,
+        body: Buffer.from(new Float32Array(Math.max(0, count)).buffer),
+        responseSchema: undefined,
+      };
     }
     const value = kind === "invalid" ? this.sampler.invalid(schema) : (this.ndarray(schema) ?? this.sampler.valid(schema, 0, kind === "boundary"));
     const body = type === "text/plain" ? Buffer.from(typeof value === "string" ? value : JSON.stringify(value)) : Buffer.from(JSON.stringify(value));
@@ -126,7 +159,9 @@ export class OpenApiRequests {
     const prefix = (props["shape"]["prefixItems"] as Record<string, unknown>[] | undefined) ?? [{}, {}];
     const shape = prefix.map((d) => (typeof d["const"] === "number" ? d["const"] : 1 + Math.floor(this.rand() * 3)));
     const n = shape.reduce((a, b) => a * b, 1);
-    const data = Array.from({ length: n }, () => (dtype === "bool" ? this.rand() < 0.5 : dtype.startsWith("float") ? Math.round((this.rand() * 20 - 10) * 1000) / 1000 : Math.floor(this.rand() * 100)));
+    const data = Array.from({ length: n }, () =>
+      dtype === "bool" ? this.rand() < 0.5 : dtype.startsWith("float") ? Math.round((this.rand() * 20 - 10) * 1000) / 1000 : Math.floor(this.rand() * 100),
+    );
     return typeof fixed === "string" ? { shape, data } : { dtype, shape, data };
   }
 
@@ -138,13 +173,37 @@ export class OpenApiRequests {
       params.append(p.name, typeof v === "string" ? v : JSON.stringify(v));
     }
     const qs = params.toString();
-    return { kind: kind === "valid" || kind === "boundary" ? kind : "invalid", method: "GET", path: qs ? `${op.path}?${qs}` : op.path, headers: {}, body: undefined, responseSchema: kind === "valid" ? op.response : undefined };
+    return {
+      kind: kind === "valid" || kind === "boundary" ? kind : "invalid",
+      method: "GET",
+      path: qs ? `${op.path}?${qs}` : op.path,
+      headers: {},
+      body: undefined,
+      responseSchema: kind === "valid" ? op.response : undefined,
+    };
   }
 
   private noise(op: Operation): FuzzRequest {
     const method = this.pick(["PUT", "DELETE", "PATCH", "GET", "POST", "OPTIONS", "HEAD"]);
-    const path = this.pick([op.path, `${op.path}/`, `${op.path}/x`, "/nope", "/%2e%2e/etc/passwd", "/docs/../package.json", `${op.path}?a=%ZZ`, "/_bentoc/batching", "//"]);
-    return { kind: "noise", method, path, headers: { "content-type": "application/json", "x-request-id": this.pick(["ok-1", "a".repeat(300), "bad\tid"]) }, body: method === "GET" || method === "HEAD" ? undefined : Buffer.from("{}"), responseSchema: undefined };
+    const path = this.pick([
+      op.path,
+      `${op.path}/`,
+      `${op.path}/x`,
+      "/nope",
+      "/%2e%2e/etc/passwd",
+      "/docs/../package.json",
+      `${op.path}?a=%ZZ`,
+      "/_bentoc/batching",
+      "//",
+    ]);
+    return {
+      kind: "noise",
+      method,
+      path,
+      headers: { "content-type": "application/json", "x-request-id": this.pick(["ok-1", "a".repeat(300), "bad\tid"]) },
+      body: method === "GET" || method === "HEAD" ? undefined : Buffer.from("{}"),
+      responseSchema: undefined,
+    };
   }
 
   private malformed(type: string): Buffer {

@@ -19,7 +19,26 @@ export function seeded(seed: number): Rand {
   };
 }
 
-const WORDS = ["refund", "invoice", "login", "crash", "password", "charged", "twice", "account", "error", "é", "日本", "🙂", "\u0000", " ", "'", '"', "<script>", "\\n"];
+const WORDS = [
+  "refund",
+  "invoice",
+  "login",
+  "crash",
+  "password",
+  "charged",
+  "twice",
+  "account",
+  "error",
+  "é",
+  "日本",
+  "🙂",
+  "\u0000",
+  " ",
+  "'",
+  '"',
+  "<script>",
+  "\\n",
+];
 
 export class SchemaSampler {
   constructor(
@@ -93,14 +112,16 @@ export class SchemaSampler {
         // Limits one at a time: a long array's items are ordinary (64 texts of 4,000 characters each would
         // test no more than one, and cost the encoder ~0.3 s per request).
         const itemEdge = edge && n <= 8;
-        return Array.from({ length: n }, (_, i) => (i < prefix.length ? this.valid(prefix[i] as Schema, depth + 1, itemEdge) : depth > 6 ? null : this.valid(items, depth + 1, itemEdge)));
+        return Array.from({ length: n }, (_, i) =>
+          i < prefix.length ? this.valid(prefix[i] as Schema, depth + 1, itemEdge) : depth > 6 ? null : this.valid(items, depth + 1, itemEdge),
+        );
       }
-      case "object":
       default: {
         const props = (s["properties"] ?? {}) as Record<string, Schema>;
         const required = new Set(Array.isArray(s["required"]) ? (s["required"] as string[]) : []);
         const out: Record<string, unknown> = {};
-        for (const [k, p] of Object.entries(props)) if (required.has(k) || (depth < 6 && this.rand() < (edge ? 1 : 0.5))) out[k] = this.valid(p, depth + 1, edge);
+        for (const [k, p] of Object.entries(props))
+          if (required.has(k) || (depth < 6 && this.rand() < (edge ? 1 : 0.5))) out[k] = this.valid(p, depth + 1, edge);
         const extra = s["additionalProperties"];
         if (typeof extra === "object" && extra !== null && this.rand() < 0.3) out[`k${this.int(0, 99)}`] = this.valid(extra as Schema, depth + 1, edge);
         return out;
@@ -118,19 +139,21 @@ export class SchemaSampler {
     const required = Array.isArray(s["required"]) ? (s["required"] as string[]) : [];
     const options: (() => unknown)[] = [wrongType];
     if (types.includes("object") || Object.keys(props).length > 0) {
-      if (required.length > 0) options.push(() => {
-        const v = this.valid(s, depth) as Record<string, unknown>;
-        delete v[this.pick(required)];
-        return v;
-      });
+      if (required.length > 0)
+        options.push(() => {
+          const v = this.valid(s, depth) as Record<string, unknown>;
+          delete v[this.pick(required)];
+          return v;
+        });
       if (s["additionalProperties"] === false) options.push(() => ({ ...(this.valid(s, depth) as object), [`unknown_${this.int(0, 9)}`]: 1 }));
       const keys = Object.keys(props);
-      if (keys.length > 0 && depth < 6) options.push(() => {
-        const v = this.valid(s, depth) as Record<string, unknown>;
-        const k = this.pick(keys);
-        v[k] = this.invalid(props[k] as Schema, depth + 1);
-        return v;
-      });
+      if (keys.length > 0 && depth < 6)
+        options.push(() => {
+          const v = this.valid(s, depth) as Record<string, unknown>;
+          const k = this.pick(keys);
+          v[k] = this.invalid(props[k] as Schema, depth + 1);
+          return v;
+        });
     }
     if (types.includes("string")) {
       if (typeof s["maxLength"] === "number") options.push(() => "x".repeat((s["maxLength"] as number) + 1 + this.int(0, 100)));
@@ -144,7 +167,8 @@ export class SchemaSampler {
     if (Array.isArray(s["enum"])) options.push(() => "not-in-the-enum");
     if (types.includes("array")) {
       const items = typeof s["items"] === "object" && s["items"] !== null ? (s["items"] as Schema) : undefined;
-      if (typeof s["maxItems"] === "number") options.push(() => Array.from({ length: (s["maxItems"] as number) + 1 }, () => (items ? this.valid(items, depth + 1) : 0)));
+      if (typeof s["maxItems"] === "number")
+        options.push(() => Array.from({ length: (s["maxItems"] as number) + 1 }, () => (items ? this.valid(items, depth + 1) : 0)));
       if (typeof s["minItems"] === "number" && (s["minItems"] as number) > 0) options.push(() => []);
       if (items && depth < 6) options.push(() => [this.invalid(items, depth + 1)]);
     }

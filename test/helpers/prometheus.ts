@@ -104,12 +104,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     bin,
-    [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      "--log.level=warn",
-    ],
+    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
@@ -217,10 +212,7 @@ export async function checkPromql(exprs: readonly string[]): Promise<{ expr: str
     const results = await Promise.all(
       exprs.map(async (expr, i) => {
         const file = join(dir, `rule-${i}.yml`);
-        await writeFile(
-          file,
-          `groups:\n  - name: check\n    rules:\n      - record: bentoc_check_${i}\n        expr: ${JSON.stringify(expr)}\n`,
-        );
+        await writeFile(file, `groups:\n  - name: check\n    rules:\n      - record: bentoc_check_${i}\n        expr: ${JSON.stringify(expr)}\n`);
         return new Promise<{ expr: string; error: string } | undefined>((resolve) => {
           execFile(bin, ["check", "rules", file], (err, stdout, stderr) => {
             resolve(err ? { expr, error: `${stdout}${stderr}`.trim() } : undefined);
@@ -240,7 +232,10 @@ export async function lintMetricsText(text: string): Promise<string[]> {
   if (!bin) throw new Error("promtool binary not found (apt-get install prometheus, or set PROMTOOL_BIN)");
   return new Promise((resolve, reject) => {
     const child = execFile(bin, ["check", "metrics"], (err, stdout, stderr) => {
-      const lines = `${stdout}${stderr}`.split("\n").map((l) => l.trim()).filter(Boolean);
+      const lines = `${stdout}${stderr}`
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
       if (err && lines.length === 0) reject(err);
       else resolve(err ? lines : []);
     });

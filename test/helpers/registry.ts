@@ -61,7 +61,7 @@ export function freeLoopbackPort(): Promise<number> {
 }
 
 export function authJson(host: string, user: string, password: string): string {
-  return JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString("base64") } } }, null, 2) + "\n";
+  return `${JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString("base64") } } }, null, 2)}\n`;
 }
 
 const TOKEN_SERVICE = "bentoc-test-registry";
@@ -74,7 +74,13 @@ const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
  * credentials in, a JWT out — ES256 over `header.claims`, the signing certificate in the `x5c` header,
  * `access` granting each `scope` asked for.
  */
-async function startTokenService(tlsCert: string, tlsKey: string, signingCert: string, signingKey: string, log: { scopes: string[]; status: number }[]): Promise<{ server: HttpsServer; realm: string }> {
+async function startTokenService(
+  tlsCert: string,
+  tlsKey: string,
+  signingCert: string,
+  signingKey: string,
+  log: { scopes: string[]; status: number }[],
+): Promise<{ server: HttpsServer; realm: string }> {
   const key = createPrivateKey(readFileSync(signingKey));
   const x5c = [new X509Certificate(readFileSync(signingCert)).raw.toString("base64")];
   const server = createHttpsServer({ cert: readFileSync(tlsCert), key: readFileSync(tlsKey) }, (req, res) => {
@@ -86,8 +92,10 @@ async function startTokenService(tlsCert: string, tlsKey: string, signingCert: s
     };
     const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? "")?.[1];
     const [user, password] = basic ? Buffer.from(basic, "base64").toString("utf8").split(/:(.*)/s) : [];
-    if (url.pathname !== "/token" || url.searchParams.get("service") !== TOKEN_SERVICE) return answer(400, { errors: [{ code: "DENIED", message: "unknown service" }] });
-    if (user !== REGISTRY_USER || password !== REGISTRY_PASSWORD) return answer(401, { errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] });
+    if (url.pathname !== "/token" || url.searchParams.get("service") !== TOKEN_SERVICE)
+      return answer(400, { errors: [{ code: "DENIED", message: "unknown service" }] });
+    if (user !== REGISTRY_USER || password !== REGISTRY_PASSWORD)
+      return answer(401, { errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] });
     const now = Math.floor(Date.now() / 1000);
     const access = scopes.flatMap((s) => {
       const m = /^([^:]+):(.+):([^:]+)$/.exec(s);
@@ -113,8 +121,25 @@ export async function startRegistry(options: { auth?: "htpasswd" | "token" } = {
   const keyFile = join(dir, "key.pem");
   execFileSync(
     "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=bentoc test registry",
-      "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", keyFile, "-out", caFile],
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=bentoc test registry",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      "-keyout",
+      keyFile,
+      "-out",
+      caFile,
+    ],
     { stdio: "ignore" },
   );
   execFileSync("htpasswd", ["-B", "-b", "-c", join(dir, "htpasswd"), REGISTRY_USER, REGISTRY_PASSWORD], { stdio: "ignore" });
@@ -125,13 +150,36 @@ export async function startRegistry(options: { auth?: "htpasswd" | "token" } = {
     const signingKey = join(dir, "token-signing-key.pem");
     execFileSync(
       "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=bentoc test token issuer", "-keyout", signingKey, "-out", signingCert],
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=bentoc test token issuer",
+        "-keyout",
+        signingKey,
+        "-out",
+        signingCert,
+      ],
       { stdio: "ignore" },
     );
     token = await startTokenService(caFile, keyFile, signingCert, signingKey, tokenRequests);
   }
   const authConfig = token
-    ? ["auth:", "  token:", `    realm: ${token.realm}`, `    service: ${TOKEN_SERVICE}`, `    issuer: ${TOKEN_ISSUER}`, `    rootcertbundle: ${join(dir, "token-signing.pem")}`]
+    ? [
+        "auth:",
+        "  token:",
+        `    realm: ${token.realm}`,
+        `    service: ${TOKEN_SERVICE}`,
+        `    issuer: ${TOKEN_ISSUER}`,
+        `    rootcertbundle: ${join(dir, "token-signing.pem")}`,
+      ]
     : ["auth:", "  htpasswd:", "    realm: bentoc-test", `    path: ${join(dir, "htpasswd")}`];
 
   let lastError = "";
@@ -164,7 +212,10 @@ export async function startRegistry(options: { auth?: "htpasswd" | "token" } = {
     // the registry would stall on a full one.
     const logFile = join(dir, `registry-${attempt}.log`);
     const fd = openSync(logFile, "w");
-    const child: ChildProcess = spawn("docker-registry", ["serve", config], { stdio: ["ignore", fd, fd], env: { ...process.env, OTEL_TRACES_EXPORTER: "none" } });
+    const child: ChildProcess = spawn("docker-registry", ["serve", config], {
+      stdio: ["ignore", fd, fd],
+      env: { ...process.env, OTEL_TRACES_EXPORTER: "none" },
+    });
     closeSync(fd);
     const output = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
     const up = await waitListening(child, output, 20_000);

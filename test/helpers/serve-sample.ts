@@ -38,7 +38,10 @@ export async function waitReady(url: string, child: ChildProcess, output: () => 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
-    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -53,10 +56,7 @@ export function startBentoc(args: string[], env: NodeJS.ProcessEnv): { child: Ch
   return { child, output: () => out };
 }
 
-export async function serveSample(
-  sample: string,
-  options: { home: string; env?: NodeJS.ProcessEnv; args?: string[]; outDir?: string } ,
-): Promise<ServedSample> {
+export async function serveSample(sample: string, options: { home: string; env?: NodeJS.ProcessEnv; args?: string[]; outDir?: string }): Promise<ServedSample> {
   const outDir = options.outDir ?? mkdtempSync(join(tmpdir(), `bentoc-${sample}-`));
   const result = await compile({ entry: join(repoRoot, "samples", sample), outDir });
   if (!result.manifest) throw new Error(`compile of ${sample} failed: ${JSON.stringify(result.diagnostics)}`);

@@ -47,10 +47,16 @@ export function streamShape(type: ts.Type, checker: ts.TypeChecker): StreamShape
     return item ? { kind: "async", item } : { kind: "unsupported", problem: `returns '${checker.typeToString(type)}' without an item type` };
   }
   if (SYNC_ITERABLES.has(name)) {
-    return { kind: "unsupported", problem: `returns a synchronous '${checker.typeToString(type)}': declare the method 'async *' (AsyncGenerator<T>) or return an AsyncIterable<T>` };
+    return {
+      kind: "unsupported",
+      problem: `returns a synchronous '${checker.typeToString(type)}': declare the method 'async *' (AsyncGenerator<T>) or return an AsyncIterable<T>`,
+    };
   }
   if (name === "ReadableStream") {
-    return { kind: "unsupported", problem: `returns a ReadableStream: return an AsyncIterable<T> (e.g. an 'async *' method yielding JSON items) and the server frames it` };
+    return {
+      kind: "unsupported",
+      problem: `returns a ReadableStream: return an AsyncIterable<T> (e.g. an 'async *' method yielding JSON items) and the server frames it`,
+    };
   }
   return { kind: "none" };
 }

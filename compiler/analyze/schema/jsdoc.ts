@@ -6,7 +6,19 @@
 import { ts } from "../../ts-morph.ts";
 import type { JsonSchema } from "../../../sdk/manifest.ts";
 
-const NUMERIC_TAGS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"] as const;
+const NUMERIC_TAGS = [
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "multipleOf",
+  "minLength",
+  "maxLength",
+  "minItems",
+  "maxItems",
+  "minProperties",
+  "maxProperties",
+] as const;
 const STRING_TAGS = ["pattern", "format", "title", "contentMediaType"] as const;
 
 export function parseJsonOrText(text: string): unknown {

@@ -41,7 +41,8 @@ export function typeName(type: ts.Type, ctx: SchemaContext): string | undefined 
     const symbol = type.getSymbol();
     const flags = ts.SymbolFlags.Interface | ts.SymbolFlags.Class | ts.SymbolFlags.Enum;
     const isNamedKind = !!symbol && (symbol.flags & flags) !== 0 && !(type.flags & ts.TypeFlags.EnumLiteral && !(type.flags & ts.TypeFlags.Union));
-    if (isNamedKind && isNamedSymbol(symbol, ctx) && (type.flags & (ts.TypeFlags.Object | ts.TypeFlags.Union | ts.TypeFlags.EnumLike)) !== 0) base = symbol.getName();
+    if (isNamedKind && isNamedSymbol(symbol, ctx) && (type.flags & (ts.TypeFlags.Object | ts.TypeFlags.Union | ts.TypeFlags.EnumLike)) !== 0)
+      base = symbol.getName();
   }
   if (base === undefined) return undefined;
   const args = typeArguments(type, ctx);

@@ -58,12 +58,7 @@ function apiTable(model: ClientModel): string {
 }
 
 const CREATE_DOC = (model: ClientModel): string =>
-  docBlock(
-    `Creates a client of the ${model.serviceName} service.\n\n` +
-      "@example\n" +
-      `const client = createClient({ baseUrl: "http://localhost:3000" });`,
-    "",
-  );
+  docBlock(`Creates a client of the ${model.serviceName} service.\n\n@example\nconst client = createClient({ baseUrl: "http://localhost:3000" });`, "");
 
 function renderTs(model: ClientModel): string {
   return (
@@ -105,7 +100,10 @@ function renderDts(model: ClientModel): string {
 
 /** npm package name for a service: `@bentoc-client/<name>`, lower-case, url-safe. */
 export function clientPackageName(serviceName: string): string {
-  const safe = serviceName.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[._-]+/, "");
+  const safe = serviceName
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^[._-]+/, "");
   return `@bentoc-client/${safe || "service"}`;
 }
 

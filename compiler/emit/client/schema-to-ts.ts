@@ -91,7 +91,7 @@ function renderObject(s: JsonSchema, ctx: TsRenderContext, indent: string): stri
     if (Array.isArray(keys)) return `Partial<Record<${union(keys.map(literal))}, ${value}>>`;
     return `Record<string, ${value}>`;
   }
-  const inner = indent + "  ";
+  const inner = `${indent}  `;
   const lines: string[] = [];
   for (const name of names) {
     const prop = props[name];
@@ -110,7 +110,19 @@ export function renderDocComment(s: JsonSchema, indent: string): string {
   const lines: string[] = [];
   if (typeof s["description"] === "string") lines.push(...s["description"].split("\n"));
   else if (typeof s["title"] === "string") lines.push(s["title"]);
-  for (const tag of ["format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems", "maxItems", "multipleOf"]) {
+  for (const tag of [
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "multipleOf",
+  ]) {
     const v = s[tag];
     if (v !== undefined && (typeof v === "string" || typeof v === "number")) lines.push(`@${tag} ${v}`);
   }

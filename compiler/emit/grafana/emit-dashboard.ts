@@ -21,6 +21,7 @@ const M = {
   queueDepth: "bentoc_runner_queue_depth",
 } as const;
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana template variable, substituted by Grafana
 const DATASOURCE = { type: "prometheus", uid: "${datasource}" } as const;
 const API = `{service_name="$service",endpoint=~"$endpoint"}`;
 const API_5XX = `{service_name="$service",endpoint=~"$endpoint",http_response_code=~"5.."}`;
@@ -95,7 +96,11 @@ function runnerPanels(runners: readonly string[]): PanelSpec[] {
         description: `How many items each batch of runner ${name} served (bentoc_runner_adaptive_batch_size buckets).`,
         type: "heatmap",
         targets: [
-          { expr: `sum by (le) (increase(${M.batchSize}_bucket{service_name="$service",runner_name="${name}"}${RATE}))`, legendFormat: "{{le}}", format: "heatmap" },
+          {
+            expr: `sum by (le) (increase(${M.batchSize}_bucket{service_name="$service",runner_name="${name}"}${RATE}))`,
+            legendFormat: "{{le}}",
+            format: "heatmap",
+          },
         ],
       }),
     ),

@@ -60,7 +60,11 @@ function yamlDocs(manifest: Manifest, what: string, objects: readonly object[]):
 }
 
 function withDefaults(resources: Resources): Resources {
-  return { cpu: resources.cpu ?? DEFAULT_RESOURCES.cpu, memory: resources.memory ?? DEFAULT_RESOURCES.memory, ...(resources.gpu ? { gpu: resources.gpu } : {}) };
+  return {
+    cpu: resources.cpu ?? DEFAULT_RESOURCES.cpu,
+    memory: resources.memory ?? DEFAULT_RESOURCES.memory,
+    ...(resources.gpu ? { gpu: resources.gpu } : {}),
+  };
 }
 
 /** For services with streaming APIs: what an ingress or proxy in front of the Service must do. */
@@ -115,9 +119,7 @@ export function emitKubernetes(manifest: Manifest, options: EmitKubernetesOption
   files["k8s/base/pdb.yaml"] = yamlDocs(manifest, "Keeps all but one API pod up during voluntary disruptions (node drains).", [
     disruptionBudget(manifest, names.api, "api"),
   ]);
-  files["k8s/base/service-monitor.yaml"] = yamlDocs(manifest, "Prometheus scrapes /metrics of the API pods.", [
-    serviceMonitor(manifest, names.api, "api"),
-  ]);
+  files["k8s/base/service-monitor.yaml"] = yamlDocs(manifest, "Prometheus scrapes /metrics of the API pods.", [serviceMonitor(manifest, names.api, "api")]);
   files["k8s/base/prometheus-rule.yaml"] = yamlDocs(manifest, "Alerts: p95 latency, 5xx ratio, traffic drop, runner latency.", [
     prometheusRule(manifest, names.api),
   ]);
@@ -181,8 +183,7 @@ export function emitKubernetes(manifest: Manifest, options: EmitKubernetesOption
   const apiHasGpu = (apiOnly.gpu ?? 0) > 0;
   if (monolithHasGpu && !apiHasGpu) apiPatch.push({ op: "remove", path: "/spec/template/spec/tolerations" });
   files["k8s/overlays/split/api-patch.yaml"] =
-    header(manifest, "The API without in-process runners: its own resources and the config with the runner URLs.") +
-    stringify(apiPatch, YAML_OPTIONS);
+    header(manifest, "The API without in-process runners: its own resources and the config with the runner URLs.") + stringify(apiPatch, YAML_OPTIONS);
   files["k8s/overlays/split/kustomization.yaml"] = kustomization(manifest, "Split: API pods call one Deployment per runner.", {
     resources: splitResources,
     configMapGenerator: [{ name: names.apiConfig, files: ["bentoc.yaml"], options: { labels: objectLabels(manifest, "api") } }],

@@ -51,9 +51,7 @@ export interface WorkloadSpec {
   replicas?: number;
 }
 
-export type EnvVar =
-  | { name: string; value: string }
-  | { name: string; valueFrom: { secretKeyRef: { name: string; key: string; optional: false } } };
+export type EnvVar = { name: string; value: string } | { name: string; valueFrom: { secretKeyRef: { name: string; key: string; optional: false } } };
 
 function resourceRequirements(resources: Resources): Record<string, Record<string, string>> {
   const cpu = resources.cpu ?? DEFAULT_RESOURCES.cpu;
@@ -160,13 +158,7 @@ export function service(manifest: Manifest, name: string, component: Component, 
   };
 }
 
-export function autoscaler(
-  manifest: Manifest,
-  name: string,
-  component: Component,
-  bounds: { min: number; max: number },
-  runner?: string,
-): K8sObject {
+export function autoscaler(manifest: Manifest, name: string, component: Component, bounds: { min: number; max: number }, runner?: string): K8sObject {
   return {
     apiVersion: "autoscaling/v2",
     kind: "HorizontalPodAutoscaler",

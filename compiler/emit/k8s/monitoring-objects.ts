@@ -74,9 +74,7 @@ export function alertRules(manifest: Manifest): AlertRule[] {
     },
     {
       alert: "BentocHighErrorRatio",
-      expr:
-        `sum by (endpoint) (rate(${METRICS.apiTotal}${s5xx}[5m])) / ` +
-        `sum by (endpoint) (rate(${METRICS.apiTotal}${s}[5m])) > ${ALERTS.errorRatio}`,
+      expr: `sum by (endpoint) (rate(${METRICS.apiTotal}${s5xx}[5m])) / ` + `sum by (endpoint) (rate(${METRICS.apiTotal}${s}[5m])) > ${ALERTS.errorRatio}`,
       for: "5m",
       labels: labels("critical"),
       annotations: {

@@ -55,11 +55,7 @@ export function resolveDef(schema: JsonSchema, defs: Record<string, JsonSchema>)
  * Chooses a name matching `pattern` for each definition, keeping names that already match and never
  * taking one of `reserved`; the result is the same for the same input, whatever the key order.
  */
-export function allocateNames(
-  names: readonly string[],
-  reserved: ReadonlySet<string>,
-  sanitize: (name: string) => string,
-): Map<string, string> {
+export function allocateNames(names: readonly string[], reserved: ReadonlySet<string>, sanitize: (name: string) => string): Map<string, string> {
   const taken = new Set(reserved);
   const out = new Map<string, string>();
   for (const name of [...names].sort()) {

@@ -17,15 +17,7 @@ import {
 import type { IODescriptor } from "../../../sdk/io.ts";
 import type { ApiManifest, JsonSchema, Manifest } from "../../../sdk/manifest.ts";
 import { toJson, type JsonPath } from "../json.ts";
-import {
-  NDARRAY_DTYPE_HEADER,
-  NDARRAY_SHAPE_HEADER,
-  inputTransport,
-  mediaTypes,
-  ndarrayJsonSchema,
-  objectProperties,
-  requiredFields,
-} from "./api-io.ts";
+import { NDARRAY_DTYPE_HEADER, NDARRAY_SHAPE_HEADER, inputTransport, mediaTypes, ndarrayJsonSchema, objectProperties, requiredFields } from "./api-io.ts";
 import { allocateNames, pointerToken, resolveDef, rewriteDefRefs } from "./def-refs.ts";
 import { ERROR_SCHEMA, ERROR_SCHEMA_NAME, ERROR_STATUSES, REQUEST_ID_HEADER, errorResponse } from "./error-responses.ts";
 
@@ -40,8 +32,7 @@ export function emitOpenApi(manifest: Manifest): string {
 export function buildOpenApi(manifest: Manifest): ReturnType<OpenApiBuilder["getSpec"]> {
   const { service } = manifest;
   const names = componentNames(manifest);
-  const toComponents = <T>(schema: T): T =>
-    rewriteDefRefs(schema, (name) => `#/components/schemas/${pointerToken(names.get(name) ?? name)}`);
+  const toComponents = <T>(schema: T): T => rewriteDefRefs(schema, (name) => `#/components/schemas/${pointerToken(names.get(name) ?? name)}`);
   const ctx: Ctx = { manifest, toComponents };
 
   const builder = OpenApiBuilder.create({
@@ -85,9 +76,7 @@ interface Ctx {
 
 /** `$defs` names → component names (`^[A-Za-z0-9._-]+$`, never `Error`). */
 function componentNames(manifest: Manifest): Map<string, string> {
-  return allocateNames(Object.keys(manifest.$defs), new Set([ERROR_SCHEMA_NAME]), (n) =>
-    n.replace(/[^A-Za-z0-9._-]/g, "_") || "_",
-  );
+  return allocateNames(Object.keys(manifest.$defs), new Set([ERROR_SCHEMA_NAME]), (n) => n.replace(/[^A-Za-z0-9._-]/g, "_") || "_");
 }
 
 function operation(api: ApiManifest, ctx: Ctx): OperationObject {
@@ -157,7 +146,10 @@ function bodyContent(descriptor: IODescriptor, schema: JsonSchema, ctx: Ctx): Co
         "application/octet-stream": { schema: BINARY },
       };
     case "image": {
-      const image: SchemaObject = descriptor.maxPixels === undefined ? BINARY : { ...BINARY, description: `At most ${descriptor.maxPixels} pixels (width × height); larger is refused 413.` };
+      const image: SchemaObject =
+        descriptor.maxPixels === undefined
+          ? BINARY
+          : { ...BINARY, description: `At most ${descriptor.maxPixels} pixels (width × height); larger is refused 413.` };
       return Object.fromEntries(mediaTypes(descriptor).map((m) => [m, { schema: image }]));
     }
     case "file":

@@ -251,7 +251,13 @@ describe("AdaptiveDispatcher", () => {
 
   it("with the fixed policy holds an idle runner's batch open until it is full or the window ends", async () => {
     const seen: number[][] = [];
-    const d = new AdaptiveDispatcher(async (items: number[]) => (seen.push([...items]), items), { maxBatchSize: 3, maxLatencyMs: 40, policy: "fixed" });
+    const d = new AdaptiveDispatcher(
+      async (items: number[]) => {
+        seen.push([...items]);
+        return items;
+      },
+      { maxBatchSize: 3, maxLatencyMs: 40, policy: "fixed" },
+    );
     const t0 = performance.now();
     const full = await Promise.all([d.call([1]), d.call([2]), d.call([3])]);
     expect(full).toEqual([[1], [2], [3]]);
@@ -273,7 +279,12 @@ describe("AdaptiveDispatcher", () => {
     g.releaseAll();
     await Promise.all([block, ...queued]);
     expect(g.batches).toEqual([[0], [1, 2], [3, 4], [5]]);
-    expect(d.reconfigure({ enabled: false, maxLatencyMs: 7, policy: "fixed", resetModel: true })).toEqual({ enabled: false, maxBatchSize: 2, maxLatencyMs: 7, policy: "fixed" });
+    expect(d.reconfigure({ enabled: false, maxLatencyMs: 7, policy: "fixed", resetModel: true })).toEqual({
+      enabled: false,
+      maxBatchSize: 2,
+      maxLatencyMs: 7,
+      policy: "fixed",
+    });
     expect(d.stats().model.kind).toBe("none");
     expect(d.reconfigure({ maxBatchSize: 0.5, maxLatencyMs: -3 })).toMatchObject({ maxBatchSize: 1, maxLatencyMs: 0 });
   });
@@ -312,7 +323,12 @@ describe("AdaptiveDispatcher", () => {
       const width = Math.max(...rows.map((r) => r.length));
       const data = new Float32Array(rows.length * width);
       const mask = new Float32Array(rows.length * width);
-      rows.forEach((r, i) => r.forEach((v, j) => ((data[i * width + j] = v), (mask[i * width + j] = 1))));
+      rows.forEach((r, i) => {
+        r.forEach((v, j) => {
+          data[i * width + j] = v;
+          mask[i * width + j] = 1;
+        });
+      });
       await new Promise((r) => setImmediate(r));
       return rows.map((_, i) => {
         const out = new Float32Array(4);
@@ -327,7 +343,10 @@ describe("AdaptiveDispatcher", () => {
       });
     };
     let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let round = 0; round < 5; round++) {
       const maxBatchSize = 1 + Math.floor(rand() * 12);
       const d = new AdaptiveDispatcher(model, { maxBatchSize, maxLatencyMs: rand() * 3, groupByLength: round % 2 === 0 });
@@ -339,9 +358,13 @@ describe("AdaptiveDispatcher", () => {
       const totalItems = requests.reduce((s, r) => s + r.length, 0);
       expect(d.stats().items).toBe(totalItems);
       if (maxBatchSize > 1) expect(d.stats().batches).toBeLessThan(totalItems);
-      batched.forEach((res, i) =>
-        res.forEach((row, j) => row.forEach((v, k) => expect(Math.abs(v - ((unbatched[i]?.[j] as number[])[k] as number))).toBeLessThan(1e-5))),
-      );
+      batched.forEach((res, i) => {
+        res.forEach((row, j) => {
+          row.forEach((v, k) => {
+            expect(Math.abs(v - ((unbatched[i]![j] as number[])[k] as number))).toBeLessThan(1e-5);
+          });
+        });
+      });
     }
   });
 

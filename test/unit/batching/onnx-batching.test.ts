@@ -16,14 +16,22 @@ describe("AdaptiveDispatcher with the tiny MiniLM ONNX model", () => {
       const width = Math.max(...seqs.map((s) => s.length));
       const ids = new BigInt64Array(seqs.length * width);
       const mask = new BigInt64Array(seqs.length * width);
-      seqs.forEach((s, i) => s.forEach((id, j) => ((ids[i * width + j] = BigInt(id)), (mask[i * width + j] = 1n))));
+      seqs.forEach((s, i) => {
+        s.forEach((id, j) => {
+          ids[i * width + j] = BigInt(id);
+          mask[i * width + j] = 1n;
+        });
+      });
       const shape = [seqs.length, width];
       const out = await session.run({ input_ids: new ort.Tensor("int64", ids, shape), attention_mask: new ort.Tensor("int64", mask, shape) });
       const embeddings = out["sentence_embedding"]?.data as Float32Array;
       return seqs.map((_, i) => embeddings.slice(i * WIDTH, (i + 1) * WIDTH));
     };
     let seed = 11;
-    const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const rand = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
     const seq = () => [101, ...Array.from({ length: 1 + Math.floor(rand() * 40) }, () => 1000 + Math.floor(rand() * 28000)), 102];
     for (const groupByLength of [false, true]) {
       const d = new AdaptiveDispatcher(embed, { maxBatchSize: 8, maxLatencyMs: 2, groupByLength });

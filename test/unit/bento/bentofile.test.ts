@@ -51,7 +51,13 @@ describe("bentofile.yaml", () => {
     expect(b.service).toBe(join(dir, "service.ts"));
     expect(b.name).toBe("tickets");
     expect(b.description).toContain("Routes tickets.");
-    expect(b.docker).toEqual({ baseImage: "localhost/base:1", systemPackages: ["libgomp1"], env: { A: "1" }, setupScript: "scripts/setup.mjs", nodeVersion: "20" });
+    expect(b.docker).toEqual({
+      baseImage: "localhost/base:1",
+      systemPackages: ["libgomp1"],
+      env: { A: "1" },
+      setupScript: "scripts/setup.mjs",
+      nodeVersion: "20",
+    });
     expect(b.packages).toEqual({ "@huggingface/tokenizers": "^0.2.0" });
   });
 
@@ -78,9 +84,15 @@ describe("bentofile.yaml", () => {
   });
 
   it("checks that referenced files exist inside the build directory", () => {
-    expect(errors("service: missing.ts\n")).toEqual([`bentofile.yaml:1:10 - error: service: service missing.ts not found (looked for ${join(dir, "missing.ts")})`]);
-    expect(errors("service: service.ts\ndescription: { file: ../../etc/passwd }\n")[0]).toMatch(/^bentofile\.yaml:2:22 - error: description\.file \.\.\/\.\.\/etc\/passwd is outside the build directory/);
-    expect(errors("service: service.ts\ndescription: [1]\n")).toEqual(["bentofile.yaml:2:14 - error: description must be a string or a mapping { file: PATH }"]);
+    expect(errors("service: missing.ts\n")).toEqual([
+      `bentofile.yaml:1:10 - error: service: service missing.ts not found (looked for ${join(dir, "missing.ts")})`,
+    ]);
+    expect(errors("service: service.ts\ndescription: { file: ../../etc/passwd }\n")[0]).toMatch(
+      /^bentofile\.yaml:2:22 - error: description\.file \.\.\/\.\.\/etc\/passwd is outside the build directory/,
+    );
+    expect(errors("service: service.ts\ndescription: [1]\n")).toEqual([
+      "bentofile.yaml:2:14 - error: description must be a string or a mapping { file: PATH }",
+    ]);
   });
 
   it("reports YAML syntax errors with their line", () => {

@@ -34,7 +34,16 @@ afterAll(() => {
 });
 
 function digest(dir: string): Promise<Record<string, string>> {
-  return listFiles(dir).then((files) => Object.fromEntries(files.map((f) => [f, createHash("sha256").update(readFileSync(join(dir, f))).digest("hex")])));
+  return listFiles(dir).then((files) =>
+    Object.fromEntries(
+      files.map((f) => [
+        f,
+        createHash("sha256")
+          .update(readFileSync(join(dir, f)))
+          .digest("hex"),
+      ]),
+    ),
+  );
 }
 
 async function build(homeDir: string, bentofileText?: string) {
@@ -54,22 +63,34 @@ describe("bentoc build", () => {
     writeFileSync(join(dir, "data", "explore.ipynb"), "{}\n");
     writeFileSync(join(dir, "node_modules", "left-pad", "index.js"), "module.exports = 1\n");
     writeFileSync(join(dir, ".bentoignore"), "# dev scratch\nscratch/\n");
-    const text = readFileSync(join(dir, "bentofile.yaml"), "utf8") + "include:\n  - 'data/**'\n  - 'node_modules/**'\n";
+    const text = `${readFileSync(join(dir, "bentofile.yaml"), "utf8")}include:\n  - 'data/**'\n  - 'node_modules/**'\n`;
     const { bento, created } = await build(home.home, text);
     expect(created).toBe(true);
     const files = bento.files.map((f) => f.path);
     expect(files).toContain("data/labels.json");
-    for (const devOnly of ["data/labels.test.ts", "data/scratch/notes.txt", "data/explore.ipynb", "node_modules/left-pad/index.js", "service.ts", "bentofile.yaml"]) {
+    for (const devOnly of [
+      "data/labels.test.ts",
+      "data/scratch/notes.txt",
+      "data/explore.ipynb",
+      "node_modules/left-pad/index.js",
+      "service.ts",
+      "bentofile.yaml",
+    ]) {
       expect(files).not.toContain(devOnly);
       expect(existsSync(join(bento.path, devOnly))).toBe(false);
     }
-    expect(files).toEqual(expect.arrayContaining(["bento.json", "service.mjs", "openapi.json", "package.json", "package-lock.json", "Containerfile", "bentoc-0.1.0.tgz"]));
+    expect(files).toEqual(
+      expect.arrayContaining(["bento.json", "service.mjs", "openapi.json", "package.json", "package-lock.json", "Containerfile", "bentoc-0.1.0.tgz"]),
+    );
 
     // models pinned to the exact stored versions (the classifier and the encoder), carried in store layout
     const classifier = await new ModelStore(home.home).get("support-tickets-classifier:latest");
     const encoder = await new ModelStore(home.home).get("support-tickets-minilm:latest");
     expect(bento.models).toEqual([classifier.tag, encoder.tag]);
-    const manifest = JSON.parse(readFileSync(join(bento.path, "bento.json"), "utf8")) as { runners: { name: string; model: string }[]; service: { labels: Record<string, string> } };
+    const manifest = JSON.parse(readFileSync(join(bento.path, "bento.json"), "utf8")) as {
+      runners: { name: string; model: string }[];
+      service: { labels: Record<string, string> };
+    };
     expect(manifest.runners.map((r) => [r.name, r.model])).toEqual([
       ["classifier", classifier.tag],
       ["embedding", encoder.tag],
@@ -83,7 +104,9 @@ describe("bentoc build", () => {
     // dependencies: bentoc from the packed tarball, exact versions from the project lock, no dev entries
     const pkg = JSON.parse(readFileSync(join(bento.path, "package.json"), "utf8")) as { dependencies: Record<string, string> };
     expect(pkg.dependencies).toEqual({ bentoc: "file:./bentoc-0.1.0.tgz", "onnxruntime-node": "1.30.0" });
-    const lock = JSON.parse(readFileSync(join(bento.path, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string; dev?: boolean; integrity?: string }> };
+    const lock = JSON.parse(readFileSync(join(bento.path, "package-lock.json"), "utf8")) as {
+      packages: Record<string, { version?: string; dev?: boolean; integrity?: string }>;
+    };
     const tgz = readFileSync(join(bento.path, "bentoc-0.1.0.tgz"));
     expect(lock.packages["node_modules/bentoc"]?.integrity).toBe(`sha512-${createHash("sha512").update(tgz).digest("base64")}`);
     expect(lock.packages["node_modules/onnxruntime-node"]?.version).toBe("1.30.0");
@@ -144,7 +167,7 @@ describe("bentoc build", () => {
 
   it("refuses a bentofile whose models leave out a model the runners need", async () => {
     const text = readFileSync(join(sample.dir, "bentofile.yaml"), "utf8");
-    await expect(build(home.home, text + "models: []\n")).rejects.toThrow(/runners need support-tickets-classifier:latest, support-tickets-minilm:latest/);
+    await expect(build(home.home, `${text}models: []\n`)).rejects.toThrow(/runners need support-tickets-classifier:latest, support-tickets-minilm:latest/);
     writeFileSync(join(sample.dir, "bentofile.yaml"), text);
   });
 });
@@ -208,7 +231,9 @@ describe("bento store", () => {
       const traversal = await make("traversal.tar.gz", [...all, "../evil.txt"], { preservePaths: true });
       await expect(importBento(hostile, traversal)).rejects.toThrow(/path with '\.\.'/);
       writeFileSync(join(src, "extra.txt"), "not listed\n");
-      await expect(importBento(hostile, await make("extra.tar.gz", [...all, "extra.txt"]))).rejects.toThrow(/unexpected entry extra\.txt: the record does not list it/);
+      await expect(importBento(hostile, await make("extra.tar.gz", [...all, "extra.txt"]))).rejects.toThrow(
+        /unexpected entry extra\.txt: the record does not list it/,
+      );
       rmSync(join(src, "extra.txt"));
       writeFileSync(join(src, "bento.json"), readFileSync(join(src, "bento.json"), "utf8").replace("support-tickets", "support-tickets-x"));
       await expect(importBento(hostile, await make("altered.tar.gz", all))).rejects.toThrow(/bento\.json declares \d+ bytes, its record says \d+/);
@@ -289,7 +314,10 @@ describe("bentoc serve TAG", () => {
   it("serves a bento from the store by name and classifies with its pinned model", async () => {
     const { bento } = await build(home.home);
     const port = await freePort();
-    const child = spawn(process.execPath, [CLI, "serve", bento.name, "--port", String(port), "--host", "127.0.0.1"], { env: { ...process.env, BENTOC_HOME: home.home }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, "serve", bento.name, "--port", String(port), "--host", "127.0.0.1"], {
+      env: { ...process.env, BENTOC_HOME: home.home },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (c: Buffer) => (output += c.toString()));
     child.stderr.on("data", (c: Buffer) => (output += c.toString()));
@@ -297,11 +325,18 @@ describe("bentoc serve TAG", () => {
       let ready = 0;
       for (let i = 0; i < 600 && ready !== 200; i++) {
         if (child.exitCode !== null) throw new Error(`serve exited (${child.exitCode}):\n${output}`);
-        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        );
         if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
       }
       expect(ready).toBe(200);
-      const res = await fetch(`http://127.0.0.1:${port}/classify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ texts: ["My invoice is wrong", "cannot log in"] }) });
+      const res = await fetch(`http://127.0.0.1:${port}/classify`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ texts: ["My invoice is wrong", "cannot log in"] }),
+      });
       expect(res.status).toBe(200);
       const { results } = (await res.json()) as { results: { label: string; score: number; scores: Record<string, number> }[] };
       expect(results).toHaveLength(2);

@@ -25,10 +25,23 @@ export function copySample(): { dir: string; cleanup(): void } {
 /** A fresh BENTOC_HOME with the tiny support-tickets models (encoder and fitted classifier) prepared by scripts/prepare-models.ts. */
 export function homeWithModel(): { home: string; cleanup(): void } {
   const home = mkdtempSync(join(tmpdir(), "bentoc-home-"));
-  execFileSync(process.execPath, [join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), join(ROOT, "scripts", "prepare-models.ts"), "--variant", "tiny", "--only", "support-tickets", "--home", home], {
-    stdio: "pipe",
-    env: { ...process.env, BENTOC_HOME: home },
-  });
+  execFileSync(
+    process.execPath,
+    [
+      join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
+      join(ROOT, "scripts", "prepare-models.ts"),
+      "--variant",
+      "tiny",
+      "--only",
+      "support-tickets",
+      "--home",
+      home,
+    ],
+    {
+      stdio: "pipe",
+      env: { ...process.env, BENTOC_HOME: home },
+    },
+  );
   return { home, cleanup: () => rmSync(home, { recursive: true, force: true }) };
 }
 

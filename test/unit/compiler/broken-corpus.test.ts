@@ -12,7 +12,9 @@ import { MEMORY_ROOT } from "../../../compiler/program.ts";
 import { addSource, project } from "./memory-project.ts";
 
 const DIR = resolve(import.meta.dirname, "../../fixtures/broken");
-const FILES = readdirSync(DIR).filter((f) => f.endsWith(".ts")).sort();
+const FILES = readdirSync(DIR)
+  .filter((f) => f.endsWith(".ts"))
+  .sort();
 
 interface Expectation {
   line: number | undefined;
@@ -55,7 +57,11 @@ describe("broken services corpus", () => {
       return analyzeProject({ project, entryFile: path, projectRoot: MEMORY_ROOT, typecheck: true }).diagnostics.map((d) => [d.code, d.line, d.message]);
     };
     expect(await messages("scaling-min-above-max.ts")).toEqual([
-      ["BC1023", 3, "Invalid scaling option minReplicas = 6, maxReplicas = 2: minReplicas must not exceed maxReplicas (the autoscaler could never satisfy both)."],
+      [
+        "BC1023",
+        3,
+        "Invalid scaling option minReplicas = 6, maxReplicas = 2: minReplicas must not exceed maxReplicas (the autoscaler could never satisfy both).",
+      ],
     ]);
     expect(await messages("scaling-zero-replicas.ts")).toEqual([
       ["BC1023", 7, "Invalid scaling option minReplicas = 0: must be an integer ≥ 1."],

@@ -21,13 +21,16 @@ describe("experimentalDecorators (BC1021)", () => {
   it("is reported at the tsconfig's key, alone, and nothing is emitted", async () => {
     const result = await analyzeEntry({ entry: join(FIXTURE, "service.ts") });
     const config = join(FIXTURE, "tsconfig.json");
-    const line = readFileSync(config, "utf8").split("\n").findIndex((l) => l.includes("expect: BC1021")) + 1;
+    const line =
+      readFileSync(config, "utf8")
+        .split("\n")
+        .findIndex((l) => l.includes("expect: BC1021")) + 1;
     expect(result.diagnostics.map((d) => [d.code, d.file, d.line, d.column])).toEqual([["BC1021", config, line, 5]]);
     expect(result.diagnostics[0]?.message).toMatch(/Remove "experimentalDecorators" .* or set it to false/);
     expect(result.manifest).toBeNull();
     const text = formatDiagnostics(result.diagnostics, { cwd: repoRoot, color: false });
-    if (record) writeFileSync(SNAPSHOT, text + "\n");
-    expect(text + "\n").toBe(readFileSync(SNAPSHOT, "utf8"));
+    if (record) writeFileSync(SNAPSHOT, `${text}\n`);
+    expect(`${text}\n`).toBe(readFileSync(SNAPSHOT, "utf8"));
   });
 
   it("is found in the config a tsconfig extends, and not reported when the setting is off", async () => {
@@ -36,7 +39,10 @@ describe("experimentalDecorators (BC1021)", () => {
     mkdirSync(dir, { recursive: true });
     // outside the repository "bentoc" does not resolve; the setting is found before any type is checked
     writeFileSync(join(dir, "base.json"), JSON.stringify({ compilerOptions: { experimentalDecorators: true, strict: true } }, null, 2));
-    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ extends: "./base.json", compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext" } }, null, 2));
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      JSON.stringify({ extends: "./base.json", compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext" } }, null, 2),
+    );
     writeFileSync(join(dir, "service.ts"), service);
     const inBase = await analyzeEntry({ entry: join(dir, "service.ts"), typecheck: false });
     expect(inBase.diagnostics.filter((d) => d.code === "BC1021").map((d) => [d.file, d.line])).toEqual([[join(dir, "base.json"), 3]]);

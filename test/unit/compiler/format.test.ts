@@ -18,7 +18,7 @@ describe("diagnostics", () => {
   });
 
   it("prints like tsc with a code frame and ~~~ underline", () => {
-    const sf = addSource("const a = 1;\nconst route = \"/price\";\nconst c = 3;\n", "/repo/src/frame.ts");
+    const sf = addSource('const a = 1;\nconst route = "/price";\nconst c = 3;\n', "/repo/src/frame.ts");
     const node = sf.getVariableDeclarationOrThrow("route").getInitializerOrThrow();
     const d = createDiagnostic("BC1004", { method: "POST", route: "/price", other: "price" }, node);
     expect(d).toMatchObject({ file: "/repo/src/frame.ts", line: 2, column: 15, length: 8 });
@@ -42,7 +42,15 @@ describe("diagnostics", () => {
   it("project-level diagnostics print without a frame; JSON has relative paths", () => {
     const diags: Diagnostic[] = [
       createDiagnostic("BC1001", { entry: "svc.ts" }),
-      { code: "TS2322", severity: "error", message: "Type 'string' is not assignable to type 'number'.", file: "/repo/src/a.ts", line: 3, column: 5, length: 1 },
+      {
+        code: "TS2322",
+        severity: "error",
+        message: "Type 'string' is not assignable to type 'number'.",
+        file: "/repo/src/a.ts",
+        line: 3,
+        column: 5,
+        length: 1,
+      },
       { code: "BC2001", severity: "warning", message: "unused", file: "/repo/src/a.ts", line: 1, column: 1, length: 1 },
     ];
     const text = formatDiagnostics(diags, { cwd: "/repo", color: false, readFile: () => undefined });

@@ -57,10 +57,17 @@ describe("createProjectForEntry", () => {
     expect(modeOf(user.compilerNode) ?? ts.JSDocParsingMode.ParseAll).toBe(ts.JSDocParsingMode.ParseAll);
     expect(user.getInterfaceOrThrow("Input").getJsDocs()[0]?.getDescription().trim()).toBe("A documented input.");
 
-    const withJsDoc = new Project({ tsConfigFilePath: resolve(import.meta.dirname, "../../../tsconfig.json"), skipAddingFilesFromTsConfig: true, compilerOptions: project.getCompilerOptions() });
+    const withJsDoc = new Project({
+      tsConfigFilePath: resolve(import.meta.dirname, "../../../tsconfig.json"),
+      skipAddingFilesFromTsConfig: true,
+      compilerOptions: project.getCompilerOptions(),
+    });
     withJsDoc.addSourceFileAtPath(entry);
     const expected = diagnosticsOf(withJsDoc, entry);
-    const fullNodeFile = withJsDoc.getProgram().compilerObject.getSourceFiles().find((sf) => sf.fileName.endsWith("/@types/node/fs.d.ts"));
+    const fullNodeFile = withJsDoc
+      .getProgram()
+      .compilerObject.getSourceFiles()
+      .find((sf) => sf.fileName.endsWith("/@types/node/fs.d.ts"));
     expect(fullNodeFile && modeOf(fullNodeFile)).toBe(ts.JSDocParsingMode.ParseAll);
     expect(expected.length).toBeGreaterThanOrEqual(6);
     expect(diagnosticsOf(project, entry)).toEqual(expected);

@@ -27,7 +27,12 @@ describe("samples analyse with zero errors", () => {
   it("support-tickets: four APIs, two batched runners with their replica ranges, schemas that accept real payloads", () => {
     const m = manifest("support-tickets");
     expect(results["support-tickets"]?.diagnostics).toEqual([]);
-    expect(m.service).toMatchObject({ name: "support-tickets", className: "SupportTickets", version: "1.0.0", traffic: { timeoutMs: 10000, maxConcurrency: 512 } });
+    expect(m.service).toMatchObject({
+      name: "support-tickets",
+      className: "SupportTickets",
+      version: "1.0.0",
+      traffic: { timeoutMs: 10000, maxConcurrency: 512 },
+    });
     expect(m.service.apis.map((a) => [a.name, a.method, a.route, a.input.descriptor.kind])).toEqual([
       ["classify", "POST", "/classify", "json"],
       ["classifyTicket", "POST", "/classify-ticket", "json"],
@@ -66,7 +71,9 @@ describe("samples analyse with zero errors", () => {
         resources: { cpu: "500m", memory: "256Mi" },
         threads: null,
         scaling: { minReplicas: 1, maxReplicas: 5 },
-        methods: [{ name: "classify", batchable: true, batchDim: 0, maxBatchSize: 128, maxLatencyMs: 2, groupByLength: false, input: numbers, output: numbers }],
+        methods: [
+          { name: "classify", batchable: true, batchDim: 0, maxBatchSize: 128, maxLatencyMs: 2, groupByLength: false, input: numbers, output: numbers },
+        ],
       },
       {
         name: "embedding",
@@ -76,7 +83,9 @@ describe("samples analyse with zero errors", () => {
         resources: { cpu: "2", memory: "2Gi" },
         threads: null,
         scaling: { minReplicas: 1, maxReplicas: 8 },
-        methods: [{ name: "embed", batchable: true, batchDim: 0, maxBatchSize: 32, maxLatencyMs: 10, groupByLength: true, input: { type: "string" }, output: numbers }],
+        methods: [
+          { name: "embed", batchable: true, batchDim: 0, maxBatchSize: 32, maxLatencyMs: 10, groupByLength: true, input: { type: "string" }, output: numbers },
+        ],
       },
     ]);
     expect(m.models).toEqual(["support-tickets-classifier:latest", "support-tickets-minilm:latest"]);
@@ -105,7 +114,12 @@ describe("samples analyse with zero errors", () => {
     expect(m.models).toEqual(["ppocr-det:latest", "ppocr-rec:latest"]);
     expect(m.$defs["TextBox"]).toMatchObject({ properties: { confidence: { type: "number", minimum: 0, maximum: 1 } } });
     const out = validator(m, read.output.schema);
-    const box = [{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }, { x: 0, y: 1 }];
+    const box = [
+      { x: 0, y: 0 },
+      { x: 1, y: 0 },
+      { x: 1, y: 1 },
+      { x: 0, y: 1 },
+    ];
     expect(out({ width: 2, height: 2, lines: [{ text: "hi", confidence: 0.9, box }] })).toBe(true);
     expect(out({ width: 2, height: 2, lines: [{ text: "hi", confidence: 1.5, box }] })).toBe(false);
     expect(out({ width: 2, height: 2, lines: [{ text: "hi", confidence: 0.5, box: box.slice(0, 3) }] })).toBe(false);

@@ -4,7 +4,9 @@ import { schemasOf } from "./memory-project.ts";
 
 describe("schema: TS types → JSON Schema 2020-12", () => {
   it("primitives and null", () => {
-    const { schemas } = schemasOf(`export let s: string; export let n: number; export let b: boolean; export let z: null; export let o: object; export let t: \`id-\${string}\`;`);
+    const { schemas } = schemasOf(
+      `export let s: string; export let n: number; export let b: boolean; export let z: null; export let o: object; export let t: \`id-\${string}\`;`,
+    );
     expect(schemas).toEqual({
       s: { type: "string" },
       n: { type: "number" },
@@ -40,7 +42,9 @@ describe("schema: TS types → JSON Schema 2020-12", () => {
   });
 
   it("enums become $defs", () => {
-    const { schemas, defs } = schemasOf(`export enum Color { Red = "red", Blue = "blue" } export enum Level { Low, High } export let c: Color; export let l: Level;`);
+    const { schemas, defs } = schemasOf(
+      `export enum Color { Red = "red", Blue = "blue" } export enum Level { Low, High } export let c: Color; export let l: Level;`,
+    );
     expect(schemas["c"]).toEqual({ $ref: "#/$defs/Color" });
     expect(defs["Color"]).toEqual({ type: "string", enum: ["red", "blue"] });
     expect(defs["Level"]).toEqual({ type: "number", enum: [0, 1] });
@@ -84,7 +88,9 @@ describe("schema: TS types → JSON Schema 2020-12", () => {
   });
 
   it("arrays, readonly arrays and tuples", () => {
-    const { schemas } = schemasOf(`export let a: string[]; export let r: readonly number[]; export let t: [number, string?]; export let v: [string, ...number[]];`);
+    const { schemas } = schemasOf(
+      `export let a: string[]; export let r: readonly number[]; export let t: [number, string?]; export let v: [string, ...number[]];`,
+    );
     expect(schemas["a"]).toEqual({ type: "array", items: { type: "string" } });
     expect(schemas["r"]).toEqual({ type: "array", items: { type: "number" } });
     expect(schemas["t"]).toEqual({ type: "array", prefixItems: [{ type: "number" }, { type: "string" }], minItems: 1, maxItems: 2, items: false });
@@ -136,7 +142,12 @@ describe("schema: TS types → JSON Schema 2020-12", () => {
     expect(schemas["r"]).toEqual({ type: "object", additionalProperties: { type: "boolean" } });
     expect(schemas["i"]).toEqual({ type: "object", additionalProperties: { type: "array", items: { type: "number" } } });
     expect(schemas["s"]).toEqual({ $ref: "#/$defs/Scores" });
-    expect(defs["Scores"]).toEqual({ type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"], additionalProperties: false });
+    expect(defs["Scores"]).toEqual({
+      type: "object",
+      properties: { a: { type: "number" }, b: { type: "number" } },
+      required: ["a", "b"],
+      additionalProperties: false,
+    });
   });
 
   it("Date, bytes and typed arrays", () => {

@@ -35,7 +35,7 @@ describe("analysis session", () => {
     const second = await session.analyze([entry]);
     expect(second.manifest?.service.apis[0]?.route).toBe("/double");
 
-    writeFileSync(entry, service("/double", 'const s: string = 1;\n    '));
+    writeFileSync(entry, service("/double", "const s: string = 1;\n    "));
     const broken = await session.analyze([entry]);
     expect(broken.manifest).toBeNull();
     expect(broken.diagnostics.map((d) => [d.code, d.line])).toEqual([["TS2322", 7]]);

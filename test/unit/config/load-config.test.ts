@@ -25,7 +25,16 @@ const manifest: Manifest = {
     dependencies: [],
   },
   runners: [
-    { name: "ticket-classifier", className: "TicketClassifier", model: null, placement: "inline", resources: {}, threads: 2, scaling: { minReplicas: 1, maxReplicas: 10 }, methods: [method("classify", 64, 5), method("embed", 8, 20)] },
+    {
+      name: "ticket-classifier",
+      className: "TicketClassifier",
+      model: null,
+      placement: "inline",
+      resources: {},
+      threads: 2,
+      scaling: { minReplicas: 1, maxReplicas: 10 },
+      methods: [method("classify", 64, 5), method("embed", 8, 20)],
+    },
   ],
   models: [],
   $defs: {},
@@ -52,7 +61,15 @@ function configError(fn: () => unknown): ConfigError {
 describe("loadConfig", () => {
   it("starts from the documented defaults", () => {
     const c = loadConfig({ file: null, env: {} });
-    expect(c.server).toMatchObject({ host: "0.0.0.0", port: 3000, workers: 1, maxBodyBytes: 10 * 1024 * 1024, drainMs: 10_000, accessLog: true, cors: { enabled: false } });
+    expect(c.server).toMatchObject({
+      host: "0.0.0.0",
+      port: 3000,
+      workers: 1,
+      maxBodyBytes: 10 * 1024 * 1024,
+      drainMs: 10_000,
+      accessLog: true,
+      cors: { enabled: false },
+    });
     expect(c.metrics.enabled).toBe(true);
     expect(c.tracing).toEqual({ sampleRate: 0, endpoint: null, headers: {} });
     expect(c.logging.level).toBe("info");
@@ -144,7 +161,11 @@ runners:
     const err = configError(() => loadConfig({ manifest, file, env: {} }));
     expect(err.issues).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ source: `${file}:6`, path: "runners.ticket-classifier.batching.max_batch_sise", message: expect.stringMatching(/unknown key \(allowed: enabled, maxBatchSize/) }),
+        expect.objectContaining({
+          source: `${file}:6`,
+          path: "runners.ticket-classifier.batching.max_batch_sise",
+          message: expect.stringMatching(/unknown key \(allowed: enabled, maxBatchSize/),
+        }),
         expect.objectContaining({ source: `${file}:7`, path: "runners.ticket-classifier.batching.max_latency_ms", message: "must be number" }),
       ]),
     );
@@ -153,7 +174,9 @@ runners:
 
   it("rejects a runner or method the service does not have, and YAML syntax errors, with lines", () => {
     const unknownRunner = yamlFile(`runners:\n  ticket-clasifier:\n    threads: 2\n`);
-    expect(configError(() => loadConfig({ manifest, file: unknownRunner, env: {} })).message).toMatch(/:2: runners\.ticket-clasifier: no runner named "ticket-clasifier".*ticket-classifier/);
+    expect(configError(() => loadConfig({ manifest, file: unknownRunner, env: {} })).message).toMatch(
+      /:2: runners\.ticket-clasifier: no runner named "ticket-clasifier".*ticket-classifier/,
+    );
     const unknownMethod = yamlFile(`runners:\n  ticket-classifier:\n    methods:\n      predict:\n        enabled: false\n`);
     expect(configError(() => loadConfig({ manifest, file: unknownMethod, env: {} })).message).toMatch(/:4: .*no batchable method "predict"/);
     const broken = yamlFile(`server:\n  port: 3000\n  host: a: b\n`);

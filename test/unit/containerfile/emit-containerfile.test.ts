@@ -17,7 +17,7 @@ function instructions(text: string): Instruction[] {
     const start = i;
     let line = lines[i]!;
     if (/^\s*(#|$)/.test(line)) continue;
-    while (line.endsWith("\\")) line = line.slice(0, -1) + " " + (lines[++i] ?? "").trim();
+    while (line.endsWith("\\")) line = `${line.slice(0, -1)} ${(lines[++i] ?? "").trim()}`;
     const m = /^(\S+)\s*(.*)$/.exec(line.trim())!;
     out.push({ line: start + 1, keyword: m[1]!.toUpperCase(), args: m[2]! });
   }
@@ -44,6 +44,7 @@ describe.each(SAMPLE_NAMES)("emitContainerfile(%s)", (name) => {
   it("declares BASE_IMAGE before the first FROM, defaulting to a public Node 20 slim image, and uses it in every stage", () => {
     expect(ins[0]).toMatchObject({ keyword: "ARG", args: "BASE_IMAGE=docker.io/library/node:20-bookworm-slim" });
     const froms = ins.filter((i) => i.keyword === "FROM");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Containerfile ARG reference, as emitted
     expect(froms.map((f) => f.args)).toEqual(["${BASE_IMAGE} AS deps", "${BASE_IMAGE}"]);
   });
 
@@ -60,7 +61,10 @@ describe.each(SAMPLE_NAMES)("emitContainerfile(%s)", (name) => {
   });
 
   it("installs dependencies with npm ci in a deps stage, with the CA bundle for npm", () => {
-    const deps = ins.slice(0, ins.findIndex((i) => i.keyword === "FROM" && !i.args.includes(" AS ")));
+    const deps = ins.slice(
+      0,
+      ins.findIndex((i) => i.keyword === "FROM" && !i.args.includes(" AS ")),
+    );
     expect(deps.some((i) => i.keyword === "COPY" && i.args === "package.json package-lock.json /bento/")).toBe(true);
     const run = deps.find((i) => i.keyword === "RUN")!;
     expect(JSON.parse(run.args)).toEqual(["node", "/usr/local/lib/node_modules/npm/bin/npm-cli.js", "ci", "--omit=dev"]);
@@ -94,7 +98,12 @@ describe.each(SAMPLE_NAMES)("emitContainerfile(%s)", (name) => {
     const allowed = ignore.slice(1).map((l) => l.replace(/^!/, ""));
     const copied = ins
       .filter((i) => i.keyword === "COPY" && !i.args.startsWith("--from"))
-      .flatMap((i) => i.args.replace(/^--\S+ /, "").split(" ").slice(0, -1));
+      .flatMap((i) =>
+        i.args
+          .replace(/^--\S+ /, "")
+          .split(" ")
+          .slice(0, -1),
+      );
     for (const src of copied) expect(allowed, src).toContain(src);
   });
 });

@@ -50,18 +50,18 @@ function declared(file: typeof decorators, name: string): string[] {
 }
 
 const SECTIONS = [
-    ["@service(options)", decorators, "ServiceOptions"],
-    ["@api(options)", decorators, "ApiOptions"],
-    ["@runner(options)", decorators, "RunnerOptions"],
-    ["@batchable(options)", decorators, "BatchableOptions"],
-    ["NdArrayOptions", io, "NdArrayOptions"],
-    ["ImageOptions", io, "ImageOptions"],
-    ["NdArray` and `Tensor", types, "NdArray"],
-    ["Image", types, "Image"],
-    ["FileData", types, "FileData"],
-    ["Resources", types, "Resources"],
-    ["Context", types, "Context"],
-    ["Model", types, "Model"],
+  ["@service(options)", decorators, "ServiceOptions"],
+  ["@api(options)", decorators, "ApiOptions"],
+  ["@runner(options)", decorators, "RunnerOptions"],
+  ["@batchable(options)", decorators, "BatchableOptions"],
+  ["NdArrayOptions", io, "NdArrayOptions"],
+  ["ImageOptions", io, "ImageOptions"],
+  ["NdArray` and `Tensor", types, "NdArray"],
+  ["Image", types, "Image"],
+  ["FileData", types, "FileData"],
+  ["Resources", types, "Resources"],
+  ["Context", types, "Context"],
+  ["Model", types, "Model"],
 ] as const;
 
 describe("docs/reference.md documents the SDK", () => {
@@ -81,14 +81,22 @@ describe("docs/reference.md documents the SDK", () => {
     const ioObject = io.getVariableDeclarationOrThrow("io").getInitializerOrThrow();
     const initializer = Node.isAsExpression(ioObject) ? ioObject.getExpression() : ioObject;
     if (!Node.isObjectLiteralExpression(initializer)) throw new Error("io is not an object literal");
-    const keys = initializer.getProperties().map((p) => (Node.isPropertyAssignment(p) ? p.getName() : "?")).sort();
+    const keys = initializer
+      .getProperties()
+      .map((p) => (Node.isPropertyAssignment(p) ? p.getName() : "?"))
+      .sort();
     const rows = documented("IO descriptors").map((d) => /^io\.(\w+)\(/.exec(d)?.[1] ?? d);
     expect(rows.sort()).toEqual(keys);
   });
 
   it("lists HttpError's constructor parameters", () => {
     const ctor = errors.getClassOrThrow("HttpError").getConstructors()[0]!;
-    expect(documented("`HttpError`")).toEqual(ctor.getParameters().map((p) => p.getName()).sort());
+    expect(documented("`HttpError`")).toEqual(
+      ctor
+        .getParameters()
+        .map((p) => p.getName())
+        .sort(),
+    );
   });
 
   it("lists the lifecycle methods the runtime calls", () => {
@@ -99,7 +107,9 @@ describe("docs/reference.md documents the SDK", () => {
   });
 
   it("mentions every value export of bentoc", () => {
-    const names = [...index.getExportedDeclarations().entries()].filter(([, decls]) => decls.some((d) => !Node.isInterfaceDeclaration(d) && !Node.isTypeAliasDeclaration(d))).map(([n]) => n);
+    const names = [...index.getExportedDeclarations().entries()]
+      .filter(([, decls]) => decls.some((d) => !Node.isInterfaceDeclaration(d) && !Node.isTypeAliasDeclaration(d)))
+      .map(([n]) => n);
     expect(names.length).toBeGreaterThan(8);
     const missing = names.filter((n) => !new RegExp(`\`@?${n}[(.\`]`).test(doc));
     expect(missing).toEqual([]);

@@ -42,11 +42,26 @@ describe("bentoc doctor", () => {
   it("prints one aligned line per fact, with a hint for missing providers", async () => {
     const f: EnvironmentFacts = {
       ...(await collectEnvironmentFacts()),
-      onnxruntime: { version: "1.30.0", providers: [{ name: "cpu", status: "bundled" }, { name: "cuda", status: "missing" }] },
+      onnxruntime: {
+        version: "1.30.0",
+        providers: [
+          { name: "cpu", status: "bundled" },
+          { name: "cuda", status: "missing" },
+        ],
+      },
       modelStore: { path: "/nowhere", exists: false, models: null },
     };
     const lines = doctorText(f).trimEnd().split("\n");
-    expect(lines.map((l) => l.split(/\s{2,}/)[0])).toEqual(["bentoc", "node", "platform", "http backend", "onnxruntime", "providers", "model store", "containers"]);
+    expect(lines.map((l) => l.split(/\s{2,}/)[0])).toEqual([
+      "bentoc",
+      "node",
+      "platform",
+      "http backend",
+      "onnxruntime",
+      "providers",
+      "model store",
+      "containers",
+    ]);
     const column = lines[0]!.search(/(?<=\s\s)\S/);
     for (const l of lines) expect(l.search(/(?<=\s\s)\S/), l).toBe(column);
     expect(lines[5]).toContain("cpu; not installed: cuda (");

@@ -28,9 +28,7 @@ let dir: string;
 const seen: Seen[] = [];
 const replies = new Map<string, Reply>();
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyClient = Record<string, (...args: any[]) => Promise<any>>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ClientModule = { createClient(o: unknown): AnyClient; BentocClientError: new (...a: any[]) => Error };
 const modules: Record<string, ClientModule> = {};
 
@@ -119,7 +117,7 @@ describe.each(["js", "ts"])("generated client (%s)", (flavour) => {
 
   it("text input and GET without input", async () => {
     replies.set("/classify-text", json(200, { label: "bug", score: 1, scores: {} }));
-    const client = tickets().createClient({ baseUrl: baseUrl + "/" });
+    const client = tickets().createClient({ baseUrl: `${baseUrl}/` });
     await client["classifyText"]!("it crashes");
     expect(last().headers["content-type"]).toBe("text/plain; charset=utf-8");
     expect(last().body.toString()).toBe("it crashes");
@@ -219,7 +217,9 @@ describe.each(["js", "ts"])("generated client (%s)", (flavour) => {
     expect(text).toMatch(/name="photo"; filename="photo"\r\nContent-Type: image\/jpeg\r\n\r\n\xff\xd8\xff\xe0\r\n/);
     expect(text).toMatch(/name="meta"; filename="meta.json"\r\nContent-Type: application\/json\r\n\r\n\{"author":"ann"\}\r\n/);
     expect(text).toMatch(/name="note"\r\n\r\nhello\r\n/);
-    expect(text).toMatch(/name="weights"; filename="weights.json"\r\nContent-Type: application\/json\r\n\r\n\{"dtype":"float32","shape":\[2\],"data":\[0.5,1\]\}\r\n/);
+    expect(text).toMatch(
+      /name="weights"; filename="weights.json"\r\nContent-Type: application\/json\r\n\r\n\{"dtype":"float32","shape":\[2\],"data":\[0.5,1\]\}\r\n/,
+    );
     expect(text).not.toContain('name="attachment"');
 
     replies.set("/search", json(200, []));

@@ -91,7 +91,11 @@ describe("the generated client's streaming methods", () => {
   });
 
   it("parses Server-Sent Events: data lines, CRLF, comments and heartbeats skipped", async () => {
-    const { client } = clientOf("text/event-stream; charset=utf-8", ['data: {"index":0,"char":"a"}\n', "\n: heartbeat\n\n", 'data: {"index":1,\r\ndata: "char":"b"}\r\n\r\n']);
+    const { client } = clientOf("text/event-stream; charset=utf-8", [
+      'data: {"index":0,"char":"a"}\n',
+      "\n: heartbeat\n\n",
+      'data: {"index":1,\r\ndata: "char":"b"}\r\n\r\n',
+    ]);
     expect(await collect(client.generate({ prompt: "x" }))).toEqual([
       { index: 0, char: "a" },
       { index: 1, char: "b" },
@@ -99,7 +103,10 @@ describe("the generated client's streaming methods", () => {
   });
 
   it("an SSE error event rejects with the server's error body after the items before it", async () => {
-    const { client } = clientOf("text/event-stream", ['data: {"index":0,"char":"a"}\n\n', 'event: error\ndata: {"error":"no item within 10 ms","code":"stream_timeout","requestId":"r-1"}\n\n']);
+    const { client } = clientOf("text/event-stream", [
+      'data: {"index":0,"char":"a"}\n\n',
+      'event: error\ndata: {"error":"no item within 10 ms","code":"stream_timeout","requestId":"r-1"}\n\n',
+    ]);
     const got: Item[] = [];
     const err = await (async () => {
       for await (const x of client.generate({ prompt: "x" })) got.push(x);
@@ -111,7 +118,9 @@ describe("the generated client's streaming methods", () => {
   });
 
   it("an NDJSON $error line rejects with its body", async () => {
-    const { client } = clientOf("application/x-ndjson", ['{"index":0,"char":"a"}\n{"$error":{"error":"Internal Server Error","code":"internal","requestId":"r-1"}}\n']);
+    const { client } = clientOf("application/x-ndjson", [
+      '{"index":0,"char":"a"}\n{"$error":{"error":"Internal Server Error","code":"internal","requestId":"r-1"}}\n',
+    ]);
     const err = await collect(client.generate({ prompt: "x" })).catch((e: unknown) => e);
     expect((err as { code: string; status: number }).code).toBe("internal");
   });

@@ -155,7 +155,15 @@ export async function others(png: Uint8Array, order: Order): Promise<number> {
       const id = name.replace(/-/g, "_");
       lines.push(`import type * as S_${id} from "./${name}/src/client/index.ts";`, `import type * as P_${id} from "./${name}/pkg/client/index.js";`);
       const types = [
-        "ErrorBody", "ClientOptions", "CallOptions", "BinaryInput", "DType", "NdArrayJson", "NdArrayInput", "FetchLike", "BentocClientError",
+        "ErrorBody",
+        "ClientOptions",
+        "CallOptions",
+        "BinaryInput",
+        "DType",
+        "NdArrayJson",
+        "NdArrayInput",
+        "FetchLike",
+        "BentocClientError",
         model.clientTypeName,
         ...model.declarations.map((d) => /export (?:interface|type) ([A-Za-z0-9_$]+)/.exec(d)?.[1] ?? "?"),
         ...model.apis.flatMap((a) => (a.transport === "none" ? [a.outputTypeName] : [a.inputTypeName, a.outputTypeName])),
@@ -165,7 +173,7 @@ export async function others(png: Uint8Array, order: Order): Promise<number> {
       lines.push(`export const ${id}_error: Equal<typeof S_${id}.BentocClientError, typeof P_${id}.BentocClientError> = true;`);
       files.push(`${name}/src/client/index.ts`, `${name}/pkg/client/index.d.ts`);
     }
-    write("agree.ts", lines.join("\n") + "\n");
+    write("agree.ts", `${lines.join("\n")}\n`);
     expect(tsc(["agree.ts", ...files])).toBe("");
   });
 

@@ -10,9 +10,9 @@ describe("toJson", () => {
 
   it("keeps insertion order where the caller says order is meaningful", () => {
     const value = { z: { y: 1, x: 2 }, a: { d: 1, c: 2 } };
-    expect(toJson(value, { sortKeys: false })).toBe(JSON.stringify(value, null, 2) + "\n");
+    expect(toJson(value, { sortKeys: false })).toBe(`${JSON.stringify(value, null, 2)}\n`);
     const onlyRoot = toJson(value, { sortKeys: (path) => path.length > 0 });
-    expect(onlyRoot).toBe(JSON.stringify({ z: { x: 2, y: 1 }, a: { c: 2, d: 1 } }, null, 2) + "\n");
+    expect(onlyRoot).toBe(`${JSON.stringify({ z: { x: 2, y: 1 }, a: { c: 2, d: 1 } }, null, 2)}\n`);
   });
 
   it("is independent of the key order of its input", () => {

@@ -67,7 +67,11 @@ describe("emitOpenApi", () => {
   it("support-tickets: one operation per API with info, tags and examples", async () => {
     const doc = await docOf("support-tickets");
     expect(doc["openapi"]).toBe("3.1.0");
-    expect(doc["info"]).toEqual({ title: "support-tickets", version: "1.0.0", description: "Routes support tickets to the right team: an embedding runner, then a classifier runner." });
+    expect(doc["info"]).toEqual({
+      title: "support-tickets",
+      version: "1.0.0",
+      description: "Routes support tickets to the right team: an embedding runner, then a classifier runner.",
+    });
     expect(Object.keys(doc["paths"])).toEqual(["/classify", "/classify-text", "/classify-ticket", "/labels", "/livez", "/readyz"]);
     const classify = doc["paths"]["/classify"]["post"];
     expect(classify.operationId).toBe("classify");
@@ -83,7 +87,15 @@ describe("emitOpenApi", () => {
     expect(labels.parameters).toBeUndefined();
     expect(doc["paths"]["/livez"]["get"].tags).toEqual(["health"]);
     expect(doc["paths"]["/readyz"]["get"].responses["503"]).toEqual({ $ref: "#/components/responses/ServiceUnavailable" });
-    expect(Object.keys(doc["components"]["schemas"]).sort()).toEqual(["Classification", "ClassifyRequest", "ClassifyResponse", "Error", "Scores", "Ticket", "TicketClassification"]);
+    expect(Object.keys(doc["components"]["schemas"]).sort()).toEqual([
+      "Classification",
+      "ClassifyRequest",
+      "ClassifyResponse",
+      "Error",
+      "Scores",
+      "Ticket",
+      "TicketClassification",
+    ]);
   });
 
   it("support-tickets: schemas accept real payloads and reject wrong ones", async () => {

@@ -64,13 +64,15 @@ describe.each(SAMPLE_NAMES)("emitGrafanaDashboard(%s)", (name) => {
     for (const p of panels) {
       const { h, w, x, y } = p["gridPos"];
       expect(x + w, p["title"]).toBeLessThanOrEqual(24);
-      for (let dx = 0; dx < w; dx++) for (let dy = 0; dy < h; dy++) {
-        const cell = `${x + dx},${y + dy}`;
-        expect(cells.has(cell), `${p["title"]} overlaps at ${cell}`).toBe(false);
-        cells.add(cell);
-      }
+      for (let dx = 0; dx < w; dx++)
+        for (let dy = 0; dy < h; dy++) {
+          const cell = `${x + dx},${y + dy}`;
+          expect(cells.has(cell), `${p["title"]} overlaps at ${cell}`).toBe(false);
+          cells.add(cell);
+        }
       expect(["row", "timeseries", "heatmap"]).toContain(p["type"]);
       if (p["type"] === "row") continue;
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana template variable, as emitted
       expect(p["datasource"]).toEqual({ type: "prometheus", uid: "${datasource}" });
       const refIds = (p["targets"] as Obj[]).map((t) => t["refId"]);
       expect(refIds.length).toBeGreaterThan(0);
@@ -83,7 +85,8 @@ describe.each(SAMPLE_NAMES)("emitGrafanaDashboard(%s)", (name) => {
     const all = exprs(dashboard).join("\n");
     expect(all).toContain("sum by (endpoint) (rate(bentoc_api_server_request_total");
     expect(all).toContain('http_response_code=~"5.."');
-    for (const q of ["0.5", "0.95", "0.99"]) expect(all).toContain(`histogram_quantile(${q}, sum by (le, endpoint) (rate(bentoc_api_server_request_duration_seconds_bucket`);
+    for (const q of ["0.5", "0.95", "0.99"])
+      expect(all).toContain(`histogram_quantile(${q}, sum by (le, endpoint) (rate(bentoc_api_server_request_duration_seconds_bucket`);
     expect(all).toContain("bentoc_api_server_request_in_progress");
     const used = new Set([...all.matchAll(/\b(bentoc_[a-z_]+)/g)].map((m) => m[1]!));
     for (const metric of used) expect(RUNTIME_METRICS.has(metric), metric).toBe(true);
@@ -93,9 +96,13 @@ describe.each(SAMPLE_NAMES)("emitGrafanaDashboard(%s)", (name) => {
       expect(heatmaps.map((h) => h["title"])).toEqual(manifest.runners.map((r) => `Batch size distribution: ${r.name}`));
       heatmaps.forEach((heatmap, i) => {
         expect(heatmap["targets"][0]).toMatchObject({ format: "heatmap" });
-        expect(heatmap["targets"][0]["expr"]).toContain(`bentoc_runner_adaptive_batch_size_bucket{service_name="$service",runner_name="${manifest.runners[i]!.name}"}`);
+        expect(heatmap["targets"][0]["expr"]).toContain(
+          `bentoc_runner_adaptive_batch_size_bucket{service_name="$service",runner_name="${manifest.runners[i]!.name}"}`,
+        );
       });
-      expect(all).toMatch(/rate\(bentoc_runner_adaptive_batch_size_sum\{[^}]*\}\[\$__rate_interval\]\)\) \/ sum by \(runner_name\) \(rate\(bentoc_runner_adaptive_batch_size_count/);
+      expect(all).toMatch(
+        /rate\(bentoc_runner_adaptive_batch_size_sum\{[^}]*\}\[\$__rate_interval\]\)\) \/ sum by \(runner_name\) \(rate\(bentoc_runner_adaptive_batch_size_count/,
+      );
       expect(all).toContain("bentoc_runner_queue_depth");
     }
   });

@@ -66,7 +66,10 @@ describe.each(SAMPLE_NAMES)("emitKubernetes(%s)", (name) => {
     for (const obj of objects) expect(strictProblems(obj), `${overlay}: ${obj["kind"]} ${obj["metadata"]?.name}`).toEqual([]);
     const kinds = objects.map((o) => o["kind"]).sort();
     if (overlay === "canary") expect(kinds).toEqual(["ConfigMap", "Deployment"]);
-    else expect(kinds).toEqual(expect.arrayContaining(["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "PrometheusRule", "Service", "ServiceMonitor"]));
+    else
+      expect(kinds).toEqual(
+        expect.arrayContaining(["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "PrometheusRule", "Service", "ServiceMonitor"]),
+      );
     // Every Deployment runs the overlay's image and mounts a ConfigMap that the overlay really contains.
     const configMaps = new Set(objects.filter((o) => o["kind"] === "ConfigMap").map((o) => o["metadata"].name));
     for (const d of objects.filter((o) => o["kind"] === "Deployment")) {
@@ -93,7 +96,16 @@ describe.each(SAMPLE_NAMES)("emitKubernetes(%s)", (name) => {
       expect(svc, `Service ${host}`).toBeDefined();
       expect(svc["spec"].ports[0].port).toBe(Number(new URL(url).port));
       const dep = objects.find((o) => o["kind"] === "Deployment" && o["metadata"].name === host)!;
-      expect(dep["spec"].template.spec.containers[0].args).toEqual(["serve-runner", "/bento", "--runner", runner.name, "--port", "3001", "--config", "/etc/bentoc/bentoc.yaml"]);
+      expect(dep["spec"].template.spec.containers[0].args).toEqual([
+        "serve-runner",
+        "/bento",
+        "--runner",
+        runner.name,
+        "--port",
+        "3001",
+        "--config",
+        "/etc/bentoc/bentoc.yaml",
+      ]);
       // The runner Service selects exactly this runner's pods.
       const podLabels = dep["spec"].template.metadata.labels;
       for (const [k, v] of Object.entries(svc["spec"].selector)) expect(podLabels[k]).toBe(v);
@@ -175,7 +187,8 @@ describe("Deployment contents (support-tickets monolith and split: two runners)"
       limits: { cpu: "3", memory: "2816Mi" },
       requests: { cpu: "3", memory: "2816Mi" },
     });
-    const requests = (runner: string) => deployments.find((d) => d["metadata"].name === `support-tickets-runner-${runner}`)!["spec"].template.spec.containers[0].resources.requests;
+    const requests = (runner: string) =>
+      deployments.find((d) => d["metadata"].name === `support-tickets-runner-${runner}`)!["spec"].template.spec.containers[0].resources.requests;
     expect(requests("embedding")).toEqual({ cpu: "2", memory: "2Gi" });
     expect(requests("classifier")).toEqual({ cpu: "500m", memory: "256Mi" });
   });
@@ -215,7 +228,9 @@ describe("secrets, GPU, labels and options (fraud-scorer)", () => {
   const manifest = loadManifest("fraud-scorer");
 
   it("gives the runner's autoscaler the manifest's replica range", () => {
-    const hpa = parseAllDocuments(emitKubernetes(manifest)["k8s/overlays/split/runner-gbdt.yaml"]!).map((d) => d.toJS()).find((o) => o.kind === "HorizontalPodAutoscaler");
+    const hpa = parseAllDocuments(emitKubernetes(manifest)["k8s/overlays/split/runner-gbdt.yaml"]!)
+      .map((d) => d.toJS())
+      .find((o) => o.kind === "HorizontalPodAutoscaler");
     expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([2, 6]);
   });
 
@@ -253,8 +268,10 @@ describe("secrets, GPU, labels and options (fraud-scorer)", () => {
     const api = parse(files["k8s/base/deployment.yaml"]!);
     expect(api.spec.template.spec.terminationGracePeriodSeconds).toBe(5 + 60 + 10);
     expect(api.metadata.labels).toMatchObject({ team: "risk", "cost-center": "ml-42" });
-    const digest = emitKubernetes(manifest, { image: "r.io/x@sha256:" + "a".repeat(64) });
-    expect(parse(digest["k8s/overlays/split/kustomization.yaml"]!).images).toEqual([{ name: "fraud-scorer", newName: "r.io/x", digest: "sha256:" + "a".repeat(64) }]);
+    const digest = emitKubernetes(manifest, { image: `r.io/x@sha256:${"a".repeat(64)}` });
+    expect(parse(digest["k8s/overlays/split/kustomization.yaml"]!).images).toEqual([
+      { name: "fraud-scorer", newName: "r.io/x", digest: `sha256:${"a".repeat(64)}` },
+    ]);
   });
 
   it("refuses a service name that cannot name Kubernetes objects", () => {

@@ -73,7 +73,9 @@ export function unknownFields(obj: Record<string, unknown>): string[] {
   const found: string[] = [];
   const walk = (value: unknown, path: Path): void => {
     if (Array.isArray(value)) {
-      value.forEach((item, i) => walk(item, [...path, i]));
+      value.forEach((item, i) => {
+        walk(item, [...path, i]);
+      });
       return;
     }
     if (typeof value !== "object" || value === null) return;
@@ -95,7 +97,11 @@ function canonical(value: unknown): string {
     Array.isArray(v)
       ? v.map(sort)
       : typeof v === "object" && v !== null
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
         : v;
   return JSON.stringify(sort(value));
 }

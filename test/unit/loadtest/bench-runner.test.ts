@@ -32,8 +32,26 @@ describe("bench: batch sizes per runner", () => {
       mode: "closed loop 80 clients",
       recommended: "adaptive",
       rows: [
-        { setting: "off", requests: 10, errors: 0, statuses: { "200": 10 }, durationS: 1, rps: 10, latencyMs: latency, runners: { embedding: { meanBatchSize: 1, itemsPerS: 10 }, classifier: { meanBatchSize: null, itemsPerS: 0 } } },
-        { setting: "adaptive", requests: 20, errors: 0, statuses: { "200": 20 }, durationS: 1, rps: 20, latencyMs: latency, runners: { embedding: { meanBatchSize: 12.5, itemsPerS: 20 }, classifier: { meanBatchSize: 3, itemsPerS: 20 } } },
+        {
+          setting: "off",
+          requests: 10,
+          errors: 0,
+          statuses: { "200": 10 },
+          durationS: 1,
+          rps: 10,
+          latencyMs: latency,
+          runners: { embedding: { meanBatchSize: 1, itemsPerS: 10 }, classifier: { meanBatchSize: null, itemsPerS: 0 } },
+        },
+        {
+          setting: "adaptive",
+          requests: 20,
+          errors: 0,
+          statuses: { "200": 20 },
+          durationS: 1,
+          rps: 20,
+          latencyMs: latency,
+          runners: { embedding: { meanBatchSize: 12.5, itemsPerS: 20 }, classifier: { meanBatchSize: 3, itemsPerS: 20 } },
+        },
       ],
     };
     const lines = formatTable(report).split("\n");

@@ -40,13 +40,19 @@ describe("concurrent writers", () => {
     const store = new ModelStore(home);
     await expectIntact(store, "shared", tags);
     const labels = (await store.list({ name: "shared" })).map((m) => `${m.labels["worker"]}/${m.labels["index"]}`).sort();
-    expect(labels).toEqual(Array.from({ length: workers }, (_, w) => Array.from({ length: perWorker }, (_, i) => `${w}/${i}`)).flat().sort());
+    expect(labels).toEqual(
+      Array.from({ length: workers }, (_, w) => Array.from({ length: perWorker }, (_, i) => `${w}/${i}`))
+        .flat()
+        .sort(),
+    );
   });
 
   it("saves and deletes concurrently within one process", async () => {
     const store = new ModelStore(await tempDir());
     const data = buildTabular();
-    const first = await Promise.all(Array.from({ length: 8 }, (_, i) => store.save([{ path: "model.onnx", data }], { name: "same", labels: { i: String(i) } })));
+    const first = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => store.save([{ path: "model.onnx", data }], { name: "same", labels: { i: String(i) } })),
+    );
     const [deleted, ...more] = await Promise.all([
       store.delete(first[0]!.tag),
       ...Array.from({ length: 4 }, () => store.save([{ path: "model.onnx", data }], { name: "same" })),

@@ -67,7 +67,11 @@ describe("import rejects malicious or altered archives", () => {
 
   it("rejects a symbolic link", async () => {
     const { entries, target, write } = await setup();
-    await rejected(target, await write("symlink.tar.gz", [...entries, { path: "passwd", type: "SymbolicLink", linkpath: "/etc/passwd" }]), /symbolic link passwd/);
+    await rejected(
+      target,
+      await write("symlink.tar.gz", [...entries, { path: "passwd", type: "SymbolicLink", linkpath: "/etc/passwd" }]),
+      /symbolic link passwd/,
+    );
   });
 
   it("rejects a hard link", async () => {
@@ -82,7 +86,11 @@ describe("import rejects malicious or altered archives", () => {
 
   it("rejects entries the record does not list, and duplicates", async () => {
     const { entries, target, write } = await setup();
-    await rejected(target, await write("extra.tar.gz", [...entries, { path: "payload.sh", data: "echo hi" }]), /unexpected entry payload\.sh: the record does not list it/);
+    await rejected(
+      target,
+      await write("extra.tar.gz", [...entries, { path: "payload.sh", data: "echo hi" }]),
+      /unexpected entry payload\.sh: the record does not list it/,
+    );
     await rejected(target, await write("dup.tar.gz", [...entries, entries[1]!]), /duplicate entries model\.onnx/);
   });
 
@@ -107,7 +115,10 @@ describe("import rejects malicious or altered archives", () => {
 
   it("refuses a decompression bomb from its record, before writing it: 200 MB declared by a ~200 KB archive", async () => {
     const { entries, target, work } = await setup();
-    const record = JSON.parse(Buffer.from(entries[0]!.data as Uint8Array).toString("utf8")) as { files: { path: string; size: number; sha256: string }[]; size: number };
+    const record = JSON.parse(Buffer.from(entries[0]!.data as Uint8Array).toString("utf8")) as {
+      files: { path: string; size: number; sha256: string }[];
+      size: number;
+    };
     const big = 200 * 1024 * 1024;
     record.files = [{ path: "model.onnx", size: big, sha256: "0".repeat(64) }];
     record.size = big;
@@ -122,7 +133,11 @@ describe("import rejects malicious or altered archives", () => {
     const record = JSON.parse(Buffer.from(entries[0]!.data as Uint8Array).toString("utf8")) as { files: { path: string; size: number }[] };
     const onnx = entries[1]!;
     const longer = Buffer.concat([Buffer.from(onnx.data as Uint8Array), Buffer.alloc(4096)]);
-    await rejected(target, await write("long.tar.gz", [entries[0]!, { path: "model.onnx", data: longer }]), new RegExp(`model\\.onnx declares ${longer.length} bytes, its record says ${record.files[0]!.size}`));
+    await rejected(
+      target,
+      await write("long.tar.gz", [entries[0]!, { path: "model.onnx", data: longer }]),
+      new RegExp(`model\\.onnx declares ${longer.length} bytes, its record says ${record.files[0]!.size}`),
+    );
   });
 
   it("refuses more entries than the limit", async () => {

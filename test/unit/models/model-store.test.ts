@@ -101,9 +101,7 @@ describe("model store", () => {
     expect((await storeError(store.save([{ path: "../model.onnx", data }], { name: "x" }))).message).toMatch(/'\.\.'/);
     expect((await storeError(store.save([{ path: "model.json", data }], { name: "x" }))).message).toMatch(/reserved/);
     expect((await storeError(store.save([{ path: "notes.txt", data }], { name: "x" }))).message).toMatch(/no \.onnx file/);
-    expect((await storeError(store.save([{ path: "model.onnx", data: new Uint8Array([1, 2, 3]) }], { name: "x" }))).message).toMatch(
-      /not a valid ONNX model/,
-    );
+    expect((await storeError(store.save([{ path: "model.onnx", data: new Uint8Array([1, 2, 3]) }], { name: "x" }))).message).toMatch(/not a valid ONNX model/);
     const src = await tempDir();
     await writeFile(join(src, "model.onnx"), data);
     await symlink("/etc/hostname", join(src, "link.txt"));

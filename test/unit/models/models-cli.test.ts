@@ -27,7 +27,24 @@ describe("bentoc models", () => {
     await writeFile(onnx, buildTabular());
     await writeFile(join(work, "classes.txt"), "a\nb\nc\n");
 
-    const saved = await bentoc(home, "models", "save", onnx, join(work, "classes.txt"), "--name", "cli-model", "--label", "team=ml", "--metadata", "epochs=12", "--metadata", "note=hi there", "--signature", "predict:batchable,batchDim=0", "-q");
+    const saved = await bentoc(
+      home,
+      "models",
+      "save",
+      onnx,
+      join(work, "classes.txt"),
+      "--name",
+      "cli-model",
+      "--label",
+      "team=ml",
+      "--metadata",
+      "epochs=12",
+      "--metadata",
+      "note=hi there",
+      "--signature",
+      "predict:batchable,batchDim=0",
+      "-q",
+    );
     expect(saved.stderr).toBe("");
     expect(saved.code).toBe(0);
     const tag = saved.stdout.trim();

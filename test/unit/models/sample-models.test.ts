@@ -40,10 +40,12 @@ function encode(texts: readonly string[], seq?: number): Record<string, ort.Tens
   const S = seq ?? Math.max(...rows.map((r) => r.length));
   const ids = new BigInt64Array(texts.length * S);
   const mask = new BigInt64Array(texts.length * S);
-  rows.forEach((row, i) => row.forEach((id: number, j: number) => {
-    ids[i * S + j] = BigInt(id);
-    mask[i * S + j] = 1n;
-  }));
+  rows.forEach((row, i) => {
+    row.forEach((id: number, j: number) => {
+      ids[i * S + j] = BigInt(id);
+      mask[i * S + j] = 1n;
+    });
+  });
   return { input_ids: new ort.Tensor("int64", ids, [texts.length, S]), attention_mask: new ort.Tensor("int64", mask, [texts.length, S]) };
 }
 
@@ -119,7 +121,9 @@ describe("tiny MiniLM sentence encoder", () => {
       const a = await (await SentenceEncoder.load(pooled)).embed(TICKETS);
       const b = await (await SentenceEncoder.load(perToken)).embed(TICKETS);
       expect(b).toHaveLength(TICKETS.length);
-      a.forEach((v, i) => expect(maxDiff(v, b[i]!)).toBeLessThan(1e-5));
+      a.forEach((v, i) => {
+        expect(maxDiff(v, b[i]!)).toBeLessThan(1e-5);
+      });
       for (const v of b) for (const x of v) expect(Math.fround(x)).toBe(x); // float32 values: FP32 on the wire
     } finally {
       await Promise.all([pooled.close(), perToken.close()]);
@@ -139,7 +143,14 @@ describe("tiny MiniLM sentence encoder", () => {
     } finally {
       await model.close();
     }
-    await new ModelStore(home).save([{ path: "model.onnx", data: buildTabular() }, { path: "tokenizer.json", from: join(DEFAULT_MINILM_ASSETS, "tokenizer.json") }, { path: "tokenizer_config.json", from: join(DEFAULT_MINILM_ASSETS, "tokenizer_config.json") }], { name: "mlp" });
+    await new ModelStore(home).save(
+      [
+        { path: "model.onnx", data: buildTabular() },
+        { path: "tokenizer.json", from: join(DEFAULT_MINILM_ASSETS, "tokenizer.json") },
+        { path: "tokenizer_config.json", from: join(DEFAULT_MINILM_ASSETS, "tokenizer_config.json") },
+      ],
+      { name: "mlp" },
+    );
     const mlp = await loadOnnxModel("mlp", { home });
     try {
       await expect(SentenceEncoder.load(mlp)).rejects.toThrow(/model mlp:\w+ has inputs \[x\]; a sentence encoder takes input_ids and attention_mask/);
@@ -160,7 +171,9 @@ describe("tabular MLP", () => {
     const all = rows(y);
     for (const p of all) expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     const one = rows((await session.run({ x: new ort.Tensor("float32", x.slice(16, 24), [1, 8]) }))["y"]!)[0]!;
-    one.forEach((v, i) => expect(Math.abs(v - all[2]![i]!)).toBeLessThan(1e-6));
+    one.forEach((v, i) => {
+      expect(Math.abs(v - all[2]![i]!)).toBeLessThan(1e-6);
+    });
     await session.release();
   });
 });
@@ -196,7 +209,15 @@ describe("sample runners over models from the store", () => {
     expect(classifierRecord.inputs).toEqual([{ name: "embedding", dtype: "float32", shape: ["batch", 32] }]);
     expect(classifierRecord.outputs).toEqual([{ name: "probs", dtype: "float32", shape: ["batch", 4] }]);
     const meta = classifierRecord.metadata as Record<string, unknown>;
-    expect(meta).toMatchObject({ encoder: encoderRecord.tag, dimensions: 32, classes: [...LABELS], examples: 256, trainSize: 192, heldOutSize: 64, seed: 20250815 });
+    expect(meta).toMatchObject({
+      encoder: encoderRecord.tag,
+      dimensions: 32,
+      classes: [...LABELS],
+      examples: 256,
+      trainSize: 192,
+      heldOutSize: 64,
+      seed: 20250815,
+    });
     expect(meta["heldOutCorrect"]).toBe(Math.round((meta["heldOutAccuracy"] as number) * 64));
     expect(JSON.parse(await readFile(join(classifierRecord.path, "classifier.json"), "utf8"))).toEqual({ labels: [...LABELS], dimensions: 32 });
 
@@ -233,7 +254,10 @@ describe("sample runners over models from the store", () => {
         { dtype: "float32", shape: [2, 8], data: new Float32Array(16).fill(0.5) },
         { dtype: "float32", shape: [1, 8], data: new Float32Array(8).fill(-0.5) },
       ]);
-      expect(out.map((o) => o.shape)).toEqual([[2, 3], [1, 3]]);
+      expect(out.map((o) => o.shape)).toEqual([
+        [2, 3],
+        [1, 3],
+      ]);
     } finally {
       await tabular.close();
     }
@@ -273,4 +297,3 @@ describe("sample runners over models from the store", () => {
     await expect(model.run({ x: { dtype: "float32", shape: [1, 8], data: new Float32Array(8) } })).rejects.toThrow(/closed/);
   });
 });
-

@@ -46,7 +46,9 @@ describe("the labelled tickets", () => {
 
   it("refuses a malformed line, naming it", () => {
     expect(parseTickets("# comment\n\nbilling\trefund please\n")).toEqual([{ label: "billing", text: "refund please" }]);
-    expect(() => parseTickets("billing\tok\nspam\tbuy now\n", "t.tsv")).toThrow(/t\.tsv:2: expected "<billing\|bug\|account\|other><TAB><text>", got "spam\\tbuy now"/);
+    expect(() => parseTickets("billing\tok\nspam\tbuy now\n", "t.tsv")).toThrow(
+      /t\.tsv:2: expected "<billing\|bug\|account\|other><TAB><text>", got "spam\\tbuy now"/,
+    );
     expect(() => parseTickets("bug\t  \n", "t.tsv")).toThrow(/t\.tsv:1/);
   });
 });

@@ -69,7 +69,12 @@ describe("metrics", () => {
     expect(exp.value("bentoc_api_server_request_total", { endpoint: "/summarize", http_response_code: "400" })).toBe(1);
     // Buckets sorted, cumulative, with +Inf.
     const buckets = exp.find("bentoc_api_server_request_duration_seconds_bucket", ok).map((s) => [s.labels.le, s.value]);
-    expect(buckets).toEqual([["0.1", 1], ["0.5", 2], ["1", 2], ["+Inf", 2]]);
+    expect(buckets).toEqual([
+      ["0.1", 1],
+      ["0.5", 2],
+      ["1", 2],
+      ["+Inf", 2],
+    ]);
     expect(exp.value("bentoc_api_server_request_duration_seconds_sum", ok)).toBeCloseTo(0.35, 10);
     expect(exp.value("bentoc_api_server_request_duration_seconds_count", ok)).toBe(2);
     expect(exp.value("bentoc_api_server_request_in_progress", { endpoint: "/classify", ...service })).toBe(1);
@@ -86,7 +91,11 @@ describe("metrics", () => {
     m.queueWait("r", "m", Number.NaN);
     const exp = parseExposition(await m.metricsText());
     const buckets = exp.find("bentoc_runner_queue_wait_seconds_bucket").map((s) => [s.labels.le, s.value]);
-    expect(buckets).toEqual([["0.1", 1], ["0.5", 2], ["+Inf", 3]]);
+    expect(buckets).toEqual([
+      ["0.1", 1],
+      ["0.5", 2],
+      ["+Inf", 3],
+    ]);
     expect(exp.value("bentoc_runner_queue_wait_seconds_count")).toBe(3);
   });
 
@@ -122,7 +131,15 @@ describe("metrics", () => {
     expect(exp.value("bentoc_runner_request_total", { ...r, outcome: "error" })).toBe(1);
     expect(exp.value("bentoc_runner_request_duration_seconds_count", { ...r, outcome: "ok" })).toBe(2);
     const sizes = exp.find("bentoc_runner_adaptive_batch_size_bucket", r).map((s) => [s.labels.le, s.value]);
-    expect(sizes).toEqual([["1", 0], ["2", 0], ["4", 1], ["8", 2], ["16", 2], ["24", 2], ["+Inf", 2]]);
+    expect(sizes).toEqual([
+      ["1", 0],
+      ["2", 0],
+      ["4", 1],
+      ["8", 2],
+      ["16", 2],
+      ["24", 2],
+      ["+Inf", 2],
+    ]);
     expect(exp.value("bentoc_runner_adaptive_batch_size_sum", r)).toBe(11);
     expect(exp.value("bentoc_runner_adaptive_batch_size_count", r)).toBe(2);
     expect(exp.value("bentoc_runner_batch_execution_duration_seconds_count", r)).toBe(2);

@@ -107,9 +107,7 @@ describe("tracing", () => {
     expect(batchSpan!.parentSpanId).toBe("");
     expect(batchSpan!.attributes[SPAN_ATTRIBUTES.batchSize]).toBe(4);
     const calls = byName(spans, "runner clf.predict");
-    expect(batchSpan!.links.map((l) => `${l.traceId}/${l.spanId}`).sort()).toEqual(
-      calls.map((c) => `${c.traceId}/${c.spanId}`).sort(),
-    );
+    expect(batchSpan!.links.map((l) => `${l.traceId}/${l.spanId}`).sort()).toEqual(calls.map((c) => `${c.traceId}/${c.spanId}`).sort());
   });
 
   it("hands out a traceparent naming the span, usable for logs", () => {
@@ -207,11 +205,7 @@ describe("tracing", () => {
 
 describe("tracing off", () => {
   it("is off by default and then is the no-op path, passing traceparent through", async () => {
-    const t = createTelemetry(
-      { metrics: metricsOff, tracing: { sampleRate: 0, endpoint: null, headers: {} } },
-      { name: "svc", version: "1" },
-      { env: {} },
-    );
+    const t = createTelemetry({ metrics: metricsOff, tracing: { sampleRate: 0, endpoint: null, headers: {} } }, { name: "svc", version: "1" }, { env: {} });
     expect(t.tracingEnabled).toBe(false);
     expect(t.startRequestSpan).toBe(noopTelemetry.startRequestSpan);
     expect(t.startRunnerSpan).toBe(noopTelemetry.startRunnerSpan);
@@ -231,9 +225,9 @@ describe("resolveTracingSettings", () => {
       enabled: true,
       endpoint: "http://c:4318/v1/traces",
     });
-    expect(
-      resolveTracingSettings(cfg, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://t/x", OTEL_EXPORTER_OTLP_ENDPOINT: "http://c" }).endpoint,
-    ).toBe("http://t/x");
+    expect(resolveTracingSettings(cfg, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://t/x", OTEL_EXPORTER_OTLP_ENDPOINT: "http://c" }).endpoint).toBe(
+      "http://t/x",
+    );
     expect(resolveTracingSettings(cfg, { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.25" })).toMatchObject({
       enabled: true,
       sampleRate: 0.25,

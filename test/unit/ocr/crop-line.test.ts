@@ -1,14 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Image } from "bentoc";
-import {
-  cropLine,
-  detectionSize,
-  growBox,
-  PADDLE_CROP,
-  REC_CROP,
-  recognitionWidth,
-  REC_HEIGHT,
-} from "../../../samples/ocr/ocr-pipeline.ts";
+import { cropLine, detectionSize, growBox, PADDLE_CROP, REC_CROP, recognitionWidth, REC_HEIGHT } from "../../../samples/ocr/ocr-pipeline.ts";
 import type { Quad } from "../../../samples/ocr/geometry.ts";
 
 /** An RGB image: white, with a filled rectangle of the given colour. */
@@ -25,8 +17,7 @@ const quad = (x0: number, y0: number, x1: number, y1: number): Quad => [
   { x: x0, y: y1 },
 ];
 /** Channel c of the crop at (x, y); channels are B, G, R. */
-const at = (c: { width: number; height: number; pixels: number[] }, ch: number, x: number, y: number) =>
-  c.pixels[(ch * c.height + y) * c.width + x]!;
+const at = (c: { width: number; height: number; pixels: number[] }, ch: number, x: number, y: number) => c.pixels[(ch * c.height + y) * c.width + x]!;
 
 // The geometry tests below cut PaddleOCR's own crop (PADDLE_CROP: the box exactly, aspect kept); the
 // sample's default adds margins and a horizontal scale (REC_CROP), tested on its own at the end.

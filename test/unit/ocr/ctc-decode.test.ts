@@ -37,15 +37,32 @@ describe("ctcGreedyDecode", () => {
   });
 
   it("decodes a row of a batch from its offset", () => {
-    const row0 = steps(5, [[2, 0.9], [0, 0.9]]);
-    const row1 = steps(5, [[3, 0.9], [1, 0.9]]);
+    const row0 = steps(5, [
+      [2, 0.9],
+      [0, 0.9],
+    ]);
+    const row1 = steps(5, [
+      [3, 0.9],
+      [1, 0.9],
+    ]);
     const batch = new Float32Array([...row0, ...row1]);
     expect(ctcGreedyDecode(batch, 0, 2, 5, dict).text).toBe("b");
     expect(ctcGreedyDecode(batch, 10, 2, 5, dict).text).toBe("ca");
   });
 
   it("gives empty text with confidence 0 for all blanks", () => {
-    expect(ctcGreedyDecode(steps(5, [[0, 0.9], [0, 0.9]]), 0, 2, 5, dict)).toEqual({ text: "", confidence: 0 });
+    expect(
+      ctcGreedyDecode(
+        steps(5, [
+          [0, 0.9],
+          [0, 0.9],
+        ]),
+        0,
+        2,
+        5,
+        dict,
+      ),
+    ).toEqual({ text: "", confidence: 0 });
   });
 
   it("refuses a dictionary that does not fit the model's classes", () => {

@@ -70,9 +70,15 @@ describe("registry credentials", () => {
     const bin = join(root, "bin");
     mkdirSync(bin, { recursive: true });
     const helper = join(bin, "docker-credential-testhelper");
-    writeFileSync(helper, `#!/bin/sh\nread host\nif [ "$host" = "helped.example" ]; then echo '{"ServerURL":"helped.example","Username":"h","Secret":"s3"}'; else echo "credentials not found in native keychain"; exit 1; fi\n`);
+    writeFileSync(
+      helper,
+      `#!/bin/sh\nread host\nif [ "$host" = "helped.example" ]; then echo '{"ServerURL":"helped.example","Username":"h","Secret":"s3"}'; else echo "credentials not found in native keychain"; exit 1; fi\n`,
+    );
     chmodSync(helper, 0o755);
-    const env = { ...home("d", { ".docker/config.json": { auths: {}, credHelpers: { "helped.example": "testhelper" } } }), PATH: `${bin}:${process.env["PATH"] ?? ""}` };
+    const env = {
+      ...home("d", { ".docker/config.json": { auths: {}, credHelpers: { "helped.example": "testhelper" } } }),
+      PATH: `${bin}:${process.env["PATH"] ?? ""}`,
+    };
     expect(findCredentials("helped.example", "m", { env })).toMatchObject({ username: "h", password: "s3", source: "docker-credential-testhelper" });
     const store = { ...home("e", { ".docker/config.json": { credsStore: "testhelper" } }), PATH: env.PATH };
     expect(findCredentials("elsewhere.example", "m", { env: store })).toBeNull();

@@ -6,7 +6,10 @@ const DIGEST = `sha256:${"ab".repeat(32)}`;
 
 describe("OCI references", () => {
   it.each([
-    ["registry.example:5000/team/support-tickets-minilm:01m8a2jdx011dem0", { registry: "registry.example:5000", repository: "team/support-tickets-minilm", tag: "01m8a2jdx011dem0" }],
+    [
+      "registry.example:5000/team/support-tickets-minilm:01m8a2jdx011dem0",
+      { registry: "registry.example:5000", repository: "team/support-tickets-minilm", tag: "01m8a2jdx011dem0" },
+    ],
     ["127.0.0.1:5000/a/b/c", { registry: "127.0.0.1:5000", repository: "a/b/c" }],
     ["localhost/x", { registry: "localhost", repository: "x" }],
     ["[::1]:5000/team/x:v1", { registry: "[::1]:5000", repository: "team/x", tag: "v1" }],

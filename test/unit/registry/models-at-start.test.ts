@@ -68,7 +68,7 @@ describe("models at pod start", () => {
       files: [{ path: "model.onnx", size: 3, sha256: "a".repeat(64) }],
       size: 3,
     };
-    const recordBytes = Buffer.from(JSON.stringify(record, null, 2) + "\n");
+    const recordBytes = Buffer.from(`${JSON.stringify(record, null, 2)}\n`);
     expect(modelManifestDigest(recordBytes)).toBe(sha256Digest(buildManifest(MODEL_ARTIFACT, recordBytes, record.files, modelAnnotations(record as never))));
     // the record's bytes are part of the artifact: the same record written otherwise is another manifest
     expect(modelManifestDigest(Buffer.from(JSON.stringify(record)))).not.toBe(modelManifestDigest(recordBytes));

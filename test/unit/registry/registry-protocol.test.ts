@@ -23,7 +23,9 @@ describe("the registry protocol's pieces", () => {
   });
 
   it("--insecure only for loopback registries; a missing CA file is named", () => {
-    expect(() => tlsSettings("registry.example:5000", { insecure: true })).toThrow("--insecure is allowed only for a registry on this machine (localhost, 127.0.0.1, [::1]), not registry.example:5000");
+    expect(() => tlsSettings("registry.example:5000", { insecure: true })).toThrow(
+      "--insecure is allowed only for a registry on this machine (localhost, 127.0.0.1, [::1]), not registry.example:5000",
+    );
     expect(tlsSettings("127.0.0.1:5000", { insecure: true })).toMatchObject({ rejectUnauthorized: false, insecure: true });
     expect(tlsSettings("[::1]:5000", { insecure: true }).insecure).toBe(true);
     expect(() => tlsSettings("r.example", { caFile: "/no/such/ca.pem" })).toThrow("cannot read the CA file /no/such/ca.pem: ENOENT");
@@ -40,7 +42,12 @@ describe("the artifact layout", () => {
 
   it("is one deterministic OCI manifest: empty config, the record first, then the files by path", () => {
     expect(buildManifest(MODEL_ARTIFACT, record, [...files].reverse(), { "a.first": "x", "dev.bentoc.tag": "m:1" })).toEqual(bytes);
-    const m = JSON.parse(bytes.toString()) as { artifactType: string; config: { mediaType: string; size: number }; layers: { annotations: Record<string, string>; digest: string }[]; annotations: object };
+    const m = JSON.parse(bytes.toString()) as {
+      artifactType: string;
+      config: { mediaType: string; size: number };
+      layers: { annotations: Record<string, string>; digest: string }[];
+      annotations: object;
+    };
     expect(m.artifactType).toBe("application/vnd.bentoc.model.v1");
     expect(m.config).toMatchObject({ mediaType: "application/vnd.oci.empty.v1+json", size: 2 });
     expect(m.layers.map((l) => l.annotations["org.opencontainers.image.title"])).toEqual(["model.json", "model.onnx", "tokenizer.json"]);

@@ -12,7 +12,10 @@ function travel(t: V2Tensor, binary: boolean): V2Tensor {
 }
 
 describe("item kinds from the manifest's item schemas", () => {
-  const defs = { NdArray: { type: "object", properties: { dtype: {}, shape: {}, data: {} } }, LineCrop: { type: "object", properties: { width: { type: "number" } } } };
+  const defs = {
+    NdArray: { type: "object", properties: { dtype: {}, shape: {}, data: {} } },
+    LineCrop: { type: "object", properties: { width: { type: "number" } } },
+  };
   it.each([
     [{ type: "string" }, "string"],
     [{ enum: ["a", "b"] }, "string"],
@@ -75,7 +78,9 @@ describe("items ↔ tensors", () => {
 
   it("rejects row counts that do not add up, and numbers sent to a string method, with 400", () => {
     const bad: V2Tensor = { name: "input", datatype: "FP32", shape: [2, 1], parameters: { bentoc_rows: [1, 2] }, data: new Float32Array(2) };
-    expect(() => tensorToItems(bad, "ndarray")).toThrow(expect.objectContaining({ status: 400, message: expect.stringMatching(/sums to 3 but dimension 0 is 2/) }));
+    expect(() => tensorToItems(bad, "ndarray")).toThrow(
+      expect.objectContaining({ status: 400, message: expect.stringMatching(/sums to 3 but dimension 0 is 2/) }),
+    );
     const nums: V2Tensor = { name: "input", datatype: "FP32", shape: [1], data: new Float32Array(1) };
     expect(() => tensorToItems(nums, "string")).toThrow(expect.objectContaining({ status: 400 }));
   });
@@ -86,9 +91,15 @@ describe("items ↔ tensors", () => {
     const st = load("support-tickets");
     const stKinds = st.runners.map((r) => [r.name, ...r.methods.map((x) => [itemKindOf(x.input, st.$defs), itemKindOf(x.output, st.$defs)])]);
     // texts → embeddings (BYTES [N] → FP32 [N, 384]), embeddings → probabilities (FP32 [N, 384] → FP32 [N, 4])
-    expect(stKinds).toEqual([["classifier", ["numbers", "numbers"]], ["embedding", ["string", "numbers"]]]);
+    expect(stKinds).toEqual([
+      ["classifier", ["numbers", "numbers"]],
+      ["embedding", ["string", "numbers"]],
+    ]);
     const ocr = load("ocr");
     const kinds = ocr.runners.flatMap((r) => r.methods.map((x) => [itemKindOf(x.input, ocr.$defs), itemKindOf(x.output, ocr.$defs)]));
-    expect(kinds).toEqual([["json", "json"], ["json", "json"]]);
+    expect(kinds).toEqual([
+      ["json", "json"],
+      ["json", "json"],
+    ]);
   });
 });

@@ -19,7 +19,18 @@ const runner: RunnerManifest = {
   resources: {},
   threads: null,
   scaling: { minReplicas: 1, maxReplicas: 10 },
-  methods: [{ name: "score", batchable: true, batchDim: 0, maxBatchSize: 8, maxLatencyMs: 1, groupByLength: false, input: { type: "string" }, output: { type: "array", items: { type: "number" } } }],
+  methods: [
+    {
+      name: "score",
+      batchable: true,
+      batchDim: 0,
+      maxBatchSize: 8,
+      maxLatencyMs: 1,
+      groupByLength: false,
+      input: { type: "string" },
+      output: { type: "array", items: { type: "number" } },
+    },
+  ],
 };
 
 const servers: http.Server[] = [];
@@ -53,7 +64,10 @@ async function serve(handler: (n: number, req: http.IncomingMessage, body: Buffe
 function answer(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
   const input = decodeInferRequest(body, req.headers["inference-header-content-length"] as string).inputs[0]!;
   const lengths = (input.data as Uint8Array[]).map((b) => b.byteLength);
-  const enc = encodeInferResponse({ model_name: "scorer", outputs: [{ name: "output", datatype: "FP32", shape: [lengths.length, 1], data: Float32Array.from(lengths) }] }, true);
+  const enc = encodeInferResponse(
+    { model_name: "scorer", outputs: [{ name: "output", datatype: "FP32", shape: [lengths.length, 1], data: Float32Array.from(lengths) }] },
+    true,
+  );
   res.writeHead(200, enc.headers).end(enc.body);
 }
 
@@ -126,7 +140,9 @@ describe("remote runner calls", () => {
 
   it("readiness follows /v2/health/ready", async () => {
     let up = false;
-    const { url } = await serve((_n, _req, _body, res) => res.writeHead(up ? 200 : 503, { "content-type": "application/json" }).end(up ? '{"ready":true}' : '{"ready":false,"error":"loading"}'));
+    const { url } = await serve((_n, _req, _body, res) =>
+      res.writeHead(up ? 200 : 503, { "content-type": "application/json" }).end(up ? '{"ready":true}' : '{"ready":false,"error":"loading"}'),
+    );
     const remote = createRemoteRunner({ runner, defs: {}, url, timeoutMs: 5000, pollMs: { ready: 20, notReady: 20 } });
     await remote.start();
     expect(remote.ready).toBe(false);

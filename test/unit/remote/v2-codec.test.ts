@@ -36,7 +36,15 @@ describe("V2 JSON form", () => {
           id: "r1",
           parameters: { binary_data_output: true },
           inputs: [
-            { name: "x", shape: [2, 3], datatype: "FP32", data: [[1, 2, 3], [4, 5, 6.5]] },
+            {
+              name: "x",
+              shape: [2, 3],
+              datatype: "FP32",
+              data: [
+                [1, 2, 3],
+                [4, 5, 6.5],
+              ],
+            },
             { name: "n", shape: [2], datatype: "INT64", data: [9007199254740993n.toString(), -4] },
             { name: "b", shape: [3], datatype: "BOOL", data: [true, false, true] },
             { name: "s", shape: [2], datatype: "BYTES", data: ["héllo", ""] },
@@ -56,7 +64,10 @@ describe("V2 JSON form", () => {
   });
 
   it("encodes a response as plain JSON when no output is binary", () => {
-    const enc = encodeInferResponse({ model_name: "m", id: "r1", outputs: [{ name: "y", datatype: "FP32", shape: [2], data: Float32Array.from([0.5, 2]) }] }, false);
+    const enc = encodeInferResponse(
+      { model_name: "m", id: "r1", outputs: [{ name: "y", datatype: "FP32", shape: [2], data: Float32Array.from([0.5, 2]) }] },
+      false,
+    );
     expect(enc.headers).toEqual({ "content-type": "application/json" });
     expect(JSON.parse(enc.body.toString())).toEqual({ model_name: "m", id: "r1", outputs: [{ name: "y", datatype: "FP32", shape: [2], data: [0.5, 2] }] });
   });
@@ -76,7 +87,15 @@ describe("V2 binary tensor data extension", () => {
     const enc = encodeInferRequest({ id: "7", inputs }, true);
     expect(enc.headers["content-type"]).toBe("application/octet-stream");
     const header = JSON.parse(enc.body.subarray(0, Number(enc.headers["inference-header-content-length"])).toString());
-    expect(header.inputs.map((t: { parameters: { binary_data_size: number } }) => t.parameters.binary_data_size)).toEqual([16, 8, 16, 12, 2, 3, 4 + 1 + 4 + 0 + 4 + 9]);
+    expect(header.inputs.map((t: { parameters: { binary_data_size: number } }) => t.parameters.binary_data_size)).toEqual([
+      16,
+      8,
+      16,
+      12,
+      2,
+      3,
+      4 + 1 + 4 + 0 + 4 + 9,
+    ]);
     expect(header.inputs.every((t: object) => !("data" in t))).toBe(true);
     const back = decodeInferRequest(enc.body, enc.headers["inference-header-content-length"]);
     expect(back.id).toBe("7");
@@ -95,7 +114,12 @@ describe("V2 binary tensor data extension", () => {
     f.writeFloatLE(1.25, 0);
     f.writeFloatLE(-3, 4);
     const { body, headerLength } = binaryBody(
-      { inputs: [{ name: "a", shape: [2], datatype: "FP32", parameters: { binary_data_size: 8 } }, { name: "b", shape: [1], datatype: "INT32", data: [5] }] },
+      {
+        inputs: [
+          { name: "a", shape: [2], datatype: "FP32", parameters: { binary_data_size: 8 } },
+          { name: "b", shape: [1], datatype: "INT32", data: [5] },
+        ],
+      },
       f,
     );
     const req = decodeInferRequest(body, headerLength);
@@ -105,7 +129,10 @@ describe("V2 binary tensor data extension", () => {
   });
 
   it("decodes a binary response", () => {
-    const enc = encodeInferResponse({ model_name: "m", outputs: [{ name: "y", datatype: "FP32", shape: [1, 2], data: Float32Array.from([0.25, 0.75]) }] }, (n) => n === "y");
+    const enc = encodeInferResponse(
+      { model_name: "m", outputs: [{ name: "y", datatype: "FP32", shape: [1, 2], data: Float32Array.from([0.25, 0.75]) }] },
+      (n) => n === "y",
+    );
     const res = decodeInferResponse(enc.body, enc.headers["inference-header-content-length"]);
     expect(res.model_name).toBe("m");
     expect(res.outputs[0]!.data).toEqual(Float32Array.from([0.25, 0.75]));
@@ -120,17 +147,71 @@ describe("malformed requests are 400 with a reason", () => {
     ["a header that is not JSON", () => decodeInferRequest(Buffer.from("{nope"), undefined), /not valid JSON/],
     ["a header that is not an object", () => decodeInferRequest(Buffer.from("[1]"), undefined), /JSON object/],
     ["no inputs", () => decodeInferRequest(Buffer.from('{"inputs":[]}')), /non-empty/],
-    ["an unknown datatype", () => decodeInferRequest(Buffer.from('{"inputs":[{"name":"a","shape":[1],"datatype":"FP8","data":[1]}]}')), /datatype must be one of/],
+    [
+      "an unknown datatype",
+      () => decodeInferRequest(Buffer.from('{"inputs":[{"name":"a","shape":[1],"datatype":"FP8","data":[1]}]}')),
+      /datatype must be one of/,
+    ],
     ["a negative dimension", () => decodeInferRequest(Buffer.from('{"inputs":[{"name":"a","shape":[-1],"datatype":"FP32","data":[1]}]}')), /non-negative/],
-    ["too few JSON elements", () => decodeInferRequest(Buffer.from('{"inputs":[{"name":"a","shape":[3],"datatype":"FP32","data":[1,2]}]}')), /2 elements but the shape needs 3/],
+    [
+      "too few JSON elements",
+      () => decodeInferRequest(Buffer.from('{"inputs":[{"name":"a","shape":[3],"datatype":"FP32","data":[1,2]}]}')),
+      /2 elements but the shape needs 3/,
+    ],
     ["an INT8 out of range", () => decodeInferRequest(Buffer.from('{"inputs":[{"name":"a","shape":[1],"datatype":"INT8","data":[300]}]}')), /out of range/],
-    ["a string in FP32 data", () => decodeInferRequest(Buffer.from('{"inputs":[{"name":"a","shape":[1],"datatype":"FP32","data":["1"]}]}')), /must be a number/],
-    ["binary data shorter than binary_data_size", () => { const b = binaryBody(ok, Buffer.alloc(4)); return decodeInferRequest(b.body, b.headerLength); }, /runs past the end/],
-    ["binary_data_size not matching the shape", () => { const b = binaryBody({ inputs: [{ ...ok.inputs[0], parameters: { binary_data_size: 4 } }] }, Buffer.alloc(4)); return decodeInferRequest(b.body, b.headerLength); }, /need 8/],
-    ["bytes left over after the tensors", () => { const b = binaryBody(ok, Buffer.alloc(12)); return decodeInferRequest(b.body, b.headerLength); }, /4 bytes of binary data follow/],
-    ["a truncated BYTES length prefix", () => { const b = binaryBody({ inputs: [{ name: "s", shape: [1], datatype: "BYTES", parameters: { binary_data_size: 2 } }] }, Buffer.from([1, 0])); return decodeInferRequest(b.body, b.headerLength); }, /truncated 4-byte length prefix/],
-    ["a BYTES element longer than the data", () => { const b = binaryBody({ inputs: [{ name: "s", shape: [1], datatype: "BYTES", parameters: { binary_data_size: 6 } }] }, Buffer.from([9, 0, 0, 0, 1, 2])); return decodeInferRequest(b.body, b.headerLength); }, /claims 9 bytes but only 2 remain/],
-    ["a BYTES element count not matching the shape", () => { const b = binaryBody({ inputs: [{ name: "s", shape: [2], datatype: "BYTES", parameters: { binary_data_size: 5 } }] }, Buffer.from([1, 0, 0, 0, 65])); return decodeInferRequest(b.body, b.headerLength); }, /holds 1 BYTES elements but the shape needs 2/],
+    [
+      "a string in FP32 data",
+      () => decodeInferRequest(Buffer.from('{"inputs":[{"name":"a","shape":[1],"datatype":"FP32","data":["1"]}]}')),
+      /must be a number/,
+    ],
+    [
+      "binary data shorter than binary_data_size",
+      () => {
+        const b = binaryBody(ok, Buffer.alloc(4));
+        return decodeInferRequest(b.body, b.headerLength);
+      },
+      /runs past the end/,
+    ],
+    [
+      "binary_data_size not matching the shape",
+      () => {
+        const b = binaryBody({ inputs: [{ ...ok.inputs[0], parameters: { binary_data_size: 4 } }] }, Buffer.alloc(4));
+        return decodeInferRequest(b.body, b.headerLength);
+      },
+      /need 8/,
+    ],
+    [
+      "bytes left over after the tensors",
+      () => {
+        const b = binaryBody(ok, Buffer.alloc(12));
+        return decodeInferRequest(b.body, b.headerLength);
+      },
+      /4 bytes of binary data follow/,
+    ],
+    [
+      "a truncated BYTES length prefix",
+      () => {
+        const b = binaryBody({ inputs: [{ name: "s", shape: [1], datatype: "BYTES", parameters: { binary_data_size: 2 } }] }, Buffer.from([1, 0]));
+        return decodeInferRequest(b.body, b.headerLength);
+      },
+      /truncated 4-byte length prefix/,
+    ],
+    [
+      "a BYTES element longer than the data",
+      () => {
+        const b = binaryBody({ inputs: [{ name: "s", shape: [1], datatype: "BYTES", parameters: { binary_data_size: 6 } }] }, Buffer.from([9, 0, 0, 0, 1, 2]));
+        return decodeInferRequest(b.body, b.headerLength);
+      },
+      /claims 9 bytes but only 2 remain/,
+    ],
+    [
+      "a BYTES element count not matching the shape",
+      () => {
+        const b = binaryBody({ inputs: [{ name: "s", shape: [2], datatype: "BYTES", parameters: { binary_data_size: 5 } }] }, Buffer.from([1, 0, 0, 0, 65]));
+        return decodeInferRequest(b.body, b.headerLength);
+      },
+      /holds 1 BYTES elements but the shape needs 2/,
+    ],
   ])("%s", (_what, fn, message) => {
     const r = status(fn);
     expect(r.status).toBe(400);

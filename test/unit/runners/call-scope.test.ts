@@ -31,15 +31,25 @@ describe("call scope", () => {
     const inner = { deadline: 9 };
     const seen: unknown[] = [];
     await Promise.all([
-      runInCallScope(outer, async () => {
-        await tick();
-        seen.push(currentCallScope());
-      }, 0, 0),
-      runInCallScope(inner, async () => {
-        await tick();
-        await tick();
-        seen.push(currentCallScope());
-      }, 0, 0),
+      runInCallScope(
+        outer,
+        async () => {
+          await tick();
+          seen.push(currentCallScope());
+        },
+        0,
+        0,
+      ),
+      runInCallScope(
+        inner,
+        async () => {
+          await tick();
+          await tick();
+          seen.push(currentCallScope());
+        },
+        0,
+        0,
+      ),
     ]);
     expect(seen).toEqual([outer, inner]);
   });

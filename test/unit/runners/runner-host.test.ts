@@ -20,7 +20,17 @@ function manifestOf(runners: RunnerManifest[]): Manifest {
   return {
     schemaVersion: 3,
     compiler: "test",
-    service: { name: "fixture", className: "Fixture", version: "0", labels: {}, traffic: { timeoutMs: 1000, maxConcurrency: 10 }, resources: {}, secrets: [], apis: [], dependencies: [] },
+    service: {
+      name: "fixture",
+      className: "Fixture",
+      version: "0",
+      labels: {},
+      traffic: { timeoutMs: 1000, maxConcurrency: 10 },
+      resources: {},
+      secrets: [],
+      apis: [],
+      dependencies: [],
+    },
     runners,
     models: [],
     $defs: {},
@@ -56,8 +66,13 @@ describe("createRunnerHost", () => {
 
   it("gives the same results inline and in a worker thread, batched, with per-item errors", async () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-    const requests = Array.from({ length: 30 }, () => Array.from({ length: 1 + Math.floor(rand() * 3) }, () => Array.from({ length: 1 + Math.floor(rand() * 9) }, () => rand() * 6 - 3)));
+    const rand = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    const requests = Array.from({ length: 30 }, () =>
+      Array.from({ length: 1 + Math.floor(rand() * 3) }, () => Array.from({ length: 1 + Math.floor(rand() * 9) }, () => rand() * 6 - 3)),
+    );
     const outputs: Record<string, unknown[]> = {};
     for (const placement of ["inline", "worker"] as const) {
       const manifest = manifestOf([scorer(placement)]);
@@ -92,7 +107,9 @@ describe("createRunnerHost", () => {
       for (let j = 0; j < (requests[i]?.length ?? 0); j++) {
         const [alone] = await inline.handle("scorer").call("score", [requests[i]![j]]);
         const batched = (outputs["inline"]![i] as number[][])[j] as number[];
-        Array.from(alone as Float32Array).forEach((v, k) => expect(Math.abs(v - (batched[k] as number))).toBeLessThan(1e-5));
+        Array.from(alone as Float32Array).forEach((v, k) => {
+          expect(Math.abs(v - (batched[k] as number))).toBeLessThan(1e-5);
+        });
       }
     }
   });

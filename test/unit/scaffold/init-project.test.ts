@@ -35,7 +35,14 @@ describe("bentoc init", () => {
     expect(r.written).toEqual(["src/service.ts", "tsconfig.json", "bentofile.yaml", "README.md", ".gitignore", "package.json"]);
     for (const f of r.written) expect(existsSync(join(dir, f)), f).toBe(true);
     const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as Record<string, any>;
-    expect(pkg).toMatchObject({ name: "my-app", type: "module", private: true, dependencies: { bentoc: `^${repoPkg.version}` }, scripts: PROJECT_SCRIPTS, allowScripts: { "onnxruntime-node": false } });
+    expect(pkg).toMatchObject({
+      name: "my-app",
+      type: "module",
+      private: true,
+      dependencies: { bentoc: `^${repoPkg.version}` },
+      scripts: PROJECT_SCRIPTS,
+      allowScripts: { "onnxruntime-node": false },
+    });
     const service = await readFile(join(dir, "src/service.ts"), "utf8");
     expect(service).toContain('@runner({ name: "model", model: "my-app-model:latest" })');
     expect(service).toContain("@batchable({ batchDim: 0");
@@ -72,7 +79,13 @@ describe("bentoc init", () => {
   it("merges an existing package.json: keeps the user's fields, bentoc dependency and scripts", async () => {
     const { dir, home } = await project();
     await mkdir(dir, { recursive: true });
-    const mine = { name: "@acme/Fraud_Scorer", version: "3.1.0", description: "ours", dependencies: { bentoc: "file:../bentoc-0.1.0.tgz", zod: "^3.0.0" }, scripts: { serve: "node server.js", test: "vitest" } };
+    const mine = {
+      name: "@acme/Fraud_Scorer",
+      version: "3.1.0",
+      description: "ours",
+      dependencies: { bentoc: "file:../bentoc-0.1.0.tgz", zod: "^3.0.0" },
+      scripts: { serve: "node server.js", test: "vitest" },
+    };
     await writeFile(join(dir, "package.json"), JSON.stringify(mine));
     const r = await initProject({ dir, home });
     expect(r.name).toBe("fraud-scorer");
@@ -81,7 +94,15 @@ describe("bentoc init", () => {
     expect(pkg["dependencies"]).toEqual({ bentoc: "file:../bentoc-0.1.0.tgz", zod: "^3.0.0" });
     expect(pkg["scripts"]).toEqual({ ...PROJECT_SCRIPTS, serve: "node server.js", test: "vitest" });
     expect(r.packageJson.kept).toEqual(["dependencies.bentoc (file:../bentoc-0.1.0.tgz)", "scripts.serve"]);
-    expect(r.packageJson.added).toEqual(["type", "devDependencies.@types/node", "devDependencies.typescript", "allowScripts.onnxruntime-node", "scripts.dev", "scripts.compile", "scripts.typecheck"]);
+    expect(r.packageJson.added).toEqual([
+      "type",
+      "devDependencies.@types/node",
+      "devDependencies.typescript",
+      "allowScripts.onnxruntime-node",
+      "scripts.dev",
+      "scripts.compile",
+      "scripts.typecheck",
+    ]);
     expect(pkg["allowScripts"]).toEqual({ "onnxruntime-node": false });
     // a decision the user already made about that script is theirs
     const approved = mergePackageJson(JSON.stringify({ allowScripts: { "onnxruntime-node@1.30.0": true } }), "x", "^1.0.0");
@@ -120,13 +141,17 @@ describe("bentoc init", () => {
     two.output("y", "float32", ["N", 2]);
     await writeFile(join(work, "two.onnx"), two.toBytes(17));
     await expect(initProject({ dir, home, modelFile: join(work, "two.onnx") })).rejects.toThrow(RunnerPlanError);
-    await expect(initProject({ dir, home, modelFile: join(work, "two.onnx") })).rejects.toThrow(/it has 2 inputs \("a" float32 \[N, 2\], "b" float32 \[N, 2\]\).*bentoc models save/);
+    await expect(initProject({ dir, home, modelFile: join(work, "two.onnx") })).rejects.toThrow(
+      /it has 2 inputs \("a" float32 \[N, 2\], "b" float32 \[N, 2\]\).*bentoc models save/,
+    );
     const fixed = new GraphBuilder("fixed_batch");
     fixed.input("x", "float32", [1, 4]);
     fixed.op("Relu", ["x"], {}, "y");
     fixed.output("y", "float32", [1, 4]);
     await writeFile(join(work, "fixed.onnx"), fixed.toBytes(17));
-    await expect(initProject({ dir, home, modelFile: join(work, "fixed.onnx") })).rejects.toThrow(/fixed batch dimension; export it with a dynamic first dimension/);
+    await expect(initProject({ dir, home, modelFile: join(work, "fixed.onnx") })).rejects.toThrow(
+      /fixed batch dimension; export it with a dynamic first dimension/,
+    );
     await writeFile(join(work, "junk.onnx"), "not a model");
     await expect(initProject({ dir, home, modelFile: join(work, "junk.onnx") })).rejects.toThrow(/is not a valid ONNX model/);
     await expect(initProject({ dir, home, modelFile: join(work, "missing.onnx") })).rejects.toThrow(InitError);
@@ -149,7 +174,13 @@ describe("bentoc init", () => {
   });
 
   it("names, tsconfig and dev dependencies", () => {
-    expect(["My App", "@scope/pkg-Name", "123abc", "__", "ocrService"].map(serviceNameFrom)).toEqual(["my-app", "pkg-name", "abc", "my-service", "ocr-service"]);
+    expect(["My App", "@scope/pkg-Name", "123abc", "__", "ocrService"].map(serviceNameFrom)).toEqual([
+      "my-app",
+      "pkg-name",
+      "abc",
+      "my-service",
+      "ocr-service",
+    ]);
     expect(pascalCase("fraud-scorer")).toBe("FraudScorer");
     expect(pascalCase("model-runner")).toBe("ModelRunnerService");
     const tsconfig = JSON.parse(TSCONFIG) as { compilerOptions: Record<string, unknown> };
@@ -158,7 +189,13 @@ describe("bentoc init", () => {
     expect(tsconfig.compilerOptions["allowImportingTsExtensions"]).toBeUndefined();
     // what a new project installs for `npm run typecheck` is what bentoc itself is tested with
     for (const [dep, range] of Object.entries(PROJECT_DEV_DEPENDENCIES)) expect(range, dep).toBe(repoPkg.devDependencies[dep]);
-    const files = projectFiles({ name: "a", className: "A", modelTag: "a-model:latest", plan: { inputName: "in put", outputName: "o\"ut", features: 2, outputs: null }, modelOrigin: "x" });
+    const files = projectFiles({
+      name: "a",
+      className: "A",
+      modelTag: "a-model:latest",
+      plan: { inputName: "in put", outputName: 'o"ut', features: 2, outputs: null },
+      modelOrigin: "x",
+    });
     expect(files["src/service.ts"]).toContain('{ "in put": { dtype: "float32"');
     expect(files["src/service.ts"]).toContain('out["o\\"ut"]');
   });

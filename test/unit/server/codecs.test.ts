@@ -49,7 +49,14 @@ describe("errors", () => {
 
 describe("json", () => {
   const compiler = createSchemaCompiler({ Item: { type: "object", properties: { n: { type: "integer", minimum: 1 } }, required: ["n"] } });
-  const decode = createInputDecoder({ descriptor: { kind: "json" }, schema: { type: "object", properties: { items: { type: "array", items: { $ref: "#/$defs/Item" } } }, required: ["items"] } }, compiler, decoding);
+  const decode = createInputDecoder(
+    {
+      descriptor: { kind: "json" },
+      schema: { type: "object", properties: { items: { type: "array", items: { $ref: "#/$defs/Item" } } }, required: ["items"] },
+    },
+    compiler,
+    decoding,
+  );
   it("validates through $defs and names each field as a JSON Pointer", () => {
     expect(decode(enc('{"items":[{"n":2}]}'), meta("application/json"))).toEqual({ items: [{ n: 2 }] });
     const err = thrown(() => decode(enc('{"items":[{"n":0},{}]}'), meta("application/json")));
@@ -75,8 +82,12 @@ describe("ndarray", () => {
   it("JSON form to typed arrays, shape checked against the descriptor", () => {
     const a = ndarrayFromJson({ dtype: "int64", shape: [2], data: [1, "9007199254740993"] }, {});
     expect(a.data).toEqual(new BigInt64Array([1n, 9007199254740993n]));
-    expect(thrown(() => ndarrayFromJson({ dtype: "int8", shape: [1], data: [300] }, {})).detail).toEqual([{ path: "/data/0", message: "must be an integer in [-128, 127]" }]);
-    expect(thrown(() => ndarrayFromJson({ shape: [1, 2], data: [1, 2] }, { dtype: "float32", shape: [null, 3] })).detail).toEqual([{ path: "/shape/1", message: "must be 3, got 2" }]);
+    expect(thrown(() => ndarrayFromJson({ dtype: "int8", shape: [1], data: [300] }, {})).detail).toEqual([
+      { path: "/data/0", message: "must be an integer in [-128, 127]" },
+    ]);
+    expect(thrown(() => ndarrayFromJson({ shape: [1, 2], data: [1, 2] }, { dtype: "float32", shape: [null, 3] })).detail).toEqual([
+      { path: "/shape/1", message: "must be 3, got 2" },
+    ]);
   });
   it("binary form with x-dtype / x-shape, from an unaligned Buffer", () => {
     const raw = Buffer.concat([Buffer.from([0]), Buffer.from(new Float32Array([1.5, -2]).buffer)]).subarray(1);
@@ -86,7 +97,11 @@ describe("ndarray", () => {
   });
   it("encodes back to JSON, or bytes when asked", () => {
     const e = createOutputEncoder({ kind: "ndarray" });
-    expect(JSON.parse(e({ dtype: "int64", shape: [1], data: new BigInt64Array([5n]) }, undefined).body as string)).toEqual({ dtype: "int64", shape: [1], data: [5] });
+    expect(JSON.parse(e({ dtype: "int64", shape: [1], data: new BigInt64Array([5n]) }, undefined).body as string)).toEqual({
+      dtype: "int64",
+      shape: [1],
+      data: [5],
+    });
     const b = e({ dtype: "int32", shape: [2], data: new Int32Array([1, 2]) }, "application/octet-stream");
     expect(b.headers).toEqual(["x-dtype", "int32", "x-shape", "2"]);
     expect((b.body as Uint8Array).byteLength).toBe(8);
@@ -155,4 +170,3 @@ describe("image", () => {
     await hasty.close();
   });
 });
-

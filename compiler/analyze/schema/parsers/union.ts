@@ -39,7 +39,9 @@ export function unionSchema(members: readonly ts.Type[], ctx: SchemaContext, at:
   const seen = new Set<string>();
   const unique = parts.filter((p) => {
     const key = JSON.stringify(p);
-    return seen.has(key) ? false : (seen.add(key), true);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
   if (unique.length === 1) return unique[0] ?? {};
   if (unique.every(isPlainPrimitive)) return { type: unique.map((p) => p["type"]) };
