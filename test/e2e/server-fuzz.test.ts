@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseRawResponse, rawExchange, completeResponse } from "../fixtures/runtime/raw-http.ts";
 import { eventually, startEcho, type EchoServer } from "../fixtures/runtime/start-echo.ts";
+import { mulberry32 } from "../../runtime/models/prng.ts";
 
 let echo: EchoServer;
 beforeAll(async () => {
@@ -14,17 +15,8 @@ afterAll(async () => {
   await echo?.served.shutdown();
 });
 
-// A small seeded PRNG so a failure can be replayed.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A seeded PRNG so a failure can be replayed.
+const rng = mulberry32;
 
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261125);
 const rand = rng(SEED);

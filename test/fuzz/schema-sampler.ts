@@ -4,19 +4,15 @@
  * type, missing required field, unknown field, out of range, not in the enum, too long, too deep). Seeded,
  * so a failure replays. `$ref`s resolve against the document's `components/schemas`.
  */
+import { mulberry32 } from "../../runtime/models/prng.ts";
+
 export type Rand = () => number;
 
 type Schema = Record<string, unknown>;
 
+/** A replayable uniform generator in [0, 1) (the project's mulberry32). */
 export function seeded(seed: number): Rand {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 const WORDS = [
