@@ -12,18 +12,19 @@
  * then the serving container, with that directory mounted read-only at /bento/models, classifies.
  * With CI=true missing tools fail the test; elsewhere it is skipped.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/prometheus.ts";
 import { parseAllDocuments } from "yaml";
 import { BentoStore } from "../../runtime/bento/bento-store.ts";
 import { which } from "../../runtime/bento/containerize.ts";
 import { containersConf, containerToolsMissing, ensureBaseImage, TEST_BASE_IMAGE, tool, ulimitFlags } from "../helpers/container-base.ts";
-import { freeLoopbackPort, registryToolsMissing, startRegistry, type TestRegistry } from "../helpers/registry.ts";
+import { registryToolsMissing, startRegistry, type TestRegistry } from "../helpers/registry.ts";
 import { strictProblems } from "../unit/k8s/kubernetes-schema.ts";
-import { CLI, copySample, homeWithModel, ROOT } from "../unit/bento/sample-copy.ts";
+import { copySample, homeWithModel, runBentoc as bentoc } from "../unit/bento/sample-copy.ts";
 
 const missing =
   [registryToolsMissing(), containerToolsMissing(), ...["skopeo", "kubectl"].map((t) => (which(t) === null ? `${t} not installed` : null))]
@@ -31,19 +32,6 @@ const missing =
     .join("; ") || null;
 if (missing && process.env["CI"] === "true") throw new Error(`the containerize --push test needs its tools in CI: ${missing}`);
 if (missing) console.warn(`skipping the containerize --push test: ${missing}`);
-
-/** The built CLI, run asynchronously (a blocked test worker misses vitest's RPC deadline): stdout, stderr, exit code. */
-function bentoc(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolveRun({ stdout, stderr, code: code ?? 1 }));
-  });
-}
 
 describe.skipIf(missing !== null)("containerize --push, then deploy by digest", () => {
   let registry: TestRegistry;
@@ -217,7 +205,7 @@ describe.skipIf(missing !== null)("containerize --push, then deploy by digest", 
     expect(pulled.stdout.trim().split("\n")).toEqual(bento.models);
 
     const api = podSpec.containers[0];
-    const port = await freeLoopbackPort();
+    const port = await freePort();
     const id = tool(
       ["podman", "run", "-d", "--no-healthcheck", ...podmanArgs(api), slimImage, "serve", "/bento", "--port", String(port), "--host", "127.0.0.1"],
       podmanEnv,

@@ -15,34 +15,22 @@
  *
  * With CI=true the missing tools fail the test; elsewhere it is skipped with the reason.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/prometheus.ts";
 import { listRemoteTags } from "../../runtime/registry/model-remote.ts";
-import { authJson, freeLoopbackPort, registryToolsMissing, REGISTRY_USER, startRegistry, tamperBlob, type TestRegistry } from "../helpers/registry.ts";
+import { authJson, registryToolsMissing, REGISTRY_USER, startRegistry, tamperBlob, type TestRegistry } from "../helpers/registry.ts";
 import { prepareHome, serveSample, startBentoc, waitReady, type ServedSample } from "../helpers/serve-sample.ts";
-import { CLI, copySample, homeWithModel, ROOT } from "../unit/bento/sample-copy.ts";
+import { copySample, homeWithModel, runBentoc as bentoc } from "../unit/bento/sample-copy.ts";
 
 const missing = registryToolsMissing();
 if (missing && process.env["CI"] === "true") throw new Error(`the registry test needs its tools in CI: ${missing}`);
 if (missing) console.warn(`skipping the registry test: ${missing}`);
 
 const UPLOADS = /\/blobs\/uploads\//;
-
-/** The built CLI, run asynchronously (a blocked test worker misses vitest's RPC deadline): stdout, stderr, exit code. */
-function bentoc(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolveRun({ stdout, stderr, code: code ?? 1 }));
-  });
-}
 
 describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => {
   let registry: TestRegistry;
@@ -224,7 +212,7 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
       const remote = await bentoc(["models", "push", "tabular-mlp", "registry.example:5000/team/tabular-mlp", "--insecure"], { BENTOC_HOME: home, ...authEnv });
       expect(oneLineError(remote)).toContain("--insecure is allowed only for a registry on this machine");
 
-      const closed = await freeLoopbackPort();
+      const closed = await freePort();
       const unreachable = await bentoc(["models", "pull", `127.0.0.1:${closed}/team/tabular-mlp:${version}`, ...tls], { BENTOC_HOME: fresh, ...authEnv });
       expect(oneLineError(unreachable)).toContain(`cannot reach registry 127.0.0.1:${closed} (ECONNREFUSED`);
 
@@ -288,7 +276,7 @@ describe.skipIf(missing !== null)("models and bentos in an OCI registry", () => 
       expect(listed.map((m) => m.tag).sort()).toEqual([...models].sort());
 
       // served from the store by tag: `bentoc serve` verifies the whole bento (the seal) before serving
-      const port = await freeLoopbackPort();
+      const port = await freePort();
       const { child, output } = startBentoc(["serve", tag, "--port", String(port), "--host", "127.0.0.1"], { BENTOC_HOME: fresh, BENTOC_LOG_LEVEL: "warn" });
       try {
         await waitReady(`http://127.0.0.1:${port}`, child, output);

@@ -6,30 +6,17 @@
  * credentials, and the registry verifies the signed JWT. Push, a second push, pull by digest, list --remote
  * and a wrong password, through the built CLI. With CI=true a missing tool fails the test.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authJson, registryToolsMissing, REGISTRY_USER, startRegistry, type TestRegistry } from "../helpers/registry.ts";
 import { prepareHome } from "../helpers/serve-sample.ts";
-import { CLI, ROOT } from "../unit/bento/sample-copy.ts";
+import { runBentoc as bentoc } from "../unit/bento/sample-copy.ts";
 
 const missing = registryToolsMissing();
 if (missing && process.env["CI"] === "true") throw new Error(`the registry token test needs its tools in CI: ${missing}`);
 if (missing) console.warn(`skipping the registry token test: ${missing}`);
-
-function bentoc(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolveRun({ stdout, stderr, code: code ?? 1 }));
-  });
-}
 
 describe.skipIf(missing !== null)("a registry with bearer-token auth", () => {
   let registry: TestRegistry;

@@ -13,10 +13,10 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createPrivateKey, randomUUID, sign, X509Certificate } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { which } from "../../runtime/bento/containerize.ts";
+import { freePort } from "./prometheus.ts";
 
 export const REGISTRY_USER = "bentoc";
 export const REGISTRY_PASSWORD = "s3cret-registry-pass";
@@ -46,18 +46,6 @@ export interface TestRegistry {
 export function registryToolsMissing(): string | null {
   const missing = ["docker-registry", "htpasswd", "openssl"].filter((t) => which(t) === null);
   return missing.length > 0 ? `${missing.join(", ")} not installed (sudo bash scripts/ci-deps.sh: docker-registry, apache2-utils, openssl)` : null;
-}
-
-/** A free TCP port on 127.0.0.1 (bound to 0, then released). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolvePort(port));
-    });
-  });
 }
 
 export function authJson(host: string, user: string, password: string): string {
@@ -184,7 +172,7 @@ export async function startRegistry(options: { auth?: "htpasswd" | "token" } = {
 
   let lastError = "";
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freeLoopbackPort();
+    const port = await freePort();
     const host = `127.0.0.1:${port}`;
     const config = join(dir, "config.yml");
     writeFileSync(

@@ -3,7 +3,7 @@
  * so `bentoc` and its dependencies resolve from the repo's node_modules), and a model store holding the
  * tiny variant of its models.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,4 +54,20 @@ export function bentoc(args: string[], env: Record<string, string>, cwd = ROOT):
     const e = err as { stdout?: string; stderr?: string; status?: number };
     return { stdout: e.stdout ?? "", stderr: e.stderr ?? "", code: e.status ?? 1 };
   }
+}
+
+/**
+ * Runs the bentoc CLI asynchronously (a test worker blocked on a long command misses vitest's RPC
+ * deadline); resolves with stdout, stderr and the exit code.
+ */
+export function runBentoc(args: string[], env: Record<string, string>, cwd = ROOT): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolveRun({ stdout, stderr, code: code ?? 1 }));
+  });
 }
