@@ -16,6 +16,7 @@
 import { mkdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { isMap, isSeq, parseDocument, stringify as toYamlText } from "yaml";
+import { restrictedSecurityContext } from "../../contract/container-security.ts";
 import { formatReference, parseReference } from "../registry/image-reference.ts";
 import { modelManifestDigest } from "../registry/model-remote.ts";
 import { RegistryError } from "../registry/registry-error.ts";
@@ -76,15 +77,7 @@ export function modelsInitPatch(serviceName: string, refs: readonly { ref: strin
       { name: "NODE_EXTRA_CA_CERTS", value: `${REGISTRY_SECRET_DIR}/ca.crt` },
     ],
     resources: { limits: { cpu: "500m", memory: "256Mi" }, requests: { cpu: "500m", memory: "256Mi" } },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ["ALL"] },
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      runAsUser: 10001,
-      runAsGroup: 10001,
-    },
+    securityContext: restrictedSecurityContext(),
     volumeMounts: [{ name: "models", mountPath: IMAGE_MODELS_DIR }, secretMount, { name: "tmp", mountPath: "/tmp" }],
   };
   const ops = [

@@ -9,6 +9,7 @@
  * bento directory; its layout is documented in docs/kubernetes.md. Returns `Containerfile` and
  * `.containerignore`; deterministic bytes.
  */
+import { RUN_AS_USER } from "../../../contract/container-security.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
 
 export interface EmitContainerfileOptions {
@@ -43,7 +44,7 @@ export type ContainerfileOptions = EmitContainerfileOptions;
 
 export const BENTO_DIR = "/bento";
 export const PORT = 3000;
-export const RUN_AS_USER = 10001;
+export { RUN_AS_USER };
 export const DEFAULT_NODE_VERSION = "20";
 export const DEFAULT_NPM_CLI = "/usr/local/lib/node_modules/npm/bin/npm-cli.js";
 export const BENTOC_CLI = "/bento/node_modules/bentoc/dist/cli/bentoc.js";

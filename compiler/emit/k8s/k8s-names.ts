@@ -12,7 +12,7 @@ export const CONFIG_FILE = `${CONFIG_DIR}/bentoc.yaml`;
 /** Where the Containerfile puts the bento, and what `BENTOC_HOME` points at. */
 export const BENTO_DIR = "/bento";
 export const MODELS_DIR = "/bento/models";
-export const RUN_AS_USER = 10001;
+export { RUN_AS_USER } from "../../../contract/container-security.ts";
 /** Label telling the stable pods from the canary pods; Services do not select on it. */
 export const TRACK_LABEL = "track";
 /** Label naming the runner a runner pod serves (split overlay). */

@@ -3,6 +3,7 @@
  * PodDisruptionBudget and the runner NetworkPolicy. Plain objects in the field order `kubectl` prints, so
  * the YAML reads naturally and is byte-stable.
  */
+import { restrictedSecurityContext } from "../../../contract/container-security.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
 import type { Resources } from "../../../sdk/types.ts";
 import {
@@ -94,15 +95,7 @@ export function deployment(manifest: Manifest, spec: WorkloadSpec): K8sObject {
     livenessProbe: probe(spec.livenessPath, 10, 3),
     readinessProbe: probe(spec.readinessPath, 5, 2),
     lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ["ALL"] },
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      runAsUser: RUN_AS_USER,
-      runAsGroup: RUN_AS_USER,
-    },
+    securityContext: restrictedSecurityContext(),
     volumeMounts: [
       { name: "tmp", mountPath: "/tmp" },
       { name: "config", mountPath: CONFIG_DIR, readOnly: true },
