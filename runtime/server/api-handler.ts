@@ -112,17 +112,8 @@ function callHandler(ctx: ApiRequestContext, route: ApiRoute, ex: Exchange, inpu
   if (route.api.streaming) return callStreamingHandler(ctx, route, ex, input, context, accept, handlerSpan);
   let out: unknown;
   try {
-    if (route.api.callsRunners) {
-      // Runner calls made by the handler inherit the request's deadline, abort signal and trace context.
-      const scope: RunnerCallOptions = {
-        get signal() {
-          return ex.signal();
-        },
-        traceparent: handlerSpan?.traceparent ?? ex.span?.traceparent,
-        deadline: Date.now() + Math.max(0, ex.deadlineAt - performance.now()),
-      };
-      out = runInCallScope(scope, route.invoke, input, context);
-    } else out = route.invoke(input, context);
+    if (route.api.callsRunners) out = runInCallScope(runnerCallScope(ex, handlerSpan), route.invoke, input, context);
+    else out = route.invoke(input, context);
   } catch (err) {
     handlerSpan?.end(err);
     return ex.fail(err);
@@ -172,19 +163,8 @@ function callStreamingHandler(
   };
   let done: Promise<void>;
   try {
-    if (route.api.callsRunners) {
-      const scope: RunnerCallOptions = {
-        get signal() {
-          return ex.signal();
-        },
-        traceparent: handlerSpan?.traceparent ?? ex.span?.traceparent,
-        // The deadline moves with the stream (request timeout, then the idle and maximum limits).
-        get deadline() {
-          return ex.deadlineAt === 0 ? undefined : Date.now() + Math.max(0, ex.deadlineAt - performance.now());
-        },
-      };
-      done = runInCallScope(scope, run, input, context);
-    } else done = run(input, context);
+    if (route.api.callsRunners) done = runInCallScope(runnerCallScope(ex, handlerSpan), run, input, context);
+    else done = run(input, context);
   } catch (err) {
     handlerSpan?.end(err);
     return ex.fail(err);
@@ -193,6 +173,23 @@ function callStreamingHandler(
     handlerSpan?.end(err);
     ex.fail(err);
   });
+}
+
+/**
+ * What runner calls made by a handler inherit: the request's abort signal, trace context and deadline. The
+ * deadline is read when a call is made, so a stream's moves with it (request timeout, then the idle and
+ * maximum limits); a request's stays where it was set.
+ */
+function runnerCallScope(ex: Exchange, handlerSpan: SpanHandle | undefined): RunnerCallOptions {
+  return {
+    get signal() {
+      return ex.signal();
+    },
+    traceparent: handlerSpan?.traceparent ?? ex.span?.traceparent,
+    get deadline() {
+      return ex.deadlineAt === 0 ? undefined : Date.now() + Math.max(0, ex.deadlineAt - performance.now());
+    },
+  };
 }
 
 function reply(ex: Exchange, route: ApiRoute, value: unknown, accept: string | undefined): void {
