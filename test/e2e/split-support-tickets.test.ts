@@ -125,7 +125,7 @@ beforeAll(async () => {
   try {
     rendered = execFileSync("kubectl", ["kustomize", join(outDir, "k8s", "overlays", "split")], { encoding: "utf8" });
   } catch (err) {
-    throw new Error(`kubectl kustomize is needed to render the split overlay (install kubectl): ${(err as Error).message}`);
+    throw new Error(`kubectl kustomize is needed to render the split overlay (bash scripts/install-kubectl.sh): ${(err as Error).message}`);
   }
   const objects = parseAllDocuments(rendered).map((d) => d.toJSON() as K8sObject);
   const configMaps = new Map(objects.filter((o) => o.kind === "ConfigMap").map((o) => [o.metadata.name, o.data?.["bentoc.yaml"] ?? ""]));

@@ -28,7 +28,9 @@ export function findTool(name: string): Tool {
 /** The tool's path, or a failure naming how to install it (reached only on CI, where nothing skips). */
 export function toolPath(tool: Tool): string {
   if (tool.path === null)
-    throw new Error(`${tool.name} is not installed but CI=true requires it (Debian: apt-get install ${tool.name === "promtool" ? "prometheus" : tool.name})`);
+    throw new Error(
+      `${tool.name} is not installed but CI=true requires it (${tool.name === "kubectl" ? "bash scripts/install-kubectl.sh" : `Debian: apt-get install ${tool.name === "promtool" ? "prometheus" : tool.name}`})`,
+    );
   return tool.path;
 }
 
