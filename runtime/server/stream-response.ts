@@ -171,6 +171,15 @@ export async function pumpStream(run: StreamRun): Promise<void> {
     }
   };
 
+  // An error before the first item is an ordinary error response; after it, the stream's error event.
+  const failed = (err: unknown): void => {
+    if (ex.streaming) return end("error", err);
+    ended = true;
+    signal.removeEventListener("abort", onAbort);
+    run.handlerSpan?.end(err);
+    ex.fail(err);
+  };
+
   while (!ended) {
     let r: IteratorResult<unknown>;
     try {
@@ -178,13 +187,7 @@ export async function pumpStream(run: StreamRun): Promise<void> {
     } catch (err) {
       closed = true; // a generator that threw is finished
       if (ended) return;
-      if (!ex.streaming) {
-        ended = true;
-        signal.removeEventListener("abort", onAbort);
-        run.handlerSpan?.end(err);
-        return ex.fail(err);
-      }
-      return end("error", err);
+      return failed(err);
     }
     if (ended) {
       if (!r.done) closeIterator();
@@ -201,13 +204,7 @@ export async function pumpStream(run: StreamRun): Promise<void> {
     } catch (err) {
       // Not JSON-serialisable (a BigInt, a cycle): the service's bug.
       closeIterator();
-      if (!ex.streaming) {
-        ended = true;
-        signal.removeEventListener("abort", onAbort);
-        run.handlerSpan?.end(err);
-        return ex.fail(err);
-      }
-      return end("error", err);
+      return failed(err);
     }
     if (!ex.streaming) start();
     items++;
