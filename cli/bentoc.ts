@@ -11,7 +11,7 @@ import * as init from "./commands/init.ts";
 import * as models from "./commands/models.ts";
 import * as serve from "./commands/serve.ts";
 import * as serveRunner from "./commands/serve-runner.ts";
-import { bentocVersion } from "../runtime/package-root.ts";
+import { bentocVersion } from "../contract/package-root.ts";
 
 const program = new Command("bentoc")
   .description("Compile decorated TypeScript services and serve them with micro-batched ONNX runners")

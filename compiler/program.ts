@@ -6,14 +6,14 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { candidateEntry, ENTRY_CANDIDATES } from "../runtime/bento/project-entry.ts";
-import { bentocRoot, bentocVersion } from "../runtime/package-root.ts";
+import { candidateEntry, ENTRY_CANDIDATES } from "../bento/project-entry.ts";
+import { bentocRoot, bentocVersion } from "../contract/package-root.ts";
 import { Project, ts } from "./ts-morph.ts";
 import type { CompilerOptions } from "ts-morph";
 
 export type EntryResolution = { ok: true; file: string } | { ok: false; entry: string; detail: string };
 
-export { ENTRY_CANDIDATES } from "../runtime/bento/project-entry.ts";
+export { ENTRY_CANDIDATES } from "../bento/project-entry.ts";
 
 export function resolveEntry(entry: string): EntryResolution {
   const abs = resolve(entry);
@@ -164,4 +164,4 @@ export function createInMemoryProject(): Project {
 }
 
 /** The version of this bentoc package (goes into `manifest.compiler`). */
-export { bentocVersion } from "../runtime/package-root.ts";
+export { bentocVersion } from "../contract/package-root.ts";

@@ -1,6 +1,6 @@
 /**
  * How every bentoc container runs, shared by the Containerfile emitter, the Kubernetes emitter and the
- * digest-pinned manifests of `bentoc k8s` (runtime/bento/pinned-kubernetes.ts).
+ * digest-pinned manifests of `bentoc k8s` (bento/pinned-kubernetes.ts).
  */
 
 /** The unprivileged user (and group) of every bentoc image: the Containerfile creates it, Kubernetes pins it. */

@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option("--json <file>", "write the results as JSON")
     .option("--svg <file>", "write a chart of throughput and p95 per setting")
     .action(async (flags: Record<string, string | undefined> & { metrics?: string[] }) => {
-      const { formatTable, parseSettings, renderChart, runBench } = await import("../../runtime/loadtest/bench-runner.ts");
+      const { formatTable, parseSettings, renderChart, runBench } = await import("../../loadtest/bench-runner.ts");
       const adminToken = flags["adminToken"] ?? process.env["BENTOC_ADMIN_TOKEN"];
       if (!adminToken) {
         process.stderr.write("error: bench needs the server's admin token: --admin-token, or BENTOC_ADMIN_TOKEN (`bentoc serve --admin` prints one)\n");

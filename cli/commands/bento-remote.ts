@@ -1,10 +1,10 @@
 /**
  * `bentoc push TAG REF`, `bentoc pull REF` (bentos in an OCI registry: runtime/registry/bento-remote.ts) and
  * `bentoc k8s TAG --image REF@sha256:… --out DIR` (the bento's kustomize tree pinned to an image digest:
- * runtime/bento/pinned-kubernetes.ts). Errors: one line on stderr, exit code 1.
+ * bento/pinned-kubernetes.ts). Errors: one line on stderr, exit code 1.
  */
 import type { Command } from "commander";
-import { BentoStore } from "../../runtime/bento/bento-store.ts";
+import { BentoStore } from "../../bento/bento-store.ts";
 import { defaultHome } from "../../runtime/models/model-store.ts";
 import { addRegistryFlags, errorLine, formatBytes, progressPrinter, pushSummary, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
 
@@ -81,7 +81,7 @@ export function register(program: Command): void {
     )
     .action(
       action(async (tag: string, flags: { image: string; out: string; modelsFrom?: string }) => {
-        const { pinnedKubernetes, writeTree, modelReferences } = await import("../../runtime/bento/pinned-kubernetes.ts");
+        const { pinnedKubernetes, writeTree, modelReferences } = await import("../../bento/pinned-kubernetes.ts");
         const store = new BentoStore(defaultHome());
         const bento = await store.get(tag);
         await store.verify(bento);

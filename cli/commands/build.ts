@@ -1,6 +1,6 @@
 /**
  * Bentos from the command line: `bentoc build [dir] [-f bentofile.yaml]`, `list`, `get`, `delete`,
- * `export`, `import` and `containerize`. Thin wiring: the work is in runtime/bento/ (the compiler is
+ * `export`, `import` and `containerize`. Thin wiring: the work is in bento/ (the compiler is
  * passed in, since the runtime never imports it). Errors: one message on stderr, exit code 1.
  */
 import { InvalidArgumentError, type Command } from "commander";
@@ -9,10 +9,10 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify as toYaml } from "yaml";
-import { exportBento, importBento } from "../../runtime/bento/bento-archive.ts";
-import { BentoStore, type StoredBento } from "../../runtime/bento/bento-store.ts";
-import { findBentofile } from "../../runtime/bento/bentofile.ts";
-import { buildBento, type BentoCompiler } from "../../runtime/bento/build-bento.ts";
+import { exportBento, importBento } from "../../bento/bento-archive.ts";
+import { BentoStore, type StoredBento } from "../../bento/bento-store.ts";
+import { findBentofile } from "../../bento/bentofile.ts";
+import { buildBento, type BentoCompiler } from "../../bento/build-bento.ts";
 import {
   BACKENDS,
   containerfileWithoutModels,
@@ -22,7 +22,7 @@ import {
   runStreaming,
   shellQuote,
   type Backend,
-} from "../../runtime/bento/containerize.ts";
+} from "../../bento/containerize.ts";
 import { defaultHome } from "../../runtime/models/model-store.ts";
 import { addRegistryFlags, errorLine, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
 import { formatSize, printRemoteTags } from "./models.ts";

@@ -50,7 +50,7 @@ export function register(program: Command): void {
     .action(async (entryArg: string, flags: CompileFlags) => {
       const [{ compile, createCompileSession, defaultOutDir }, { projectEntry }] = await Promise.all([
         import("../../compiler/compile.ts"),
-        import("../../runtime/bento/project-entry.ts"),
+        import("../../bento/project-entry.ts"),
       ]);
       const cwd = process.cwd();
       const arg = resolve(entryArg);

@@ -23,7 +23,7 @@ async function resolveDir(arg: string, home: string): Promise<string> {
   const abs = resolve(arg);
   const stat = statSync(abs, { throwIfNoEntry: false });
   if (stat?.isDirectory() && existsSync(join(abs, "bento.json"))) return abs;
-  const { resolveVerifiedBento } = await import("../../runtime/bento/bento-store.ts");
+  const { resolveVerifiedBento } = await import("../../bento/bento-store.ts");
   const dir = await resolveVerifiedBento(arg, home);
   if (dir) return dir;
   throw new Error(`${arg}: not a compiled directory (with bento.json) or a bento tag in ${home}/bentos; compile the service first`);

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import type { CompileSession } from "../../compiler/compile.ts";
 import type { DeepPartial } from "../../runtime/config/load-config.ts";
 import type { BentocConfig } from "../../runtime/config/config-types.ts";
-import { BENTOFILE, ENTRY_CANDIDATES, projectEntry } from "../../runtime/bento/project-entry.ts";
+import { BENTOFILE, ENTRY_CANDIDATES, projectEntry } from "../../bento/project-entry.ts";
 import { findManifest } from "./config.ts";
 
 interface ServeFlags {
@@ -37,7 +37,7 @@ async function resolveTarget(arg: string | undefined, home: string, defaultOutDi
   if (arg === undefined)
     throw new Error(`no service in ${abs}: give a target, or run where a ${BENTOFILE}, ${ENTRY_CANDIDATES.join(", ")} is (bentoc init writes one)`);
   // a bento tag: served only if every file is as built
-  const { resolveVerifiedBento } = await import("../../runtime/bento/bento-store.ts");
+  const { resolveVerifiedBento } = await import("../../bento/bento-store.ts");
   const dir = await resolveVerifiedBento(arg, home);
   if (dir) return { kind: "bento", dir };
   throw new Error(`${arg}: not a service file, a compiled directory (with bento.json) or a bento tag in ${home}/bentos`);

@@ -4,14 +4,14 @@
  * offered to the registry as a mount from the sibling repository named after the model
  * (`host/team/support-tickets` → `host/team/<model name>`), where `bentoc models push` would have put it, so
  * a bento pushed after its model uploads only its own files. A pulled bento must pass the bento seal
- * (every file's sha256 and the version sealed over them, runtime/bento/bento-store.ts) before it is
+ * (every file's sha256 and the version sealed over them, bento/bento-store.ts) before it is
  * installed; its models join the model store as an imported bento's do.
  */
 import { readFile, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { checkBentoTag, installCheckedBento, type ImportResult } from "../bento/bento-archive.ts";
-import { BENTO_RECORD, parseRecord, type BentoRecord } from "../bento/bento-record.ts";
-import { BentoStoreError, resolveBentoPath, type BentoStore, type StoredBento } from "../bento/bento-store.ts";
+import { checkBentoTag, installCheckedBento, type ImportResult } from "../../bento/bento-archive.ts";
+import { BENTO_RECORD, parseRecord, type BentoRecord } from "../../bento/bento-record.ts";
+import { BentoStoreError, resolveBentoPath, type BentoStore, type StoredBento } from "../../bento/bento-store.ts";
 import { pullArtifact, pushArtifact, type PushFile, type PushResult } from "./artifact-transfer.ts";
 import { formatReference } from "./image-reference.ts";
 import { clientFor, pullReference, pushReference, type RemoteOptions } from "./model-remote.ts";

@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ModelStore } from "../models/model-store.ts";
 import { readOnnxIo } from "../models/onnx-io.ts";
-import { bentocVersion } from "../package-root.ts";
+import { bentocVersion } from "../../contract/package-root.ts";
 import { mergePackageJson, type MergedPackageJson } from "./package-json.ts";
 import { exampleBody, projectFiles, type ProjectSpec } from "./project-files.ts";
 import { planRunner, type RunnerPlan } from "./runner-plan.ts";

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { which } from "../../runtime/bento/containerize.ts";
+import { which } from "../../bento/containerize.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const TEST_BASE_IMAGE = "localhost/bentoc-test-base:node20";

@@ -15,7 +15,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { which } from "../../runtime/bento/containerize.ts";
+import { which } from "../../bento/containerize.ts";
 import { freePort } from "./prometheus.ts";
 
 export const REGISTRY_USER = "bentoc";

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { BentofileError, findBentofile, loadBentofile } from "../../../runtime/bento/bentofile.ts";
+import { BentofileError, findBentofile, loadBentofile } from "../../../bento/bentofile.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bentofile-"));
 writeFileSync(join(dir, "service.ts"), "export {};\n");

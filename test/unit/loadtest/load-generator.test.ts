@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { percentile, runLoad } from "../../../runtime/loadtest/load-generator.ts";
+import { percentile, runLoad } from "../../../loadtest/load-generator.ts";
 
 describe("load generator", () => {
   let server: Server;

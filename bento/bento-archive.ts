@@ -9,12 +9,12 @@
 import { readFile, rename, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { create } from "tar";
-import { extractArchive } from "../archive/safe-extract.ts";
-import { fsyncPath, uniqueName } from "../models/fs-atomic.ts";
-import { exportArchive } from "../models/model-archive.ts";
-import { RECORD_FILE, recordProblem, type ModelRecord } from "../models/model-record.ts";
-import { ModelStore } from "../models/model-store.ts";
-import { ModelStoreError } from "../models/model-store-error.ts";
+import { extractArchive } from "../runtime/archive/safe-extract.ts";
+import { fsyncPath, uniqueName } from "../runtime/models/fs-atomic.ts";
+import { exportArchive } from "../runtime/models/model-archive.ts";
+import { RECORD_FILE, recordProblem, type ModelRecord } from "../runtime/models/model-record.ts";
+import { ModelStore } from "../runtime/models/model-store.ts";
+import { ModelStoreError } from "../runtime/models/model-store-error.ts";
 import { BENTO_RECORD, parseRecord, type BentoRecord } from "./bento-record.ts";
 import { type BentoStore, BentoStoreError, verifyBentoDir, type StoredBento } from "./bento-store.ts";
 

@@ -6,10 +6,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat, utimes } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { sha256File } from "../models/file-hash.ts";
-import { fsyncDir } from "../models/fs-atomic.ts";
-import { parseTag } from "../models/model-tag.ts";
-import { ModelStore } from "../models/model-store.ts";
+import { sha256File } from "../runtime/models/file-hash.ts";
+import { fsyncDir } from "../runtime/models/fs-atomic.ts";
+import { parseTag } from "../runtime/models/model-tag.ts";
+import { ModelStore } from "../runtime/models/model-store.ts";
 import { BENTO_RECORD, contentVersion, namesVersion, parseRecord, sealedSha256, type BentoRecord } from "./bento-record.ts";
 import { withStoreLock } from "./store-lock.ts";
 

@@ -10,9 +10,9 @@ import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { create } from "tar";
-import { bentocRoot, type BentocPackageJson } from "../package-root.ts";
+import { bentocRoot, type BentocPackageJson } from "../contract/package-root.ts";
 
-export type { BentocPackageJson } from "../package-root.ts";
+export type { BentocPackageJson } from "../contract/package-root.ts";
 
 /** Files npm packs whatever `files` says (when present). */
 const TOP_FILES = ["README.md", "LICENSE", "NOTICE"];

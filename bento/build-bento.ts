@@ -10,11 +10,11 @@
  */
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import type { Manifest } from "../../sdk/manifest.ts";
+import type { Manifest } from "../sdk/manifest.ts";
 import { createHash } from "node:crypto";
-import { sha256File } from "../models/file-hash.ts";
-import { RECORD_FILE } from "../models/model-record.ts";
-import { ModelStore } from "../models/model-store.ts";
+import { sha256File } from "../runtime/models/file-hash.ts";
+import { RECORD_FILE } from "../runtime/models/model-record.ts";
+import { ModelStore } from "../runtime/models/model-store.ts";
 import { collectIncludedFiles } from "./bento-files.ts";
 import { bentoPackages, externalImports, findProjectLock, resolveExternals } from "./bento-packages.ts";
 import { BENTO_RECORD, VERSION_PLACEHOLDER, contentVersion, serializeRecord, type BentoFileEntry, type BentoRecord } from "./bento-record.ts";
