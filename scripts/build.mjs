@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run build` (also `prepare` and `prepack`): compiles sdk/, compiler/, runtime/, cli/ and contract/ to
+ * `npm run build` (also `prepare` and `prepack`): compiles sdk/, compiler/, runtime/, bento/, loadtest/, cli/ and contract/ to
  * dist/ (JavaScript + .d.ts) with `tsc -b tsconfig.build.json`. tsc's build mode skips the work when no
  * source changed (~1 s), but it trusts its build info and never notices outputs that are missing or left
  * over, so first: when an expected output is missing the build info is dropped (a full build follows), and
