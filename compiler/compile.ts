@@ -5,6 +5,7 @@
  */
 import { dirname, join } from "node:path";
 import { statSync } from "node:fs";
+import { BUNDLE_FILE } from "../contract/output-files.ts";
 import type { Manifest } from "../sdk/manifest.ts";
 import { analyzeEntry, createAnalysisSession, type AnalysisResult } from "./analyze-entry.ts";
 import type { Diagnostic } from "./diagnostics/diagnostic.ts";
@@ -40,9 +41,6 @@ export function defaultOutDir(entry: string): string {
   return join(isDir ? entry : dirname(entry), ".bentoc");
 }
 
-/** The bundle name every manifest uses (`manifest.entry.bundle`). */
-const BUNDLE_NAME = "service.mjs";
-
 /**
  * Starts esbuild (its own process) before the analysis, so bundling overlaps with type-checking; the
  * result is used only when the analysis succeeds.
@@ -51,7 +49,7 @@ function startBundle(options: CompileOptions): Promise<BundleResult> | undefined
   if (options.bundle === false) return undefined;
   const entry = resolveEntry(options.entry);
   if (!entry.ok) return undefined;
-  const bundle = bundleService({ entryFile: entry.file, projectRoot: findProjectRoot(entry.file), bundleName: BUNDLE_NAME });
+  const bundle = bundleService({ entryFile: entry.file, projectRoot: findProjectRoot(entry.file), bundleName: BUNDLE_FILE });
   bundle.catch(() => {}); // awaited (and reported) later; never an unhandled rejection meanwhile
   return bundle;
 }

@@ -4,6 +4,8 @@
  * runners' when given), and tabulate.
  */
 import { runLoad, type LoadResult } from "./load-generator.ts";
+import { METRIC_NAMES } from "../contract/metric-names.ts";
+import { ADMIN_BATCHING_ROUTE, SERVER_ROUTES } from "../contract/server-routes.ts";
 
 export type BatchSetting = { label: string; enabled: boolean; maxLatencyMs?: number; maxBatchSize?: number };
 
@@ -68,7 +70,7 @@ type Totals = Map<string, { sum: number; count: number }>;
 
 /** Items (the histogram's sum) and batches (its count) per runner, over every method, from Prometheus text. */
 export function batchTotals(metricsText: string, into: Totals = new Map()): Totals {
-  const line = /^bentoc_runner_adaptive_batch_size_(sum|count)\{([^}]*)\} (\S+)$/gm;
+  const line = new RegExp(`^${METRIC_NAMES.batchSize}_(sum|count)\\{([^}]*)\\} (\\S+)$`, "gm");
   for (const m of metricsText.matchAll(line)) {
     const runner = /(?:^|,)runner_name="((?:[^"\\]|\\.)*)"/.exec(m[2]!)?.[1];
     if (runner === undefined) continue;
@@ -82,7 +84,7 @@ export function batchTotals(metricsText: string, into: Totals = new Map()): Tota
 
 async function runnerTotals(urls: readonly string[]): Promise<Totals> {
   const totals: Totals = new Map();
-  for (const url of urls) batchTotals(await (await fetch(new URL("/metrics", url))).text(), totals);
+  for (const url of urls) batchTotals(await (await fetch(new URL(SERVER_ROUTES.metrics, url))).text(), totals);
   return totals;
 }
 
@@ -99,13 +101,13 @@ function batchingBetween(before: Totals, after: Totals, seconds: number): Record
 
 async function resolveRoute(url: string, api: string): Promise<{ path: string; method: "GET" | "POST" }> {
   if (api.startsWith("/")) return { path: api, method: "POST" };
-  const doc = (await (await fetch(new URL("/docs.json", url))).json()) as { paths: Record<string, Record<string, { operationId?: string }>> };
+  const doc = (await (await fetch(new URL(SERVER_ROUTES.openapi, url))).json()) as { paths: Record<string, Record<string, { operationId?: string }>> };
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
       if (op.operationId === api) return { path, method: method.toUpperCase() === "GET" ? "GET" : "POST" };
     }
   }
-  throw new Error(`no API named '${api}' at ${url} (see ${url}/docs.json)`);
+  throw new Error(`no API named '${api}' at ${url} (see ${url}${SERVER_ROUTES.openapi})`);
 }
 
 async function applySetting(url: string, setting: BatchSetting, runner: string | undefined, adminToken: string): Promise<void> {
@@ -116,7 +118,7 @@ async function applySetting(url: string, setting: BatchSetting, runner: string |
   if (runner) body["runner"] = runner;
   if (setting.maxLatencyMs !== undefined) body["maxLatencyMs"] = setting.maxLatencyMs;
   if (setting.maxBatchSize !== undefined) body["maxBatchSize"] = setting.maxBatchSize;
-  const res = await fetch(new URL("/_bentoc/batching", url), {
+  const res = await fetch(new URL(ADMIN_BATCHING_ROUTE, url), {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
     body: JSON.stringify(body),

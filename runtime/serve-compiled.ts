@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { SERVER_ROUTES } from "../contract/server-routes.ts";
 import type { Manifest } from "../sdk/manifest.ts";
 import type { BentocConfig } from "./config/config-types.ts";
 import { methodBatching } from "./config/load-config.ts";
@@ -175,7 +176,8 @@ const HEADERS_TIMEOUT_MS = 10_000;
 function printBanner(print: (l: string) => void, manifest: Manifest, url: string, backend: string, workers: number, adminToken: string | undefined): void {
   const s = manifest.service;
   print(`bentoc: serving ${s.name}@${s.version} at ${url} (http: ${backend}${workers > 1 ? `, ${workers} workers` : ""})`);
-  for (const api of s.apis) print(`  ${(api.method ?? "POST").padEnd(4)} ${url}${api.route}`);
-  print(`  docs  ${url}/docs   health ${url}/livez ${url}/readyz   metrics ${url}/metrics`);
+  for (const api of s.apis) print(`  ${api.method.padEnd(4)} ${url}${api.route}`);
+  const r = SERVER_ROUTES;
+  print(`  docs  ${url}${r.docs}   health ${url}${r.live} ${url}${r.ready}   metrics ${url}${r.metrics}`);
   if (adminToken) print(`  admin ${url}/_bentoc/batching   token ${adminToken}   (bentoc bench --admin-token, or BENTOC_ADMIN_TOKEN)`);
 }

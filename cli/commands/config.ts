@@ -2,6 +2,8 @@
 import type { Command } from "commander";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseManifest } from "../../contract/manifest-check.ts";
+import { MANIFEST_FILE } from "../../contract/output-files.ts";
 import type { Manifest } from "../../sdk/manifest.ts";
 import { ConfigError, loadConfig, printConfig } from "../../runtime/config/load-config.ts";
 
@@ -11,10 +13,10 @@ export function findManifest(target: string): Manifest {
   const stat = statSync(abs, { throwIfNoEntry: false });
   if (!stat) throw new Error(`${target}: no such file or directory`);
   const base = stat.isDirectory() ? abs : resolve(abs, "..");
-  for (const candidate of [join(base, "bento.json"), join(base, ".bentoc", "bento.json")]) {
-    if (existsSync(candidate)) return JSON.parse(readFileSync(candidate, "utf8")) as Manifest;
+  for (const candidate of [join(base, MANIFEST_FILE), join(base, ".bentoc", MANIFEST_FILE)]) {
+    if (existsSync(candidate)) return parseManifest(readFileSync(candidate, "utf8"), candidate);
   }
-  throw new Error(`${target}: no bento.json found; compile it first (bentoc compile ${target})`);
+  throw new Error(`${target}: no ${MANIFEST_FILE} found; compile it first (bentoc compile ${target})`);
 }
 
 export function register(program: Command): void {

@@ -7,6 +7,9 @@
 import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { SERVER_ROUTES, V2_ROUTES } from "../../contract/server-routes.ts";
+import { MANIFEST_FILE } from "../../contract/output-files.ts";
+import { DEFAULT_RUNNER_PORT } from "../../contract/shared-defaults.ts";
 import { ConfigError, loadConfig, type DeepPartial } from "../../runtime/config/load-config.ts";
 import type { BentocConfig } from "../../runtime/config/config-types.ts";
 import type { startRunnerServer } from "../../runtime/remote/runner-server.ts";
@@ -22,7 +25,7 @@ interface Flags {
 async function resolveDir(arg: string, home: string): Promise<string> {
   const abs = resolve(arg);
   const stat = statSync(abs, { throwIfNoEntry: false });
-  if (stat?.isDirectory() && existsSync(join(abs, "bento.json"))) return abs;
+  if (stat?.isDirectory() && existsSync(join(abs, MANIFEST_FILE))) return abs;
   const { resolveVerifiedBento } = await import("../../bento/bento-store.ts");
   const dir = await resolveVerifiedBento(arg, home);
   if (dir) return dir;
@@ -40,7 +43,7 @@ export function register(program: Command): void {
     .description("Serve one runner of a compiled service or bento over the Open Inference Protocol V2 (runner-split)")
     .argument("<target>", "compiled dir (bento.json) or bento tag name[:version]")
     .requiredOption("--runner <name>", "the runner to serve")
-    .option("-p, --port <port>", "port (default 3001)")
+    .option("-p, --port <port>", `port (default ${DEFAULT_RUNNER_PORT})`)
     .option("--host <host>", "address to bind (default: server.host of the config, 0.0.0.0)")
     .option("--config <file>", "bentoc.yaml (default: ./bentoc.yaml when present)")
     .option("--http <backend>", "HTTP backend: auto (uWebSockets.js where it loads, else node:http), uws or node")
@@ -83,7 +86,7 @@ export function register(program: Command): void {
         if (err instanceof ConfigError) fail(err.issues.map((i) => `${i.source}: ${i.path ? `${i.path}: ` : ""}${i.message}`).join("\n"));
         fail((err as Error).message);
       }
-      const port = flags.port !== undefined ? Number(flags.port) : 3001;
+      const port = flags.port !== undefined ? Number(flags.port) : DEFAULT_RUNNER_PORT;
       if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got ${flags.port}`);
       const runner = loaded.manifest.runners.find((r) => r.name === flags.runner);
       if (!runner)
@@ -120,7 +123,7 @@ export function register(program: Command): void {
         `bentoc: serving runner ${runner.name} of ${loaded.manifest.service.name}@${loaded.manifest.service.version} at ${server.url} (Open Inference Protocol V2, http: ${server.backend})`,
       );
       for (const m of runner.methods) out(`  POST ${server.url}/v2/models/${modelNameFor(runner, m.name)}/infer   (${m.name}, max batch ${m.maxBatchSize})`);
-      out(`  health ${server.url}/v2/health/live ${server.url}/v2/health/ready   metrics ${server.url}/metrics`);
+      out(`  health ${server.url}${V2_ROUTES.live} ${server.url}${V2_ROUTES.ready}   metrics ${server.url}${SERVER_ROUTES.metrics}`);
       onShutdownSignals(logger, async () => {
         await server.drain(config.server.drainMs);
         await telemetry.shutdown().catch(() => undefined);

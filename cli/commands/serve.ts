@@ -7,6 +7,8 @@
 import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { MANIFEST_FILE } from "../../contract/output-files.ts";
+import { DEFAULT_API_PORT } from "../../contract/shared-defaults.ts";
 import type { CompileSession } from "../../compiler/compile.ts";
 import type { DeepPartial } from "../../runtime/config/load-config.ts";
 import type { BentocConfig } from "../../runtime/config/config-types.ts";
@@ -29,7 +31,7 @@ type Target = { kind: "compiled"; dir: string } | { kind: "source"; entry: strin
 async function resolveTarget(arg: string | undefined, home: string, defaultOutDir: (entry: string) => string): Promise<Target> {
   const abs = resolve(arg ?? ".");
   const stat = statSync(abs, { throwIfNoEntry: false });
-  if (stat?.isDirectory() && existsSync(join(abs, "bento.json"))) return { kind: "compiled", dir: abs };
+  if (stat?.isDirectory() && existsSync(join(abs, MANIFEST_FILE))) return { kind: "compiled", dir: abs };
   if (stat?.isFile()) return { kind: "source", entry: abs, outDir: defaultOutDir(abs) };
   // a project directory (the current one by default): its bentofile's service, or service.ts / index.ts / src/service.ts
   const entry = stat?.isDirectory() ? await projectEntry(abs) : undefined;
@@ -53,7 +55,7 @@ export function register(program: Command): void {
     .command("serve")
     .description("Serve a service (compiling it first when given source), a compiled directory or a bento tag")
     .argument("[target]", "service file or project dir (default: the current one), compiled dir (bento.json), or bento tag name[:version]")
-    .option("-p, --port <port>", "port (default 3000, or BENTOC_PORT)")
+    .option("-p, --port <port>", `port (default ${DEFAULT_API_PORT}, or BENTOC_PORT)`)
     .option("--host <host>", "address to bind (default 0.0.0.0)")
     .option("--workers <n>", "API workers sharing the port")
     .option("--reload", "recompile and swap on source change (source targets only)")

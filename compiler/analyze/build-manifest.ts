@@ -6,6 +6,7 @@
 import { relative, sep } from "node:path";
 import { type Node, ts } from "../ts-morph.ts";
 import type { MethodDeclaration } from "ts-morph";
+import { BUNDLE_FILE } from "../../contract/output-files.ts";
 import type { IODescriptor } from "../../sdk/io.ts";
 import {
   DEFAULTS,
@@ -281,7 +282,7 @@ export function buildManifest(o: BuildOptions): { analysis: Analysis | null; dia
     runners: used,
     models: [...new Set(used.map((r) => r.model).filter((m): m is string => m !== null))].sort(),
     $defs: b.schemas.sortedDefs(),
-    entry: { source: relative(o.projectRoot, o.entryFile).split(sep).join("/"), bundle: "service.mjs" },
+    entry: { source: relative(o.projectRoot, o.entryFile).split(sep).join("/"), bundle: BUNDLE_FILE },
   };
   return {
     analysis: { manifest, service: { decl: service.decl, options: built.options.read, apis: built.apis, dependencies: service.dependencies }, runners },

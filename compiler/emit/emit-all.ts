@@ -2,6 +2,7 @@
  * Every emitter, run from the manifest alone. Returns relative path → content; nothing here touches
  * ts-morph or the disk.
  */
+import { MANIFEST_FILE, OPENAPI_FILE } from "../../contract/output-files.ts";
 import type { Manifest } from "../../sdk/manifest.ts";
 import { emitClient } from "./client/emit-client.ts";
 import { emitContainerfile, type ContainerfileOptions } from "./containerfile/emit-containerfile.ts";
@@ -23,8 +24,8 @@ export function emitFromManifest(manifest: Manifest, options: EmitOptions): Reco
   if (options.image !== undefined) k8sOptions.image = options.image;
   if (options.config !== undefined) k8sOptions.config = options.config;
   return {
-    "bento.json": toJson(manifest),
-    "openapi.json": emitOpenApi(manifest),
+    [MANIFEST_FILE]: toJson(manifest),
+    [OPENAPI_FILE]: emitOpenApi(manifest),
     ...emitClient(manifest),
     ...emitKubernetes(manifest, k8sOptions),
     ...emitContainerfile(manifest, options.containerfile ?? {}),

@@ -1,10 +1,8 @@
 /** BC1004 duplicate route (same path and method), BC1009 malformed route, BC1017 routes the server owns. */
 import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import { optionNode } from "../analyze/analyzed.ts";
+import { isReservedRoute, reservedRoutesText, ROUTE_PATTERN } from "../../contract/server-routes.ts";
 import type { Rule } from "./rules.ts";
-
-export const RESERVED_ROUTES = ["/livez", "/readyz", "/metrics", "/docs", "/docs.json"] as const;
-export const ROUTE_PATTERN = /^(\/[A-Za-z0-9._~-]+)+$/;
 
 export const routes: Rule = ({ analysis }) => {
   if (!analysis) return [];
@@ -23,8 +21,8 @@ export const routes: Rule = ({ analysis }) => {
       );
       continue;
     }
-    if ((RESERVED_ROUTES as readonly string[]).includes(route) || route.startsWith("/v2/")) {
-      out.push(createDiagnostic("BC1017", { route, reserved: [...RESERVED_ROUTES, "/v2/*"].join(", ") }, node));
+    if (isReservedRoute(route)) {
+      out.push(createDiagnostic("BC1017", { route, reserved: reservedRoutesText() }, node));
       continue;
     }
     const key = `${method} ${route}`;

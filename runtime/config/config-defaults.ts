@@ -1,6 +1,7 @@
 /** Built-in defaults of the effective configuration (the bottom layer; see docs/configuration.md). */
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_API_PORT, DEFAULT_DRAIN_MS } from "../../contract/shared-defaults.ts";
 import { DEFAULTS } from "../../sdk/manifest.ts";
 import type { BatchingConfig, BentocConfig } from "./config-types.ts";
 
@@ -22,7 +23,7 @@ export function defaultConfig(): BentocConfig {
     server: {
       http: "auto",
       host: "0.0.0.0",
-      port: 3000,
+      port: DEFAULT_API_PORT,
       workers: 1,
       maxBodyBytes: 10 * 1024 * 1024,
       maxHeaderBytes: 16 * 1024,
@@ -32,7 +33,7 @@ export function defaultConfig(): BentocConfig {
       streamIdleMs: 0,
       streamHeartbeatMs: 15_000,
       maxConcurrency: DEFAULTS.maxConcurrency,
-      drainMs: 10_000,
+      drainMs: DEFAULT_DRAIN_MS,
       cors: { enabled: false, origins: [] },
       accessLog: true,
       admin: false,

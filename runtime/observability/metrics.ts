@@ -5,6 +5,7 @@
  * path is a Map lookup plus an `observe`/`inc`.
  */
 import { Registry, collectDefaultMetrics } from "prom-client";
+import { METRIC_NAMES } from "../../contract/metric-names.ts";
 import type { RejectReason, StreamOutcome } from "./telemetry.ts";
 import { FastCounter, FastGauge, FastHistogram, type CounterChild, type GaugeChild, type HistogramChild } from "./fast-metrics.ts";
 
@@ -102,60 +103,49 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const sv = options.serviceVersion;
 
   const requestDuration = new FastHistogram(
-    "bentoc_api_server_request_duration_seconds",
+    METRIC_NAMES.apiDuration,
     "API server request duration in seconds, by endpoint and HTTP status",
     API_LABELS,
     durationBuckets,
     registry,
   );
-  const requestTotal = new FastCounter("bentoc_api_server_request_total", "API server requests, by endpoint and HTTP status", API_LABELS, registry);
-  const inProgress = new FastGauge("bentoc_api_server_request_in_progress", "API server requests being handled now", API_PROGRESS_LABELS, registry);
+  const requestTotal = new FastCounter(METRIC_NAMES.apiTotal, "API server requests, by endpoint and HTTP status", API_LABELS, registry);
+  const inProgress = new FastGauge(METRIC_NAMES.apiInProgress, "API server requests being handled now", API_PROGRESS_LABELS, registry);
   const streamDuration = new FastHistogram(
-    "bentoc_api_server_stream_duration_seconds",
+    METRIC_NAMES.streamDuration,
     "Streamed responses: time from the request's arrival to the stream's end, in seconds, by how it ended",
     STREAM_LABELS,
     durationBuckets,
     registry,
   );
   const streamTotal = new FastCounter(
-    "bentoc_api_server_stream_total",
+    METRIC_NAMES.streamTotal,
     "Streamed responses that ended, by outcome (complete, error, disconnect: the client left, timeout)",
     STREAM_LABELS,
     registry,
   );
-  const streamItems = new FastCounter("bentoc_api_server_stream_items_total", "Items written to streamed responses", API_PROGRESS_LABELS, registry);
+  const streamItems = new FastCounter(METRIC_NAMES.streamItems, "Items written to streamed responses", API_PROGRESS_LABELS, registry);
   const runnerDuration = new FastHistogram(
-    "bentoc_runner_request_duration_seconds",
+    METRIC_NAMES.runnerDuration,
     "Runner call duration in seconds (queue wait included), by outcome",
     RUNNER_OUTCOME_LABELS,
     durationBuckets,
     registry,
   );
-  const runnerTotal = new FastCounter("bentoc_runner_request_total", "Runner calls, by outcome", RUNNER_OUTCOME_LABELS, registry);
-  const batchSize = new FastHistogram("bentoc_runner_adaptive_batch_size", "Items per executed batch", RUNNER_LABELS, sizeBuckets, registry);
-  const batchDuration = new FastHistogram(
-    "bentoc_runner_batch_execution_duration_seconds",
-    "Execution time of one batch in seconds",
-    RUNNER_LABELS,
-    durationBuckets,
-    registry,
-  );
-  const queueDepthGauge = new FastGauge("bentoc_runner_queue_depth", "Items waiting in the batching queue", RUNNER_LABELS, registry);
+  const runnerTotal = new FastCounter(METRIC_NAMES.runnerTotal, "Runner calls, by outcome", RUNNER_OUTCOME_LABELS, registry);
+  const batchSize = new FastHistogram(METRIC_NAMES.batchSize, "Items per executed batch", RUNNER_LABELS, sizeBuckets, registry);
+  const batchDuration = new FastHistogram(METRIC_NAMES.batchDuration, "Execution time of one batch in seconds", RUNNER_LABELS, durationBuckets, registry);
+  const queueDepthGauge = new FastGauge(METRIC_NAMES.queueDepth, "Items waiting in the batching queue", RUNNER_LABELS, registry);
   const queueWaitHist = new FastHistogram(
-    "bentoc_runner_queue_wait_seconds",
+    METRIC_NAMES.queueWait,
     "Time an item waited in the batching queue before its batch started, in seconds",
     RUNNER_LABELS,
     durationBuckets,
     registry,
   );
-  const rejectedTotal = new FastCounter(
-    "bentoc_runner_rejected_total",
-    "Runner calls rejected without execution, by reason",
-    [...RUNNER_LABELS, "reason"],
-    registry,
-  );
+  const rejectedTotal = new FastCounter(METRIC_NAMES.rejected, "Runner calls rejected without execution, by reason", [...RUNNER_LABELS, "reason"], registry);
   const modelLoad = new FastGauge(
-    "bentoc_runner_model_load_seconds",
+    METRIC_NAMES.modelLoad,
     "Time the runner took to load its model, in seconds",
     ["runner_name", "service_name", "service_version"],
     registry,

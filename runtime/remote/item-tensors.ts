@@ -15,6 +15,7 @@
  * | anything else (objects)     | BYTES [N], one JSON document per element,                             |
  * |                             | `parameters.content_type = "application/json"` (typed arrays kept)    |
  */
+import { resolveRef } from "../../contract/schema-ref.ts";
 import type { JsonSchema } from "../../sdk/manifest.ts";
 import type { DType } from "../../sdk/io.ts";
 import type { NdArray } from "../../sdk/types.ts";
@@ -30,19 +31,6 @@ export const ROWS_PARAMETER = "bentoc_rows";
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
-
-function resolveRef(schema: JsonSchema, defs: Record<string, JsonSchema>, depth = 0): { schema: JsonSchema; name?: string } {
-  const ref = schema["$ref"];
-  if (typeof ref === "string" && ref.startsWith("#/$defs/") && depth < 16) {
-    const name = ref.slice("#/$defs/".length);
-    const target = defs[name];
-    if (target) {
-      const inner = resolveRef(target, defs, depth + 1);
-      return inner.name ? inner : { schema: inner.schema, name };
-    }
-  }
-  return { schema };
-}
 
 function typeOf(schema: JsonSchema): string | undefined {
   const t = schema["type"];

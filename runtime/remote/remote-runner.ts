@@ -16,6 +16,7 @@
  */
 import http from "node:http";
 import https from "node:https";
+import { V2_ROUTES } from "../../contract/server-routes.ts";
 import type { JsonSchema, RunnerManifest } from "../../sdk/manifest.ts";
 import { ServiceUnavailableError } from "../batching/errors.ts";
 import { noopTelemetry, type Telemetry } from "../observability/telemetry.ts";
@@ -91,7 +92,7 @@ export function createRemoteRunner(options: RemoteRunnerOptions): RemoteRunner {
   const agent = parsedBase.protocol === "https:" ? new https.Agent({ keepAlive: true, maxSockets: 256 }) : new http.Agent({ keepAlive: true, maxSockets: 256 });
   const models = runnerModels(runner, options.defs);
   const byMethod = new Map<string, RunnerModel>([...models.values()].map((m) => [m.method.name, m]));
-  const readyUrl = new URL(`${base}/v2/health/ready`);
+  const readyUrl = new URL(`${base}${V2_ROUTES.ready}`);
 
   let ready = false;
   // Shown in /readyz and 503 answers: names the runner, never its address.

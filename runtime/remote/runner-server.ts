@@ -14,6 +14,7 @@
  * Errors carry the catalogue's status and the standard error body (its `error` and `code` are what V2
  * clients read): 400 bad tensors, 404 unknown model, 413, 503 not ready/overloaded/deadline, 504.
  */
+import { SERVER_ROUTES, V2_ROUTES } from "../../contract/server-routes.ts";
 import type { Manifest } from "../../sdk/manifest.ts";
 import type { BentocConfig } from "../config/config-types.ts";
 import { BadRequest, MethodNotAllowed, NotFound, ServiceUnavailable } from "../errors/http-errors.ts";
@@ -61,7 +62,7 @@ export interface RunnerServer {
 }
 
 const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/;
-const PROBES = new Set(["/v2/health/live", "/v2/health/ready", "/livez", "/readyz"]);
+const PROBES = new Set<string>([V2_ROUTES.live, V2_ROUTES.ready, SERVER_ROUTES.live, SERVER_ROUTES.ready]);
 
 interface RunnerRoutesDeps {
   readonly options: RunnerServerOptions;
@@ -92,12 +93,12 @@ function createRunnerRouter(deps: RunnerRoutesDeps): Router {
   const live = get((ex) => ex.json(200, { live: true }));
   const ready = get((ex) => (isReady(deps) ? ex.json(200, { ready: true }) : ex.fail(notReady(deps))));
   const fixed: Record<string, (method: string) => ReturnType<Router["route"]>> = {
-    "/v2/health/live": live,
-    "/livez": live,
-    "/v2/health/ready": ready,
-    "/readyz": ready,
-    "/v2": get((ex) => ex.json(200, { name: "bentoc", version: deps.options.manifest.compiler, extensions: ["binary_tensor_data"] })),
-    "/metrics": get((ex) => {
+    [V2_ROUTES.live]: live,
+    [SERVER_ROUTES.live]: live,
+    [V2_ROUTES.ready]: ready,
+    [SERVER_ROUTES.ready]: ready,
+    [V2_ROUTES.server]: get((ex) => ex.json(200, { name: "bentoc", version: deps.options.manifest.compiler, extensions: ["binary_tensor_data"] })),
+    [SERVER_ROUTES.metrics]: get((ex) => {
       const source = deps.options.metricsSource;
       source.metricsText().then(
         (text) => ex.send(200, source.contentType, text),

@@ -16,8 +16,6 @@ import type { Logger } from "../logging/logger.ts";
 import type { BatchingAdmin, BatchingChange } from "../runners/runner-host.ts";
 import { parseBatchingChange } from "./batching-change.ts";
 
-export const ADMIN_BATCHING_ROUTE = "/_bentoc/batching";
-
 /** Why a request may not use the admin route, or undefined when it may. */
 function refusal(req: TransportRequest, token: string): Error | undefined {
   if (req.header("origin") !== "") return new Forbidden("the admin route answers no browser: requests with an Origin header are refused");

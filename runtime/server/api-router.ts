@@ -5,7 +5,8 @@
 import { MethodNotAllowed, NotFound } from "../errors/http-errors.ts";
 import type { Router } from "../http/http-server.ts";
 import type { Logger } from "../logging/logger.ts";
-import { ADMIN_BATCHING_ROUTE, adminBatchingGet, adminBatchingPost } from "./admin-route.ts";
+import { ADMIN_BATCHING_ROUTE } from "../../contract/server-routes.ts";
+import { adminBatchingGet, adminBatchingPost } from "./admin-route.ts";
 import { handleApiRequest, type ApiRequestContext } from "./api-handler.ts";
 import { builtinRoute, type BuiltinDeps } from "./builtin-routes.ts";
 

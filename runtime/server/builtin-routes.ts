@@ -1,15 +1,13 @@
 /**
- * The API server's own routes: `/livez`, `/readyz`, `/metrics`, `/docs` (Swagger UI, offline), its assets
- * under `/docs/`, and `/docs.json` (the OpenAPI document). GET and HEAD only.
+ * The API server's own routes (contract/server-routes.ts): `/livez`, `/readyz`, `/metrics`, `/docs`
+ * (Swagger UI, offline), its assets under `/docs/`, and `/docs.json` (the OpenAPI document). GET and HEAD only.
  */
+import { DOCS_ASSET_PREFIX, SERVER_ROUTES } from "../../contract/server-routes.ts";
 import { NotFound, ServiceUnavailable } from "../errors/http-errors.ts";
 import type { RouteHandler } from "../http/http-server.ts";
 import type { MetricsSource } from "../observability/telemetry.ts";
 import { docsAsset, docsPage } from "./docs-assets.ts";
 import type { ServiceState } from "./service-state.ts";
-
-export const BUILTIN_ROUTES = ["/livez", "/readyz", "/metrics", "/docs", "/docs.json"] as const;
-export const DOCS_ASSET_PREFIX = "/docs/";
 
 const JSON_TYPE = "application/json";
 
@@ -22,9 +20,9 @@ export interface BuiltinDeps {
 /** The handler of a builtin GET route, or undefined when `path` is none. */
 export function builtinRoute(path: string, deps: BuiltinDeps): RouteHandler | undefined {
   switch (path) {
-    case "/livez":
+    case SERVER_ROUTES.live:
       return (ex) => ex.send(200, JSON_TYPE, '{"status":"ok"}');
-    case "/readyz":
+    case SERVER_ROUTES.ready:
       return (ex) => {
         const state = deps.current();
         const runners = state.runners.status();
@@ -32,15 +30,15 @@ export function builtinRoute(path: string, deps: BuiltinDeps): RouteHandler | un
         if (deps.draining) return ex.fail(new ServiceUnavailable("shutting down", "shutting_down", { runners }));
         ex.fail(new ServiceUnavailable("runners are not ready", "not_ready", { runners }));
       };
-    case "/metrics":
+    case SERVER_ROUTES.metrics:
       return (ex) =>
         void deps.metrics.metricsText().then(
           (text) => ex.send(200, deps.metrics.contentType, text),
           (err: unknown) => ex.fail(err),
         );
-    case "/docs":
+    case SERVER_ROUTES.docs:
       return (ex) => ex.send(200, "text/html; charset=utf-8", docsPage(deps.current().manifest.service.name));
-    case "/docs.json":
+    case SERVER_ROUTES.openapi:
       return (ex) => ex.send(200, JSON_TYPE, deps.current().openapi);
   }
   if (!path.startsWith(DOCS_ASSET_PREFIX)) return undefined;

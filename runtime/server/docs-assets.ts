@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { DOCS_ASSET_PREFIX, SERVER_ROUTES } from "../../contract/server-routes.ts";
 
 const ASSETS: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -36,15 +37,15 @@ export function docsPage(title: string): string {
 <head>
 <meta charset="utf-8">
 <title>${safe} — API docs</title>
-<link rel="stylesheet" href="/docs/swagger-ui.css">
-<link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
+<link rel="stylesheet" href="${DOCS_ASSET_PREFIX}swagger-ui.css">
+<link rel="icon" type="image/png" href="${DOCS_ASSET_PREFIX}favicon-32x32.png">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="/docs/swagger-ui-bundle.js"></script>
-<script src="/docs/swagger-ui-standalone-preset.js"></script>
+<script src="${DOCS_ASSET_PREFIX}swagger-ui-bundle.js"></script>
+<script src="${DOCS_ASSET_PREFIX}swagger-ui-standalone-preset.js"></script>
 <script>
-window.ui = SwaggerUIBundle({ url: "/docs.json", dom_id: "#swagger-ui", deepLinking: true,
+window.ui = SwaggerUIBundle({ url: "${SERVER_ROUTES.openapi}", dom_id: "#swagger-ui", deepLinking: true,
   presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "StandaloneLayout" });
 </script>
 </body>

@@ -1,8 +1,13 @@
-/** Reads a compiled directory: `bento.json` (manifest), `openapi.json` and the bundle it names. */
+/**
+ * Reads a compiled directory: `bento.json` (the manifest, checked against the contract's JSON Schema so
+ * that a hand-edited or stale one fails here, naming the field), `openapi.json` and the bundle it names.
+ */
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { MANIFEST_SCHEMA_VERSION, type Manifest } from "../../sdk/manifest.ts";
+import { parseManifest } from "../../contract/manifest-check.ts";
+import { MANIFEST_FILE, OPENAPI_FILE } from "../../contract/output-files.ts";
+import type { Manifest } from "../../sdk/manifest.ts";
 
 export interface CompiledService {
   dir: string;
@@ -13,19 +18,23 @@ export interface CompiledService {
 
 let loads = 0;
 
+/** The checked manifest of a compiled directory; throws `ManifestError` (or a read error) naming the file. */
+export async function readCompiledManifest(dir: string): Promise<Manifest> {
+  const file = join(resolve(dir), MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  return parseManifest(text, file);
+}
+
 export async function loadCompiledDir(dir: string): Promise<CompiledService> {
   const abs = resolve(dir);
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(await readFile(join(abs, "bento.json"), "utf8")) as Manifest;
-  } catch (err) {
-    throw new Error(`cannot read ${join(abs, "bento.json")}: ${(err as Error).message}`);
-  }
-  if (manifest.schemaVersion !== MANIFEST_SCHEMA_VERSION) {
-    throw new Error(`bento.json has schemaVersion ${String(manifest.schemaVersion)}; this runtime reads ${MANIFEST_SCHEMA_VERSION}`);
-  }
-  const openapi = await readFile(join(abs, "openapi.json"), "utf8").catch(() => "{}");
-  const bundle = join(abs, manifest.entry?.bundle || "service.mjs");
+  const manifest = await readCompiledManifest(abs);
+  const openapi = await readFile(join(abs, OPENAPI_FILE), "utf8").catch(() => "{}");
+  const bundle = join(abs, manifest.entry.bundle);
   // A query string makes each reload a new module instance.
   const module = (await import(`${pathToFileURL(bundle).href}?v=${Date.now()}-${++loads}`)) as Record<string, unknown>;
   return { dir: abs, manifest, module, openapi };

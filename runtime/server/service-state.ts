@@ -62,7 +62,7 @@ export async function createServiceState(v: ServiceVersion, options: StateOption
   for (const api of manifest.service.apis) {
     const fn = instance[api.name];
     if (typeof fn !== "function") throw new Error(`service class '${manifest.service.className}' has no method '${api.name}'`);
-    const method = api.method ?? "POST";
+    const method = api.method;
     const kind = api.input.descriptor.kind;
     const route: ApiRoute = {
       api,

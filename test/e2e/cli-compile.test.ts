@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { bentocBin, repoRoot } from "../helpers/serve-sample.ts";
@@ -86,5 +86,36 @@ describe("bentoc compile", () => {
     expect(out.ok).toBe(false);
     expect(out.diagnostics.map((d) => d.code)).toContain("BC1004");
     expect(out.diagnostics[0]?.file).toBe("test/fixtures/broken/duplicate-route.ts");
+  });
+});
+
+describe("a hand-edited bento.json", () => {
+  it("makes `bentoc serve` and `bentoc serve-runner` exit 1 with one line naming the field, no stack trace", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bentoc-cli-edited-"));
+    try {
+      const compiled = run(["compile", "samples/tabular", "--out", dir]);
+      expect(compiled.status, compiled.stderr).toBe(0);
+      const file = join(dir, "bento.json");
+      const manifest = JSON.parse(readFileSync(file, "utf8"));
+      delete manifest.service.apis[0].route;
+      writeFileSync(file, JSON.stringify(manifest, null, 2));
+
+      const served = run(["serve", dir, "--port", "0"]);
+      expect(served.status).toBe(1);
+      expect(served.stderr).toBe(`error: ${file}: /service/apis/0/route: missing required field\n`);
+      expect(served.stdout).toBe("");
+
+      const runner = run(["serve-runner", dir, "--runner", manifest.runners[0].name, "--port", "0"]);
+      expect(runner.status).toBe(1);
+      expect(runner.stderr).toBe(`error: ${file}: /service/apis/0/route: missing required field\n`);
+
+      manifest.service.apis[0].route = ["/predict"];
+      writeFileSync(file, JSON.stringify(manifest, null, 2));
+      const typed = run(["serve", dir, "--port", "0"]);
+      expect(typed.status).toBe(1);
+      expect(typed.stderr).toBe(`error: ${file}: /service/apis/0/route: must be string\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

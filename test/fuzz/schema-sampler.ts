@@ -4,6 +4,7 @@
  * type, missing required field, unknown field, out of range, not in the enum, too long, too deep). Seeded,
  * so a failure replays. `$ref`s resolve against the document's `components/schemas`.
  */
+import { resolveRef } from "../../contract/schema-ref.ts";
 import { mulberry32 } from "../../runtime/models/prng.ts";
 
 export type Rand = () => number;
@@ -50,14 +51,8 @@ export class SchemaSampler {
     return lo + Math.floor(this.rand() * (hi - lo + 1));
   }
 
-  resolve(schema: Schema, depth = 0): Schema {
-    const ref = schema["$ref"];
-    if (typeof ref === "string" && depth < 32) {
-      const name = decodeURIComponent(ref.split("/").pop() ?? "");
-      const target = this.components[name];
-      if (target) return this.resolve(target, depth + 1);
-    }
-    return schema;
+  resolve(schema: Schema): Schema {
+    return resolveRef(schema, this.components).schema;
   }
 
   private types(s: Schema): string[] {

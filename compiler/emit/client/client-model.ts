@@ -6,7 +6,8 @@
 import type { IODescriptor } from "../../../sdk/io.ts";
 import type { ApiManifest, JsonSchema, Manifest } from "../../../sdk/manifest.ts";
 import { imageFormats, inputTransport, mediaTypes, objectProperties, requiredFields, type InputTransport } from "../openapi/api-io.ts";
-import { allocateNames, defRefName, resolveDef } from "../openapi/def-refs.ts";
+import { defRefName, resolveRef } from "../../../contract/schema-ref.ts";
+import { allocateNames } from "../openapi/def-refs.ts";
 import { renderDeclaration, renderDocComment, renderType, type TsRenderContext } from "./schema-to-ts.ts";
 
 /** Names the runtime part of the client exports or uses; generated types never take them. */
@@ -111,7 +112,7 @@ export function buildClientModel(manifest: Manifest): ClientModel {
 
   const apis = service.apis.map((api): ClientApi => {
     const transport = inputTransport(api);
-    const inputSchema = resolveDef(api.input.schema, manifest.$defs);
+    const inputSchema = resolveRef(api.input.schema, manifest.$defs).schema;
     return {
       name: api.name,
       method: api.method,
@@ -141,7 +142,7 @@ export function buildClientModel(manifest: Manifest): ClientModel {
 function inputType(api: ApiManifest, manifest: Manifest, ctx: TsRenderContext): string {
   const { descriptor, schema } = api.input;
   if (descriptor.kind !== "multipart") return valueType(descriptor, schema, ctx, "input");
-  const objectSchema = resolveDef(schema, manifest.$defs);
+  const objectSchema = resolveRef(schema, manifest.$defs).schema;
   const partSchemas = objectProperties(objectSchema);
   const required = Object.keys(partSchemas).length > 0 ? new Set(requiredFields(objectSchema)) : new Set(Object.keys(descriptor.parts));
   const lines = Object.entries(descriptor.parts).map(([name, part]) => {
@@ -240,7 +241,7 @@ function reachableDefs(manifest: Manifest): Set<string> {
     for (const io of [api.input, api.output]) {
       if (io.descriptor.kind === "json") roots.push(io.schema);
       if (io.descriptor.kind === "multipart") {
-        const props = objectProperties(resolveDef(io.schema, manifest.$defs));
+        const props = objectProperties(resolveRef(io.schema, manifest.$defs).schema);
         for (const [name, part] of Object.entries(io.descriptor.parts)) if (part.kind === "json") roots.push(props[name]);
       }
     }

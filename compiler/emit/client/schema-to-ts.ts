@@ -5,7 +5,7 @@
  * comments carrying descriptions, examples and constraints.
  */
 import type { JsonSchema } from "../../../sdk/manifest.ts";
-import { defRefName } from "../openapi/def-refs.ts";
+import { defRefName } from "../../../contract/schema-ref.ts";
 
 export interface TsRenderContext {
   /** The TypeScript name of a `$defs` entry (undefined when unknown: rendered as `unknown`). */

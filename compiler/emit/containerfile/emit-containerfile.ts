@@ -10,6 +10,9 @@
  * `.containerignore`; deterministic bytes.
  */
 import { RUN_AS_USER } from "../../../contract/container-security.ts";
+import { MANIFEST_FILE, OPENAPI_FILE } from "../../../contract/output-files.ts";
+import { SERVER_ROUTES } from "../../../contract/server-routes.ts";
+import { DEFAULT_API_PORT } from "../../../contract/shared-defaults.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
 
 export interface EmitContainerfileOptions {
@@ -43,12 +46,12 @@ export interface EmitContainerfileOptions {
 export type ContainerfileOptions = EmitContainerfileOptions;
 
 export const BENTO_DIR = "/bento";
-export const PORT = 3000;
+export const PORT = DEFAULT_API_PORT;
 export { RUN_AS_USER };
 export const DEFAULT_NODE_VERSION = "20";
 export const DEFAULT_NPM_CLI = "/usr/local/lib/node_modules/npm/bin/npm-cli.js";
 export const BENTOC_CLI = "/bento/node_modules/bentoc/dist/cli/bentoc.js";
-export const HEALTHCHECK_SCRIPT = `fetch('http://127.0.0.1:${PORT}/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
+export const HEALTHCHECK_SCRIPT = `fetch('http://127.0.0.1:${PORT}${SERVER_ROUTES.ready}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
 
 export class ContainerfileError extends Error {
   override name = "ContainerfileError";
@@ -142,7 +145,7 @@ export function emitContainerfile(manifest: Manifest, options: EmitContainerfile
   }
   lines.push(
     `# 3. code: the only layer a code change rebuilds.`,
-    `COPY bento.json openapi.json ${bundle} ${BENTO_DIR}/`,
+    `COPY ${MANIFEST_FILE} ${OPENAPI_FILE} ${bundle} ${BENTO_DIR}/`,
     ...dataFiles.map((f) => `COPY ${f} ${BENTO_DIR}/${f}`),
     `USER ${RUN_AS_USER}:${RUN_AS_USER}`,
     `EXPOSE ${PORT}`,
@@ -152,7 +155,7 @@ export function emitContainerfile(manifest: Manifest, options: EmitContainerfile
     "",
   );
 
-  const allowed = ["bento.json", "openapi.json", bundle, "package.json", "package-lock.json"];
+  const allowed = [MANIFEST_FILE, OPENAPI_FILE, bundle, "package.json", "package-lock.json"];
   if (manifest.models.length > 0) allowed.push("models/", "models/**");
   if (mode === "copy") allowed.push("node_modules/", "node_modules/**");
   if (setup !== undefined) allowed.push(setup);

@@ -6,20 +6,11 @@
  * with one series per runner. `$datasource`, `$service` and `$endpoint` variables; schemaVersion 39; panel
  * ids are positions, so the bytes only change when the manifest does.
  */
+import { METRIC_NAMES as M } from "../../../contract/metric-names.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
 import { toJson } from "../json.ts";
 
 export const SCHEMA_VERSION = 39;
-
-const M = {
-  apiDuration: "bentoc_api_server_request_duration_seconds",
-  apiTotal: "bentoc_api_server_request_total",
-  apiInProgress: "bentoc_api_server_request_in_progress",
-  runnerDuration: "bentoc_runner_request_duration_seconds",
-  runnerTotal: "bentoc_runner_request_total",
-  batchSize: "bentoc_runner_adaptive_batch_size",
-  queueDepth: "bentoc_runner_queue_depth",
-} as const;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana template variable, substituted by Grafana
 const DATASOURCE = { type: "prometheus", uid: "${datasource}" } as const;
@@ -72,7 +63,7 @@ function apiPanels(): PanelSpec[] {
     },
     {
       title: "Latency p50 / p95 / p99",
-      description: "Request duration quantiles per endpoint, from the bentoc_api_server_request_duration_seconds histogram.",
+      description: `Request duration quantiles per endpoint, from the ${M.apiDuration} histogram.`,
       type: "timeseries",
       unit: "s",
       targets: [quantile(0.5), quantile(0.95), quantile(0.99)],
@@ -93,7 +84,7 @@ function runnerPanels(runners: readonly string[]): PanelSpec[] {
     ...runners.map(
       (name): PanelSpec => ({
         title: `Batch size distribution: ${name}`,
-        description: `How many items each batch of runner ${name} served (bentoc_runner_adaptive_batch_size buckets).`,
+        description: `How many items each batch of runner ${name} served (${M.batchSize} buckets).`,
         type: "heatmap",
         targets: [
           {

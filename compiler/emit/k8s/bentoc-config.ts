@@ -5,12 +5,10 @@
  * model store the image ships. Keys are sorted so the bytes are stable.
  */
 import { stringify } from "yaml";
+import { DEFAULT_DRAIN_MS } from "../../../contract/shared-defaults.ts";
 import { API_PORT, MODELS_DIR, sortRecord } from "./k8s-names.ts";
 
 export type ConfigObject = Record<string, unknown>;
-
-/** Drain period used when the config does not say (seconds). */
-export const DEFAULT_DRAIN_MS = 30_000;
 
 function isObject(value: unknown): value is ConfigObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);

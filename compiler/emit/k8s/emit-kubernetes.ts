@@ -12,6 +12,7 @@
  * Returns `{ relative path: file content }`; deterministic bytes, nothing read or written.
  */
 import { stringify } from "yaml";
+import { SERVER_ROUTES, V2_ROUTES } from "../../../contract/server-routes.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
 import type { Resources } from "../../../sdk/types.ts";
 import { configYaml, drainMs, podConfig, withRunnerUrls, type ConfigObject } from "./bentoc-config.ts";
@@ -102,8 +103,8 @@ export function emitKubernetes(manifest: Manifest, options: EmitKubernetesOption
     image: defaultImage,
     args: serveArgs,
     port: API_PORT,
-    livenessPath: "/livez",
-    readinessPath: "/readyz",
+    livenessPath: SERVER_ROUTES.live,
+    readinessPath: SERVER_ROUTES.ready,
     resources: monolithResources,
     env: apiEnv,
     configMap: names.config,
@@ -148,8 +149,8 @@ export function emitKubernetes(manifest: Manifest, options: EmitKubernetesOption
       image: defaultImage,
       args: ["serve-runner", BENTO_DIR, "--runner", runner.name, "--port", String(RUNNER_PORT), "--config", CONFIG_FILE],
       port: RUNNER_PORT,
-      livenessPath: "/v2/health/live",
-      readinessPath: "/v2/health/ready",
+      livenessPath: V2_ROUTES.live,
+      readinessPath: V2_ROUTES.ready,
       resources: withDefaults(runner.resources),
       env: baseEnv(name),
       configMap: names.config,

@@ -4,8 +4,7 @@
  */
 import type { Manifest } from "../../../sdk/manifest.ts";
 
-export const API_PORT = 3000;
-export const RUNNER_PORT = 3001;
+export { DEFAULT_API_PORT as API_PORT, DEFAULT_RUNNER_PORT as RUNNER_PORT } from "../../../contract/shared-defaults.ts";
 /** Where the ConfigMap's `bentoc.yaml` is mounted in every container. */
 export const CONFIG_DIR = "/etc/bentoc";
 export const CONFIG_FILE = `${CONFIG_DIR}/bentoc.yaml`;

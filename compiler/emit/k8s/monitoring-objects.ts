@@ -2,19 +2,11 @@
  * prometheus-operator objects: a ServiceMonitor per Service that exposes `/metrics`, and a PrometheusRule
  * with the alerts an operator wants on day one, written with the metric names the runtime exports.
  */
+import { METRIC_NAMES } from "../../../contract/metric-names.ts";
+import { SERVER_ROUTES } from "../../../contract/server-routes.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
 import { objectLabels, selectorLabels, type Component } from "./k8s-names.ts";
 import type { K8sObject } from "./k8s-workloads.ts";
-
-export const METRICS = {
-  apiDuration: "bentoc_api_server_request_duration_seconds",
-  apiTotal: "bentoc_api_server_request_total",
-  apiInProgress: "bentoc_api_server_request_in_progress",
-  runnerDuration: "bentoc_runner_request_duration_seconds",
-  runnerTotal: "bentoc_runner_request_total",
-  batchSize: "bentoc_runner_adaptive_batch_size",
-  queueDepth: "bentoc_runner_queue_depth",
-} as const;
 
 /** Thresholds of the generated alerts; documented in docs/kubernetes.md. */
 export const ALERTS = {
@@ -34,7 +26,7 @@ export function serviceMonitor(manifest: Manifest, name: string, component: Comp
     metadata: { name, labels: objectLabels(manifest, component, runner) },
     spec: {
       selector: { matchLabels: selectorLabels(manifest, component, runner) },
-      endpoints: [{ port: "http", path: "/metrics", scheme: "http", interval: "15s", scrapeTimeout: "10s" }],
+      endpoints: [{ port: "http", path: SERVER_ROUTES.metrics, scheme: "http", interval: "15s", scrapeTimeout: "10s" }],
     },
   };
 }
@@ -64,7 +56,7 @@ export function alertRules(manifest: Manifest): AlertRule[] {
   const rules: AlertRule[] = [
     {
       alert: "BentocHighLatencyP95",
-      expr: `histogram_quantile(0.95, sum by (le, endpoint) (rate(${METRICS.apiDuration}_bucket${s}[5m]))) > ${latency}`,
+      expr: `histogram_quantile(0.95, sum by (le, endpoint) (rate(${METRIC_NAMES.apiDuration}_bucket${s}[5m]))) > ${latency}`,
       for: "10m",
       labels: labels("warning"),
       annotations: {
@@ -74,7 +66,9 @@ export function alertRules(manifest: Manifest): AlertRule[] {
     },
     {
       alert: "BentocHighErrorRatio",
-      expr: `sum by (endpoint) (rate(${METRICS.apiTotal}${s5xx}[5m])) / ` + `sum by (endpoint) (rate(${METRICS.apiTotal}${s}[5m])) > ${ALERTS.errorRatio}`,
+      expr:
+        `sum by (endpoint) (rate(${METRIC_NAMES.apiTotal}${s5xx}[5m])) / ` +
+        `sum by (endpoint) (rate(${METRIC_NAMES.apiTotal}${s}[5m])) > ${ALERTS.errorRatio}`,
       for: "5m",
       labels: labels("critical"),
       annotations: {
@@ -85,8 +79,8 @@ export function alertRules(manifest: Manifest): AlertRule[] {
     {
       alert: "BentocTrafficDrop",
       expr:
-        `(sum(rate(${METRICS.apiTotal}${s}[10m])) or vector(0)) < ${ALERTS.trafficDropShare} * ` +
-        `(sum(rate(${METRICS.apiTotal}${s}[1h] offset 10m)) > ${ALERTS.trafficDropMinBaselineRps})`,
+        `(sum(rate(${METRIC_NAMES.apiTotal}${s}[10m])) or vector(0)) < ${ALERTS.trafficDropShare} * ` +
+        `(sum(rate(${METRIC_NAMES.apiTotal}${s}[1h] offset 10m)) > ${ALERTS.trafficDropMinBaselineRps})`,
       for: "15m",
       labels: labels("warning"),
       annotations: {
@@ -98,7 +92,7 @@ export function alertRules(manifest: Manifest): AlertRule[] {
   if (manifest.runners.length > 0) {
     rules.push({
       alert: "BentocRunnerHighLatencyP95",
-      expr: `histogram_quantile(0.95, sum by (le, runner_name) (rate(${METRICS.runnerDuration}_bucket${s}[5m]))) > ${latency}`,
+      expr: `histogram_quantile(0.95, sum by (le, runner_name) (rate(${METRIC_NAMES.runnerDuration}_bucket${s}[5m]))) > ${latency}`,
       for: "10m",
       labels: labels("warning"),
       annotations: {

@@ -1,29 +1,9 @@
 /**
- * `$ref`s into the manifest's `$defs`: parsing them and rewriting them to wherever an emitter puts the
- * named schemas (`#/components/schemas/X` in OpenAPI, `#/$defs/X` again for a standalone schema).
+ * Rewriting the manifest's `$ref`s to wherever an emitter puts the named schemas
+ * (`#/components/schemas/X` in OpenAPI, `#/$defs/X` again for a standalone schema). Parsing and resolving
+ * `$ref`s is the contract's (contract/schema-ref.ts), shared with the runtime.
  */
-import type { JsonSchema } from "../../../sdk/manifest.ts";
-
-const DEFS_PREFIX = "#/$defs/";
-
-/** The `$defs` name a `$ref` points at, or undefined when it points elsewhere. */
-export function defRefName(ref: unknown): string | undefined {
-  if (typeof ref !== "string" || !ref.startsWith(DEFS_PREFIX)) return undefined;
-  const token = ref.slice(DEFS_PREFIX.length);
-  if (token.includes("/")) return undefined; // a pointer into a definition, not a definition
-  let decoded = token;
-  try {
-    decoded = decodeURIComponent(token);
-  } catch {
-    // keep the raw token
-  }
-  return decoded.replace(/~1/g, "/").replace(/~0/g, "~");
-}
-
-/** Escapes a name as one JSON Pointer token inside a URI fragment. */
-export function pointerToken(name: string): string {
-  return encodeURIComponent(name.replace(/~/g, "~0").replace(/\//g, "~1")).replace(/%24/g, "$");
-}
+import { defRefName } from "../../../contract/schema-ref.ts";
 
 /** A deep copy of `value` with every `$ref` to `#/$defs/X` replaced by `target(X)`. */
 export function rewriteDefRefs<T>(value: T, target: (name: string) => string): T {
@@ -35,20 +15,6 @@ export function rewriteDefRefs<T>(value: T, target: (name: string) => string): T
     out[key] = name !== undefined ? target(name) : rewriteDefRefs(v, target);
   }
   return out as T;
-}
-
-/** Resolves a schema that is a bare `$ref` to a definition; other schemas are returned as they are. */
-export function resolveDef(schema: JsonSchema, defs: Record<string, JsonSchema>): JsonSchema {
-  const seen = new Set<string>();
-  let current = schema;
-  for (;;) {
-    const name = defRefName(current["$ref"]);
-    if (name === undefined || seen.has(name) || Object.keys(current).length !== 1) return current;
-    seen.add(name);
-    const next = defs[name];
-    if (!next) return current;
-    current = next;
-  }
 }
 
 /**

@@ -15,10 +15,12 @@ import {
   type SchemaObject,
 } from "openapi3-ts/oas31";
 import type { IODescriptor } from "../../../sdk/io.ts";
+import { SERVER_ROUTES } from "../../../contract/server-routes.ts";
 import type { ApiManifest, JsonSchema, Manifest } from "../../../sdk/manifest.ts";
 import { toJson, type JsonPath } from "../json.ts";
 import { NDARRAY_DTYPE_HEADER, NDARRAY_SHAPE_HEADER, inputTransport, mediaTypes, ndarrayJsonSchema, objectProperties, requiredFields } from "./api-io.ts";
-import { allocateNames, pointerToken, resolveDef, rewriteDefRefs } from "./def-refs.ts";
+import { pointerToken, resolveRef } from "../../../contract/schema-ref.ts";
+import { allocateNames, rewriteDefRefs } from "./def-refs.ts";
 import { ERROR_SCHEMA, ERROR_SCHEMA_NAME, ERROR_STATUSES, REQUEST_ID_HEADER, errorResponse } from "./error-responses.ts";
 
 const HEALTH_TAG = "health";
@@ -64,8 +66,8 @@ export function buildOpenApi(manifest: Manifest): ReturnType<OpenApiBuilder["get
   }
   for (const route of [...byRoute.keys()].sort()) builder.addPath(route, byRoute.get(route) ?? {});
 
-  builder.addPath("/livez", { get: healthOperation("livez", "The process is alive.", false) });
-  builder.addPath("/readyz", { get: healthOperation("readyz", "Every runner is loaded and warmed.", true) });
+  builder.addPath(SERVER_ROUTES.live, { get: healthOperation("livez", "The process is alive.", false) });
+  builder.addPath(SERVER_ROUTES.ready, { get: healthOperation("readyz", "Every runner is loaded and warmed.", true) });
   return builder.getSpec();
 }
 
@@ -99,7 +101,7 @@ function operation(api: ApiManifest, ctx: Ctx): OperationObject {
 }
 
 function queryParameters(api: ApiManifest, ctx: Ctx): ParameterObject[] {
-  const schema = resolveDef(api.input.schema, ctx.manifest.$defs);
+  const schema = resolveRef(api.input.schema, ctx.manifest.$defs).schema;
   const required = new Set(requiredFields(schema));
   return Object.entries(objectProperties(schema)).map(([name, prop]) => {
     const p: ParameterObject = { name, in: "query", required: required.has(name), schema: ctx.toComponents(prop) };
@@ -160,12 +162,12 @@ function bodyContent(descriptor: IODescriptor, schema: JsonSchema, ctx: Ctx): Co
 }
 
 function textSchema(schema: JsonSchema, ctx: Ctx): SchemaObject {
-  const resolved = resolveDef(schema, ctx.manifest.$defs);
+  const resolved = resolveRef(schema, ctx.manifest.$defs).schema;
   return resolved["type"] === "string" ? (ctx.toComponents(schema) as SchemaObject) : { type: "string" };
 }
 
 function multipartMedia(parts: Readonly<Record<string, IODescriptor>>, schema: JsonSchema, ctx: Ctx): MediaTypeObject {
-  const objectSchema = resolveDef(schema, ctx.manifest.$defs);
+  const objectSchema = resolveRef(schema, ctx.manifest.$defs).schema;
   const partSchemas = objectProperties(objectSchema);
   const declaredRequired = requiredFields(objectSchema);
   const properties: Record<string, SchemaObject> = {};

@@ -66,7 +66,7 @@ describe("loadConfig", () => {
       port: 3000,
       workers: 1,
       maxBodyBytes: 10 * 1024 * 1024,
-      drainMs: 10_000,
+      drainMs: 30_000,
       accessLog: true,
       cors: { enabled: false },
     });
