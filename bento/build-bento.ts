@@ -35,8 +35,11 @@ export interface BentoContainerfileOptions {
 
 /** What `build` needs from the compiler; the CLI wires `compile()` and `emitFromManifest()`. */
 export interface BentoCompiler {
-  /** Compiles with the bundle into `outDir`; `manifest` null on errors, `diagnostics` already formatted. */
-  compile(entry: string, outDir: string): Promise<{ manifest: Manifest | null; diagnostics: string; files: string[] }>;
+  /**
+   * Compiles with the bundle into `outDir`, checking the runners' models against the store in `home`
+   * (a tag missing there is an error); `manifest` null on errors, `diagnostics` already formatted.
+   */
+  compile(entry: string, outDir: string, home: string): Promise<{ manifest: Manifest | null; diagnostics: string; files: string[] }>;
   /** Every generated file (relative path → content) from a manifest; `image` is the Kubernetes workloads' image. */
   emit(manifest: Manifest, containerfile: BentoContainerfileOptions, image?: string): Record<string, string>;
 }
@@ -75,7 +78,7 @@ export async function buildBento(options: BuildOptions): Promise<BuildResult> {
     await mkdir(ctx, { recursive: true });
 
     // 1. compile
-    const result = await compiler.compile(bentofile.service, compiled);
+    const result = await compiler.compile(bentofile.service, compiled, options.home);
     if (!result.manifest) throw new BentoBuildError(`${result.diagnostics}\ncompilation failed: no bento was built`);
     const manifest = result.manifest;
     const name = bentofile.name ?? manifest.service.name;

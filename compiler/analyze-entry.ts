@@ -12,6 +12,7 @@ import { decoratorModeDiagnostics, LEGACY_DECORATOR_ERRORS } from "./decorator-m
 import { createDiagnostic, fromTsDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
 import { discover } from "./discover/discover.ts";
 import { SdkSymbols } from "./discover/sdk-symbols.ts";
+import type { ModelCatalogue } from "./model-catalogue.ts";
 import { bentocVersion, createProjectForEntry, findProjectRoot, isLocalFile, resolveEntry } from "./program.ts";
 import { validate } from "./validate/validate.ts";
 
@@ -29,6 +30,8 @@ export interface AnalyzeOptions {
   entry: string;
   /** Report the TypeScript checker's diagnostics for the user's files (default true). */
   typecheck?: boolean;
+  /** The local model store's listing, for the model checks (BC2003/BC1026, BC1027); none: skipped. */
+  models?: ModelCatalogue | undefined;
 }
 
 export interface AnalyzeProjectOptions {
@@ -36,6 +39,7 @@ export interface AnalyzeProjectOptions {
   entryFile: string;
   projectRoot: string;
   typecheck: boolean;
+  models?: ModelCatalogue | undefined;
 }
 
 /** The user's own files: reachable from the entry through imports (static or dynamic), outside node_modules and the sdk. */
@@ -95,7 +99,7 @@ export function analyzeProject(o: AnalyzeProjectOptions): AnalysisResult {
     compilerVersion: bentocVersion(),
   });
   diagnostics.push(...built.diagnostics);
-  diagnostics.push(...validate({ discovery: found.discovery, analysis: built.analysis, entryFile: o.entryFile }));
+  diagnostics.push(...validate({ discovery: found.discovery, analysis: built.analysis, entryFile: o.entryFile, sdk, models: o.models }));
   const sorted = sortDiagnostics(dedupe(diagnostics));
   const manifest = built.analysis && !hasErrors(sorted) ? built.analysis.manifest : null;
   return { ...base, manifest, diagnostics: sorted };
@@ -163,7 +167,7 @@ export function createAnalysisSession(options: AnalyzeOptions): AnalysisSession 
             .filter(isLocalFile);
         refresh(state.project, changed);
       }
-      return analyzeProject({ ...state, typecheck });
+      return analyzeProject({ ...state, typecheck, models: options.models });
     },
   };
 }

@@ -10,6 +10,7 @@ import type { Manifest } from "../sdk/manifest.ts";
 import { analyzeEntry, createAnalysisSession, type AnalysisResult } from "./analyze-entry.ts";
 import type { Diagnostic } from "./diagnostics/diagnostic.ts";
 import { bundleService, type BundleResult } from "./emit/bundle.ts";
+import type { ModelCatalogue } from "./model-catalogue.ts";
 import { findProjectRoot, resolveEntry } from "./program.ts";
 import { emitFromManifest, type EmitOptions } from "./emit/emit-all.ts";
 import { writeOutputs } from "./emit/write-outputs.ts";
@@ -22,6 +23,8 @@ export interface CompileOptions {
   /** Skip the esbuild bundle (snapshots compare everything but the bundle). */
   bundle?: boolean;
   emit?: EmitOptions;
+  /** The local model store's listing (the CLI passes it); without it the model checks are skipped. */
+  models?: ModelCatalogue | undefined;
 }
 
 export interface CompileResult {
@@ -85,7 +88,7 @@ async function emitAndWrite(
 export async function compile(options: CompileOptions): Promise<CompileResult> {
   const started = performance.now();
   const bundle = startBundle(options);
-  const analysis = await analyzeEntry({ entry: options.entry, typecheck: options.typecheck ?? true });
+  const analysis = await analyzeEntry({ entry: options.entry, typecheck: options.typecheck ?? true, models: options.models });
   return emitAndWrite(analysis, bundle, options, started);
 }
 
@@ -94,7 +97,7 @@ export interface CompileSession {
 }
 
 export function createCompileSession(options: CompileOptions): CompileSession {
-  const session = createAnalysisSession({ entry: options.entry, typecheck: options.typecheck ?? true });
+  const session = createAnalysisSession({ entry: options.entry, typecheck: options.typecheck ?? true, models: options.models });
   return {
     async compile(changedFiles) {
       const started = performance.now();

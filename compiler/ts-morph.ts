@@ -28,20 +28,24 @@ export type SyntaxKind = Morph.SyntaxKind;
 export const ts: typeof Morph.ts = morph.ts;
 // A namespace of types only: it merges with the `ts` value above, so `ts.Type` and `ts.TypeFlags.Any` both work.
 export declare namespace ts {
+  type CallExpression = Morph.ts.CallExpression;
   type ClassDeclaration = Morph.ts.ClassDeclaration;
   type ClassElement = Morph.ts.ClassElement;
   type CompilerOptions = Morph.ts.CompilerOptions;
   type Declaration = Morph.ts.Declaration;
   type Diagnostic = Morph.ts.Diagnostic;
+  type Expression = Morph.ts.Expression;
   type InterfaceType = Morph.ts.InterfaceType;
   type IScriptSnapshot = Morph.ts.IScriptSnapshot;
   type JSDocTagInfo = Morph.ts.JSDocTagInfo;
   type MethodDeclaration = Morph.ts.MethodDeclaration;
   type Node = Morph.ts.Node;
+  type ObjectLiteralExpression = Morph.ts.ObjectLiteralExpression;
   type ObjectType = Morph.ts.ObjectType;
   type Program = Morph.ts.Program;
   type ScriptKind = Morph.ts.ScriptKind;
   type SourceFile = Morph.ts.SourceFile;
+  type PropertyName = Morph.ts.PropertyName;
   type PropertySignature = Morph.ts.PropertySignature;
   type Symbol = Morph.ts.Symbol;
   type TupleType = Morph.ts.TupleType;

@@ -5,7 +5,7 @@
  */
 import "reflect-metadata";
 import type { IODescriptor } from "./io.ts";
-import type { Resources } from "./types.ts";
+import type { Resources, RunnerHandle } from "./types.ts";
 
 export const SERVICE_KEY = "bentoc:service";
 export const RUNNER_KEY = "bentoc:runner";
@@ -124,8 +124,12 @@ export interface DependsMarker {
   readonly [DEPENDS]: AnyClass;
 }
 
-export function depends<C extends new () => unknown>(runnerClass: C): InstanceType<C> {
-  return { [DEPENDS]: runnerClass } as DependsMarker as InstanceType<C>;
+/**
+ * A handle on a runner, for a field of the service class. Its type has only the runner's batch methods
+ * (`RunnerHandle`): at run time the field is replaced by the live runner, which has nothing else.
+ */
+export function depends<C extends new () => unknown>(runnerClass: C): RunnerHandle<InstanceType<C>> {
+  return { [DEPENDS]: runnerClass } as DependsMarker as unknown as RunnerHandle<InstanceType<C>>;
 }
 
 export function isDependsMarker(value: unknown): value is DependsMarker {

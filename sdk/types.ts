@@ -43,6 +43,40 @@ export interface Context {
   readonly traceparent?: string;
 }
 
+/**
+ * Options of one call on a runner handle. Inside an API handler the request's own signal and deadline
+ * apply already; these override them for one call.
+ */
+export interface RunnerCallOptions {
+  /** Aborting removes the call from the queue (rejected 503 `aborted`). */
+  signal?: AbortSignal | undefined;
+  /** W3C trace context to continue. */
+  traceparent?: string | undefined;
+  /** Epoch ms (`Date.now()` scale): a call that cannot finish by then is rejected 503 `deadline` before it runs. */
+  deadline?: number | undefined;
+}
+
+/** The batch call a `@batchable` method `(items: T[]) => R[] | Promise<R[]>` becomes on a runner handle. */
+type BatchCall<M> = M extends (...args: infer A) => infer Ret
+  ? A extends [infer Items]
+    ? Items extends readonly (infer T)[]
+      ? Awaited<Ret> extends readonly (infer R)[]
+        ? (items: T[], options?: RunnerCallOptions) => Promise<R[]>
+        : never
+      : never
+    : never
+  : never;
+
+/**
+ * What `depends(RunnerClass)` gives a service: the runner's methods of the batchable shape, one array of
+ * items in and a promise of one result per item out (batched behind the scenes, perhaps in another
+ * process). Fields, setup methods and other methods are not on it. TypeScript cannot see decorators, so a
+ * method of that shape without `@batchable` is reported by the compiler (BC1024).
+ */
+export type RunnerHandle<R> = {
+  readonly [K in keyof R as K extends string ? ([BatchCall<R[K]>] extends [never] ? never : K) : never]: BatchCall<R[K]>;
+};
+
 /** A loaded model, injected into a runner's `model` field by the runtime before `setup()`. */
 export interface Model {
   readonly tag: string;

@@ -24,6 +24,7 @@ import {
   type Backend,
 } from "../../bento/containerize.ts";
 import { defaultHome } from "../../runtime/models/model-store.ts";
+import { readModelCatalogue } from "../model-catalogue.ts";
 import { addRegistryFlags, errorLine, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
 import { formatSize, printRemoteTags } from "./models.ts";
 
@@ -58,8 +59,9 @@ export async function bentoCompiler(cwd: string = process.cwd()): Promise<BentoC
     import("../../compiler/emit/emit-all.ts"),
   ]);
   return {
-    async compile(entry, outDir) {
-      const result = await compile({ entry, outDir, bundle: true, typecheck: true });
+    async compile(entry, outDir, home) {
+      // a bento carries its models: a tag missing from the store is an error here (BC1026), with its location
+      const result = await compile({ entry, outDir, bundle: true, typecheck: true, models: await readModelCatalogue(home, "error") });
       return {
         manifest: result.manifest,
         diagnostics: result.diagnostics.length > 0 ? formatDiagnostics(result.diagnostics, { cwd, color: false }) : "",

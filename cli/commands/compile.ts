@@ -48,9 +48,11 @@ export function register(program: Command): void {
     .option("--no-typecheck", "skip the TypeScript checker's diagnostics for the service program")
     .option("--format <format>", "diagnostics format: text or json", "text")
     .action(async (entryArg: string, flags: CompileFlags) => {
-      const [{ compile, createCompileSession, defaultOutDir }, { projectEntry }] = await Promise.all([
+      const [{ compile, createCompileSession, defaultOutDir }, { projectEntry }, { readModelCatalogue }, { defaultHome }] = await Promise.all([
         import("../../compiler/compile.ts"),
         import("../../bento/project-entry.ts"),
+        import("../model-catalogue.ts"),
+        import("../../runtime/models/model-store.ts"),
       ]);
       const cwd = process.cwd();
       const arg = resolve(entryArg);
@@ -65,7 +67,8 @@ export function register(program: Command): void {
         return;
       }
       const outDir = flags.out ? resolve(flags.out) : defaultOutDir(arg);
-      const options = { entry, outDir, typecheck: flags.typecheck };
+      // the store's listing (not the store itself: a compile never needs it) for the model checks
+      const options = { entry, outDir, typecheck: flags.typecheck, models: await readModelCatalogue(defaultHome(), "warning") };
       if (!flags.watch) {
         const result = await compile(options);
         await report(result, flags, cwd);

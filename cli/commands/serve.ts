@@ -98,7 +98,13 @@ export function register(program: Command): void {
       let sourceFiles: string[] = [];
       let dir: string;
       if (target.kind === "source") {
-        session = createCompileSession({ entry: target.entry, outDir: target.outDir, typecheck: flags.typecheck });
+        const { readModelCatalogue } = await import("../model-catalogue.ts");
+        session = createCompileSession({
+          entry: target.entry,
+          outDir: target.outDir,
+          typecheck: flags.typecheck,
+          models: await readModelCatalogue(home, "warning"),
+        });
         const result = await session.compile();
         if (result.diagnostics.length) process.stderr.write(`${formatDiagnostics(result.diagnostics, { cwd, color: process.stderr.isTTY === true })}\n`);
         if (!result.manifest) fail(summaryLine(result, cwd));

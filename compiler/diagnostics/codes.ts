@@ -1,6 +1,7 @@
 /**
  * The table of bentoc diagnostic codes. Each entry: severity, a short title (for docs and `--format json`)
- * and a message template whose `{name}` placeholders are filled from the arguments of `createDiagnostic`.
+ * and a message template whose `{name}` placeholders are filled from the arguments of `createDiagnostic`;
+ * some also carry a hint template (what to do about it), printed under the code frame.
  * Codes are stable: never renumber, only add. BC1xxx are errors, BC2xxx warnings.
  */
 export type Severity = "error" | "warning";
@@ -9,6 +10,8 @@ export interface CodeInfo {
   severity: Severity;
   title: string;
   message: string;
+  /** What to do about it; `{name}` placeholders as in the message. */
+  hint?: string;
 }
 
 export const CODES = {
@@ -59,11 +62,47 @@ export const CODES = {
   },
   BC1022: { severity: "error", title: "invalid streaming API", message: "Streaming @api method '{name}' {problem}." },
   BC1023: { severity: "error", title: "invalid scaling option", message: "Invalid scaling option {option}: {rule}." },
+  BC1024: {
+    severity: "error",
+    title: "not a batchable method of the runner",
+    message: "'{member}' is not a @batchable method of runner {className}: the depends() handle this.{field} has only its @batchable methods ({methods}).",
+    hint: "{hint}",
+  },
+  BC1025: {
+    severity: "error",
+    title: "Model field that is never set",
+    message: "The Model field '{field}' of runner {className} is never set ({why}): every call that uses it fails.",
+    hint: "{hint}",
+  },
+  BC1026: {
+    severity: "error",
+    title: "model not in the store (build)",
+    message: "Model '{tag}' of runner {runner} is not in the model store ({home}); a bento carries its models, so it cannot be built. {known}",
+    hint: "Save or import it first (`bentoc models save`, `bentoc models import`, `bentoc models pull`), or fix the tag.",
+  },
+  BC1027: {
+    severity: "error",
+    title: "model inputs/outputs do not match the runner",
+    message: "Runner {className} cannot run model {tag}: {problem}.",
+    hint: "{hint}",
+  },
   BC2001: { severity: "warning", title: "unused runner", message: "Runner '{name}' is declared but no service depends on it; it is left out of the bento." },
   BC2002: {
     severity: "warning",
     title: "GET API with a request body",
     message: "GET API '{name}' takes a parameter; GET requests carry no body, so clients send it as JSON anyway. Prefer POST.",
+  },
+  BC2003: {
+    severity: "warning",
+    title: "model not in the store",
+    message: "Model '{tag}' of runner {runner} is not in the model store ({home}). {known}",
+    hint: "`bentoc build` and `bentoc serve` need it: save or import it (`bentoc models save`, `bentoc models import`), or fix the tag.",
+  },
+  BC2004: {
+    severity: "warning",
+    title: "batch items unlike the model's tensors",
+    message: "The items of runner {className} look unlike the tensors of model {tag}: {problem}.",
+    hint: "{hint}",
   },
 } as const satisfies Record<string, CodeInfo>;
 

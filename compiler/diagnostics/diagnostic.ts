@@ -3,7 +3,7 @@
  * Lines and columns are 1-based; `file` is absolute.
  */
 import { Node, ts } from "../ts-morph.ts";
-import { CODES, renderMessage, type Code } from "./codes.ts";
+import { CODES, renderMessage, type Code, type CodeInfo } from "./codes.ts";
 
 export interface Diagnostic {
   code: string;
@@ -13,6 +13,8 @@ export interface Diagnostic {
   line?: number;
   column?: number;
   length?: number;
+  /** What to do about it (codes with a hint template). */
+  hint?: string;
 }
 
 export type DiagnosticArgs = Readonly<Record<string, string | number>>;
@@ -33,8 +35,9 @@ export function locate(node: Node | ts.Node): Pick<Diagnostic, "file" | "line" |
 }
 
 export function createDiagnostic(code: Code, args: DiagnosticArgs, at?: Location): Diagnostic {
-  const info = CODES[code];
+  const info: CodeInfo = CODES[code];
   const diag: Diagnostic = { code, severity: info.severity, message: renderMessage(info.message, args) };
+  if (info.hint !== undefined) diag.hint = renderMessage(info.hint, args);
   return at ? { ...diag, ...locate(at) } : diag;
 }
 

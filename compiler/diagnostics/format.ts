@@ -61,10 +61,11 @@ export function formatDiagnostic(d: Diagnostic, options: FormatOptions): string 
     ? `${paint(color, "cyan", displayPath(d.file, options.cwd))}${d.line !== undefined ? `:${paint(color, "yellow", String(d.line))}:${paint(color, "yellow", String(d.column ?? 1))}` : ""} - `
     : "";
   const head = `${where}${paint(color, d.severity === "error" ? "red" : "yellow", d.severity)} ${paint(color, "grey", `${d.code}:`)} ${d.message}`;
-  if (!d.file) return head;
+  const hint = d.hint === undefined ? "" : `\n${paint(color, "cyan", "hint:")} ${d.hint}`;
+  if (!d.file) return `${head}${hint}`;
   const text = (options.readFile ?? readFromDisk)(d.file);
   const frame = text === undefined ? "" : codeFrame(text, d, color);
-  return frame ? `${head}\n\n${frame}\n` : head;
+  return frame ? `${head}\n\n${frame}\n${hint ? `${hint.slice(1)}\n` : ""}` : `${head}${hint}`;
 }
 
 export function formatDiagnostics(diags: readonly Diagnostic[], options: FormatOptions): string {

@@ -7,11 +7,15 @@ import onnxProto from "onnx-proto";
 const { onnx } = onnxProto;
 type Onnx = typeof onnx;
 
-export type ElemType = "float32" | "int64";
+export type ElemType = "float32" | "int64" | "string";
 export type Dim = number | string;
 export type AttrValue = number | number[] | string | { float: number } | { ints: number[] };
 
-const ELEM: Record<ElemType, number> = { float32: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64 };
+const ELEM: Record<ElemType, number> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  int64: onnx.TensorProto.DataType.INT64,
+  string: onnx.TensorProto.DataType.STRING,
+};
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error("ONNX raw_data needs a little-endian host");
 

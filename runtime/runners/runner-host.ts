@@ -4,15 +4,11 @@
  * methods, each taking and returning arrays (same length out as in), batched behind the scenes.
  */
 import type { RunnerManifest } from "../../sdk/manifest.ts";
+import type { RunnerCallOptions } from "../../sdk/types.ts";
 import type { BatchSettings } from "../batching/adaptive-dispatcher.ts";
 
-export interface RunnerCallOptions {
-  /** Aborting removes the call from the queue (rejected 503 `aborted`). */
-  signal?: AbortSignal | undefined;
-  traceparent?: string | undefined;
-  /** Epoch ms (Date.now() scale): a call that cannot finish by then is rejected 503 `deadline` before it runs. */
-  deadline?: number | undefined;
-}
+/** The options a service passes on a runner call (`RunnerHandle` in the sdk): one definition, the sdk's. */
+export type { RunnerCallOptions };
 
 export interface RunnerHandle {
   readonly name: string;

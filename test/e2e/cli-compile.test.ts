@@ -10,8 +10,8 @@ import { join, relative } from "node:path";
 import { bentocBin, repoRoot } from "../helpers/serve-sample.ts";
 import { MANIFEST_SCHEMA_VERSION } from "../../sdk/manifest.ts";
 
-function run(args: string[]) {
-  return spawnSync(process.execPath, [bentocBin, ...args], { cwd: repoRoot, encoding: "utf8" });
+function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync(process.execPath, [bentocBin, ...args], { cwd: repoRoot, encoding: "utf8", env });
 }
 
 function tree(dir: string): Map<string, string> {
@@ -77,6 +77,37 @@ describe("bentoc compile", () => {
     expect(r.stderr).toMatch(new RegExp(`${path.replace(/[./]/g, "\\$&")}:${line}:\\d+ - error ${code}:`));
     expect(r.stderr).toMatch(/\n\s*~+/); // the underline of the code frame
     expect(r.stdout).toMatch(/nothing emitted/);
+  });
+
+  it("checks the runners' models against $BENTOC_HOME: a tag not in it is a warning with a hint, and the compile succeeds", () => {
+    const home = mkdtempSync(join(tmpdir(), "bentoc-cli-home-"));
+    const out = mkdtempSync(join(tmpdir(), "bentoc-cli-out-"));
+    try {
+      const r = run(["compile", "samples/tabular", "--out", out], { ...process.env, BENTOC_HOME: home });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        /samples\/tabular\/service\.ts:10:\d+ - warning BC2003: Model 'tabular-mlp:latest' of runner tabular-mlp is not in the model store \(.*\)\. The store is empty\./,
+      );
+      expect(r.stderr).toMatch(/\nhint: `bentoc build` and `bentoc serve` need it/);
+      expect(r.stdout).toMatch(/✓ compiled tabular/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("a depends() handle used for what is not @batchable fails: BC1024 (and TS2339 for a field), also with --no-typecheck", () => {
+    const path = "test/fixtures/broken/depends-not-batchable.ts";
+    const never = join(tmpdir(), "bentoc-never-written");
+    const checked = run(["compile", path, "--out", never]);
+    expect(checked.status).toBe(1);
+    expect(checked.stderr).toMatch(/depends-not-batchable\.ts:25:\d+ - error BC1024: 'explain' is not a @batchable method of runner Scorer/);
+    expect(checked.stderr).toMatch(/depends-not-batchable\.ts:26:\d+ - error TS2339: Property 'threshold' does not exist on type 'RunnerHandle<Scorer>'/);
+    expect(checked.stderr).toMatch(/hint: Decorate Scorer\.explain with @batchable/);
+    const unchecked = run(["compile", path, "--out", never, "--no-typecheck"]);
+    expect(unchecked.status).toBe(1);
+    expect(unchecked.stderr).not.toMatch(/error TS2339/);
+    expect(unchecked.stderr.match(/error BC1024/g)).toHaveLength(2);
   });
 
   it("prints diagnostics as JSON for tools", () => {

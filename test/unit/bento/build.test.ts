@@ -165,6 +165,21 @@ describe("bentoc build", () => {
     }
   });
 
+  it("refuses a service whose models are not in the store with BC1026 at each runner's model option, before any copying", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "bentoc-home-empty-"));
+    try {
+      const failed = build(empty);
+      await expect(failed).rejects.toThrow(
+        /service\.ts:\d+:\d+ - error BC1026: Model 'support-tickets-minilm:latest' of runner embedding is not in the model store/,
+      );
+      await expect(failed).rejects.toThrow(/error BC1026: Model 'support-tickets-classifier:latest' of runner classifier .*The store is empty\./);
+      await expect(failed).rejects.toThrow(/hint: Save or import it first/);
+      await expect(failed).rejects.toThrow(/compilation failed: no bento was built/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it("refuses a bentofile whose models leave out a model the runners need", async () => {
     const text = readFileSync(join(sample.dir, "bentofile.yaml"), "utf8");
     await expect(build(home.home, `${text}models: []\n`)).rejects.toThrow(/runners need support-tickets-classifier:latest, support-tickets-minilm:latest/);

@@ -61,6 +61,7 @@ const SECTIONS = [
   ["FileData", types, "FileData"],
   ["Resources", types, "Resources"],
   ["Context", types, "Context"],
+  ["RunnerCallOptions", types, "RunnerCallOptions"],
   ["Model", types, "Model"],
 ] as const;
 
