@@ -21,10 +21,17 @@ export interface ExchangeHost {
   /** Draining: every response closes its connection. */
   readonly draining: boolean;
   readonly cors: CorsPolicy | undefined;
+  /** Whether `finished` uses the response's size (the access log does): when not, it is not measured. */
+  readonly countsBytesOut: boolean;
   /** An exchange became an API or inference request (metrics: requests in flight). */
   started(endpoint: string): void;
   /** Called once per exchange when it is over. */
   finished(ex: Exchange, status: number, bytesOut: number): void;
+}
+
+/** A route's bookkeeping for an exchange (e.g. requests in flight), told once when the exchange is over. */
+export interface FinishListener {
+  exchangeFinished(): void;
 }
 
 export class Exchange {
@@ -46,8 +53,8 @@ export class Exchange {
   streaming = false;
   private streamBytes = 0;
   private streamStatus = 0;
-  /** Runs once when the exchange is over (a route's own bookkeeping). */
-  onFinish: (() => void) | undefined;
+  /** Told once when the exchange is over (a route's own bookkeeping). */
+  finishListener: FinishListener | undefined;
   readonly start = performance.now();
   /** Created on first use of `signal()`: most requests never need one. */
   private controller: AbortController | undefined;
@@ -73,7 +80,7 @@ export class Exchange {
   send(status: number, contentType: string, body: OutgoingBody, headers?: HeaderList, close = false): void {
     if (this.done) return;
     this.done = true;
-    const bytesOut = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+    const bytesOut = typeof body !== "string" ? body.byteLength : this.host.countsBytesOut ? Buffer.byteLength(body) : 0;
     if (!this.aborted) {
       const out: HeaderList = ["content-type", contentType, "x-request-id", this.requestId];
       if (headers) for (let i = 0; i < headers.length; i++) out.push(headers[i] as string);
@@ -123,7 +130,7 @@ export class Exchange {
   /** Writes a chunk of the streamed response; false when the backend is buffering (then wait for `onWritable`). */
   write(chunk: OutgoingBody): boolean {
     if (!this.streaming || this.aborted) return true;
-    this.streamBytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
+    this.streamBytes += typeof chunk !== "string" ? chunk.byteLength : this.host.countsBytesOut ? Buffer.byteLength(chunk) : 0;
     return this.res.write(chunk);
   }
 
@@ -178,10 +185,10 @@ export class Exchange {
   }
 
   private finish(status: number, bytesOut: number): void {
-    const release = this.onFinish;
-    this.onFinish = undefined;
+    const listener = this.finishListener;
+    this.finishListener = undefined;
     try {
-      release?.();
+      listener?.exchangeFinished();
     } catch (err) {
       this.host.logger.error("request bookkeeping failed", { requestId: this.requestId, err });
     }

@@ -70,10 +70,12 @@ class Server implements ExchangeHost {
   readonly sweep: NodeJS.Timeout;
   readonly logger: Logger;
   readonly cors: CorsPolicy | undefined;
+  readonly countsBytesOut: boolean;
 
   constructor(readonly options: HttpServerOptions) {
     this.logger = options.logger;
     this.cors = options.cors;
+    this.countsBytesOut = options.accessLog !== undefined;
     // One timer for every request's deadline; resolution 1/20 of the timeout, between 5 and 100 ms.
     this.sweep = setInterval(() => this.expire(), Math.min(100, Math.max(5, Math.floor(options.timeoutMs / 20))));
     this.sweep.unref();

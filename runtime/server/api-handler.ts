@@ -8,10 +8,11 @@ import type { Context } from "../../sdk/types.ts";
 import { ServiceUnavailable, TooManyRequests } from "../errors/http-errors.ts";
 import { readBody, skipBody } from "../http/body-reader.ts";
 import { asClientError } from "../http/error-responder.ts";
-import type { Exchange } from "../http/exchange.ts";
+import type { Exchange, FinishListener } from "../http/exchange.ts";
 import type { TransportRequest } from "../http/transport.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { RequestMetrics, RequestTracing, SpanHandle } from "../observability/telemetry.ts";
+import type { RequestMeta } from "../io/decode-input.ts";
 import { chooseFraming, NDJSON_TYPE, pumpStream, SSE_TYPE, type StreamSettings } from "./stream-response.ts";
 import { runInCallScope } from "../runners/call-scope.ts";
 import type { RunnerCallOptions } from "../runners/runner-host.ts";
@@ -44,15 +45,11 @@ export function handleApiRequest(ctx: ApiRequestContext, state: ServiceState, ro
   }
   ex.countAs(endpoint, span);
   state.inflight++;
-  let counted = false;
-  ex.onFinish = () => {
-    if (counted) ctx.running--;
-    if (--state.inflight === 0) state.onIdle?.();
-  };
-  const contentLength = Number(req.contentLength || 0);
+  const call = new ApiCall(ctx, state, route, ex, req, traceparent);
+  ex.finishListener = call;
   if (!state.runners.ready) {
     // Answered before the body is read: a body still on its way closes the connection.
-    const bodyPending = contentLength > 0 || req.header("transfer-encoding") !== "";
+    const bodyPending = Number(req.contentLength || 0) > 0 || req.header("transfer-encoding") !== "";
     return ex.fail(
       new ServiceUnavailable(
         "runners are not ready yet",
@@ -62,49 +59,77 @@ export function handleApiRequest(ctx: ApiRequestContext, state: ServiceState, ro
       bodyPending,
     );
   }
+  if (route.method === "GET") skipBody(ex, ctx.maxBodyBytes, () => call.received(undefined));
+  else readBody(ex, ctx.maxBodyBytes, route.retainsBody, (body) => call.received(body));
+}
 
-  const headers: Record<string, string> = {};
-  if (route.api.takesContext) req.forEachHeader((k, v) => (headers[k] = v));
-  else for (const h of route.headers) headers[h] = req.header(h);
-  const contentType = req.header("content-type") || undefined;
-  const accept = req.header("accept") || undefined;
-  const context = route.api.takesContext ? makeContext(ex, headers, span?.traceparent ?? traceparent) : undefined;
+/**
+ * One API request once routed: what it read from the request head (the transport's request is valid only
+ * during the routing call), the decoding of its body or query, and its bookkeeping when it ends. One object
+ * per request, which is also the decoder's view of the request (`RequestMeta`).
+ */
+class ApiCall implements RequestMeta, FinishListener {
+  readonly contentType: string | undefined;
+  private readonly accept: string | undefined;
+  private readonly query: string;
+  private readonly headers: Record<string, string> = {};
+  private readonly context: Context | undefined;
+  /** Counted in `ctx.running` (its handler was called). */
+  private counted = false;
 
-  const invoke = (input: unknown): void => {
+  constructor(
+    private readonly ctx: ApiRequestContext,
+    private readonly state: ServiceState,
+    private readonly route: ApiRoute,
+    private readonly ex: Exchange,
+    req: TransportRequest,
+    traceparent: string | undefined,
+  ) {
+    const headers = this.headers;
+    if (route.api.takesContext) req.forEachHeader((k, v) => (headers[k] = v));
+    else for (const h of route.headers) headers[h] = req.header(h);
+    this.contentType = req.header("content-type") || undefined;
+    this.accept = req.header("accept") || undefined;
+    this.query = route.method === "GET" ? req.query : "";
+    this.context = route.api.takesContext ? makeContext(ex, headers, ex.span?.traceparent ?? traceparent) : undefined;
+  }
+
+  header(name: string): string | undefined {
+    return this.headers[name] || undefined;
+  }
+
+  /** The body arrived (POST), or was read and dropped (GET: the input is the query). */
+  received(body: Buffer | undefined): void {
+    const { ex, route } = this;
+    let input: unknown;
+    try {
+      input = body === undefined ? route.decodeQuery(this.query) : route.decode(body, this);
+    } catch (err) {
+      return ex.fail(clientError(this.ctx, ex, err));
+    }
+    if (isPromise(input)) {
+      input.then(
+        (value) => this.invoke(value),
+        (err: unknown) => ex.fail(clientError(this.ctx, ex, err)),
+      );
+    } else this.invoke(input);
+  }
+
+  private invoke(input: unknown): void {
+    const { ctx, ex } = this;
     if (ex.done) return;
     if (ctx.running >= ctx.maxConcurrency) {
       return ex.fail(new TooManyRequests(`more than ${ctx.maxConcurrency} requests in flight`, { maxConcurrency: ctx.maxConcurrency }));
     }
     ctx.running++;
-    counted = true;
-    callHandler(ctx, route, ex, input, context, accept);
-  };
-
-  if (route.method === "GET") {
-    const query = req.query;
-    return skipBody(ex, ctx.maxBodyBytes, () => {
-      let input: unknown;
-      try {
-        input = route.decodeQuery(query);
-      } catch (err) {
-        return ex.fail(clientError(ctx, ex, err));
-      }
-      invoke(input);
-    });
+    this.counted = true;
+    callHandler(ctx, this.route, ex, input, this.context, this.accept);
   }
 
-  const meta = { contentType, header: (name: string) => headers[name] || undefined };
-  readBody(ex, ctx.maxBodyBytes, route.retainsBody, (body) => {
-    let input: unknown;
-    try {
-      input = route.decode(body, meta);
-    } catch (err) {
-      return ex.fail(clientError(ctx, ex, err));
-    }
-    if (isPromise(input)) {
-      input.then(invoke, (err: unknown) => ex.fail(clientError(ctx, ex, err)));
-    } else invoke(input);
-  });
+  exchangeFinished(): void {
+    if (this.counted) this.ctx.running--;
+    if (--this.state.inflight === 0) this.state.onIdle?.();
+  }
 }
 
 function callHandler(ctx: ApiRequestContext, route: ApiRoute, ex: Exchange, input: unknown, context: Context | undefined, accept: string | undefined): void {
