@@ -47,6 +47,9 @@ function buildArgFlags(args: Record<string, string>): string[] {
     .flatMap((k) => ["--build-arg", `${k}=${args[k] ?? ""}`]);
 }
 
+/** What buildah and podman both build with: no namespaces of their own (chroot), the host's network, cached layers, Docker format. */
+const OCI_BUILD_FLAGS = ["--isolation", "chroot", "--network", "host", "--layers", "--format", "docker"];
+
 /**
  * argv of the build. A BASE_IMAGE under `localhost/` exists only locally: never try to pull it.
  * buildah/podman: chroot isolation and host network (works unprivileged and in nested containers),
@@ -57,35 +60,9 @@ export function containerizeCommand(backend: Backend, options: ContainerizeOptio
   const common = ["-f", options.containerfile ?? join(options.context, "Containerfile"), "-t", options.image, ...buildArgFlags(options.buildArgs)];
   switch (backend) {
     case "buildah":
-      return [
-        "buildah",
-        "bud",
-        "--isolation",
-        "chroot",
-        "--network",
-        "host",
-        "--layers",
-        "--format",
-        "docker",
-        ...(local ? ["--pull-never"] : []),
-        ...common,
-        options.context,
-      ];
+      return ["buildah", "bud", ...OCI_BUILD_FLAGS, ...(local ? ["--pull-never"] : []), ...common, options.context];
     case "podman":
-      return [
-        "podman",
-        "build",
-        "--isolation",
-        "chroot",
-        "--network",
-        "host",
-        "--layers",
-        "--format",
-        "docker",
-        ...(local ? ["--pull=never"] : []),
-        ...common,
-        options.context,
-      ];
+      return ["podman", "build", ...OCI_BUILD_FLAGS, ...(local ? ["--pull=never"] : []), ...common, options.context];
     case "docker":
       return ["docker", "build", "--network", "host", ...common, options.context];
   }

@@ -102,61 +102,25 @@ async function startTokenService(
   return { server, realm: `https://127.0.0.1:${port}/token` };
 }
 
+/** A self-signed P-256 certificate valid for two days, with its key (openssl). */
+function selfSignedCert(keyFile: string, certFile: string, subject: string, extra: string[]): void {
+  const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", subject, ...extra];
+  execFileSync("openssl", [...args, "-keyout", keyFile, "-out", certFile], { stdio: "ignore" });
+}
+
 export async function startRegistry(options: { auth?: "htpasswd" | "token" } = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), "bentoc-registry-"));
   const storage = join(dir, "data");
   const caFile = join(dir, "cert.pem");
   const keyFile = join(dir, "key.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=bentoc test registry",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-      "-keyout",
-      keyFile,
-      "-out",
-      caFile,
-    ],
-    { stdio: "ignore" },
-  );
+  selfSignedCert(keyFile, caFile, "/CN=bentoc test registry", ["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"]);
   execFileSync("htpasswd", ["-B", "-b", "-c", join(dir, "htpasswd"), REGISTRY_USER, REGISTRY_PASSWORD], { stdio: "ignore" });
   const tokenRequests: { scopes: string[]; status: number }[] = [];
   let token: { server: HttpsServer; realm: string } | undefined;
   if (options.auth === "token") {
     const signingCert = join(dir, "token-signing.pem");
     const signingKey = join(dir, "token-signing-key.pem");
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=bentoc test token issuer",
-        "-keyout",
-        signingKey,
-        "-out",
-        signingCert,
-      ],
-      { stdio: "ignore" },
-    );
+    selfSignedCert(signingKey, signingCert, "/CN=bentoc test token issuer", []);
     token = await startTokenService(caFile, keyFile, signingCert, signingKey, tokenRequests);
   }
   const authConfig = token
