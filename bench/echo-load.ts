@@ -17,14 +17,20 @@ const autocannon = autocannonUntyped as (opts: Record<string, unknown>) => Promi
 /** The echo request body (the echo service's `/echo` input). */
 export const ECHO_BODY = JSON.stringify({ value: { id: 7, text: "hello world", tags: ["a", "b"] } });
 
+const echoRequest = (port: number, connections: number) => ({
+  url: `http://127.0.0.1:${port}/echo`,
+  method: "POST",
+  body: ECHO_BODY,
+  headers: { "content-type": "application/json" },
+  connections,
+});
+
 /** `connections` closed-loop clients for `durationS` seconds against `http://127.0.0.1:<port>/echo`. */
 export function loadEcho(port: number, durationS: number, connections: number): Promise<LoadResult> {
-  return autocannon({
-    url: `http://127.0.0.1:${port}/echo`,
-    method: "POST",
-    body: ECHO_BODY,
-    headers: { "content-type": "application/json" },
-    connections,
-    duration: durationS,
-  });
+  return autocannon({ ...echoRequest(port, connections), duration: durationS });
+}
+
+/** The same load until `requests` requests were sent. */
+export function loadEchoRequests(port: number, requests: number, connections: number): Promise<LoadResult> {
+  return autocannon({ ...echoRequest(port, connections), amount: requests });
 }

@@ -12,8 +12,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ECHO_BODY as BODY, loadEcho as load, type LoadResult } from "./echo-load.ts";
+import { ECHO_BODY as BODY, loadEcho as load, loadEchoRequests, type LoadResult } from "./echo-load.ts";
+import { profileOnCommand, timePerRequest } from "./request-profile.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, medianRatio, writeResults } from "./results-io.ts";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -77,6 +79,7 @@ async function serveBentoc(http: "uws" | "node", accessLog: boolean): Promise<nu
 async function child(kind: string): Promise<void> {
   // Bare servers exit on SIGINT too, so a profiler (--cpu-prof) can write its file.
   if (kind === "uws" || kind === "node") process.once("SIGINT", () => process.exit(0));
+  profileOnCommand();
   const port =
     kind === "uws"
       ? await serveBareUws()
@@ -88,7 +91,7 @@ async function child(kind: string): Promise<void> {
 
 function start(kind: string, echoDir: string): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(process.execPath, ["--import", "tsx", SELF, "--child", kind], {
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["pipe", "pipe", "inherit"],
     env: { ...process.env, BENCH_ECHO_DIR: echoDir },
   });
   return new Promise((resolve, reject) => {
@@ -100,6 +103,39 @@ function start(kind: string, echoDir: string): Promise<{ proc: ChildProcess; por
     });
     proc.on("exit", (c) => reject(new Error(`${kind} exited ${c}`)));
   });
+}
+
+/** The servers whose request path is profiled after the rounds, and how many requests each profile covers. */
+const PROFILED = ["uws", "bentoc-uws", "node", "bentoc-node"];
+const PROFILE_REQUESTS = 40_000;
+
+function nextLine(proc: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const onData = (d: Buffer): void => {
+      if (!d.toString().includes(text)) return;
+      proc.stdout!.off("data", onData);
+      resolve();
+    };
+    proc.stdout!.on("data", onData);
+  });
+}
+
+/** A CPU profile of the server while it serves `requests` echo requests, grouped (request-profile.ts). */
+async function profileRequests(
+  proc: ChildProcess,
+  port: number,
+  requests: number,
+  connections: number,
+  file: string,
+): Promise<Array<{ place: string; us: number }>> {
+  const started = nextLine(proc, "PROFILING");
+  proc.stdin!.write("start\n");
+  await started;
+  const r = await loadEchoRequests(port, requests, connections);
+  const written = nextLine(proc, "PROFILED");
+  proc.stdin!.write(`stop ${file}\n`);
+  await written;
+  return timePerRequest(JSON.parse(readFileSync(file, "utf8")), r.requests.total);
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
@@ -130,6 +166,7 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
   // The server's own CPU time per request in each round: what it costs, whatever the load generator
   // (which shares the machine) left it.
   const cpuPerRequest = new Map<string, number[]>();
+  const profiles: Record<string, Array<{ place: string; us: number }>> = {};
   const { buildEchoDir } = await import("../test/fixtures/runtime/build-echo.ts");
   const echoDir = await buildEchoDir();
   try {
@@ -150,6 +187,13 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
           `  round ${round + 1}/${rounds} ${kind.padEnd(15)} ${Math.round(r.requests.average)} req/s  server CPU ${cpuUs.toFixed(1)} µs/req  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  non2xx ${r.non2xx}  load ${machineInfo().loadAverage1m}`,
         );
       }
+    }
+    for (const kind of PROFILED) {
+      const server = servers.get(kind)!;
+      profiles[kind] = await profileRequests(server.proc, server.port, PROFILE_REQUESTS, connections, join(echoDir, `${kind}.cpuprofile`));
+      log(
+        `  profile ${kind.padEnd(15)} ${PROFILE_REQUESTS} requests: ${profiles[kind]!.reduce((t, p) => t + p.us, 0).toFixed(1)} µs/req sampled  load ${machineInfo().loadAverage1m}`,
+      );
     }
   } finally {
     for (const s of servers.values()) s.proc.kill("SIGKILL");
@@ -205,6 +249,8 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
       nodeBackendVsBareNodeHttp: (results["node"]?.serverCpuUsPerRequest ?? NaN) / (results["bentoc-node"]?.serverCpuUsPerRequest ?? NaN),
     },
     targets: { uwsBackendVsBareUws: ">= 0.90", nodeBackendVsBareNodeHttp: ">= 0.95" },
+    /** Sampled self time per request by where the code lives (request-profile.ts), after the rounds. */
+    requestProfiles: { requests: PROFILE_REQUESTS, loadAverage1m: machineInfo().loadAverage1m, byServer: profiles },
   };
   const label: Record<string, string> = {
     uws: "bare uWS handler",
@@ -252,9 +298,35 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
       ],
     ),
     "",
+    ...whereTheTimeGoes(profiles, label),
   ].join("\n");
   writeResults("server-overhead", report, md);
   return report;
+}
+
+/** The profiles side by side: µs per request in each group, and what bentoc adds on each backend. */
+function whereTheTimeGoes(profiles: Record<string, Array<{ place: string; us: number }>>, label: Record<string, string>): string[] {
+  const us = (kind: string, place: string): number => profiles[kind]?.find((p) => p.place === place)?.us ?? 0;
+  const places = [...new Set(PROFILED.flatMap((k) => (profiles[k] ?? []).map((p) => p.place)))];
+  places.sort((a, b) => us("bentoc-node", b) + us("bentoc-uws", b) - (us("bentoc-node", a) + us("bentoc-uws", a)));
+  const total = (kind: string): number => (profiles[kind] ?? []).reduce((t, p) => t + p.us, 0);
+  return [
+    "## Where the time goes",
+    "",
+    `A CPU profile of each server while it serves ${PROFILE_REQUESTS} more requests (V8's sampler, 200 µs, started and stopped around`,
+    "the load, so start-up is not in it): self time grouped by where the running code lives, in µs per request. The sampler counts",
+    "wall time, so on a loaded machine waiting lands on the last thing run (often a syscall): compare the groups, not the totals",
+    "with the CPU figures above.",
+    "",
+    mdTable(
+      ["where", ...PROFILED.map((k) => label[k] ?? k), "bentoc adds on uWS", "bentoc adds on node:http"],
+      [...places, "total"].map((place) => {
+        const get = place === "total" ? total : (k: string) => us(k, place);
+        return [place, ...PROFILED.map((k) => fixed(get(k), 2)), fixed(get("bentoc-uws") - get("uws"), 2), fixed(get("bentoc-node") - get("node"), 2)];
+      }),
+    ),
+    "",
+  ];
 }
 
 async function main(): Promise<void> {
