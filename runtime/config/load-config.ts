@@ -5,8 +5,9 @@
  */
 import { Ajv, type ErrorObject } from "ajv";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
-import { stringify } from "yaml";
+import type * as Yaml from "yaml";
 import type { Manifest, RunnerManifest } from "../../sdk/manifest.ts";
 import { defaultBatching, defaultConfig } from "./config-defaults.ts";
 import { ConfigError, envLayer, fileLayer, overridesLayer, pointer, type ConfigIssue, type DeepPartial, type Layer } from "./config-layers.ts";
@@ -195,5 +196,7 @@ function snakeKeys(value: unknown, schema: SchemaNode | undefined): unknown {
 /** The effective config as bentoc.yaml-style YAML (snake_case keys, loadable as is) or JSON (camelCase). */
 export function printConfig(config: BentocConfig, format: "yaml" | "json" = "yaml"): string {
   if (format === "json") return `${JSON.stringify(config, null, 2)}\n`;
+  // yaml loads here, on first use (`bentoc config`), not with every process that reads a config.
+  const { stringify } = createRequire(import.meta.url)("yaml") as typeof Yaml;
   return stringify(snakeKeys(config, schemaAt([])), { lineWidth: 0 });
 }
