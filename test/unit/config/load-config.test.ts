@@ -6,7 +6,8 @@ import { parse } from "yaml";
 import type { Manifest, RunnerMethodManifest } from "../../../sdk/manifest.ts";
 import { Ajv } from "ajv";
 import { configSchema } from "../../../runtime/config/config-schema.ts";
-import { CONFIG_AJV_OPTIONS, ConfigError, loadConfig, methodBatching, printConfig } from "../../../runtime/config/load-config.ts";
+import { CONFIG_AJV_OPTIONS } from "../../../runtime/config/config-ajv-options.ts";
+import { ConfigError, loadConfig, methodBatching, printConfig } from "../../../runtime/config/load-config.ts";
 
 function method(name: string, maxBatchSize: number, maxLatencyMs: number): RunnerMethodManifest {
   return { name, batchable: true, batchDim: 0, maxBatchSize, maxLatencyMs, groupByLength: false, input: {}, output: {} };
