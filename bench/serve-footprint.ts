@@ -305,6 +305,22 @@ export async function runServeFootprintBench(options: ServeFootprintOptions = {}
 
     const perRun = (v: Version) =>
       v.runs.map((r, i) => [v.label, i + 1, fixed(r.readyMs, 0), fixed(r.cpuMs, 0), fixed(r.rssReadyMiB, 1), fixed(r.rssMiB, 1), fixed(r.load1m, 2)]);
+    const step = (i: number) => memory[i]?.rssMiB ?? NaN;
+    const afterRss = a.serverRssMiB.median;
+    const ortMiB = step(2) - step(0);
+    const loaderMs = profile.rows.find((r) => r.what === "node's module loader")?.ms ?? NaN;
+    const ortMs = profile.rows.find((r) => r.what === "package onnxruntime-node")?.ms ?? NaN;
+    const summary = [
+      `Memory: node itself is ${fixed(step(0), 1)} MiB before loading anything; onnxruntime-node adds ${fixed(step(1) - step(0), 1)} MiB (its native`,
+      `library) and the tabular model's session ${fixed(step(2) - step(1), 1)} MiB more (session state, kernel registry, arenas): ${fixed(ortMiB, 1)} MiB,`,
+      `${fixed((100 * ortMiB) / afterRss, 0)} % of the server's ${fixed(afterRss, 1)} MiB, is onnxruntime's. The server's JavaScript (bentoc's runtime, prom-client,`,
+      `commander, the bundle) adds ${fixed(step(3) - step(2), 1)} MiB in that probe; the rest of the server's RSS is its heap at run time (young`,
+      "generation, code) and the HTTP backend.",
+      `CPU: of ${fixed(profile.totalMs, 0)} ms sampled up to ready, ${fixed(loaderMs, 0)} ms (${fixed((100 * loaderMs) / profile.totalMs, 0)} %) is node's module loader (resolving, reading,`,
+      `compiling and evaluating each bentoc module and package the server imports, one file at a time) and ${fixed(ortMs, 0)} ms is onnxruntime-node`,
+      "(loading its binding and creating the session, synchronously on the main thread). A bundled server entry (one file)",
+      "would cut the loader's share; the native share stays.",
+    ];
     const interesting = profile.rows.filter(
       (r) =>
         r.what.startsWith("package ") ||
@@ -367,6 +383,8 @@ export async function runServeFootprintBench(options: ServeFootprintOptions = {}
         ["step", "RSS (MiB)", "JS heap used (MiB)", "external (MiB)"],
         memory.map((m) => [m.step, fixed(m.rssMiB, 1), fixed(m.heapUsedMiB, 1), fixed(m.externalMiB, 1)]),
       ),
+      "",
+      ...summary,
       "",
     ].join("\n");
     const paths = writeResults("serve-footprint", result, md);
