@@ -313,13 +313,14 @@ export async function runServeFootprintBench(options: ServeFootprintOptions = {}
     const summary = [
       `Memory: node itself is ${fixed(step(0), 1)} MiB before loading anything; onnxruntime-node adds ${fixed(step(1) - step(0), 1)} MiB (its native`,
       `library) and the tabular model's session ${fixed(step(2) - step(1), 1)} MiB more (session state, kernel registry, arenas): ${fixed(ortMiB, 1)} MiB,`,
-      `${fixed((100 * ortMiB) / afterRss, 0)} % of the server's ${fixed(afterRss, 1)} MiB, is onnxruntime's. The server's JavaScript (bentoc's runtime, prom-client,`,
-      `commander, the bundle) adds ${fixed(step(3) - step(2), 1)} MiB in that probe; the rest of the server's RSS is its heap at run time (young`,
-      "generation, code) and the HTTP backend.",
+      `${fixed((100 * ortMiB) / afterRss, 0)} % of the server's ${fixed(afterRss, 1)} MiB, is onnxruntime's. bentoc's runtime modules and the packages they`,
+      `import (prom-client among them) add ${fixed(step(3) - step(2), 1)} MiB in that probe; the remaining ${fixed(afterRss - step(3), 1)} MiB of the server (the CLI and commander,`,
+      "the service bundle, the HTTP backend, the heap's growth while starting and serving) is not broken down further.",
       `CPU: of ${fixed(profile.totalMs, 0)} ms sampled up to ready, ${fixed(loaderMs, 0)} ms (${fixed((100 * loaderMs) / profile.totalMs, 0)} %) is node's module loader (resolving, reading,`,
       `compiling and evaluating each bentoc module and package the server imports, one file at a time) and ${fixed(ortMs, 0)} ms is onnxruntime-node`,
       "(loading its binding and creating the session, synchronously on the main thread). A bundled server entry (one file)",
-      "would cut the loader's share; the native share stays.",
+      "would cut the loader's share; the native share stays. `@opentelemetry/api` is loaded by prom-client's default process metrics",
+      "(processCpuTotal), not by bentoc's tracing, which loads the OpenTelemetry packages only when tracing is on.",
     ];
     const interesting = profile.rows.filter(
       (r) =>
