@@ -10,6 +10,8 @@
  *                                     issue 15: /classify at c=80 with 1 and 8 texts per request: items/s ÷ the ceiling
  *   package-footprint        issue 12 bentoc installed into a new project, before (96cb8f6) and after: install time and
  *                                     size, `bentoc --help`, serve → /readyz and RSS on the tabular sample
+ *   serve-footprint          issue 16 `bentoc serve <compiled dir>` of the tabular sample, before (6b3e108) and after the
+ *                                     start-up work: spawn → /readyz, CPU time at ready, RSS; a profile of where the rest goes
  *   registry-transfer        issue 18 `bentoc models push`/`pull` of the full MiniLM model (87 MB) to a local docker-registry
  *                                     (TLS + htpasswd), the second push, a push under a new tag; load average beside each run
  *   streaming                issue 17 streaming-text sample: time to first item and items/s, 1 and 32 concurrent streams
@@ -29,6 +31,7 @@ import { runBatchingBench } from "./batching.ts";
 import { runCompileBench } from "./compile.ts";
 import { runHttpTelemetryOverheadBench } from "./http-telemetry-overhead.ts";
 import { DEFAULT_BEFORE, runPackageFootprintBench } from "./package-footprint.ts";
+import { SERVE_FOOTPRINT_BEFORE, SERVE_READY_TARGET_MS, SERVE_RSS_TARGET_MB, runServeFootprintBench } from "./serve-footprint.ts";
 import { RESULTS_DIR, fixed, machineInfo, mdTable, type MachineInfo } from "./results-io.ts";
 import { runRegistryTransferBench } from "./registry-transfer.ts";
 import { runServerOverheadBench } from "./server-overhead.ts";
@@ -84,6 +87,13 @@ const STAGES: readonly Stage[] = [
     issue: 12,
     describe: (s) => `before (${DEFAULT_BEFORE}) and after: ${s.quick ? 1 : 2} interleaved install rounds each, 10 --help, 5 serve → ready`,
     run: (s, log) => runPackageFootprintBench({ rounds: s.quick ? 1 : 2, log }),
+  },
+  {
+    name: "serve-footprint",
+    issue: 16,
+    describe: (s) =>
+      `tabular sample, before (${SERVE_FOOTPRINT_BEFORE}) and after: ${s.quick ? 3 : 7} interleaved serve → /readyz runs each, one profiled start-up`,
+    run: (s, log) => runServeFootprintBench({ runs: s.quick ? 3 : 7, log }),
   },
   {
     name: "registry-transfer",
@@ -330,6 +340,33 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
           pair("server RSS after ready + 50 requests (median)", (v) => v["serverRssMiB"]?.median, "MiB", 1),
         ],
         headline: [`before ${b["ref"] ?? "?"} vs after ${a["ref"] ?? "?"}; tarball ${b["tarball"]?.files ?? "?"} → ${a["tarball"]?.files ?? "?"} files`],
+      };
+    }
+    case "serve-footprint": {
+      const b = (r["before"] ?? {}) as Json;
+      const a = (r["after"] ?? {}) as Json;
+      const ready = num(a["serveToReadyMs"]?.median);
+      const rss = num(a["serverRssMiB"]?.median);
+      const rssMb = (rss * 2 ** 20) / 1e6;
+      const load = r["loadAverage1m"] ? `load ${fixed(num(r["loadAverage1m"].min), 2)}–${fixed(num(r["loadAverage1m"].max), 2)}` : "load ?";
+      return {
+        rows: [
+          {
+            issue: "16",
+            measure: `\`bentoc serve <compiled dir>\` → /readyz 200, tabular (median; before → after; ${load})`,
+            measured: `${fixed(num(b["serveToReadyMs"]?.median), 0)} → ${fixed(ready, 0)} ms (server CPU at ready ${fixed(num(b["cpuAtReadyMs"]?.median), 0)} → ${fixed(num(a["cpuAtReadyMs"]?.median), 0)} ms)`,
+            target: `≤ ${SERVE_READY_TARGET_MS} ms`,
+            met: yesNo(Number.isFinite(ready) ? ready <= SERVE_READY_TARGET_MS : null),
+          },
+          {
+            issue: "16",
+            measure: "RSS of that server after ready + 50 requests (median; before → after)",
+            measured: `${fixed(num(b["serverRssMiB"]?.median), 1)} → ${fixed(rss, 1)} MiB (${fixed(rssMb, 1)} MB)`,
+            target: `≤ ${SERVE_RSS_TARGET_MB} MB`,
+            met: yesNo(Number.isFinite(rss) ? rssMb <= SERVE_RSS_TARGET_MB : null),
+          },
+        ],
+        headline: [`before ${b["ref"] ?? "?"} vs after ${a["ref"] ?? "?"}; where the rest goes: serve-footprint.md`],
       };
     }
     case "registry-transfer": {

@@ -1,27 +1,18 @@
 /**
  * Reading a manifest: `bento.json` text → a `Manifest` the runtime may trust, or a `ManifestError` naming
  * the first field that is missing or wrong (`bento.json: /service/apis/0/route: missing required field`).
- * Checked with ajv against `MANIFEST_JSON_SCHEMA`, compiled once on first use.
+ * Checked against `MANIFEST_JSON_SCHEMA` by the validator ajv generated from it at development time
+ * (contract/manifest-validator.ts, scripts/generate-validators.ts), so no process compiles it at start.
  */
-import Ajv2020Module from "ajv/dist/2020.js";
-import type { ErrorObject, ValidateFunction } from "ajv";
+import type { ErrorObject } from "ajv";
 import { MANIFEST_SCHEMA_VERSION, type Manifest } from "../sdk/manifest.ts";
-import { IO_DESCRIPTOR_KINDS, MANIFEST_JSON_SCHEMA } from "./manifest-schema.ts";
+import { IO_DESCRIPTOR_KINDS } from "./manifest-schema.ts";
+import { check } from "./manifest-validator.ts";
 import { MANIFEST_FILE } from "./output-files.ts";
-
-// CJS default-export interop under NodeNext.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default;
 
 /** A manifest that is not JSON, of another schema version, or does not match the schema. */
 export class ManifestError extends Error {
   override name = "ManifestError";
-}
-
-let validator: ValidateFunction<Manifest> | undefined;
-
-function validate(): ValidateFunction<Manifest> {
-  validator ??= new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true, discriminator: true }).compile<Manifest>(MANIFEST_JSON_SCHEMA);
-  return validator;
 }
 
 /** One line for an ajv error: the JSON Pointer of the field and what is wrong with it. */
@@ -58,8 +49,8 @@ export function checkManifest(value: unknown, source: string = MANIFEST_FILE): M
       `${source} has schemaVersion ${JSON.stringify(version) ?? "(none)"}; this bentoc reads ${MANIFEST_SCHEMA_VERSION} (compile the service again with this bentoc)`,
     );
   }
-  const check = validate();
-  if (check(value)) return value;
+  // the validator's type guard is lost in generated code: `value` is the Manifest it just checked
+  if (check(value)) return value as Manifest;
   const first = check.errors?.[0];
   throw new ManifestError(`${source}: ${first ? describeManifestError(first) : "does not match the manifest schema"}`);
 }

@@ -19,7 +19,6 @@ import type { RunnerHost } from "./runners/runner-host.ts";
 import { startApiServer, type ApiServer } from "./server/api-server.ts";
 import { loadCompiledDir, type CompiledService } from "./server/load-compiled.ts";
 import { onShutdownSignals } from "./shutdown-signals.ts";
-import { startWorkerPool } from "./server/worker-pool.ts";
 
 export interface ServeCompiledOptions {
   /** Telemetry to use instead of the one the config describes (tests, benchmarks). */
@@ -80,6 +79,8 @@ export async function serveCompiledDir(dir: string, given: BentocConfig, opts: S
   let served: ServedService;
   if (config.server.workers > 1) {
     const loaded = await loadCompiledDir(dir);
+    // The pool's code loads only with `workers > 1`.
+    const { startWorkerPool } = await import("./server/worker-pool.ts");
     const pool = await startWorkerPool(dir, config, logger, (why) => {
       logger.error("no API worker is left", { why });
       logger.flush();

@@ -26,16 +26,17 @@ interface ServeFlags {
   http?: string;
 }
 
-type Target = { kind: "compiled"; dir: string } | { kind: "source"; entry: string; outDir: string } | { kind: "bento"; dir: string };
+/** A source target's `outBase` is what its default output directory is derived from (compiler/compile.ts `defaultOutDir`). */
+type Target = { kind: "compiled"; dir: string } | { kind: "source"; entry: string; outBase: string } | { kind: "bento"; dir: string };
 
-async function resolveTarget(arg: string | undefined, home: string, defaultOutDir: (entry: string) => string): Promise<Target> {
+async function resolveTarget(arg: string | undefined, home: string): Promise<Target> {
   const abs = resolve(arg ?? ".");
   const stat = statSync(abs, { throwIfNoEntry: false });
   if (stat?.isDirectory() && existsSync(join(abs, MANIFEST_FILE))) return { kind: "compiled", dir: abs };
-  if (stat?.isFile()) return { kind: "source", entry: abs, outDir: defaultOutDir(abs) };
+  if (stat?.isFile()) return { kind: "source", entry: abs, outBase: abs };
   // a project directory (the current one by default): its bentofile's service, or service.ts / index.ts / src/service.ts
   const entry = stat?.isDirectory() ? await projectEntry(abs) : undefined;
-  if (entry) return { kind: "source", entry, outDir: defaultOutDir(abs) };
+  if (entry) return { kind: "source", entry, outBase: abs };
   if (arg === undefined)
     throw new Error(`no service in ${abs}: give a target, or run where a ${BENTOFILE}, ${ENTRY_CANDIDATES.join(", ")} is (bentoc init writes one)`);
   // a bento tag: served only if every file is as built
@@ -44,6 +45,18 @@ async function resolveTarget(arg: string | undefined, home: string, defaultOutDi
   if (dir) return { kind: "bento", dir };
   throw new Error(`${arg}: not a service file, a compiled directory (with bento.json) or a bento tag in ${home}/bentos`);
 }
+
+/** What serving a source target needs on top of the runtime: the compiler, its diagnostics, the watcher. */
+async function loadSourceTools() {
+  const [{ createCompileSession, defaultOutDir }, { formatDiagnostics }, { summaryLine }, { watchFiles }] = await Promise.all([
+    import("../../compiler/compile.ts"),
+    import("../../compiler/diagnostics/format.ts"),
+    import("./compile.ts"),
+    import("../watch-files.ts"),
+  ]);
+  return { createCompileSession, defaultOutDir, formatDiagnostics, summaryLine, watchFiles };
+}
+type SourceTools = Awaited<ReturnType<typeof loadSourceTools>>;
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n`);
@@ -64,21 +77,11 @@ export function register(program: Command): void {
     .option("--admin", "enable /_bentoc/batching, used by `bentoc bench` to switch batching settings")
     .option("--http <backend>", "HTTP backend: auto (uWebSockets.js where it loads, else node:http), uws or node")
     .action(async (arg: string | undefined, flags: ServeFlags) => {
-      // heavy modules load only when the command runs, so `bentoc --help` stays fast
-      const [
-        { createCompileSession, defaultOutDir },
-        { formatDiagnostics },
-        { ConfigError, loadConfig },
-        { serveCompiledDir },
-        { summaryLine },
-        { watchFiles },
-      ] = await Promise.all([
-        import("../../compiler/compile.ts"),
-        import("../../compiler/diagnostics/format.ts"),
+      // Heavy modules load only when the command runs, so `bentoc --help` stays fast; the compiler
+      // (TypeScript, esbuild) and the file watcher only for a source target, never for a compiled dir or bento.
+      const [{ ConfigError, loadConfig }, { serveCompiledDir }] = await Promise.all([
         import("../../runtime/config/load-config.ts"),
         import("../../runtime/serve-compiled.ts"),
-        import("./compile.ts"),
-        import("../watch-files.ts"),
       ]);
       const cwd = process.cwd();
       const overrides: DeepPartial<BentocConfig> = { server: {} };
@@ -90,18 +93,22 @@ export function register(program: Command): void {
       const home = loadConfig({ file: null }).home;
       let target: Target;
       try {
-        target = await resolveTarget(arg, home, defaultOutDir);
+        target = await resolveTarget(arg, home);
       } catch (err) {
         fail((err as Error).message);
       }
       let session: CompileSession | undefined;
+      let sourceTools: SourceTools | undefined;
       let sourceFiles: string[] = [];
       let dir: string;
       if (target.kind === "source") {
+        sourceTools = await loadSourceTools();
+        const { createCompileSession, defaultOutDir, formatDiagnostics, summaryLine } = sourceTools;
         const { readModelCatalogue } = await import("../model-catalogue.ts");
+        const outDir = defaultOutDir(target.outBase);
         session = createCompileSession({
           entry: target.entry,
-          outDir: target.outDir,
+          outDir,
           typecheck: flags.typecheck,
           models: await readModelCatalogue(home, "warning"),
         });
@@ -110,7 +117,7 @@ export function register(program: Command): void {
         if (!result.manifest) fail(summaryLine(result, cwd));
         process.stdout.write(`${summaryLine(result, cwd)}\n`);
         sourceFiles = result.sourceFiles;
-        dir = target.outDir;
+        dir = outDir;
       } else {
         dir = target.dir;
       }
@@ -128,7 +135,8 @@ export function register(program: Command): void {
         fail((err as Error).message);
       }
       if (flags.reload) {
-        if (!session) fail("--reload needs a service source, not a compiled directory or bento");
+        if (!session || !sourceTools) fail("--reload needs a service source, not a compiled directory or bento");
+        const { formatDiagnostics, summaryLine, watchFiles } = sourceTools;
         watchFiles(
           () => sourceFiles,
           dir,

@@ -19,7 +19,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Parser, type ReadEntry } from "tar";
+import type { ReadEntry } from "tar";
 
 export interface ExpectedFile {
   path: string;
@@ -72,6 +72,8 @@ export class ArchiveRefused extends Error {
 /** Extracts `file` into `dir` (empty) under `plan` and `limits`; resolves with the record's bytes. */
 export async function extractArchive(file: string, dir: string, plan: ExtractPlan, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): Promise<Buffer> {
   const archiveBytes = (await stat(file)).size;
+  // tar loads on first use: the serving process imports this module (through the model store) but never extracts.
+  const { Parser } = await import("tar");
   return new Promise<Buffer>((resolve, reject) => {
     const input = createReadStream(file);
     let settled = false;

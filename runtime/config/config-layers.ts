@@ -3,8 +3,13 @@
  * came from (file line or env var), so validation errors can point at the exact source.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import { createRequire } from "node:module";
+import type * as Yaml from "yaml";
+import type { Node } from "yaml";
 import { camelCase, propertyName, schemaAt, type SchemaNode } from "./config-schema.ts";
+
+// yaml (CommonJS) loads when a bentoc.yaml is read, not with every process that loads a config.
+const require = createRequire(import.meta.url);
 
 export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
@@ -46,6 +51,7 @@ export function pointer(path: readonly string[]): string {
 export function fileLayer(file: string): Layer {
   if (!existsSync(file)) throw new ConfigError([{ path: "", source: file, message: "config file not found" }]);
   const text = readFileSync(file, "utf8");
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = require("yaml") as typeof Yaml;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined) => `${file}:${offset === undefined ? 1 : lineCounter.linePos(offset).line}`;

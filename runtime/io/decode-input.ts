@@ -2,8 +2,9 @@
  * Input decoding per IO descriptor, with content negotiation by `Content-Type`. Every client mistake is
  * an `HttpError` (400 / 415), never a plain exception. Decoders are built once per API at start.
  */
-import busboy from "busboy";
+import type Busboy from "busboy";
 import { isUtf8 } from "node:buffer";
+import { createRequire } from "node:module";
 import type { IODescriptor } from "../../sdk/io.ts";
 import type { IoSpec, JsonSchema } from "../../sdk/manifest.ts";
 import type { FileData } from "../../sdk/types.ts";
@@ -14,6 +15,8 @@ import { formatOfMediaType, sniffImage, type ImageFormat } from "./image-codec.t
 import type { ImageDecoder } from "./image-decoder.ts";
 import { ndarrayFromBinary, ndarrayFromJson } from "./ndarray-codec.ts";
 import type { SchemaCompiler, Validate } from "./schema-validators.ts";
+
+const require = createRequire(import.meta.url);
 
 export interface RequestMeta {
   /** Raw Content-Type header, if any. */
@@ -179,7 +182,9 @@ function createMultipartDecoder(
       };
       const malformed = (why: string) =>
         new BadRequest(`malformed multipart body: ${why}`, "malformed_body", [{ path: "", message: "is not valid multipart/form-data" }]);
-      let bb: busboy.Busboy;
+      // busboy (CommonJS) loads on the first multipart body, not with the server.
+      const busboy = require("busboy") as typeof Busboy;
+      let bb: Busboy.Busboy;
       try {
         bb = busboy({
           headers: { "content-type": meta.contentType ?? "" },

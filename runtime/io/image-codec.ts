@@ -1,10 +1,17 @@
 /** Images: PNG (pngjs) and JPEG (jpeg-js) decoded into the sdk `Image` (RGBA); PNG/JPEG encoding for outputs. */
-import pngjs from "pngjs";
-import jpeg from "jpeg-js";
+import { createRequire } from "node:module";
+import type { PNG as PngClass } from "pngjs";
+import type * as JpegJs from "jpeg-js";
 import type { Image } from "../../sdk/types.ts";
 import { BadRequest, PayloadTooLarge } from "../errors/http-errors.ts";
 
-const { PNG } = pngjs;
+// pngjs and jpeg-js (CommonJS) load on the first image decoded or encoded, not with the server: most
+// services take no images (sniffing and header checks below need neither).
+const require = createRequire(import.meta.url);
+let pngClass: typeof PngClass | undefined;
+let jpegModule: typeof JpegJs | undefined;
+const pngjs = (): typeof PngClass => (pngClass ??= (require("pngjs") as { PNG: typeof PngClass }).PNG);
+const jpegjs = (): typeof JpegJs => (jpegModule ??= require("jpeg-js") as typeof JpegJs);
 
 export type ImageFormat = "png" | "jpeg";
 
@@ -112,8 +119,11 @@ export function checkImage(bytes: Uint8Array, declared: ImageFormat, maxPixels: 
 export function decodeImage(bytes: Uint8Array, declared: ImageFormat, options: DecodeImageOptions = {}): Image {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   checkImage(bytes, declared, maxPixels);
-  try {
-    if (declared === "png") {
+  const undecodable = () =>
+    new BadRequest(`${declared.toUpperCase()} image could not be decoded`, "malformed_body", [{ path: "", message: "could not be decoded" }]);
+  if (declared === "png") {
+    const PNG = pngjs();
+    try {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return {
         width: png.width,
@@ -122,11 +132,16 @@ export function decodeImage(bytes: Uint8Array, declared: ImageFormat, options: D
         data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength),
         format: "png",
       };
+    } catch {
+      throw undecodable();
     }
+  }
+  const jpeg = jpegjs();
+  try {
     const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: 1024 });
     return { width: img.width, height: img.height, channels: 4, data: img.data, format: "jpeg" };
   } catch {
-    throw new BadRequest(`${declared.toUpperCase()} image could not be decoded`, "malformed_body", [{ path: "", message: "could not be decoded" }]);
+    throw undecodable();
   }
 }
 
@@ -134,7 +149,8 @@ export function decodeImage(bytes: Uint8Array, declared: ImageFormat, options: D
 export function encodeImage(image: Image, format: ImageFormat): Uint8Array {
   const { width, height, channels } = image;
   const rgba = channels === 4 ? image.data : toRgba(image);
-  if (format === "jpeg") return jpeg.encode({ width, height, data: Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength) }, 90).data;
+  if (format === "jpeg") return jpegjs().encode({ width, height, data: Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength) }, 90).data;
+  const PNG = pngjs();
   const png = new PNG({ width, height });
   png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
   return PNG.sync.write(png);

@@ -3,15 +3,24 @@
  * shared `$defs` are attached to each compiled schema so `{ "$ref": "#/$defs/Name" }` resolves.
  * Errors become `FieldProblem`s: a JSON Pointer to the field (`/items/0/name`, `""` for the whole body) and why.
  */
-import Ajv2020Module from "ajv/dist/2020.js";
+import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import addFormatsModule from "ajv-formats";
+import type Ajv2020Module from "ajv/dist/2020.js";
+import type addFormatsModule from "ajv-formats";
 import type { JsonSchema } from "../../sdk/manifest.ts";
 import { BadRequest, type FieldProblem } from "../errors/http-errors.ts";
 
-// CJS default-export interop under NodeNext.
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default;
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;
+type Ajv2020 = Ajv2020Module.default;
+// ajv and ajv-formats (CommonJS) load with the first schema that checks anything: a service whose inputs
+// take no JSON (ndarray, image, file bodies) never loads them.
+const require = createRequire(import.meta.url);
+function newAjv(options: { allErrors: boolean; coerceTypes: boolean }): Ajv2020 {
+  const Ajv = (require("ajv/dist/2020.js") as typeof Ajv2020Module).default;
+  const addFormats = (require("ajv-formats") as typeof addFormatsModule).default;
+  const ajv = new Ajv({ ...options, strict: false, allowUnionTypes: true });
+  addFormats(ajv);
+  return ajv;
+}
 
 /**
  * Checks a value; throws `BadRequest` (`invalid_input`) naming the offending fields: up to
@@ -35,14 +44,13 @@ export function createSchemaCompiler(defs: Record<string, JsonSchema>, options: 
   const coerceTypes = options.coerceTypes ?? false;
   // Two compilations of each schema: one that stops at the first error (every request passes it, and it
   // is all a large invalid body gets) and one that collects them all (a small invalid body).
-  const firstError = new Ajv2020({ allErrors: false, strict: false, coerceTypes, allowUnionTypes: true });
-  const allErrors = new Ajv2020({ allErrors: true, strict: false, coerceTypes, allowUnionTypes: true });
-  addFormats(firstError);
-  addFormats(allErrors);
+  let firstError: Ajv2020 | undefined;
+  let allErrors: Ajv2020 | undefined;
   return {
     compile(schema) {
       if (isAcceptAll(schema)) return null;
       const full = { ...schema, $defs: { ...defs, ...(schema["$defs"] as object | undefined) } };
+      firstError ??= newAjv({ allErrors: false, coerceTypes });
       const fast: ValidateFunction = firstError.compile(full);
       let thorough: ValidateFunction | undefined;
       return (value, bytes = 0) => {
@@ -50,6 +58,7 @@ export function createSchemaCompiler(defs: Record<string, JsonSchema>, options: 
         let errors = fast.errors ?? [];
         const complete = bytes <= FULL_REPORT_MAX_BYTES;
         if (complete) {
+          allErrors ??= newAjv({ allErrors: true, coerceTypes });
           thorough ??= allErrors.compile(full);
           // With coercion the first pass may have changed the value already; a second pass sees the same.
           if (!thorough(value)) errors = thorough.errors ?? errors;

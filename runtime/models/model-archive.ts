@@ -6,7 +6,6 @@
 import { randomBytes } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { create } from "tar";
 import { extractArchive } from "../archive/safe-extract.ts";
 import { verifyFiles } from "./file-hash.ts";
 import { fsyncPath } from "./fs-atomic.ts";
@@ -19,6 +18,8 @@ export async function exportArchive(model: StoredModel, file: string): Promise<v
   const target = resolve(file);
   const partial = join(dirname(target), `.${randomBytes(6).toString("hex")}.partial`);
   try {
+    // tar loads on first use (a server resolving its models never needs it).
+    const { create } = await import("tar");
     await create({ gzip: true, file: partial, cwd: model.path, portable: true, strict: true }, [RECORD_FILE, ...model.files.map((f) => f.path)]);
     await fsyncPath(partial);
     await rename(partial, target);

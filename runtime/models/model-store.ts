@@ -9,7 +9,6 @@
 import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, posix, resolve } from "node:path";
-import lockfile from "proper-lockfile";
 import { sha256File, verifyFiles } from "./file-hash.ts";
 import { fsyncDir, fsyncPath, uniqueName } from "./fs-atomic.ts";
 import { exportArchive, importArchive } from "./model-archive.ts";
@@ -266,6 +265,8 @@ export class ModelStore {
     await mkdir(this.modelsDir, { recursive: true });
     let release: () => Promise<void>;
     try {
+      // proper-lockfile loads on first use: serving only reads the store and never locks it.
+      const { default: lockfile } = await import("proper-lockfile");
       release = await lockfile.lock(this.modelsDir, {
         lockfilePath: join(this.home, "models.lock"),
         stale: 30_000,

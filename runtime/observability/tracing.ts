@@ -13,36 +13,25 @@
  * Sampling: `ParentBased(TraceIdRatioBased(sampleRate))` — a sampled parent from the client is honoured
  * even at rate 0, an unsampled one is honoured at rate 1.
  */
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  SamplingDecision,
-  defaultTextMapGetter,
-  trace,
-  type Attributes,
-  type Context,
-  type Link,
-  type Span,
-  type SpanContext,
-} from "@opentelemetry/api";
-import { W3CTraceContextPropagator, parseKeyPairsIntoRecord } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-  type SamplingResult,
-  type SpanExporter,
-  type SpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
+import { createRequire } from "node:module";
+import type * as OtelApi from "@opentelemetry/api";
+import type { Attributes, Context, Link, Span, SpanContext, SpanKind } from "@opentelemetry/api";
+import type * as OtelCore from "@opentelemetry/core";
+import type * as OtelExporter from "@opentelemetry/exporter-trace-otlp-http";
+import type * as OtelResources from "@opentelemetry/resources";
+import type * as OtelTraceBase from "@opentelemetry/sdk-trace-base";
+import type { Sampler, SamplingResult, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { TracingConfig } from "../config/config-types.ts";
 import { noopTelemetry, type SpanHandle } from "./telemetry.ts";
 import { formatTraceparent, parseTraceparent } from "./traceparent.ts";
+
+// The OpenTelemetry packages (CommonJS) load when tracing is on (or an OTEL_* header variable is set), not
+// with every server: with tracing off, as by default, none of them is in the process.
+const require = createRequire(import.meta.url);
+const otelApi = (): typeof OtelApi => require("@opentelemetry/api") as typeof OtelApi;
+const otelCore = (): typeof OtelCore => require("@opentelemetry/core") as typeof OtelCore;
+const otelTraceBase = (): typeof OtelTraceBase => require("@opentelemetry/sdk-trace-base") as typeof OtelTraceBase;
+const parseKeyPairsIntoRecord = (value: string | undefined): Record<string, string> => (value === undefined ? {} : otelCore().parseKeyPairsIntoRecord(value));
 
 /** Attribute and event names this module writes (stable: dashboards and tests read them). */
 export const SPAN_ATTRIBUTES = {
@@ -159,10 +148,13 @@ export function resourceAttributes(serviceName: string, serviceVersion: string, 
  */
 class LinkAwareSampler implements Sampler {
   private readonly inner: Sampler;
+  private readonly api = otelApi();
   constructor(private readonly rate: number) {
+    const { ParentBasedSampler, TraceIdRatioBasedSampler } = otelTraceBase();
     this.inner = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(rate) });
   }
   shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    const { SamplingDecision, trace } = this.api;
     if (links.length > 0 && trace.getSpanContext(context) === undefined) {
       for (const link of links) {
         if ((link.context.traceFlags & 1) === 1) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
@@ -197,13 +189,13 @@ class OtelSpanHandle implements SpanHandle {
   setAttribute(key: string, value: string | number | boolean): void {
     this.span.setAttribute(key, value);
     if (STATUS_KEYS.has(key) && typeof value === "number" && value >= 500) {
-      this.span.setStatus({ code: SpanStatusCode.ERROR });
+      this.span.setStatus({ code: otelApi().SpanStatusCode.ERROR });
     }
   }
   end(error?: unknown): void {
     if (error !== undefined && error !== null) {
       if (error instanceof Error) this.span.recordException(error);
-      this.span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      this.span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
     }
     this.onEnd?.();
     this.span.end();
@@ -228,9 +220,13 @@ export function createTracing(options: TracingOptions): Tracing {
     };
   }
 
+  const { ROOT_CONTEXT, SpanKind, defaultTextMapGetter } = otelApi();
+  const { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor } = otelTraceBase();
+  const { defaultResource, resourceFromAttributes } = require("@opentelemetry/resources") as typeof OtelResources;
+  const { W3CTraceContextPropagator } = otelCore();
   const exporter =
     options.exporter ??
-    new OTLPTraceExporter({
+    new (require("@opentelemetry/exporter-trace-otlp-http") as typeof OtelExporter).OTLPTraceExporter({
       url: settings.endpoint,
       headers: settings.headers,
     });

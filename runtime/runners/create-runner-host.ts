@@ -12,7 +12,7 @@ import { noopTelemetry, type Telemetry } from "../observability/telemetry.ts";
 import type { BatchingChange, BatchingState, RunnerCallOptions, RunnerHandle, RunnerHost } from "./runner-host.ts";
 import { createRunnerInstance, type RunnerInstance } from "./runner-instance.ts";
 import { startWorkerRunner } from "./worker-placement.ts";
-import { createRemoteRunner, type RemoteRunner } from "../remote/remote-runner.ts";
+import type { RemoteRunner } from "../remote/remote-runner.ts";
 import type { BatchSettings } from "../batching/adaptive-dispatcher.ts";
 import { scopedCallOptions } from "./call-scope.ts";
 
@@ -64,6 +64,8 @@ export function createRunnerHost(
     state.status = "starting";
     try {
       if (rc?.url) {
+        // The V2 client loads only for a runner that is split out.
+        const { createRemoteRunner } = await import("../remote/remote-runner.ts");
         state.remote = createRemoteRunner({ runner: r, defs: manifest.$defs, url: rc.url, timeoutMs: effective.server.timeoutMs, telemetry });
         await state.remote.start();
         state.status = "ready";

@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Manifest, RunnerMethodManifest } from "../../../sdk/manifest.ts";
+import { Ajv } from "ajv";
+import { configSchema } from "../../../runtime/config/config-schema.ts";
+import { CONFIG_AJV_OPTIONS } from "../../../runtime/config/config-ajv-options.ts";
 import { ConfigError, loadConfig, methodBatching, printConfig } from "../../../runtime/config/load-config.ts";
 
 function method(name: string, maxBatchSize: number, maxLatencyMs: number): RunnerMethodManifest {
@@ -195,5 +198,12 @@ runners:
     expect(again).toEqual(c);
     expect(JSON.parse(printConfig(c, "json"))).toEqual(c);
     expect(parse(yaml).server.max_body_bytes).toBe(10 * 1024 * 1024);
+  });
+});
+
+describe("the config schema", () => {
+  it("is a valid draft-07 schema (the runtime compiles it without ajv's meta-schema check)", () => {
+    const ajv = new Ajv({ ...CONFIG_AJV_OPTIONS, validateSchema: true });
+    expect(ajv.validateSchema(configSchema), JSON.stringify(ajv.errors)).toBe(true);
   });
 });

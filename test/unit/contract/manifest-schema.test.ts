@@ -8,6 +8,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Project, type Type } from "ts-morph";
 import { describe, expect, it } from "vitest";
+import Ajv2020Module from "ajv/dist/2020.js";
+import { MANIFEST_AJV_OPTIONS } from "../../../contract/manifest-ajv-options.ts";
 import { checkManifest, ManifestError, parseManifest } from "../../../contract/manifest-check.ts";
 import { IO_DESCRIPTOR_KINDS, MANIFEST_JSON_SCHEMA } from "../../../contract/manifest-schema.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
@@ -130,6 +132,12 @@ describe("the manifest schema and the Manifest type", () => {
   it.each(ALL_MANIFESTS)("the compiled manifest of %s validates", async (name) => {
     const manifest = await loadManifest(name);
     expect(checkManifest(JSON.parse(JSON.stringify(manifest)))).toEqual(manifest);
+  });
+
+  it("is a valid draft 2020-12 schema (the runtime compiles it without ajv's meta-schema check)", () => {
+    const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default;
+    const ajv = new Ajv2020({ ...MANIFEST_AJV_OPTIONS, validateSchema: true });
+    expect(ajv.validateSchema(MANIFEST_JSON_SCHEMA), JSON.stringify(ajv.errors)).toBe(true);
   });
 
   it("the hand-built manifests of the tests validate", () => {
