@@ -116,20 +116,24 @@ async function watchRecompile(tree: Tree, edits: number): Promise<{ reportedMs: 
   return { reportedMs, wallMs, missedEdits };
 }
 
-/** Where a cold compile's main-thread time goes: --cpu-prof samples, each given to its innermost stage. */
-const STAGES: ReadonlyArray<{ stage: string; functions: readonly string[] }> = [
-  { stage: "parse (TypeScript parser: lib files, @types/node, the user's files)", functions: ["createSourceFile", "parseSourceFile", "parseJsonText"] },
-  { stage: "bind (TypeScript binder)", functions: ["bindSourceFile"] },
-  { stage: "type check of the user's files (checker set-up and checkSourceFile)", functions: ["checkSourceFile", "getTypeChecker", "getSemanticDiagnostics"] },
-  { stage: "program: module resolution, reading files", functions: ["createProgram"] },
-  { stage: "bentoc analysis (discover, analyze, validate; checker queries included)", functions: ["discover", "buildManifest", "validate", "analyzeProject"] },
-  { stage: "bentofile.yaml (YAML + ajv)", functions: ["loadBentofile"] },
-  { stage: "esbuild (the JS side; the bundling runs in esbuild's process)", functions: ["bundleService"] },
-  { stage: "emitters and writing the outputs", functions: ["emitFromManifest", "writeOutputs"] },
-  {
-    stage: "module loading (compiling and running modules: typescript, ts-morph, the CLI)",
-    functions: ["Module._load", "requireWithCodeCache", "link", "evaluate", "compileSourceTextModule", "wrapSafe"],
-  },
+/**
+ * Where a cold compile's main-thread time goes: --cpu-prof samples, each given to its innermost stage.
+ * A stage is a set of function names within files whose path matches `url` (ajv has a `validate` too).
+ */
+const MODULE_LOADING = "module loading (compiling and running modules: typescript, ts-morph, the CLI's ES modules)";
+const TS = /typescript\.js$/;
+const BENTOC = /\/dist\/(?:compiler|bento|cli)\//;
+const STAGES: ReadonlyArray<{ stage: string; url: RegExp; functions: readonly string[] }> = [
+  { stage: "parse (TypeScript parser: lib files, @types/node, the user's files)", url: TS, functions: ["createSourceFile", "parseSourceFile", "parseJsonText"] },
+  { stage: "bind (TypeScript binder)", url: TS, functions: ["bindSourceFile"] },
+  { stage: "type check of the user's files (checker set-up and checkSourceFile)", url: TS, functions: ["checkSourceFile", "getTypeChecker", "getSemanticDiagnostics"] },
+  { stage: "program: module resolution, reading files", url: TS, functions: ["createProgram"] },
+  { stage: "bentoc analysis (discover, analyze, validate; checker queries included)", url: BENTOC, functions: ["discover", "buildManifest", "validate", "analyzeProject"] },
+  { stage: "tsconfig.json and the ts-morph Project", url: BENTOC, functions: ["createProjectForEntry"] },
+  { stage: "bentofile.yaml (YAML + ajv)", url: BENTOC, functions: ["loadBentofile"] },
+  { stage: "esbuild (the JS side; the bundling runs in esbuild's process)", url: BENTOC, functions: ["bundleService"] },
+  { stage: "emitters and writing the outputs", url: BENTOC, functions: ["emitFromManifest", "writeOutputs"] },
+  { stage: MODULE_LOADING, url: BENTOC, functions: ["requireWithCodeCache"] },
 ];
 
 interface ProfileNode {
@@ -143,8 +147,13 @@ export function profileBreakdown(profileFile: string): { totalMs: number; rows: 
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const stageOf = new Map<string, string>();
-  for (const { stage, functions } of STAGES) for (const f of functions) stageOf.set(f, stage);
+  const stageOf = (frame: ProfileNode["callFrame"]): string | undefined => {
+    const hit = STAGES.find((s) => s.functions.includes(frame.functionName) && s.url.test(frame.url));
+    if (hit) return hit.stage;
+    // Node's own module loaders (CommonJS and ESM: resolving, reading, compiling, linking)
+    if (frame.url.startsWith("node:internal/modules/") || frame.url.startsWith("node:internal/deps/cjs-module-lexer")) return MODULE_LOADING;
+    return undefined;
+  };
   const ms = new Map<string, number>();
   let total = 0;
   p.samples.forEach((id, i) => {
@@ -154,8 +163,11 @@ export function profileBreakdown(profileFile: string): { totalMs: number; rows: 
     const leaf = byId.get(id)?.callFrame.functionName ?? "";
     if (leaf === "(garbage collector)") stage = "garbage collection";
     else if (leaf === "(idle)") stage = "idle (waiting: esbuild's result, file I/O)";
-    for (let x: number | undefined = id; x !== undefined && !stage; x = parent.get(x)) stage = stageOf.get(byId.get(x)?.callFrame.functionName ?? "");
-    stage ??= "other (Node start-up, CLI, diagnostics printing)";
+    for (let x: number | undefined = id; x !== undefined && !stage; x = parent.get(x)) {
+      const node = byId.get(x);
+      if (node) stage = stageOf(node.callFrame);
+    }
+    stage ??= "other (Node start-up, the CLI, printing diagnostics)";
     ms.set(stage, (ms.get(stage) ?? 0) + dt);
   });
   return { totalMs: total, rows: [...ms].map(([stage, t]) => ({ stage, ms: t })).sort((a, b) => b.ms - a.ms) };

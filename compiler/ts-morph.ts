@@ -51,6 +51,7 @@ export declare namespace ts {
   type JSDocTagInfo = Morph.ts.JSDocTagInfo;
   type MethodDeclaration = Morph.ts.MethodDeclaration;
   type Node = Morph.ts.Node;
+  type ParseConfigHost = Morph.ts.ParseConfigHost;
   type ObjectLiteralExpression = Morph.ts.ObjectLiteralExpression;
   type ObjectType = Morph.ts.ObjectType;
   type Program = Morph.ts.Program;
