@@ -124,11 +124,23 @@ const MODULE_LOADING = "module loading (compiling and running modules: typescrip
 const TS = /typescript\.js$/;
 const BENTOC = /\/dist\/(?:compiler|bento|cli)\//;
 const STAGES: ReadonlyArray<{ stage: string; url: RegExp; functions: readonly string[] }> = [
-  { stage: "parse (TypeScript parser: lib files, @types/node, the user's files)", url: TS, functions: ["createSourceFile", "parseSourceFile", "parseJsonText"] },
+  {
+    stage: "parse (TypeScript parser: lib files, @types/node, the user's files)",
+    url: TS,
+    functions: ["createSourceFile", "parseSourceFile", "parseJsonText"],
+  },
   { stage: "bind (TypeScript binder)", url: TS, functions: ["bindSourceFile"] },
-  { stage: "type check of the user's files (checker set-up and checkSourceFile)", url: TS, functions: ["checkSourceFile", "getTypeChecker", "getSemanticDiagnostics"] },
+  {
+    stage: "type check of the user's files (checker set-up and checkSourceFile)",
+    url: TS,
+    functions: ["checkSourceFile", "getTypeChecker", "getSemanticDiagnostics"],
+  },
   { stage: "program: module resolution, reading files", url: TS, functions: ["createProgram"] },
-  { stage: "bentoc analysis (discover, analyze, validate; checker queries included)", url: BENTOC, functions: ["discover", "buildManifest", "validate", "analyzeProject"] },
+  {
+    stage: "bentoc analysis (discover, analyze, validate; checker queries included)",
+    url: BENTOC,
+    functions: ["discover", "buildManifest", "validate", "analyzeProject"],
+  },
   { stage: "tsconfig.json and the ts-morph Project", url: BENTOC, functions: ["createProjectForEntry"] },
   { stage: "bentofile.yaml (YAML + ajv)", url: BENTOC, functions: ["loadBentofile"] },
   { stage: "esbuild (the JS side; the bundling runs in esbuild's process)", url: BENTOC, functions: ["bundleService"] },
