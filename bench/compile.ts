@@ -61,7 +61,11 @@ function compileOnce(tree: Tree, env: NodeJS.ProcessEnv = process.env, extra: st
 /** How long an edit may go without a summary line before it counts as missed and the file is written again. */
 const EDIT_TIMEOUT_MS = 15_000;
 
-async function watchRecompile(tree: Tree, edits: number): Promise<{ reportedMs: number[]; wallMs: number[]; missedEdits: number }> {
+async function watchRecompile(
+  tree: Tree,
+  edits: number,
+  nodeArgs: readonly string[] = [],
+): Promise<{ reportedMs: number[]; wallMs: number[]; missedEdits: number }> {
   // beside the tree's own sample, so that it resolves that tree's bentoc and tsconfig
   const dir = join(tree.sample, "..", `.bench-watch-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
@@ -70,7 +74,7 @@ async function watchRecompile(tree: Tree, edits: number): Promise<{ reportedMs: 
   const bin = tree.bin;
   const file = join(dir, "service.ts");
   const original = readFileSync(file, "utf8");
-  const child = spawn(process.execPath, [bin, "compile", dir, "--out", join(dir, ".bentoc"), "--watch"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, bin, "compile", dir, "--out", join(dir, ".bentoc"), "--watch"], { stdio: ["ignore", "pipe", "pipe"] });
   let buffer = "";
   let stderr = "";
   const waiters: Array<{ resolve: (line: string) => void; reject: (err: Error) => void }> = [];
@@ -127,8 +131,9 @@ async function watchRecompile(tree: Tree, edits: number): Promise<{ reportedMs: 
       await new Promise((r) => setTimeout(r, 300));
     }
   } finally {
+    const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 200));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]); // a --cpu-prof is written at exit
     rmSync(dir, { recursive: true, force: true });
   }
   return { reportedMs, wallMs, missedEdits };
@@ -164,6 +169,8 @@ const STAGES: ReadonlyArray<{ stage: string; url: RegExp; functions: readonly st
   { stage: "esbuild (the JS side; the bundling runs in esbuild's process)", url: BENTOC, functions: ["bundleService"] },
   { stage: "emitters and writing the outputs", url: BENTOC, functions: ["emitFromManifest", "writeOutputs"] },
   { stage: MODULE_LOADING, url: BENTOC, functions: ["requireWithCodeCache"] },
+  { stage: "ts-morph: re-reading the changed files", url: /ts-morph\.js$/, functions: ["refreshFromFileSystemSync"] },
+  { stage: "file watcher (chokidar)", url: /chokidar/, functions: ["_handleFile", "_handleDir", "_addToNodeFs", "_watchWithNodeFs", "add"] },
 ];
 
 interface ProfileNode {
@@ -172,7 +179,11 @@ interface ProfileNode {
   children?: number[];
 }
 
-export function profileBreakdown(profileFile: string): { totalMs: number; rows: Array<{ stage: string; ms: number }> } {
+/**
+ * `afterIdleMs`: count only the samples after the first idle stretch that long (a --watch session: the
+ * initial compile, then the bench's pause before the first edit, then the recompiles).
+ */
+export function profileBreakdown(profileFile: string, afterIdleMs?: number): { totalMs: number; rows: Array<{ stage: string; ms: number }> } {
   const p = JSON.parse(readFileSync(profileFile, "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -186,7 +197,17 @@ export function profileBreakdown(profileFile: string): { totalMs: number; rows: 
   };
   const ms = new Map<string, number>();
   let total = 0;
+  let from = 0;
+  if (afterIdleMs !== undefined) {
+    let idle = 0;
+    from = p.samples.findIndex((id, i) => {
+      idle = byId.get(id)?.callFrame.functionName === "(idle)" ? idle + (p.timeDeltas[i] ?? 0) / 1000 : 0;
+      return idle >= afterIdleMs;
+    });
+    if (from < 0) from = p.samples.length;
+  }
   p.samples.forEach((id, i) => {
+    if (i < from) return;
     const dt = (p.timeDeltas[i] ?? 0) / 1000;
     total += dt;
     let stage: string | undefined;
@@ -201,6 +222,33 @@ export function profileBreakdown(profileFile: string): { totalMs: number; rows: 
     ms.set(stage, (ms.get(stage) ?? 0) + dt);
   });
   return { totalMs: total, rows: [...ms].map(([stage, t]) => ({ stage, ms: t })).sort((a, b) => b.ms - a.ms) };
+}
+
+/** The files of the program `createProjectForEntry` builds for the tree's sample, grouped by package. */
+function programSizes(tree: Tree): { files: number; megabytes: number; groups: Array<{ group: string; files: number; megabytes: number }> } {
+  const program = join(tree.bin, "../../compiler/program.js");
+  const script = `import { createProjectForEntry } from ${JSON.stringify(program)};
+const p = createProjectForEntry(${JSON.stringify(join(tree.sample, "service.ts"))}).getProgram().compilerObject;
+console.log(JSON.stringify(p.getSourceFiles().map((f) => [f.fileName, f.text.length])));`;
+  const files = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" })) as Array<[string, number]>;
+  const groupOf = (name: string) => {
+    const nm = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(name);
+    if (nm) return nm[1] === "typescript" ? "TypeScript's lib files" : nm[1]!;
+    return name.startsWith(root) && !name.includes("/samples/") ? "bentoc's sdk (dist/sdk)" : "the service's own files";
+  };
+  const groups = new Map<string, { files: number; chars: number }>();
+  for (const [name, chars] of files) {
+    const g = groups.get(groupOf(name)) ?? { files: 0, chars: 0 };
+    g.files++;
+    g.chars += chars;
+    groups.set(groupOf(name), g);
+  }
+  const mb = (chars: number) => Number((chars / 1e6).toFixed(2));
+  return {
+    files: files.length,
+    megabytes: mb(files.reduce((sum, [, c]) => sum + c, 0)),
+    groups: [...groups].map(([group, g]) => ({ group, files: g.files, megabytes: mb(g.chars) })).sort((x, y) => y.megabytes - x.megabytes),
+  };
 }
 
 /** A temporary worktree of `ref`, with node_modules linked entry by entry (its own .cache) and built. */
@@ -280,6 +328,10 @@ export async function runCompileBench(options: CompileBenchOptions = {}): Promis
     const profDir = join(scratch, "prof");
     compileOnce(after, process.env, ["--cpu-prof", "--cpu-prof-dir", profDir]);
     const breakdown = profileBreakdown(join(profDir, readdirSync(profDir)[0]!));
+    const watchProfDir = join(scratch, "watch-prof");
+    const profiledWatch = await watchRecompile(after, edits, ["--cpu-prof", "--cpu-prof-dir", watchProfDir]);
+    const watchBreakdown = profileBreakdown(join(watchProfDir, readdirSync(watchProfDir)[0]!), 800);
+    const programFiles = programSizes(after);
     const machine = machineInfo();
     const summarise = (r: TreeResult) => ({
       ref: r.ref,
@@ -317,6 +369,13 @@ export async function runCompileBench(options: CompileBenchOptions = {}): Promis
       before: b ?? null,
       beforeNotMeasured: b ? null : (beforeError ?? "--before none"),
       profile: { totalMs: Math.round(breakdown.totalMs), stages: breakdown.rows.map((r) => ({ stage: r.stage, ms: Math.round(r.ms) })) },
+      watchProfile: {
+        edits: profiledWatch.reportedMs.length,
+        reportedMs: profiledWatch.reportedMs,
+        totalMs: Math.round(watchBreakdown.totalMs),
+        stages: watchBreakdown.rows.map((r) => ({ stage: r.stage, ms: Math.round(r.ms) })),
+      },
+      programFiles,
     };
     const met = (x: number, target: number) => (x <= target ? "yes" : "**no**");
     const row = (label: string, r: typeof a | undefined, pick: (s: typeof a) => { median: number; runs: string }, target: string) =>
@@ -372,6 +431,24 @@ export async function runCompileBench(options: CompileBenchOptions = {}): Promis
       mdTable(
         ["stage", "ms", "share"],
         breakdown.rows.map((r) => [r.stage, Math.round(r.ms), `${((100 * r.ms) / breakdown.totalMs).toFixed(0)} %`]),
+      ),
+      "",
+      `The program TypeScript builds for the sample: ${programFiles.files} files, ${programFiles.megabytes} MB of source text; by package:`,
+      "",
+      mdTable(
+        ["files of", "count", "MB"],
+        programFiles.groups.map((g) => [g.group, g.files, g.megabytes]),
+      ),
+      "",
+      `A \`--watch\` session of after under \`--cpu-prof\` (${profiledWatch.reportedMs.length} one-line edits of service.ts, reported`,
+      `${profiledWatch.reportedMs.join(", ")} ms under the profiler): ${Math.round(watchBreakdown.totalMs)} ms of main-thread samples after the initial compile, by stage.`,
+      "",
+      mdTable(
+        ["stage", "ms", "share of the busy time"],
+        watchBreakdown.rows.map((r) => {
+          const busy = watchBreakdown.totalMs - (watchBreakdown.rows.find((x) => x.stage.startsWith("idle"))?.ms ?? 0);
+          return [r.stage, Math.round(r.ms), r.stage.startsWith("idle") ? "– (also the pauses between edits)" : `${((100 * r.ms) / busy).toFixed(0)} %`];
+        }),
       ),
       "",
     ].join("\n");
