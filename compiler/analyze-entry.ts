@@ -14,6 +14,7 @@ import { discover } from "./discover/discover.ts";
 import { SdkSymbols } from "./discover/sdk-symbols.ts";
 import type { ModelCatalogue } from "./model-catalogue.ts";
 import { bentocVersion, createProjectForEntry, findProjectRoot, isLocalFile, resolveEntry } from "./program.ts";
+import { TypecheckCache } from "./typecheck-cache.ts";
 import { validate } from "./validate/validate.ts";
 
 export interface AnalysisResult {
@@ -40,6 +41,8 @@ export interface AnalyzeProjectOptions {
   projectRoot: string;
   typecheck: boolean;
   models?: ModelCatalogue | undefined;
+  /** Kept between the runs of a session: user files whose diagnostics cannot have changed are not checked again. */
+  typecheckCache?: TypecheckCache | undefined;
 }
 
 /** The user's own files: reachable from the entry through imports (static or dynamic), outside node_modules and the sdk. */
@@ -57,14 +60,13 @@ export function userFiles(entry: SourceFile, sdk: SdkSymbols): SourceFile[] {
   return [...seen].sort((a, b) => (a === entry ? -1 : b === entry ? 1 : a.getFilePath().localeCompare(b.getFilePath())));
 }
 
-function typecheckDiagnostics(program: ts.Program, files: readonly SourceFile[]): Diagnostic[] {
-  const out: Diagnostic[] = program.getOptionsDiagnostics().map(fromTsDiagnostic);
-  for (const file of files) {
-    const raw = file.compilerNode;
+function typecheckDiagnostics(program: ts.Program, files: readonly SourceFile[], cache: TypecheckCache | undefined): Diagnostic[] {
+  const check = (raw: ts.SourceFile): Diagnostic[] => {
     const syntactic = program.getSyntacticDiagnostics(raw);
-    out.push(...syntactic.map(fromTsDiagnostic));
-    if (syntactic.length === 0) out.push(...program.getSemanticDiagnostics(raw).map(fromTsDiagnostic));
-  }
+    return syntactic.length > 0 ? syntactic.map(fromTsDiagnostic) : program.getSemanticDiagnostics(raw).map(fromTsDiagnostic);
+  };
+  const out: Diagnostic[] = program.getOptionsDiagnostics().map(fromTsDiagnostic);
+  out.push(...(cache ? cache.diagnostics(program, files, check) : files.flatMap((f) => check(f.compilerNode))));
   return out;
 }
 
@@ -85,7 +87,7 @@ export function analyzeProject(o: AnalyzeProjectOptions): AnalysisResult {
   const sdk = SdkSymbols.forProject(o.project);
   const files = userFiles(entry, sdk);
   const decoratorMode = decoratorModeDiagnostics(o.project.getCompilerOptions());
-  const checked = o.typecheck ? typecheckDiagnostics(program, files) : [];
+  const checked = o.typecheck ? typecheckDiagnostics(program, files, o.typecheckCache) : [];
   // with legacy decorators on, the TS12xx signature errors are BC1021's consequence, not separate mistakes
   const diagnostics: Diagnostic[] = [...decoratorMode, ...(decoratorMode.length > 0 ? checked.filter((d) => !LEGACY_DECORATOR_ERRORS.has(d.code)) : checked)];
   const found = discover(files, sdk);
@@ -137,7 +139,7 @@ export interface AnalysisSession {
 
 export function createAnalysisSession(options: AnalyzeOptions): AnalysisSession {
   const typecheck = options.typecheck ?? true;
-  let state: { project: Project; entryFile: string; projectRoot: string } | undefined;
+  let state: { project: Project; entryFile: string; projectRoot: string; typecheckCache: TypecheckCache } | undefined;
 
   function refresh(project: Project, changed: readonly string[]): void {
     for (const path of changed.map((p) => resolve(p))) {
@@ -157,7 +159,12 @@ export function createAnalysisSession(options: AnalyzeOptions): AnalysisSession 
       }
       const configChanged = changedFiles?.some((f) => /(?:^|[\\/])(?:tsconfig[^\\/]*|package)\.json$/.test(f)) ?? false;
       if (!state || state.entryFile !== resolved.file || configChanged) {
-        state = { project: createProjectForEntry(resolved.file), entryFile: resolved.file, projectRoot: findProjectRoot(resolved.file) };
+        state = {
+          project: createProjectForEntry(resolved.file),
+          entryFile: resolved.file,
+          projectRoot: findProjectRoot(resolved.file),
+          typecheckCache: new TypecheckCache(),
+        };
       } else {
         const changed =
           changedFiles ??

@@ -8,15 +8,26 @@
  * `ts` namespace is both: a value here, plus the TypeScript types the compiler names as `ts.X`.
  */
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { requireWithCodeCache } from "./code-cache.ts";
 import type * as Morph from "ts-morph";
 
 const require = createRequire(import.meta.url);
-// Compiling typescript.js is ~0.25 s of every cold start. Node 22+ can keep a V8 code cache on disk; on
-// Node 20 the require hook v8-compile-cache would save ~0.15 s, but it compiles every later CommonJS module
-// without dynamic-import support (OpenTelemetry's exporter then fails in `serve <source>`), so it is not used.
+// Compiling typescript.js is ~0.25 s of every cold start. Node 22+ keeps a V8 code cache on disk for every
+// module (module.enableCompileCache); on Node 20, compiler/code-cache.ts keeps one for ts-morph's three big
+// files only (a global require hook such as v8-compile-cache would compile every later CommonJS module
+// without dynamic-import support: OpenTelemetry's exporter then fails in `serve <source>`).
 const nodeModule = require("node:module") as { enableCompileCache?: () => unknown };
-if (typeof nodeModule.enableCompileCache === "function") nodeModule.enableCompileCache();
-const morph = require("ts-morph") as typeof Morph;
+let morph: typeof Morph;
+if (typeof nodeModule.enableCompileCache === "function") {
+  nodeModule.enableCompileCache();
+  morph = require("ts-morph") as typeof Morph;
+} else {
+  const common = require.resolve("@ts-morph/common", { paths: [dirname(require.resolve("ts-morph"))] });
+  requireWithCodeCache(join(dirname(common), "typescript.js"));
+  requireWithCodeCache(common);
+  morph = requireWithCodeCache(require.resolve("ts-morph")) as typeof Morph;
+}
 
 export const Project = morph.Project;
 export type Project = Morph.Project;
@@ -40,6 +51,7 @@ export declare namespace ts {
   type JSDocTagInfo = Morph.ts.JSDocTagInfo;
   type MethodDeclaration = Morph.ts.MethodDeclaration;
   type Node = Morph.ts.Node;
+  type ParseConfigHost = Morph.ts.ParseConfigHost;
   type ObjectLiteralExpression = Morph.ts.ObjectLiteralExpression;
   type ObjectType = Morph.ts.ObjectType;
   type Program = Morph.ts.Program;

@@ -2,7 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import Ajv2020Module from "ajv/dist/2020.js";
 import { BentofileError, findBentofile, loadBentofile } from "../../../bento/bentofile.ts";
+import { BENTOFILE_SCHEMA } from "../../../bento/bentofile-schema.ts";
+
+const Ajv2020 = Ajv2020Module as unknown as typeof Ajv2020Module.default;
 
 const dir = mkdtempSync(join(tmpdir(), "bentofile-"));
 writeFileSync(join(dir, "service.ts"), "export {};\n");
@@ -24,6 +28,11 @@ function errors(text: string): string[] {
 }
 
 describe("bentofile.yaml", () => {
+  it("has a schema that is valid JSON Schema 2020-12 (loadBentofile does not check it at run time)", () => {
+    const ajv = new Ajv2020({ strict: true, allowUnionTypes: true });
+    expect(ajv.validateSchema(BENTOFILE_SCHEMA), ajv.errorsText()).toBe(true);
+  });
+
   it("accepts a full bentofile and resolves paths", () => {
     const file = join(dir, "bentofile.yaml");
     writeFileSync(
