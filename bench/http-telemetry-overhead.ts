@@ -31,6 +31,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { ECHO_BODY as BODY, loadEcho as load, type LoadResult } from "./echo-load.ts";
+import { countOtlpSpans } from "./otlp-span-count.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, median, medianRatio, writeResults } from "./results-io.ts";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -81,12 +82,11 @@ function startSink(): Promise<Server> {
       stats.requests++;
       stats.bytes += body.length;
       try {
-        const doc = JSON.parse(body.toString("utf8")) as { resourceSpans?: { scopeSpans?: { spans?: unknown[] }[] }[] };
-        for (const rs of doc.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) stats.spans += ss.spans?.length ?? 0;
+        stats.spans += countOtlpSpans(String(req.headers["content-type"]), body);
       } catch {
-        stats.unparsed++; // e.g. protobuf: counted as a request, spans unknown
+        stats.unparsed++; // counted as a request, spans unknown
       }
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      res.writeHead(200, { "content-type": String(req.headers["content-type"]) }).end();
     });
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
@@ -106,7 +106,9 @@ async function childServer(): Promise<void> {
   config.server = { ...config.server, host: "127.0.0.1", port: 0, accessLog: false };
   config.logging = { level: "error" };
   config.metrics = { ...config.metrics, enabled: spec.metrics };
-  config.tracing = spec.endpoint ? { sampleRate: 1, endpoint: spec.endpoint, headers: {} } : { sampleRate: 0, endpoint: null, headers: {} };
+  config.tracing = spec.endpoint
+    ? { sampleRate: 1, endpoint: spec.endpoint, headers: {}, protocol: null }
+    : { sampleRate: 0, endpoint: null, headers: {}, protocol: null };
   // SIGTERM (installed by serveCompiledDir) drains, flushes the remaining spans and exits 0.
   const served = await serveCompiledDir(spec.dir, config, { print: () => {} });
   process.stdout.write(`PORT ${served.port}\n`);

@@ -15,6 +15,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createTelemetry } from "../runtime/observability/create-telemetry.ts";
 import { noopTelemetry, type Telemetry } from "../runtime/observability/telemetry.ts";
+import { countOtlpSpans } from "./otlp-span-count.ts";
 import { isMain, machineInfo, machineLine, mdTable, writeResults } from "./results-io.ts";
 
 interface Variant {
@@ -43,11 +44,9 @@ const VARIANTS: Variant[] = [
   { name: "metrics-off/tracing-1.0/no-export", metrics: false, sampleRate: 1, discardSpans: true },
 ];
 
-/** A SpanExporter that drops what it gets: isolates span creation from OTLP serialisation and I/O. */
+/** A span exporter that drops what it gets: isolates span creation from OTLP encoding and I/O. */
 const discardingExporter = {
-  export(_spans: unknown[], done: (r: { code: number }) => void) {
-    done({ code: 0 });
-  },
+  export: async (_spans: readonly unknown[]) => {},
   shutdown: async () => {},
 };
 
@@ -91,12 +90,11 @@ export async function runTelemetryOverheadBench(options: { requests?: number; ch
   const chunk = options.chunk ?? 100;
   let exported = 0;
   const sink = createServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (d: string) => (body += d));
+    const chunks: Buffer[] = [];
+    req.on("data", (d: Buffer) => chunks.push(d));
     req.on("end", () => {
-      for (let at = body.indexOf('"kind":'); at >= 0; at = body.indexOf('"kind":', at + 7)) exported++;
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      exported += countOtlpSpans(String(req.headers["content-type"]), Buffer.concat(chunks));
+      res.writeHead(200).end();
     });
   });
   await new Promise<void>((r) => sink.listen(0, "127.0.0.1", r));
@@ -112,7 +110,10 @@ export async function runTelemetryOverheadBench(options: { requests?: number; ch
           : createTelemetry(
               {
                 metrics: { enabled: v.metrics, durationBuckets: [] },
-                tracing: v.sampleRate === null ? { sampleRate: 0, endpoint: null, headers: {} } : { sampleRate: v.sampleRate, endpoint, headers: {} },
+                tracing:
+                  v.sampleRate === null
+                    ? { sampleRate: 0, endpoint: null, headers: {}, protocol: null }
+                    : { sampleRate: v.sampleRate, endpoint, headers: {}, protocol: null },
               },
               { name: "bench", version: "0.0.0", maxBatchSizes: { classifier: 32 } },
               { env: {}, ...(v.discardSpans ? { spanExporter: discardingExporter } : {}) },

@@ -16,11 +16,9 @@ export interface TelemetryService {
 }
 
 export interface TelemetryOptions {
-  /** Span processor: "batch" (default) or "simple". */
-  spanProcessor?: "batch" | "simple";
   /** Where `OTEL_*` variables are read from; `process.env` by default. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Replace the OTLP/HTTP exporter (benchmarks). */
+  /** Replace the OTLP/HTTP exporter (benchmarks: a discarding one). */
   spanExporter?: TracingOptions["exporter"];
   /** Default process metrics; on unless false. */
   processMetrics?: boolean;
@@ -58,7 +56,6 @@ export function createTelemetry(
     config: config.tracing,
     serviceName: service.name,
     serviceVersion: service.version,
-    ...(options.spanProcessor ? { processor: options.spanProcessor } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.spanExporter ? { exporter: options.spanExporter } : {}),
   });

@@ -1,6 +1,7 @@
 /**
- * OpenTelemetry tracing over OTLP/HTTP (JSON). Off by default: with sample rate 0 and no endpoint no
- * provider is created and every span call returns a constant no-op handle.
+ * OpenTelemetry tracing, exported over OTLP/HTTP (protobuf by default, JSON on request). Off by
+ * default: with sample rate 0 and no endpoint nothing is created and every span call returns a constant
+ * no-op handle.
  *
  * Spans:
  * - `startRequestSpan`  server span per HTTP request, child of the client's `traceparent` when present
@@ -10,39 +11,23 @@
  * - `startBatchSpan`    one batch execution, a root span with a **link** to every call it served; it is
  *                       sampled when any linked call is sampled, so a sampled trace never loses its batch
  *
- * Sampling: `ParentBased(TraceIdRatioBased(sampleRate))` — a sampled parent from the client is honoured
- * even at rate 0, an unsampled one is honoured at rate 1.
+ * Sampling: `ParentBased(ratio(sampleRate))` — a sampled parent from the client is honoured even at rate
+ * 0, an unsampled one is honoured at rate 1. It is decided before anything is allocated: an unsampled
+ * span is only a `traceparent` to pass on. A sampled span is a `SpanRecord` (span-record.ts), queued when
+ * it ends (span-export.ts) and encoded straight from the record (otlp-protobuf.ts / otlp-json.ts); the
+ * OpenTelemetry SDK's span objects, context and exporter pipeline cost ~10× more per span (issue 16).
+ * Users' own spans join ours through `ctx.traceparent` and the @opentelemetry/api propagator, as before.
  */
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  SamplingDecision,
-  defaultTextMapGetter,
-  trace,
-  type Attributes,
-  type Context,
-  type Link,
-  type Span,
-  type SpanContext,
-} from "@opentelemetry/api";
-import { W3CTraceContextPropagator, parseKeyPairsIntoRecord } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-  type SamplingResult,
-  type SpanExporter,
-  type SpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
-import type { TracingConfig } from "../config/config-types.ts";
+import { parseKeyPairsIntoRecord } from "@opentelemetry/core";
+import { defaultResource } from "@opentelemetry/resources";
+import type { OtlpProtocol, TracingConfig } from "../config/config-types.ts";
+import { jsonEncoder } from "./otlp-json.ts";
+import { protobufEncoder } from "./otlp-protobuf.ts";
+import { BatchQueue, batchSettings, otlpHttpExporter, type SpanExporter } from "./span-export.ts";
+import { newSpanId, newTraceId } from "./span-ids.ts";
+import { KIND_INTERNAL, KIND_SERVER, SpanRecord, type AttributeValue, type SpanLink } from "./span-record.ts";
 import { noopTelemetry, type SpanHandle } from "./telemetry.ts";
-import { formatTraceparent, parseTraceparent } from "./traceparent.ts";
+import { parseTraceparent } from "./traceparent.ts";
 
 /** Attribute and event names this module writes (stable: dashboards and tests read them). */
 export const SPAN_ATTRIBUTES = {
@@ -60,11 +45,9 @@ export interface TracingOptions {
   config: TracingConfig;
   serviceName: string;
   serviceVersion: string;
-  /** "batch" (default) or "simple" (export each span as it ends). */
-  processor?: "batch" | "simple";
   /** Environment to read `OTEL_*` from; `process.env` by default. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Export somewhere else than OTLP/HTTP (e.g. the SDK's InMemorySpanExporter in benchmarks). */
+  /** Export somewhere else than OTLP/HTTP (benchmarks: a discarding exporter). */
   exporter?: SpanExporter;
 }
 
@@ -74,6 +57,8 @@ export interface TracingSettings {
   /** OTLP/HTTP traces URL. */
   endpoint: string;
   headers: Record<string, string>;
+  /** Body encoding: "http/protobuf" (default) or "http/json". */
+  protocol: OtlpProtocol;
 }
 
 export interface Tracing {
@@ -107,6 +92,8 @@ function clampRate(rate: number): number {
  *   is http://localhost:4318/v1/traces); an endpoint with rate 0 still records traces whose client
  *   `traceparent` says "sampled".
  * - headers: `OTEL_EXPORTER_OTLP_HEADERS` < `OTEL_EXPORTER_OTLP_TRACES_HEADERS` < `tracing.headers`.
+ * - protocol: `tracing.protocol`, else `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`,
+ *   else http/protobuf (`grpc` is not supported and means http/protobuf).
  */
 export function resolveTracingSettings(config: TracingConfig, env: Readonly<Record<string, string | undefined>> = process.env): TracingSettings {
   let sampleRate = clampRate(config.sampleRate);
@@ -132,7 +119,15 @@ export function resolveTracingSettings(config: TracingConfig, env: Readonly<Reco
     ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
     ...config.headers,
   };
-  return { enabled, sampleRate, endpoint: explicit ?? DEFAULT_ENDPOINT, headers };
+  const protocol = config.protocol ?? otlpProtocol(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ?? otlpProtocol(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? "http/protobuf";
+  return { enabled, sampleRate, endpoint: explicit ?? DEFAULT_ENDPOINT, headers, protocol };
+}
+
+function otlpProtocol(v: string | undefined): OtlpProtocol | undefined {
+  const t = v?.trim().toLowerCase();
+  if (t === "http/json") return "http/json";
+  if (t === "http/protobuf" || t === "grpc") return "http/protobuf";
+  return undefined;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
@@ -152,30 +147,6 @@ export function resourceAttributes(serviceName: string, serviceVersion: string, 
   return attrs;
 }
 
-/**
- * ParentBased(ratio), except for a root span with links (a batch span): its linked calls decide, as a
- * parent would. It is sampled when any of them is, and dropped when none is, so no batch span is
- * exported that links only to calls that were not (it would be an orphan, and skew the sample rate).
- */
-class LinkAwareSampler implements Sampler {
-  private readonly inner: Sampler;
-  constructor(private readonly rate: number) {
-    this.inner = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(rate) });
-  }
-  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
-    if (links.length > 0 && trace.getSpanContext(context) === undefined) {
-      for (const link of links) {
-        if ((link.context.traceFlags & 1) === 1) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
-      }
-      return { decision: SamplingDecision.NOT_RECORD };
-    }
-    return this.inner.shouldSample(context, traceId, name, kind, attributes, links);
-  }
-  toString(): string {
-    return `LinkAwareSampler{ParentBased{TraceIdRatioBased{${this.rate}}}}`;
-  }
-}
-
 const noopTracingSpans = {
   startRequestSpan: noopTelemetry.startRequestSpan,
   startHandlerSpan: (_endpoint: string, parent: string | undefined): SpanHandle => noopTelemetry.startRunnerSpan("", "", parent),
@@ -183,37 +154,17 @@ const noopTracingSpans = {
   startBatchSpan: noopTelemetry.startBatchSpan,
 };
 
-const STATUS_KEYS = new Set(["http.status_code", "http.response.status_code"]);
+/** A span that is not sampled: only its `traceparent` (flag 00), passed on so children are not sampled either. */
+class UnsampledSpan implements SpanHandle {
+  constructor(readonly traceparent: string) {}
+  setAttribute(): void {}
+  end(): void {}
+}
+
+const unsampledBatch: SpanHandle = { traceparent: undefined, setAttribute() {}, end() {} };
 const METHOD_ROUTE = /^([A-Z]+) (\/\S*)$/;
 /** A runner span that never ends must not pin memory forever. */
 const MAX_OPEN_CALLS = 65_536;
-
-class OtelSpanHandle implements SpanHandle {
-  constructor(
-    readonly span: Span,
-    readonly traceparent: string,
-    private readonly onEnd?: () => void,
-  ) {}
-  setAttribute(key: string, value: string | number | boolean): void {
-    this.span.setAttribute(key, value);
-    if (STATUS_KEYS.has(key) && typeof value === "number" && value >= 500) {
-      this.span.setStatus({ code: SpanStatusCode.ERROR });
-    }
-  }
-  end(error?: unknown): void {
-    if (error !== undefined && error !== null) {
-      if (error instanceof Error) this.span.recordException(error);
-      this.span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-    }
-    this.onEnd?.();
-    this.span.end();
-  }
-}
-
-function traceparentOf(span: Span): string {
-  const sc = span.spanContext();
-  return formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags);
-}
 
 export function createTracing(options: TracingOptions): Tracing {
   const env = options.env ?? process.env;
@@ -228,108 +179,124 @@ export function createTracing(options: TracingOptions): Tracing {
     };
   }
 
+  const resource: Record<string, AttributeValue> = {};
+  for (const [k, v] of Object.entries(defaultResource().attributes))
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") resource[k] = v;
+  Object.assign(resource, resourceAttributes(options.serviceName, options.serviceVersion, env));
+  const scope = { name: "bentoc", version: options.serviceVersion };
+  const bsp = batchSettings(env);
   const exporter =
     options.exporter ??
-    new OTLPTraceExporter({
+    otlpHttpExporter({
       url: settings.endpoint,
       headers: settings.headers,
+      encoder: settings.protocol === "http/json" ? jsonEncoder(resource, scope) : protobufEncoder(resource, scope),
+      timeoutMillis: bsp.exportTimeoutMillis,
     });
-  const processor: SpanProcessor = options.processor === "simple" ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
-  const resource = defaultResource().merge(resourceFromAttributes(resourceAttributes(options.serviceName, options.serviceVersion, env)));
-  const provider = new BasicTracerProvider({
-    sampler: new LinkAwareSampler(settings.sampleRate),
-    spanProcessors: [processor],
-    resource,
-  });
-  const tracer = provider.getTracer("bentoc", options.serviceVersion);
-  const propagator = new W3CTraceContextPropagator();
+  const queue = new BatchQueue(exporter, bsp);
+  const onEnd = queue.add;
+  const rate = settings.sampleRate;
+  const sampleRoot = (): boolean => rate >= 1 || (rate > 0 && Math.random() < rate);
 
-  const parentContext = (traceparent: string | undefined): Context =>
-    traceparent ? propagator.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter) : ROOT_CONTEXT;
+  /** Runner calls waiting for their batch, by the traceparent they handed out (what the batch gets as links). */
+  const openCalls = new Map<string, SpanRecord>();
+  const closeCall = (span: SpanRecord): void => {
+    openCalls.delete(span.traceparent);
+    onEnd(span);
+  };
 
-  /** Runner calls waiting for their batch, by span id, with their start time. */
-  const openCalls = new Map<string, { span: Span; startedAt: number }>();
+  function root(name: string, kind: number, end: (span: SpanRecord) => void): SpanRecord | UnsampledSpan {
+    if (!sampleRoot()) return new UnsampledSpan(`00-${newTraceId()}-${newSpanId()}-00`);
+    return new SpanRecord(newTraceId(), newSpanId(), "", name, kind, performance.now(), end);
+  }
 
-  function handle(span: Span, onEnd?: () => void): SpanHandle {
-    return new OtelSpanHandle(span, traceparentOf(span), onEnd);
+  /**
+   * A span under `parent` (a traceparent) or a new root: a `SpanRecord` when sampled, else an
+   * `UnsampledSpan`. Decided before the record exists.
+   */
+  function start(name: string, kind: number, parent: string | undefined, end: (span: SpanRecord) => void = onEnd): SpanRecord | UnsampledSpan {
+    if (parent === undefined) return root(name, kind, end);
+    const last = SpanRecord.lastHandedOut;
+    if (last?.handedOut(parent)) return new SpanRecord(last.traceId, newSpanId(), last.spanId, name, kind, performance.now(), end);
+    const p = parseTraceparent(parent);
+    if (p === undefined) return root(name, kind, end);
+    if (!p.sampled) return new UnsampledSpan(`00-${p.traceId}-${newSpanId()}-00`);
+    return new SpanRecord(p.traceId, newSpanId(), p.spanId, name, kind, performance.now(), end);
   }
 
   return {
     enabled: true,
     settings,
     startRequestSpan(name, traceparent) {
-      const attributes: Attributes = {};
-      const m = METHOD_ROUTE.exec(name);
-      if (m) {
-        attributes["http.method"] = m[1];
-        attributes["http.route"] = m[2];
-      } else if (name.startsWith("/")) {
-        attributes["http.route"] = name;
+      const span = start(name, KIND_SERVER, traceparent);
+      if (span instanceof SpanRecord) {
+        const m = METHOD_ROUTE.exec(name);
+        if (m) {
+          span.keys.push("http.method", "http.route");
+          span.values.push(m[1]!, m[2]!);
+        } else if (name.startsWith("/")) {
+          span.keys.push("http.route");
+          span.values.push(name);
+        }
       }
-      const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parentContext(traceparent));
-      return handle(span);
+      return span;
     },
     startHandlerSpan(endpoint, parent) {
-      const span = tracer.startSpan(
-        `api ${endpoint}`,
-        { kind: SpanKind.INTERNAL, attributes: { [SPAN_ATTRIBUTES.endpoint]: endpoint } },
-        parentContext(parent),
-      );
-      return handle(span);
+      const span = start(`api ${endpoint}`, KIND_INTERNAL, parent);
+      if (span instanceof SpanRecord) {
+        span.keys.push(SPAN_ATTRIBUTES.endpoint);
+        span.values.push(endpoint);
+      }
+      return span;
     },
     startRunnerSpan(runner, method, parent) {
-      const span = tracer.startSpan(
-        `runner ${runner}.${method}`,
-        { kind: SpanKind.INTERNAL, attributes: { [SPAN_ATTRIBUTES.runner]: runner, [SPAN_ATTRIBUTES.method]: method } },
-        parentContext(parent),
-      );
-      if (!span.isRecording()) return handle(span);
-      const spanId = span.spanContext().spanId;
-      if (openCalls.size >= MAX_OPEN_CALLS) openCalls.clear();
-      openCalls.set(spanId, { span, startedAt: performance.now() });
-      return handle(span, () => openCalls.delete(spanId));
+      const span = start(`runner ${runner}.${method}`, KIND_INTERNAL, parent, closeCall);
+      if (span instanceof SpanRecord) {
+        span.keys.push(SPAN_ATTRIBUTES.runner, SPAN_ATTRIBUTES.method);
+        span.values.push(runner, method);
+        if (openCalls.size >= MAX_OPEN_CALLS) openCalls.clear();
+        openCalls.set(span.traceparent, span);
+      }
+      return span;
     },
     startBatchSpan(runner, method, links) {
-      const spanLinks: Link[] = [];
+      const spanLinks: SpanLink[] = [];
+      const calls: SpanRecord[] = [];
+      let sampled = false;
       for (const tp of links) {
+        const call = tp === undefined ? undefined : openCalls.get(tp);
+        if (call !== undefined) {
+          // One of our own runner calls, still waiting: sampled, no parsing needed.
+          calls.push(call);
+          spanLinks.push({ traceId: call.traceId, spanId: call.spanId, traceFlags: 1 });
+          sampled = true;
+          continue;
+        }
         const p = parseTraceparent(tp);
         if (!p) continue;
-        const context: SpanContext = { traceId: p.traceId, spanId: p.spanId, traceFlags: p.traceFlags, isRemote: true };
-        spanLinks.push({ context });
+        spanLinks.push({ traceId: p.traceId, spanId: p.spanId, traceFlags: p.traceFlags });
+        if (p.sampled) sampled = true;
       }
-      const span = tracer.startSpan(
-        `batch ${runner}.${method}`,
-        {
-          kind: SpanKind.INTERNAL,
-          root: true,
-          links: spanLinks,
-          attributes: {
-            [SPAN_ATTRIBUTES.runner]: runner,
-            [SPAN_ATTRIBUTES.method]: method,
-            [SPAN_ATTRIBUTES.batchSize]: links.length,
-          },
-        },
-        ROOT_CONTEXT,
-      );
+      // A root span with links: its linked calls decide, as a parent would; none sampled, none recorded.
+      // Without any (valid) link it is an ordinary root span.
+      if (spanLinks.length > 0 ? !sampled : !sampleRoot()) return unsampledBatch;
+      const span = new SpanRecord(newTraceId(), newSpanId(), "", `batch ${runner}.${method}`, KIND_INTERNAL, performance.now(), onEnd);
+      span.keys.push(SPAN_ATTRIBUTES.runner, SPAN_ATTRIBUTES.method, SPAN_ATTRIBUTES.batchSize);
+      span.values.push(runner, method, links.length);
+      span.links = spanLinks;
       // Mark each waiting call with its queue wait and the batch that took it.
-      const now = performance.now();
-      const batchSpanId = span.spanContext().spanId;
-      for (const link of spanLinks) {
-        const call = openCalls.get(link.context.spanId);
-        if (!call) continue;
-        const wait = (now - call.startedAt) / 1000;
-        call.span.setAttribute(SPAN_ATTRIBUTES.queueWaitSeconds, wait);
-        call.span.addEvent(BATCH_STARTED_EVENT, {
-          [SPAN_ATTRIBUTES.queueWaitSeconds]: wait,
-          [SPAN_ATTRIBUTES.batchSpanId]: batchSpanId,
-        });
+      const now = span.startTime;
+      for (const call of calls) {
+        const wait = (now - call.startTime) / 1000;
+        call.setAttribute(SPAN_ATTRIBUTES.queueWaitSeconds, wait);
+        call.addEvent(BATCH_STARTED_EVENT, [SPAN_ATTRIBUTES.queueWaitSeconds, SPAN_ATTRIBUTES.batchSpanId], [wait, span.spanId]);
       }
-      return handle(span);
+      return span;
     },
-    flush: () => provider.forceFlush(),
+    flush: () => queue.flush(),
     async shutdown() {
       openCalls.clear();
-      await provider.shutdown();
+      await queue.shutdown();
     },
   };
 }

@@ -1,0 +1,57 @@
+/**
+ * OTLP/HTTP JSON encoding (`application/json`) of an `ExportTraceServiceRequest`, per the OTLP JSON
+ * mapping: ids as lowercase hex, times as decimal strings of Unix nanoseconds, integers as `intValue`,
+ * other numbers as `doubleValue`. Chosen with `tracing.protocol: http/json` (or
+ * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json`); protobuf is the default.
+ */
+import type { AttributeValue, SpanRecord } from "./span-record.ts";
+import { epochNanosString } from "./span-time.ts";
+
+type JsonAnyValue = { stringValue: string } | { boolValue: boolean } | { intValue: number } | { doubleValue: number };
+
+function anyValue(v: AttributeValue): JsonAnyValue {
+  if (typeof v === "string") return { stringValue: v };
+  if (typeof v === "boolean") return { boolValue: v };
+  return Number.isSafeInteger(v) ? { intValue: v } : { doubleValue: v };
+}
+
+function attributes(keys: readonly string[], values: readonly AttributeValue[]): { key: string; value: JsonAnyValue }[] {
+  const out: { key: string; value: JsonAnyValue }[] = [];
+  for (let i = 0; i < keys.length; i++) out.push({ key: keys[i]!, value: anyValue(values[i]!) });
+  return out;
+}
+
+function span(s: SpanRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    name: s.name,
+    kind: s.kind,
+    startTimeUnixNano: epochNanosString(s.startTime),
+    endTimeUnixNano: epochNanosString(s.endTime),
+    attributes: attributes(s.keys, s.values),
+    status: s.statusMessage ? { code: s.statusCode, message: s.statusMessage } : { code: s.statusCode },
+    flags: s.flags,
+  };
+  if (s.parentSpanId !== "") out["parentSpanId"] = s.parentSpanId;
+  if (s.events !== null)
+    out["events"] = s.events.map((e) => ({ timeUnixNano: epochNanosString(e.time), name: e.name, attributes: attributes(e.keys, e.values) }));
+  if (s.links !== null) out["links"] = s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, flags: (l.traceFlags & 0xff) | 0x300 }));
+  return out;
+}
+
+export interface JsonEncoder {
+  readonly contentType: "application/json";
+  encode(spans: readonly SpanRecord[]): Buffer;
+}
+
+export function jsonEncoder(resource: Readonly<Record<string, AttributeValue>>, scope: { name: string; version: string }): JsonEncoder {
+  const resourceJson = { attributes: attributes(Object.keys(resource), Object.values(resource)) };
+  return {
+    contentType: "application/json",
+    encode(spans) {
+      const body = { resourceSpans: [{ resource: resourceJson, scopeSpans: [{ scope, spans: spans.map(span) }] }] };
+      return Buffer.from(JSON.stringify(body), "utf8");
+    },
+  };
+}

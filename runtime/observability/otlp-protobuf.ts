@@ -1,0 +1,288 @@
+/**
+ * OTLP/HTTP protobuf encoding (`application/x-protobuf`) of an `ExportTraceServiceRequest`, written by
+ * hand for exactly the fields `SpanRecord` holds — field numbers from opentelemetry-proto
+ * `trace/v1/trace.proto` and `common/v1/common.proto` (the same ones @opentelemetry/otlp-transformer's
+ * serializer writes). The resource and scope are encoded once; each span is written into one reused,
+ * growing buffer with plain loops for ASCII strings and hex ids, so a span costs a few hundred ns and
+ * no intermediate objects. Nested messages reserve one length byte and shift their body right in the
+ * rare case it is 128 bytes or longer.
+ */
+import type { AttributeValue, SpanEvent, SpanLink, SpanRecord } from "./span-record.ts";
+import { epochNanos } from "./span-time.ts";
+
+const HEX = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX[97 + i] = 10 + i;
+  HEX[65 + i] = 10 + i;
+}
+
+class Writer {
+  buf = Buffer.allocUnsafe(64 * 1024);
+  pos = 0;
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    if (this.pos >= this.buf.length) this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  varint(n: number): void {
+    this.ensure(10);
+    const buf = this.buf;
+    if (n < 0x80000000) {
+      while (n > 0x7f) {
+        buf[this.pos++] = (n & 0x7f) | 0x80;
+        n >>>= 7;
+      }
+      buf[this.pos++] = n;
+      return;
+    }
+    while (n > 0x7f) {
+      buf[this.pos++] = (n % 128) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    buf[this.pos++] = n;
+  }
+
+  fixed32(n: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(n >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  fixed64(lo: number, hi: number): void {
+    this.ensure(8);
+    this.buf.writeUInt32LE(lo >>> 0, this.pos);
+    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
+    this.pos += 8;
+  }
+
+  double(n: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleLE(n, this.pos);
+    this.pos += 8;
+  }
+
+  /** Tag + length + bytes of a hex id (16 or 32 digits). */
+  hexField(tag: number, hex: string): void {
+    const n = hex.length >>> 1;
+    this.ensure(n + 2);
+    const buf = this.buf;
+    buf[this.pos++] = tag;
+    buf[this.pos++] = n;
+    for (let i = 0; i < n; i++) buf[this.pos++] = (HEX[hex.charCodeAt(2 * i)]! << 4) | HEX[hex.charCodeAt(2 * i + 1)]!;
+  }
+
+  /** Tag + length + UTF-8 of a string (a plain loop when it is ASCII). */
+  stringField(tag: number, s: string): void {
+    const len = s.length;
+    this.ensure(len + 6);
+    const buf = this.buf;
+    const start = this.pos;
+    buf[this.pos++] = tag;
+    if (len < 128) {
+      buf[this.pos++] = len;
+      let ascii = true;
+      for (let i = 0; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) {
+          ascii = false;
+          break;
+        }
+        buf[this.pos++] = c;
+      }
+      if (ascii) return;
+      this.pos = start + 1;
+    }
+    const bytes = Buffer.byteLength(s, "utf8");
+    this.varint(bytes);
+    this.ensure(bytes);
+    this.pos += this.buf.write(s, this.pos, "utf8");
+  }
+
+  /** Start a length-delimited field: the tag and one reserved length byte. */
+  begin(tag: number): number {
+    this.ensure(2);
+    this.buf[this.pos++] = tag;
+    this.pos++;
+    return this.pos;
+  }
+
+  /** Write the length of the message begun at `start`, moving its body when the length needs more bytes. */
+  finish(start: number): void {
+    const len = this.pos - start;
+    if (len < 128) {
+      this.buf[start - 1] = len;
+      return;
+    }
+    let extra = 0;
+    for (let v = len >>> 7; v > 0; v >>>= 7) extra++;
+    this.ensure(extra);
+    this.buf.copyWithin(start + extra, start, this.pos);
+    this.pos = start - 1;
+    this.varint(len);
+    this.pos = start + extra + len;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+}
+
+// Tags: (field << 3) | wire type (0 varint, 1 fixed64, 2 length-delimited, 5 fixed32).
+const KV_KEY = 0x0a;
+const KV_VALUE = 0x12;
+const ANY_STRING = 0x0a;
+const ANY_BOOL = 0x10;
+const ANY_INT = 0x18;
+const ANY_DOUBLE = 0x21;
+
+function writeAttribute(w: Writer, tag: number, key: string, value: AttributeValue): void {
+  const kv = w.begin(tag);
+  w.stringField(KV_KEY, key);
+  const any = w.begin(KV_VALUE);
+  if (typeof value === "string") w.stringField(ANY_STRING, value);
+  else if (typeof value === "boolean") {
+    w.byte(ANY_BOOL);
+    w.byte(value ? 1 : 0);
+  } else if (Number.isSafeInteger(value) && value >= 0) {
+    w.byte(ANY_INT);
+    w.varint(value);
+  } else if (Number.isSafeInteger(value)) {
+    // int64 two's complement as a 10-byte varint.
+    w.byte(ANY_INT);
+    let v = BigInt.asUintN(64, BigInt(value));
+    w.ensure(10);
+    while (v > 0x7fn) {
+      w.byte(Number(v & 0x7fn) | 0x80);
+      v >>= 7n;
+    }
+    w.byte(Number(v));
+  } else {
+    w.ensure(9);
+    w.byte(ANY_DOUBLE);
+    w.double(value);
+  }
+  w.finish(any);
+  w.finish(kv);
+}
+
+function writeAttributes(w: Writer, tag: number, keys: readonly string[], values: readonly AttributeValue[]): void {
+  for (let i = 0; i < keys.length; i++) writeAttribute(w, tag, keys[i]!, values[i]!);
+}
+
+function writeTime(w: Writer, tag: number, ms: number): void {
+  epochNanos(ms);
+  w.ensure(9);
+  w.byte(tag);
+  w.fixed64(epochNanos.lo, epochNanos.hi);
+}
+
+// Span fields.
+const S_TRACE_ID = 0x0a;
+const S_SPAN_ID = 0x12;
+const S_PARENT = 0x22;
+const S_NAME = 0x2a;
+const S_KIND = 0x30;
+const S_START = 0x39;
+const S_END = 0x41;
+const S_ATTR = 0x4a;
+const S_EVENT = 0x5a;
+const S_LINK = 0x6a;
+const S_STATUS = 0x7a;
+const S_FLAGS = [0x85, 0x01] as const; // field 16, fixed32: a two-byte tag
+
+function writeEvent(w: Writer, e: SpanEvent): void {
+  const at = w.begin(S_EVENT);
+  writeTime(w, 0x09, e.time);
+  w.stringField(0x12, e.name);
+  writeAttributes(w, 0x1a, e.keys, e.values);
+  w.finish(at);
+}
+
+function writeLink(w: Writer, l: SpanLink): void {
+  const at = w.begin(S_LINK);
+  w.hexField(0x0a, l.traceId);
+  w.hexField(0x12, l.spanId);
+  w.ensure(5);
+  w.byte(0x35); // field 6 flags, fixed32
+  w.fixed32((l.traceFlags & 0xff) | 0x300);
+  w.finish(at);
+}
+
+function writeSpan(w: Writer, s: SpanRecord): void {
+  const at = w.begin(0x12); // ScopeSpans.spans
+  w.hexField(S_TRACE_ID, s.traceId);
+  w.hexField(S_SPAN_ID, s.spanId);
+  if (s.parentSpanId !== "") w.hexField(S_PARENT, s.parentSpanId);
+  w.stringField(S_NAME, s.name);
+  w.ensure(2);
+  w.byte(S_KIND);
+  w.byte(s.kind);
+  writeTime(w, S_START, s.startTime);
+  writeTime(w, S_END, s.endTime);
+  writeAttributes(w, S_ATTR, s.keys, s.values);
+  if (s.events !== null) for (const e of s.events) writeEvent(w, e);
+  if (s.links !== null) for (const l of s.links) writeLink(w, l);
+  const st = w.begin(S_STATUS);
+  if (s.statusMessage !== "") w.stringField(0x12, s.statusMessage);
+  if (s.statusCode !== 0) {
+    w.byte(0x18);
+    w.byte(s.statusCode);
+  }
+  w.finish(st);
+  w.ensure(6);
+  w.byte(S_FLAGS[0]);
+  w.byte(S_FLAGS[1]);
+  w.fixed32(s.flags);
+  w.finish(at);
+}
+
+export interface ProtobufEncoder {
+  readonly contentType: "application/x-protobuf";
+  encode(spans: readonly SpanRecord[]): Buffer;
+}
+
+/** An encoder for one resource and one instrumentation scope. */
+export function protobufEncoder(resource: Readonly<Record<string, AttributeValue>>, scope: { name: string; version: string }): ProtobufEncoder {
+  const head = new Writer();
+  // Resource (ResourceSpans field 1): attributes (field 1).
+  const r = head.begin(0x0a);
+  for (const [k, v] of Object.entries(resource)) writeAttribute(head, 0x0a, k, v);
+  head.finish(r);
+  const resourceBytes = Buffer.from(head.buf.subarray(0, head.pos));
+  head.pos = 0;
+  // InstrumentationScope (ScopeSpans field 1): name, version.
+  const sc = head.begin(0x0a);
+  head.stringField(0x0a, scope.name);
+  head.stringField(0x12, scope.version);
+  head.finish(sc);
+  const scopeBytes = Buffer.from(head.buf.subarray(0, head.pos));
+
+  const w = new Writer();
+  return {
+    contentType: "application/x-protobuf",
+    encode(spans) {
+      w.pos = 0;
+      const rs = w.begin(0x0a); // ExportTraceServiceRequest.resource_spans
+      w.bytes(resourceBytes);
+      const ss = w.begin(0x12); // ResourceSpans.scope_spans
+      w.bytes(scopeBytes);
+      for (const s of spans) writeSpan(w, s);
+      w.finish(ss);
+      w.finish(rs);
+      return Buffer.from(w.buf.subarray(0, w.pos));
+    },
+  };
+}
