@@ -166,6 +166,19 @@ const METHOD_ROUTE = /^([A-Z]+) (\/\S*)$/;
 /** A runner span that never ends must not pin memory forever. */
 const MAX_OPEN_CALLS = 65_536;
 
+/** `http.method` / `http.route` of a request span's name ("POST /classify"), as key, value, …; names are routes, so few. */
+const requestAttributeCache = new Map<string, readonly string[]>();
+function requestAttributes(name: string): readonly string[] {
+  let attrs = requestAttributeCache.get(name);
+  if (attrs === undefined) {
+    const m = METHOD_ROUTE.exec(name);
+    attrs = m ? ["http.method", m[1]!, "http.route", m[2]!] : name.startsWith("/") ? ["http.route", name] : [];
+    if (requestAttributeCache.size >= 1024) requestAttributeCache.clear();
+    requestAttributeCache.set(name, attrs);
+  }
+  return attrs;
+}
+
 export function createTracing(options: TracingOptions): Tracing {
   const env = options.env ?? process.env;
   const settings = resolveTracingSettings(options.config, env);
@@ -230,13 +243,10 @@ export function createTracing(options: TracingOptions): Tracing {
     startRequestSpan(name, traceparent) {
       const span = start(name, KIND_SERVER, traceparent);
       if (span instanceof SpanRecord) {
-        const m = METHOD_ROUTE.exec(name);
-        if (m) {
-          span.keys.push("http.method", "http.route");
-          span.values.push(m[1]!, m[2]!);
-        } else if (name.startsWith("/")) {
-          span.keys.push("http.route");
-          span.values.push(name);
+        const attrs = requestAttributes(name);
+        for (let i = 0; i < attrs.length; i += 2) {
+          span.keys.push(attrs[i]!);
+          span.values.push(attrs[i + 1]!);
         }
       }
       return span;
