@@ -11,7 +11,7 @@
  *   C  metrics off, tracing 1.0
  *   D  metrics on,  tracing 1.0
  *
- * Tracing exports for real over OTLP/HTTP (protobuf, bentoc's batching queue with the BatchSpanProcessor's defaults) to a sink in its own
+ * Tracing exports for real over OTLP/HTTP (protobuf, bentoc's batching queue, 2048 spans per POST) to a sink in its own
  * child process — a node:http server per tracing variant that accepts and discards `POST /v1/traces`,
  * counting requests, bytes and spans. autocannon (64 connections, as in server-overhead) drives the
  * variants in interleaved rounds (A B C D A B C D …) so a noisy neighbour hurts all alike; medians per
@@ -19,7 +19,7 @@
  * server-overhead). Before the load, one probe request per variant checks that spans really reach the
  * sink; after it, /metrics is read back (metrics variants must count every request) and SIGTERM makes
  * each server flush its remaining spans, so the report shows how many spans were exported. The
- * BatchSpanProcessor drops spans when its queue is full (OTEL_BSP_MAX_QUEUE_SIZE, default 2048) rather
+ * export queue drops spans when it is full (OTEL_BSP_MAX_QUEUE_SIZE, default 8192) rather
  * than slow requests down; `spansExportedPerRequest` < 2 shows how many it dropped.
  *
  * Each round also reads the server's CPU time from /proc: CPU µs per request is the steadier measure on a
@@ -467,7 +467,7 @@ function renderMarkdown(
     "",
     "## Spans exported",
     "",
-    "Each request creates 2 spans (HTTP request, API handler). The BatchSpanProcessor drops spans when its queue (2048) is full instead of",
+    "Each request creates 2 spans (HTTP request, API handler). The export queue drops spans when it is full (8192) instead of",
     "slowing requests; clearly fewer than 2 exported per request means it dropped the rest. Counts include warm-up and probe requests and",
     'the final flush on SIGTERM. "Requests served" are the responses autocannon counted; each load run also leaves up to one request per',
     "connection in flight when it stops, which the server still answers and traces, so spans / request can read slightly above 2.",

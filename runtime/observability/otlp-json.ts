@@ -15,9 +15,10 @@ function anyValue(v: AttributeValue): JsonAnyValue {
   return Number.isSafeInteger(v) ? { intValue: v } : { doubleValue: v };
 }
 
-function attributes(keys: readonly string[], values: readonly AttributeValue[]): { key: string; value: JsonAnyValue }[] {
+/** `list` is key, value, key, value, … */
+function attributes(list: readonly (string | AttributeValue)[]): { key: string; value: JsonAnyValue }[] {
   const out: { key: string; value: JsonAnyValue }[] = [];
-  for (let i = 0; i < keys.length; i++) out.push({ key: keys[i]!, value: anyValue(values[i]!) });
+  for (let i = 0; i < list.length; i += 2) out.push({ key: list[i] as string, value: anyValue(list[i + 1]!) });
   return out;
 }
 
@@ -29,13 +30,12 @@ function span(s: SpanRecord): Record<string, unknown> {
     kind: s.kind,
     startTimeUnixNano: epochNanosString(s.startTime),
     endTimeUnixNano: epochNanosString(s.endTime),
-    attributes: attributes(s.keys, s.values),
+    attributes: attributes(s.attributes),
     status: s.statusMessage ? { code: s.statusCode, message: s.statusMessage } : { code: s.statusCode },
     flags: s.flags,
   };
   if (s.parentSpanId !== "") out["parentSpanId"] = s.parentSpanId;
-  if (s.events !== null)
-    out["events"] = s.events.map((e) => ({ timeUnixNano: epochNanosString(e.time), name: e.name, attributes: attributes(e.keys, e.values) }));
+  if (s.events !== null) out["events"] = s.events.map((e) => ({ timeUnixNano: epochNanosString(e.time), name: e.name, attributes: attributes(e.attributes) }));
   if (s.links !== null) out["links"] = s.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, flags: (l.traceFlags & 0xff) | 0x300 }));
   return out;
 }
@@ -46,7 +46,7 @@ export interface JsonEncoder {
 }
 
 export function jsonEncoder(resource: Readonly<Record<string, AttributeValue>>, scope: { name: string; version: string }): JsonEncoder {
-  const resourceJson = { attributes: attributes(Object.keys(resource), Object.values(resource)) };
+  const resourceJson = { attributes: attributes(Object.entries(resource).flat()) };
   return {
     contentType: "application/json",
     encode(spans) {

@@ -178,8 +178,9 @@ function writeAttribute(w: Writer, tag: number, key: string, value: AttributeVal
   w.finish(kv);
 }
 
-function writeAttributes(w: Writer, tag: number, keys: readonly string[], values: readonly AttributeValue[]): void {
-  for (let i = 0; i < keys.length; i++) writeAttribute(w, tag, keys[i]!, values[i]!);
+/** `attributes` is key, value, key, value, … */
+function writeAttributes(w: Writer, tag: number, attributes: readonly (string | AttributeValue)[]): void {
+  for (let i = 0; i < attributes.length; i += 2) writeAttribute(w, tag, attributes[i] as string, attributes[i + 1]!);
 }
 
 function writeTime(w: Writer, tag: number, ms: number): void {
@@ -207,7 +208,7 @@ function writeEvent(w: Writer, e: SpanEvent): void {
   const at = w.begin(S_EVENT);
   writeTime(w, 0x09, e.time);
   w.stringField(0x12, e.name);
-  writeAttributes(w, 0x1a, e.keys, e.values);
+  writeAttributes(w, 0x1a, e.attributes);
   w.finish(at);
 }
 
@@ -232,7 +233,7 @@ function writeSpan(w: Writer, s: SpanRecord): void {
   w.byte(s.kind);
   writeTime(w, S_START, s.startTime);
   writeTime(w, S_END, s.endTime);
-  writeAttributes(w, S_ATTR, s.keys, s.values);
+  writeAttributes(w, S_ATTR, s.attributes);
   if (s.events !== null) for (const e of s.events) writeEvent(w, e);
   if (s.links !== null) for (const l of s.links) writeLink(w, l);
   const st = w.begin(S_STATUS);

@@ -1,6 +1,6 @@
 /**
  * bentoc's own span: one plain object per recorded span, holding exactly what OTLP exports (ids as hex,
- * times as `performance.now()` milliseconds, attributes as parallel key/value arrays, events and links
+ * times as `performance.now()` milliseconds, attributes as one key, value, key, value… array, events and links
  * only when there are any). It is also the `SpanHandle` the servers and runners hold. Unsampled spans
  * never get one: `tracing.ts` decides sampling first and hands out a constant-shaped pass-on handle.
  *
@@ -28,8 +28,8 @@ export interface SpanEvent {
   name: string;
   /** `performance.now()` ms. */
   time: number;
-  keys: string[];
-  values: AttributeValue[];
+  /** key, value, key, value, … */
+  attributes: (string | AttributeValue)[];
 }
 
 export interface SpanLink {
@@ -54,8 +54,8 @@ export class SpanRecord implements SpanHandle {
   statusMessage = "";
   events: SpanEvent[] | null = null;
   links: SpanLink[] | null = null;
-  readonly keys: string[] = [];
-  readonly values: AttributeValue[] = [];
+  /** Attributes: key, value, key, value, … */
+  readonly attributes: (string | AttributeValue)[] = [];
   private tp: string | undefined = undefined;
 
   constructor(
@@ -85,17 +85,17 @@ export class SpanRecord implements SpanHandle {
   }
 
   setAttribute(key: string, value: AttributeValue): void {
-    const i = this.keys.indexOf(key);
-    if (i >= 0) this.values[i] = value;
-    else {
-      this.keys.push(key);
-      this.values.push(value);
-    }
+    const a = this.attributes;
+    let i = 0;
+    while (i < a.length && a[i] !== key) i += 2;
+    if (i < a.length) a[i + 1] = value;
+    else a.push(key, value);
     if (typeof value === "number" && value >= 500 && (key === STATUS_KEY_A || key === STATUS_KEY_B)) this.statusCode = STATUS_ERROR;
   }
 
-  addEvent(name: string, keys: string[], values: AttributeValue[]): void {
-    const event = { name, time: performance.now(), keys, values };
+  /** `attributes`: key, value, key, value, … */
+  addEvent(name: string, attributes: (string | AttributeValue)[]): void {
+    const event = { name, time: performance.now(), attributes };
     if (this.events === null) this.events = [event];
     else this.events.push(event);
   }
@@ -104,13 +104,9 @@ export class SpanRecord implements SpanHandle {
     if (this.endTime >= 0) return;
     if (error !== undefined && error !== null) {
       if (error instanceof Error) {
-        const keys = ["exception.type", "exception.message"];
-        const values: AttributeValue[] = [error.name, error.message];
-        if (error.stack) {
-          keys.push("exception.stacktrace");
-          values.push(error.stack);
-        }
-        this.addEvent("exception", keys, values);
+        const attributes = ["exception.type", error.name, "exception.message", error.message];
+        if (error.stack) attributes.push("exception.stacktrace", error.stack);
+        this.addEvent("exception", attributes);
       }
       this.statusCode = STATUS_ERROR;
       this.statusMessage = error instanceof Error ? error.message : String(error);

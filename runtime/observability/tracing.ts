@@ -244,26 +244,21 @@ export function createTracing(options: TracingOptions): Tracing {
       const span = start(name, KIND_SERVER, traceparent);
       if (span instanceof SpanRecord) {
         const attrs = requestAttributes(name);
-        for (let i = 0; i < attrs.length; i += 2) {
-          span.keys.push(attrs[i]!);
-          span.values.push(attrs[i + 1]!);
-        }
+        for (let i = 0; i < attrs.length; i++) span.attributes.push(attrs[i]!);
       }
       return span;
     },
     startHandlerSpan(endpoint, parent) {
       const span = start(`api ${endpoint}`, KIND_INTERNAL, parent);
       if (span instanceof SpanRecord) {
-        span.keys.push(SPAN_ATTRIBUTES.endpoint);
-        span.values.push(endpoint);
+        span.attributes.push(SPAN_ATTRIBUTES.endpoint, endpoint);
       }
       return span;
     },
     startRunnerSpan(runner, method, parent) {
       const span = start(`runner ${runner}.${method}`, KIND_INTERNAL, parent, closeCall);
       if (span instanceof SpanRecord) {
-        span.keys.push(SPAN_ATTRIBUTES.runner, SPAN_ATTRIBUTES.method);
-        span.values.push(runner, method);
+        span.attributes.push(SPAN_ATTRIBUTES.runner, runner, SPAN_ATTRIBUTES.method, method);
         if (openCalls.size >= MAX_OPEN_CALLS) openCalls.clear();
         openCalls.set(span.traceparent, span);
       }
@@ -291,15 +286,14 @@ export function createTracing(options: TracingOptions): Tracing {
       // Without any (valid) link it is an ordinary root span.
       if (spanLinks.length > 0 ? !sampled : !sampleRoot()) return unsampledBatch;
       const span = new SpanRecord(newTraceId(), newSpanId(), "", `batch ${runner}.${method}`, KIND_INTERNAL, performance.now(), onEnd);
-      span.keys.push(SPAN_ATTRIBUTES.runner, SPAN_ATTRIBUTES.method, SPAN_ATTRIBUTES.batchSize);
-      span.values.push(runner, method, links.length);
+      span.attributes.push(SPAN_ATTRIBUTES.runner, runner, SPAN_ATTRIBUTES.method, method, SPAN_ATTRIBUTES.batchSize, links.length);
       span.links = spanLinks;
       // Mark each waiting call with its queue wait and the batch that took it.
       const now = span.startTime;
       for (const call of calls) {
         const wait = (now - call.startTime) / 1000;
         call.setAttribute(SPAN_ATTRIBUTES.queueWaitSeconds, wait);
-        call.addEvent(BATCH_STARTED_EVENT, [SPAN_ATTRIBUTES.queueWaitSeconds, SPAN_ATTRIBUTES.batchSpanId], [wait, span.spanId]);
+        call.addEvent(BATCH_STARTED_EVENT, [SPAN_ATTRIBUTES.queueWaitSeconds, wait, SPAN_ATTRIBUTES.batchSpanId, span.spanId]);
       }
       return span;
     },
