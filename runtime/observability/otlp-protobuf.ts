@@ -117,6 +117,28 @@ class Writer {
     return this.pos;
   }
 
+  /** Like `begin`, reserving two length bytes: for messages usually 128 bytes to 16 KiB long (spans). */
+  begin2(tag: number): number {
+    this.ensure(3);
+    this.buf[this.pos++] = tag;
+    this.pos += 2;
+    return this.pos;
+  }
+
+  /** Finish a message begun with `begin2`: a two-byte length in place, else back to the one-byte path. */
+  finish2(start: number): void {
+    const len = this.pos - start;
+    if (len >= 128 && len < 16384) {
+      this.buf[start - 2] = (len & 0x7f) | 0x80;
+      this.buf[start - 1] = len >>> 7;
+      return;
+    }
+    // Rare: move the body one byte left and use the general path (one length byte, or more).
+    this.buf.copyWithin(start - 1, start, this.pos);
+    this.pos -= 1;
+    this.finish(start - 1);
+  }
+
   /** Write the length of the message begun at `start`, moving its body when the length needs more bytes. */
   finish(start: number): void {
     const len = this.pos - start;
@@ -223,7 +245,7 @@ function writeLink(w: Writer, l: SpanLink): void {
 }
 
 function writeSpan(w: Writer, s: SpanRecord): void {
-  const at = w.begin(0x12); // ScopeSpans.spans
+  const at = w.begin2(0x12); // ScopeSpans.spans
   w.hexField(S_TRACE_ID, s.traceId);
   w.hexField(S_SPAN_ID, s.spanId);
   if (s.parentSpanId !== "") w.hexField(S_PARENT, s.parentSpanId);
@@ -247,11 +269,16 @@ function writeSpan(w: Writer, s: SpanRecord): void {
   w.byte(S_FLAGS[0]);
   w.byte(S_FLAGS[1]);
   w.fixed32(s.flags);
-  w.finish(at);
+  w.finish2(at);
 }
 
 export interface ProtobufEncoder {
   readonly contentType: "application/x-protobuf";
+  /**
+   * The request body, a view of the encoder's own buffer: valid until the next `encode` (the export
+   * queue has one export in flight at a time). Copying it out cost 0.2–1.7 ms per 300 KB batch — a fresh
+   * large allocation each time — more than encoding its 2048 spans.
+   */
   encode(spans: readonly SpanRecord[]): Buffer;
 }
 
@@ -283,7 +310,7 @@ export function protobufEncoder(resource: Readonly<Record<string, AttributeValue
       for (const s of spans) writeSpan(w, s);
       w.finish(ss);
       w.finish(rs);
-      return Buffer.from(w.buf.subarray(0, w.pos));
+      return w.buf.subarray(0, w.pos);
     },
   };
 }

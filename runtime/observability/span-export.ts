@@ -21,6 +21,7 @@ export interface SpanExporter {
 
 export interface SpanEncoder {
   readonly contentType: string;
+  /** The body; it may be a view of the encoder's buffer, valid until the next call (one export at a time). */
   encode(spans: readonly SpanRecord[]): Buffer;
 }
 

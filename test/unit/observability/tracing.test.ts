@@ -123,7 +123,7 @@ describe("tracing", () => {
   it("encodes any attribute value and long or non-ASCII strings", async () => {
     const t = telemetry(1, { protocol: "http/protobuf" });
     const span = t.startRequestSpan("POST /é", undefined);
-    const long = "x".repeat(300);
+    const long = "x".repeat(20_000); // a span over 16 KiB: its length takes three bytes
     span.setAttribute("s.long", long);
     span.setAttribute("s.utf8", "naïve – 日本");
     span.setAttribute("n.int", 42);
@@ -132,7 +132,10 @@ describe("tracing", () => {
     span.setAttribute("n.double", 0.125);
     span.setAttribute("b", true);
     span.end(new Error("x".repeat(200)));
+    t.startHandlerSpan("/", undefined).end(); // a span under 128 bytes: one length byte
     await t.flush();
+    expect(receiver.spans.map((s) => s.name)).toEqual(["POST /é", "api /"]);
+    expect(receiver.spans[1]!.attributes).toEqual({ [SPAN_ATTRIBUTES.endpoint]: "/" });
     const [got] = receiver.spans;
     expect(got!.name).toBe("POST /é");
     expect(got!.attributes).toMatchObject({
