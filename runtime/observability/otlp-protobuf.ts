@@ -82,14 +82,24 @@ class Writer {
     for (let i = 0; i < n; i++) buf[this.pos++] = (HEX[hex.charCodeAt(2 * i)]! << 4) | HEX[hex.charCodeAt(2 * i + 1)]!;
   }
 
-  /** Tag + length + UTF-8 of a string (a plain loop when it is ASCII). */
+  /**
+   * Tag + length + UTF-8 of a string: a plain loop when it is short and ASCII, else one native write
+   * (which also flattens a concatenated string once instead of walking it per character).
+   */
   stringField(tag: number, s: string): void {
     const len = s.length;
-    this.ensure(len + 6);
+    this.ensure(3 * len + 6);
     const buf = this.buf;
     const start = this.pos;
     buf[this.pos++] = tag;
-    if (len < 128) {
+    if (len > 24 && len < 43) {
+      // At most 126 UTF-8 bytes: one length byte.
+      const n = buf.write(s, this.pos + 1, "utf8");
+      buf[this.pos] = n;
+      this.pos += 1 + n;
+      return;
+    }
+    if (len <= 24) {
       buf[this.pos++] = len;
       let ascii = true;
       for (let i = 0; i < len; i++) {

@@ -166,18 +166,35 @@ const METHOD_ROUTE = /^([A-Z]+) (\/\S*)$/;
 /** A runner span that never ends must not pin memory forever. */
 const MAX_OPEN_CALLS = 65_536;
 
-/** `http.method` / `http.route` of a request span's name ("POST /classify"), as key, value, …; names are routes, so few. */
-const requestAttributeCache = new Map<string, readonly string[]>();
-function requestAttributes(name: string): readonly string[] {
-  let attrs = requestAttributeCache.get(name);
-  if (attrs === undefined) {
-    const m = METHOD_ROUTE.exec(name);
-    attrs = m ? ["http.method", m[1]!, "http.route", m[2]!] : name.startsWith("/") ? ["http.route", name] : [];
-    if (requestAttributeCache.size >= 1024) requestAttributeCache.clear();
-    requestAttributeCache.set(name, attrs);
-  }
-  return attrs;
+/** A flat copy of a string built by concatenation, so the encoder reads it without walking a rope. */
+function flat(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
 }
+
+/** Span names are few (routes, runners): each is built and flattened once, and reused. */
+class NameCache<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly make: (key: string) => V) {}
+  get(key: string): V {
+    let v = this.map.get(key);
+    if (v === undefined) {
+      v = this.make(key);
+      if (this.map.size >= 1024) this.map.clear();
+      this.map.set(key, v);
+    }
+    return v;
+  }
+}
+
+/** A request span's name ("POST /classify") and its `http.method` / `http.route` attributes (key, value, …). */
+const requestNames = new NameCache((name) => {
+  const m = METHOD_ROUTE.exec(name);
+  const attrs = m ? ["http.method", flat(m[1]!), "http.route", flat(m[2]!)] : name.startsWith("/") ? ["http.route", flat(name)] : [];
+  return { name: flat(name), attrs };
+});
+const handlerNames = new NameCache((endpoint) => flat(`api ${endpoint}`));
+const runnerNames = new NameCache((runnerMethod) => flat(`runner ${runnerMethod}`));
+const batchNames = new NameCache((runnerMethod) => flat(`batch ${runnerMethod}`));
 
 export function createTracing(options: TracingOptions): Tracing {
   const env = options.env ?? process.env;
@@ -241,22 +258,20 @@ export function createTracing(options: TracingOptions): Tracing {
     enabled: true,
     settings,
     startRequestSpan(name, traceparent) {
-      const span = start(name, KIND_SERVER, traceparent);
-      if (span instanceof SpanRecord) {
-        const attrs = requestAttributes(name);
-        for (let i = 0; i < attrs.length; i++) span.attributes.push(attrs[i]!);
-      }
+      const named = requestNames.get(name);
+      const span = start(named.name, KIND_SERVER, traceparent);
+      if (span instanceof SpanRecord) for (let i = 0; i < named.attrs.length; i++) span.attributes.push(named.attrs[i]!);
       return span;
     },
     startHandlerSpan(endpoint, parent) {
-      const span = start(`api ${endpoint}`, KIND_INTERNAL, parent);
+      const span = start(handlerNames.get(endpoint), KIND_INTERNAL, parent);
       if (span instanceof SpanRecord) {
         span.attributes.push(SPAN_ATTRIBUTES.endpoint, endpoint);
       }
       return span;
     },
     startRunnerSpan(runner, method, parent) {
-      const span = start(`runner ${runner}.${method}`, KIND_INTERNAL, parent, closeCall);
+      const span = start(runnerNames.get(`${runner}.${method}`), KIND_INTERNAL, parent, closeCall);
       if (span instanceof SpanRecord) {
         span.attributes.push(SPAN_ATTRIBUTES.runner, runner, SPAN_ATTRIBUTES.method, method);
         if (openCalls.size >= MAX_OPEN_CALLS) openCalls.clear();
@@ -285,7 +300,7 @@ export function createTracing(options: TracingOptions): Tracing {
       // A root span with links: its linked calls decide, as a parent would; none sampled, none recorded.
       // Without any (valid) link it is an ordinary root span.
       if (spanLinks.length > 0 ? !sampled : !sampleRoot()) return unsampledBatch;
-      const span = new SpanRecord(newTraceId(), newSpanId(), "", `batch ${runner}.${method}`, KIND_INTERNAL, performance.now(), onEnd);
+      const span = new SpanRecord(newTraceId(), newSpanId(), "", batchNames.get(`${runner}.${method}`), KIND_INTERNAL, performance.now(), onEnd);
       span.attributes.push(SPAN_ATTRIBUTES.runner, runner, SPAN_ATTRIBUTES.method, method, SPAN_ATTRIBUTES.batchSize, links.length);
       span.links = spanLinks;
       // Mark each waiting call with its queue wait and the batch that took it.

@@ -126,6 +126,8 @@ describe("tracing", () => {
     const long = "x".repeat(20_000); // a span over 16 KiB: its length takes three bytes
     span.setAttribute("s.long", long);
     span.setAttribute("s.utf8", "naïve – 日本");
+    span.setAttribute("s.mid", "é".repeat(30)); // 25–42 characters: one native write
+    span.setAttribute("s.mid.ascii", "m".repeat(60));
     span.setAttribute("n.int", 42);
     span.setAttribute("n.big", 2 ** 40 + 3);
     span.setAttribute("n.neg", -7);
