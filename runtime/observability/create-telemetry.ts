@@ -18,8 +18,8 @@ export interface TelemetryService {
 export interface TelemetryOptions {
   /** Where `OTEL_*` variables are read from; `process.env` by default. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Replace the OTLP/HTTP exporter (benchmarks: a discarding one). */
-  spanExporter?: TracingOptions["exporter"];
+  /** Replace the OTLP/HTTP export (benchmarks: a processor that drops spans). */
+  spanProcessor?: TracingOptions["processor"];
   /** Default process metrics; on unless false. */
   processMetrics?: boolean;
 }
@@ -57,7 +57,7 @@ export function createTelemetry(
     serviceName: service.name,
     serviceVersion: service.version,
     ...(options.env ? { env: options.env } : {}),
-    ...(options.spanExporter ? { exporter: options.spanExporter } : {}),
+    ...(options.spanProcessor ? { processor: options.spanProcessor } : {}),
   });
 
   const m: RequestMetrics & Omit<RunnerTelemetry, "startRunnerSpan" | "startBatchSpan"> = metrics ?? noopTelemetry;

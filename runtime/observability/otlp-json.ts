@@ -4,6 +4,7 @@
  * other numbers as `doubleValue`. Chosen with `tracing.protocol: http/json` (or
  * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/json`); protobuf is the default.
  */
+import type { SpanBatch } from "./otlp-protobuf.ts";
 import type { AttributeValue, SpanRecord } from "./span-record.ts";
 import { epochNanosString } from "./span-time.ts";
 
@@ -40,18 +41,25 @@ function span(s: SpanRecord): Record<string, unknown> {
   return out;
 }
 
-export interface JsonEncoder {
-  readonly contentType: "application/json";
-  encode(spans: readonly SpanRecord[]): Buffer;
-}
-
-export function jsonEncoder(resource: Readonly<Record<string, AttributeValue>>, scope: { name: string; version: string }): JsonEncoder {
+/** A JSON batch: each span is converted and stringified when it ends; the body joins them. */
+export function jsonBatch(resource: Readonly<Record<string, AttributeValue>>, scope: { name: string; version: string }): SpanBatch {
   const resourceJson = { attributes: attributes(Object.entries(resource).flat()) };
+  const prefix = `{"resourceSpans":[{"resource":${JSON.stringify(resourceJson)},"scopeSpans":[{"scope":${JSON.stringify(scope)},"spans":[`;
+  const suffix = "]}]}]}";
+  let parts: string[] = [];
   return {
     contentType: "application/json",
-    encode(spans) {
-      const body = { resourceSpans: [{ resource: resourceJson, scopeSpans: [{ scope, spans: spans.map(span) }] }] };
-      return Buffer.from(JSON.stringify(body), "utf8");
+    get count() {
+      return parts.length;
+    },
+    add(s) {
+      parts.push(JSON.stringify(span(s)));
+    },
+    body() {
+      return Buffer.from(prefix + parts.join(",") + suffix, "utf8");
+    },
+    reset() {
+      parts = [];
     },
   };
 }

@@ -282,18 +282,38 @@ function writeSpan(w: Writer, s: SpanRecord): void {
   w.finish2(at);
 }
 
-export interface ProtobufEncoder {
-  readonly contentType: "application/x-protobuf";
+/** Spans encoded as they end, into one request body. */
+export interface SpanBatch {
+  readonly contentType: string;
+  /** Spans in the body so far. */
+  readonly count: number;
+  add(span: SpanRecord): void;
   /**
-   * The request body, a view of the encoder's own buffer: valid until the next `encode` (the export
-   * queue has one export in flight at a time). Copying it out cost 0.2–1.7 ms per 300 KB batch — a fresh
-   * large allocation each time — more than encoding its 2048 spans.
+   * The request body: a view of the batch's own buffer, valid until `reset` (the export queue sends one
+   * body at a time and resets the batch after). Copying it out cost 0.2–1.7 ms per 300 KB — a fresh large
+   * allocation each time — more than encoding its spans.
    */
-  encode(spans: readonly SpanRecord[]): Buffer;
+  body(): Buffer;
+  reset(): void;
 }
 
-/** An encoder for one resource and one instrumentation scope. */
-export function protobufEncoder(resource: Readonly<Record<string, AttributeValue>>, scope: { name: string; version: string }): ProtobufEncoder {
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+/**
+ * A protobuf batch for one resource and one instrumentation scope. Each span is encoded when it ends,
+ * while its record is still in cache; the record is garbage right after, so the queue is bytes (~140
+ * per span) rather than thousands of live objects for the garbage collector to copy and promote. The
+ * resource and scope are encoded once; the three enclosing length prefixes are written into room kept
+ * in front of the spans when the body is taken.
+ */
+export function protobufBatch(resource: Readonly<Record<string, AttributeValue>>, scope: { name: string; version: string }): SpanBatch {
   const head = new Writer();
   // Resource (ResourceSpans field 1): attributes (field 1).
   const r = head.begin(0x0a);
@@ -307,20 +327,39 @@ export function protobufEncoder(resource: Readonly<Record<string, AttributeValue
   head.stringField(0x12, scope.version);
   head.finish(sc);
   const scopeBytes = Buffer.from(head.buf.subarray(0, head.pos));
+  // Room for: tag + length (≤ 5 bytes) of resource_spans, the resource, tag + length of scope_spans, the scope.
+  const room = 6 + resourceBytes.length + 6 + scopeBytes.length;
 
   const w = new Writer();
+  w.pos = room;
+  let count = 0;
   return {
     contentType: "application/x-protobuf",
-    encode(spans) {
-      w.pos = 0;
-      const rs = w.begin(0x0a); // ExportTraceServiceRequest.resource_spans
+    get count() {
+      return count;
+    },
+    add(span) {
+      writeSpan(w, span);
+      count++;
+    },
+    body() {
+      const ssLen = scopeBytes.length + (w.pos - room);
+      const rsLen = resourceBytes.length + 1 + varintSize(ssLen) + ssLen;
+      const start = room - (1 + varintSize(rsLen) + resourceBytes.length + 1 + varintSize(ssLen) + scopeBytes.length);
+      const end = w.pos;
+      w.pos = start;
+      w.byte(0x0a); // ExportTraceServiceRequest.resource_spans
+      w.varint(rsLen);
       w.bytes(resourceBytes);
-      const ss = w.begin(0x12); // ResourceSpans.scope_spans
+      w.byte(0x12); // ResourceSpans.scope_spans
+      w.varint(ssLen);
       w.bytes(scopeBytes);
-      for (const s of spans) writeSpan(w, s);
-      w.finish(ss);
-      w.finish(rs);
-      return w.buf.subarray(0, w.pos);
+      w.pos = end;
+      return w.buf.subarray(start, end);
+    },
+    reset() {
+      w.pos = room;
+      count = 0;
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
- * Getting ended spans out of the process: a batching queue with the BatchSpanProcessor's contract
- * (`OTEL_BSP_*` settings; a full queue drops spans instead of slowing requests; one export in flight at
- * a time) in front of an OTLP/HTTP exporter that POSTs one encoded `ExportTraceServiceRequest` per batch
- * over a keep-alive `node:http(s)` agent.
+ * Getting ended spans out of the process: a queue with the BatchSpanProcessor's contract (`OTEL_BSP_*`
+ * settings; a full queue drops spans instead of slowing requests; one export in flight at a time) that
+ * holds spans already encoded, in front of an OTLP/HTTP sender that POSTs one `ExportTraceServiceRequest`
+ * per batch over a keep-alive `node:http(s)` agent.
  *
  * Defaults: queue 8192 spans, 2048 per POST, delay 5 s, timeout 30 s. The SDK's are 2048 and 512; one
  * POST costs the process ~0.1–0.3 ms of CPU (node:http client, loopback/network stack), which at 512
@@ -11,18 +11,22 @@
  */
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { SpanBatch } from "./otlp-protobuf.ts";
 import type { SpanRecord } from "./span-record.ts";
 
-export interface SpanExporter {
-  /** Send these spans; resolves when done (failures are dropped, not thrown). */
-  export(spans: readonly SpanRecord[]): Promise<void>;
+/** Where ended spans go. */
+export interface SpanProcessor {
+  /** A sampled span ended. */
+  onEnd(span: SpanRecord): void;
+  /** Export everything ended so far. */
+  flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
-export interface SpanEncoder {
-  readonly contentType: string;
-  /** The body; it may be a view of the encoder's buffer, valid until the next call (one export at a time). */
-  encode(spans: readonly SpanRecord[]): Buffer;
+/** Sends one request body; resolves when done (failures are dropped, not thrown). */
+export interface BodySender {
+  send(body: Buffer): Promise<void>;
+  shutdown(): Promise<void>;
 }
 
 export interface BatchSettings {
@@ -48,8 +52,14 @@ export function batchSettings(env: Readonly<Record<string, string | undefined>>)
   };
 }
 
-export class BatchQueue {
-  private queue: SpanRecord[] = [];
+/**
+ * Spans are encoded into a batch as they end (`SpanBatch`); a batch of `maxExportBatchSize` spans is
+ * sent at once, a smaller one after `scheduledDelayMillis`. While one body is being sent the next batch
+ * keeps filling, up to `maxQueueSize` spans; past that, spans are dropped (counted in `dropped`).
+ */
+export class EncodingQueue implements SpanProcessor {
+  private filling: SpanBatch;
+  private spare: SpanBatch;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private stopped = false;
@@ -57,56 +67,55 @@ export class BatchQueue {
   dropped = 0;
 
   constructor(
-    private readonly exporter: SpanExporter,
+    makeBatch: () => SpanBatch,
+    private readonly sender: BodySender,
     private readonly settings: BatchSettings,
-  ) {}
+  ) {
+    this.filling = makeBatch();
+    this.spare = makeBatch();
+  }
 
-  /** A span ended: queue it (or drop it when the queue is full). */
-  readonly add = (span: SpanRecord): void => {
+  readonly onEnd = (span: SpanRecord): void => {
     if (this.stopped) return;
-    if (this.queue.length >= this.settings.maxQueueSize) {
+    if (this.filling.count >= this.settings.maxQueueSize) {
       this.dropped++;
       return;
     }
-    this.queue.push(span);
-    if (this.queue.length >= this.settings.maxExportBatchSize) {
-      if (this.inFlight === undefined) this.exportNext();
-    } else if (this.timer === undefined) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        if (this.inFlight === undefined) this.exportNext();
-      }, this.settings.scheduledDelayMillis);
-      this.timer.unref();
-    }
+    this.filling.add(span);
+    if (this.filling.count >= this.settings.maxExportBatchSize) {
+      if (this.inFlight === undefined) this.sendNow();
+    } else if (this.timer === undefined) this.schedule();
   };
 
-  private exportNext(): void {
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.inFlight === undefined) this.sendNow();
+    }, this.settings.scheduledDelayMillis);
+    this.timer.unref();
+  }
+
+  private sendNow(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.queue.length === 0) return;
-    const batch = this.queue.length <= this.settings.maxExportBatchSize ? this.queue : this.queue.slice(0, this.settings.maxExportBatchSize);
-    this.queue = batch === this.queue ? [] : this.queue.slice(batch.length);
-    const done = this.exporter.export(batch).finally(() => {
+    if (this.filling.count === 0) return;
+    const sending = this.filling;
+    this.filling = this.spare;
+    this.spare = sending;
+    this.inFlight = this.sender.send(sending.body()).finally(() => {
+      sending.reset();
       this.inFlight = undefined;
-      if (this.queue.length >= this.settings.maxExportBatchSize) this.exportNext();
-      else if (this.queue.length > 0 && this.timer === undefined && !this.stopped) {
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          if (this.inFlight === undefined) this.exportNext();
-        }, this.settings.scheduledDelayMillis);
-        this.timer.unref();
-      }
+      if (this.filling.count >= this.settings.maxExportBatchSize) this.sendNow();
+      else if (this.filling.count > 0 && this.timer === undefined && !this.stopped) this.schedule();
     });
-    this.inFlight = done;
   }
 
-  /** Export everything queued so far. */
   async flush(): Promise<void> {
     for (;;) {
       if (this.inFlight !== undefined) await this.inFlight;
-      else if (this.queue.length > 0) this.exportNext();
+      else if (this.filling.count > 0) this.sendNow();
       else return;
     }
   }
@@ -115,31 +124,19 @@ export class BatchQueue {
     await this.flush();
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.exporter.shutdown();
+    await this.sender.shutdown();
   }
 }
 
-/** POST each batch, encoded, to an OTLP/HTTP traces URL. Non-2xx answers and network errors drop the batch. */
-export function otlpHttpExporter(options: {
-  url: string;
-  headers: Readonly<Record<string, string>>;
-  encoder: SpanEncoder;
-  timeoutMillis: number;
-}): SpanExporter {
+/** POST each body to an OTLP/HTTP traces URL. Non-2xx answers and network errors drop the batch. */
+export function otlpHttpSender(options: { url: string; headers: Readonly<Record<string, string>>; contentType: string; timeoutMillis: number }): BodySender {
   const url = new URL(options.url);
   const https = url.protocol === "https:";
   const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 2 }) : new HttpAgent({ keepAlive: true, maxSockets: 2 });
   const send = https ? httpsRequest : httpRequest;
-  const headers = { ...options.headers, "content-type": options.encoder.contentType };
+  const headers = { ...options.headers, "content-type": options.contentType };
   return {
-    export(spans) {
-      if (spans.length === 0) return Promise.resolve();
-      let body: Buffer;
-      try {
-        body = options.encoder.encode(spans);
-      } catch {
-        return Promise.resolve();
-      }
+    send(body) {
       return new Promise<void>((resolve) => {
         const req = send(
           url,

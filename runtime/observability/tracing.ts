@@ -21,9 +21,9 @@
 import { parseKeyPairsIntoRecord } from "@opentelemetry/core";
 import { defaultResource } from "@opentelemetry/resources";
 import type { OtlpProtocol, TracingConfig } from "../config/config-types.ts";
-import { jsonEncoder } from "./otlp-json.ts";
-import { protobufEncoder } from "./otlp-protobuf.ts";
-import { BatchQueue, batchSettings, otlpHttpExporter, type SpanExporter } from "./span-export.ts";
+import { jsonBatch } from "./otlp-json.ts";
+import { protobufBatch } from "./otlp-protobuf.ts";
+import { EncodingQueue, batchSettings, otlpHttpSender, type SpanProcessor } from "./span-export.ts";
 import { newSpanId, newTraceId } from "./span-ids.ts";
 import { KIND_INTERNAL, KIND_SERVER, SpanRecord, type AttributeValue, type SpanLink } from "./span-record.ts";
 import { noopTelemetry, type SpanHandle } from "./telemetry.ts";
@@ -47,8 +47,8 @@ export interface TracingOptions {
   serviceVersion: string;
   /** Environment to read `OTEL_*` from; `process.env` by default. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Export somewhere else than OTLP/HTTP (benchmarks: a discarding exporter). */
-  exporter?: SpanExporter;
+  /** Send ended spans somewhere else than OTLP/HTTP (benchmarks: a processor that drops them). */
+  processor?: SpanProcessor;
 }
 
 export interface TracingSettings {
@@ -215,16 +215,20 @@ export function createTracing(options: TracingOptions): Tracing {
   Object.assign(resource, resourceAttributes(options.serviceName, options.serviceVersion, env));
   const scope = { name: "bentoc", version: options.serviceVersion };
   const bsp = batchSettings(env);
-  const exporter =
-    options.exporter ??
-    otlpHttpExporter({
-      url: settings.endpoint,
-      headers: settings.headers,
-      encoder: settings.protocol === "http/json" ? jsonEncoder(resource, scope) : protobufEncoder(resource, scope),
-      timeoutMillis: bsp.exportTimeoutMillis,
-    });
-  const queue = new BatchQueue(exporter, bsp);
-  const onEnd = queue.add;
+  const json = settings.protocol === "http/json";
+  const queue =
+    options.processor ??
+    new EncodingQueue(
+      () => (json ? jsonBatch(resource, scope) : protobufBatch(resource, scope)),
+      otlpHttpSender({
+        url: settings.endpoint,
+        headers: settings.headers,
+        contentType: json ? "application/json" : "application/x-protobuf",
+        timeoutMillis: bsp.exportTimeoutMillis,
+      }),
+      bsp,
+    );
+  const onEnd = queue.onEnd;
   const rate = settings.sampleRate;
   const sampleRoot = (): boolean => rate >= 1 || (rate > 0 && Math.random() < rate);
 
