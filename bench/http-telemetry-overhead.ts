@@ -30,7 +30,7 @@
  *   → bench/results/http-telemetry-overhead.{json,md}
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -481,7 +481,14 @@ function renderMarkdown(
     "",
     mdTable(["variant", "/metrics has bentoc series", "requests served", "sum(bentoc_api_server_request_total)"], metricRows),
     "",
+    ...whereItGoes(),
   ].join("\n");
+}
+
+/** The hand-written profile analysis (bench/http-telemetry-where-it-goes.md), appended to every report. */
+function whereItGoes(): string[] {
+  const file = fileURLToPath(new URL("./http-telemetry-where-it-goes.md", import.meta.url));
+  return existsSync(file) ? [readFileSync(file, "utf8").trimEnd(), ""] : [];
 }
 
 async function main(): Promise<void> {
