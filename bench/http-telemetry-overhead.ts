@@ -264,7 +264,7 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
       servers.set(v.key, { proc: s.proc, port: Number(s.match[1]), sinkPort });
     }
 
-    // Probe: one request each; the spans must reach the sink (BatchSpanProcessor exports every 5 s when idle).
+    // Probe: one request each; the spans must reach the sink (the export queue sends every 5 s when idle).
     for (const v of VARIANTS) {
       const res = await fetch(`http://127.0.0.1:${servers.get(v.key)!.port}/echo`, {
         method: "POST",

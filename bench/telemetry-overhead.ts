@@ -3,11 +3,11 @@
  * dispatcher call on `Telemetry` for one request with one runner call in a batch of one —
  * requestStarted, request span, handler span, runner span, batch span (linked), queueWait, batchExecuted,
  * runnerCall, requestFinished — for: the no-op object, metrics on, tracing at 1.0, and both.
- * Tracing exports for real over OTLP/HTTP (BatchSpanProcessor) to an in-process sink that counts spans;
+ * Tracing exports for real over OTLP/HTTP (protobuf, bentoc's export queue) to an in-process sink that counts spans;
  * the loop yields to the event loop every chunk so export work is paid inside the measured time. A last
  * variant drops spans as they end (no encoding, no export), to separate span cost from OTLP cost. Each variant
- * runs 3 times; the median is reported. `spansExported` < `spansCreated` means the BatchSpanProcessor
- * queue (OTEL_BSP_MAX_QUEUE_SIZE, default 2048) overflowed and dropped spans — it never blocks requests.
+ * runs 3 times; the median is reported. `spansExported` < `spansCreated` means the export
+ * queue (OTEL_BSP_MAX_QUEUE_SIZE, default 8192) overflowed and dropped spans — it never blocks requests.
  *
  * Run: `npx tsx bench/telemetry-overhead.ts` → bench/results/telemetry-overhead.{json,md}
  */
@@ -165,7 +165,7 @@ export async function runAndWriteTelemetryOverheadBench(options: { requests?: nu
     machine,
     node: process.version,
     requestsPerRound: requests,
-    note: "per request: 1 API request + handler + 1 runner call + 1 batch (4 spans, 9 metric updates); tracing exports over OTLP/HTTP JSON to an in-process sink",
+    note: "per request: 1 API request + handler + 1 runner call + 1 batch (4 spans, 9 metric updates); tracing exports over OTLP/HTTP protobuf to an in-process sink",
     results,
     addedNsPerRequest: Object.fromEntries(results.filter((r) => r !== noop).map((r) => [r.variant, noop ? r.nsPerRequest - noop.nsPerRequest : null])),
   };
@@ -175,8 +175,8 @@ export async function runAndWriteTelemetryOverheadBench(options: { requests?: nu
     machineLine(generatedAt, machine),
     "",
     "The telemetry calls of one request with one runner call in a batch of one (4 spans, 9 metric updates), without HTTP;",
-    `${requests} simulated requests per round, median of 3 rounds. Tracing exports over OTLP/HTTP (JSON) to an in-process sink.`,
-    "`spans exported` below `spans created` means the BatchSpanProcessor's queue overflowed and it dropped spans (it never blocks).",
+    `${requests} simulated requests per round, median of 3 rounds. Tracing exports over OTLP/HTTP (protobuf) to an in-process sink.`,
+    "`spans exported` below `spans created` means the export queue overflowed and dropped spans (it never blocks).",
     "The HTTP-level cost is in http-telemetry-overhead.md.",
     "",
     mdTable(
