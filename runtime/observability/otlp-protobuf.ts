@@ -61,9 +61,17 @@ class Writer {
 
   fixed64(lo: number, hi: number): void {
     this.ensure(8);
-    this.buf.writeUInt32LE(lo >>> 0, this.pos);
-    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
-    this.pos += 8;
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = lo & 0xff;
+    buf[p++] = (lo >>> 8) & 0xff;
+    buf[p++] = (lo >>> 16) & 0xff;
+    buf[p++] = lo >>> 24;
+    buf[p++] = hi & 0xff;
+    buf[p++] = (hi >>> 8) & 0xff;
+    buf[p++] = (hi >>> 16) & 0xff;
+    buf[p++] = hi >>> 24;
+    this.pos = p;
   }
 
   double(n: number): void {
@@ -72,14 +80,40 @@ class Writer {
     this.pos += 8;
   }
 
+  /**
+   * The last ids written and where their bytes are: a handler span and its request span end one after the
+   * other and share the trace id (and the request's span id is the handler's parent), so those ids are
+   * copied as bytes instead of decoded from hex again. Cleared by `reset`.
+   */
+  private idHex: [string, string] = ["", ""];
+  private idAt: [number, number] = [0, 0];
+  private idNext = 0;
+
+  reset(pos: number): void {
+    this.pos = pos;
+    this.idHex[0] = this.idHex[1] = "";
+  }
+
   /** Tag + length + bytes of a hex id (16 or 32 digits). */
   hexField(tag: number, hex: string): void {
     const n = hex.length >>> 1;
     this.ensure(n + 2);
     const buf = this.buf;
-    buf[this.pos++] = tag;
-    buf[this.pos++] = n;
-    for (let i = 0; i < n; i++) buf[this.pos++] = (HEX[hex.charCodeAt(2 * i)]! << 4) | HEX[hex.charCodeAt(2 * i + 1)]!;
+    let p = this.pos;
+    buf[p++] = tag;
+    buf[p++] = n;
+    const from = hex === this.idHex[0] ? this.idAt[0] : hex === this.idHex[1] ? this.idAt[1] : -1;
+    if (from >= 0) {
+      buf.copyWithin(p, from, from + n);
+      this.pos = p + n;
+      return;
+    }
+    const slot = this.idNext;
+    this.idNext = slot ^ 1;
+    this.idHex[slot] = hex;
+    this.idAt[slot] = p;
+    for (let i = 0; i < 2 * n; i += 2) buf[p++] = (HEX[hex.charCodeAt(i)]! << 4) | HEX[hex.charCodeAt(i + 1)]!;
+    this.pos = p;
   }
 
   /**
@@ -100,7 +134,8 @@ class Writer {
       return;
     }
     if (len <= 24) {
-      buf[this.pos++] = len;
+      let p = this.pos;
+      buf[p++] = len;
       let ascii = true;
       for (let i = 0; i < len; i++) {
         const c = s.charCodeAt(i);
@@ -108,9 +143,12 @@ class Writer {
           ascii = false;
           break;
         }
-        buf[this.pos++] = c;
+        buf[p++] = c;
       }
-      if (ascii) return;
+      if (ascii) {
+        this.pos = p;
+        return;
+      }
       this.pos = start + 1;
     }
     const bytes = Buffer.byteLength(s, "utf8");
@@ -144,6 +182,7 @@ class Writer {
       return;
     }
     // Rare: move the body one byte left and use the general path (one length byte, or more).
+    this.idHex[0] = this.idHex[1] = ""; // ids written in the body move with it
     this.buf.copyWithin(start - 1, start, this.pos);
     this.pos -= 1;
     this.finish(start - 1);
@@ -159,6 +198,7 @@ class Writer {
     let extra = 0;
     for (let v = len >>> 7; v > 0; v >>>= 7) extra++;
     this.ensure(extra);
+    this.idHex[0] = this.idHex[1] = ""; // ids written in the body move with it
     this.buf.copyWithin(start + extra, start, this.pos);
     this.pos = start - 1;
     this.varint(len);
@@ -331,7 +371,7 @@ export function protobufBatch(resource: Readonly<Record<string, AttributeValue>>
   const room = 6 + resourceBytes.length + 6 + scopeBytes.length;
 
   const w = new Writer();
-  w.pos = room;
+  w.reset(room);
   let count = 0;
   return {
     contentType: "application/x-protobuf",
@@ -358,7 +398,7 @@ export function protobufBatch(resource: Readonly<Record<string, AttributeValue>>
       return w.buf.subarray(start, end);
     },
     reset() {
-      w.pos = room;
+      w.reset(room);
       count = 0;
     },
   };
