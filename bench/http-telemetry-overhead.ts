@@ -11,7 +11,7 @@
  *   C  metrics off, tracing 1.0
  *   D  metrics on,  tracing 1.0
  *
- * Tracing exports for real over OTLP/HTTP (JSON, the default BatchSpanProcessor) to a sink in its own
+ * Tracing exports for real over OTLP/HTTP (protobuf, bentoc's batching queue, 2048 spans per POST) to a sink in its own
  * child process — a node:http server per tracing variant that accepts and discards `POST /v1/traces`,
  * counting requests, bytes and spans. autocannon (64 connections, as in server-overhead) drives the
  * variants in interleaved rounds (A B C D A B C D …) so a noisy neighbour hurts all alike; medians per
@@ -19,18 +19,23 @@
  * server-overhead). Before the load, one probe request per variant checks that spans really reach the
  * sink; after it, /metrics is read back (metrics variants must count every request) and SIGTERM makes
  * each server flush its remaining spans, so the report shows how many spans were exported. The
- * BatchSpanProcessor drops spans when its queue is full (OTEL_BSP_MAX_QUEUE_SIZE, default 2048) rather
+ * export queue drops spans when it is full (OTEL_BSP_MAX_QUEUE_SIZE, default 8192) rather
  * than slow requests down; `spansExportedPerRequest` < 2 shows how many it dropped.
  *
- *   npx tsx bench/http-telemetry-overhead.ts [--duration 5] [--rounds 5] [--connections 64]
+ * Each round also reads the server's CPU time from /proc: CPU µs per request is the steadier measure on a
+ * shared machine, and `--cpu-prof-dir DIR` writes V8 CPU profiles of each server into DIR/server-A … server-D
+ * (the largest file is the main thread; the others are tsx's loader thread).
+ *
+ *   npx tsx bench/http-telemetry-overhead.ts [--duration 5] [--rounds 5] [--connections 64] [--cpu-prof-dir DIR]
  *   → bench/results/http-telemetry-overhead.{json,md}
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { ECHO_BODY as BODY, loadEcho as load, type LoadResult } from "./echo-load.ts";
+import { countOtlpSpans } from "./otlp-span-count.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, median, medianRatio, writeResults } from "./results-io.ts";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -81,12 +86,11 @@ function startSink(): Promise<Server> {
       stats.requests++;
       stats.bytes += body.length;
       try {
-        const doc = JSON.parse(body.toString("utf8")) as { resourceSpans?: { scopeSpans?: { spans?: unknown[] }[] }[] };
-        for (const rs of doc.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) stats.spans += ss.spans?.length ?? 0;
+        stats.spans += countOtlpSpans(String(req.headers["content-type"]), body);
       } catch {
-        stats.unparsed++; // e.g. protobuf: counted as a request, spans unknown
+        stats.unparsed++; // counted as a request, spans unknown
       }
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      res.writeHead(200, { "content-type": String(req.headers["content-type"]) }).end();
     });
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
@@ -106,14 +110,34 @@ async function childServer(): Promise<void> {
   config.server = { ...config.server, host: "127.0.0.1", port: 0, accessLog: false };
   config.logging = { level: "error" };
   config.metrics = { ...config.metrics, enabled: spec.metrics };
-  config.tracing = spec.endpoint ? { sampleRate: 1, endpoint: spec.endpoint, headers: {} } : { sampleRate: 0, endpoint: null, headers: {} };
+  config.tracing = spec.endpoint
+    ? { sampleRate: 1, endpoint: spec.endpoint, headers: {}, protocol: null }
+    : { sampleRate: 0, endpoint: null, headers: {}, protocol: null };
   // SIGTERM (installed by serveCompiledDir) drains, flushes the remaining spans and exits 0.
   const served = await serveCompiledDir(spec.dir, config, { print: () => {} });
   process.stdout.write(`PORT ${served.port}\n`);
 }
 
-function spawnChild(args: string[], env: NodeJS.ProcessEnv, marker: RegExp): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", SELF, "--child", ...args], { stdio: ["ignore", "pipe", "inherit"], env });
+/** User + system CPU seconds a child process has used so far (Linux /proc; NaN elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+function spawnChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  marker: RegExp,
+  nodeArgs: readonly string[] = [],
+): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
+  const proc = spawn(process.execPath, [...nodeArgs, "--import", "tsx", SELF, "--child", ...args], { stdio: ["ignore", "pipe", "inherit"], env });
   return new Promise((resolve, reject) => {
     let buf = "";
     proc.stdout!.on("data", (d: Buffer) => {
@@ -152,6 +176,8 @@ export interface HttpTelemetryOverheadOptions {
   durationS?: number;
   rounds?: number;
   connections?: number;
+  /** Write a V8 CPU profile of each server process here (`--cpu-prof`), e.g. to see where tracing's time goes. */
+  cpuProfDir?: string;
   log?: (line: string) => void;
 }
 
@@ -173,6 +199,14 @@ interface VariantResult {
   medianPerRoundRatioToOff: number;
   /** 1 - ratioToOff, in percent: the throughput lost to telemetry. */
   overheadPct: number;
+  /** Server CPU time (user + system) per request served, µs, median over rounds. */
+  medianCpuUsPerRequest: number;
+  /**
+   * Throughput lost as the server's CPU cost predicts it, 1 - cpu(A)/cpu(this), in percent: what the
+   * throughput loss would be for a CPU-bound server on cores of its own. Much less sensitive than req/s
+   * to other processes on a shared machine.
+   */
+  cpuOverheadPct: number;
   /**
    * Responses autocannon counted against this server (warm-up, probe and rounds). Each load run also leaves up
    * to `connections` requests in flight when it stops; the server answers (and counts, and traces) them too.
@@ -212,6 +246,7 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
   const servers = new Map<string, { proc: ChildProcess; port: number; sinkPort: number | null }>();
   const sent = new Map<string, number>(VARIANTS.map((v) => [v.key, 0]));
   const runs = new Map<string, LoadResult[]>(VARIANTS.map((v) => [v.key, []]));
+  const cpuPerRequest = new Map<string, number[]>(VARIANTS.map((v) => [v.key, []]));
   const probeSpans = new Map<string, number>();
   const metricsAfter = new Map<string, { exposed: boolean; requestTotal: number }>();
   const exitCodes = new Map<string, number | null>();
@@ -223,12 +258,13 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
     for (const v of VARIANTS) {
       const sinkPort = v.tracing ? sinkPorts[tracingVariants.indexOf(v)]! : null;
       const endpoint = sinkPort ? `http://127.0.0.1:${sinkPort}/v1/traces` : null;
-      const s = await spawnChild(["server"], childEnv({ BENCH_VARIANT: JSON.stringify({ dir, metrics: v.metrics, endpoint }) }), /PORT (\d+)/);
+      const profArgs = options.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", `${options.cpuProfDir}/server-${v.key}`] : [];
+      const s = await spawnChild(["server"], childEnv({ BENCH_VARIANT: JSON.stringify({ dir, metrics: v.metrics, endpoint }) }), /PORT (\d+)/, profArgs);
       procs.push(s.proc);
       servers.set(v.key, { proc: s.proc, port: Number(s.match[1]), sinkPort });
     }
 
-    // Probe: one request each; the spans must reach the sink (BatchSpanProcessor exports every 5 s when idle).
+    // Probe: one request each; the spans must reach the sink (the export queue sends every 5 s when idle).
     for (const v of VARIANTS) {
       const res = await fetch(`http://127.0.0.1:${servers.get(v.key)!.port}/echo`, {
         method: "POST",
@@ -259,11 +295,15 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
     }
     for (let round = 0; round < rounds; round++) {
       for (const v of VARIANTS) {
-        const r = await load(servers.get(v.key)!.port, durationS, connections);
+        const server = servers.get(v.key)!;
+        const cpu0 = cpuSeconds(server.proc.pid);
+        const r = await load(server.port, durationS, connections);
+        const cpu1 = cpuSeconds(server.proc.pid);
         runs.get(v.key)!.push(r);
+        cpuPerRequest.get(v.key)!.push(((cpu1 - cpu0) / r.requests.total) * 1e6);
         sent.set(v.key, sent.get(v.key)! + r.requests.total);
         log(
-          `  round ${round + 1}/${rounds} ${v.key} ${v.name.padEnd(24)} ${Math.round(r.requests.average)} req/s  avg ${r.latency.average.toFixed(2)} ms  p99 ${r.latency.p99} ms  non2xx ${r.non2xx}  errors ${r.errors}`,
+          `  round ${round + 1}/${rounds} ${v.key} ${v.name.padEnd(24)} ${Math.round(r.requests.average)} req/s  ${cpuPerRequest.get(v.key)!.at(-1)!.toFixed(1)} µs CPU/req  avg ${r.latency.average.toFixed(2)} ms  p99 ${r.latency.p99} ms  non2xx ${r.non2xx}  errors ${r.errors}`,
         );
       }
     }
@@ -281,6 +321,7 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
 
   const baseline = runs.get("A")!;
   const baseMedian = median(baseline.map((r) => r.requests.average));
+  const baseCpu = median(cpuPerRequest.get("A")!);
   const results: VariantResult[] = VARIANTS.map((v) => {
     const rs = runs.get(v.key)!;
     const rps = median(rs.map((r) => r.requests.average));
@@ -312,6 +353,8 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
       ratioToOff: rps / baseMedian,
       medianPerRoundRatioToOff: perRound,
       overheadPct: (1 - perRound) * 100,
+      medianCpuUsPerRequest: median(cpuPerRequest.get(v.key)!),
+      cpuOverheadPct: (1 - baseCpu / median(cpuPerRequest.get(v.key)!)) * 100,
       requestsSent: sent.get(v.key)!,
       metricsRequestTotal: v.metrics ? (m?.requestTotal ?? null) : null,
       metricsExposed: m?.exposed ?? false,
@@ -344,6 +387,10 @@ export async function runHttpTelemetryOverheadBench(options: HttpTelemetryOverhe
       metricsOverheadPct: by("B").overheadPct,
       tracingOverheadPct: by("C").overheadPct,
       bothOverheadPct: by("D").overheadPct,
+      baselineCpuUsPerRequest: baseCpu,
+      metricsCpuOverheadPct: by("B").cpuOverheadPct,
+      tracingCpuOverheadPct: by("C").cpuOverheadPct,
+      bothCpuOverheadPct: by("D").cpuOverheadPct,
       // Paired within each round (the rounds interleave the variants), so a machine that speeds up or slows
       // down during the run does not bias the ratio the way a ratio of medians does.
       metricsRatioToOff: by("B").medianPerRoundRatioToOff,
@@ -366,6 +413,8 @@ function renderMarkdown(
     fixed(r.ratioToOff, 3),
     fixed(r.medianPerRoundRatioToOff, 3),
     `${fixed(r.overheadPct, 1)} %`,
+    fixed(r.medianCpuUsPerRequest, 1),
+    `${fixed(r.cpuOverheadPct, 1)} %`,
     fixed(r.medianLatencyAvgMs, 2),
     r.medianLatencyP99Ms,
     r.non2xx + r.errors,
@@ -395,11 +444,30 @@ function renderMarkdown(
     `${report.rounds} interleaved rounds (A B C D …) of ${report.durationSeconds} s; medians per variant. Tracing at sample rate 1.0 exports over`,
     "OTLP/HTTP to a real receiver in its own process.",
     "",
-    mdTable(["variant", "req/s (median)", "ratio to A", "median per-round ratio", "throughput lost", "mean latency ms", "p99 ms", "non-2xx + errors"], rows),
+    mdTable(
+      [
+        "variant",
+        "req/s (median)",
+        "ratio to A",
+        "median per-round ratio",
+        "throughput lost",
+        "server CPU µs / request",
+        "lost, from CPU",
+        "mean latency ms",
+        "p99 ms",
+        "non-2xx + errors",
+      ],
+      rows,
+    ),
+    "",
+    '"Throughput lost" is 1 − the median per-round req/s ratio to A. "Server CPU µs / request" is the server process\'s user + system',
+    'CPU time over a round divided by the requests it served (median over rounds); "lost, from CPU" is 1 − cpu(A) / cpu(variant),',
+    "the loss a CPU-bound server would see on cores of its own. On a shared 2-core machine (autocannon, the OTLP sink and other",
+    "work compete with the server) req/s swings with the neighbours; CPU per request barely does.",
     "",
     "## Spans exported",
     "",
-    "Each request creates 2 spans (HTTP request, API handler). The BatchSpanProcessor drops spans when its queue (2048) is full instead of",
+    "Each request creates 2 spans (HTTP request, API handler). The export queue drops spans when it is full (8192) instead of",
     "slowing requests; clearly fewer than 2 exported per request means it dropped the rest. Counts include warm-up and probe requests and",
     'the final flush on SIGTERM. "Requests served" are the responses autocannon counted; each load run also leaves up to one request per',
     "connection in flight when it stops, which the server still answers and traces, so spans / request can read slightly above 2.",
@@ -413,7 +481,14 @@ function renderMarkdown(
     "",
     mdTable(["variant", "/metrics has bentoc series", "requests served", "sum(bentoc_api_server_request_total)"], metricRows),
     "",
+    ...whereItGoes(),
   ].join("\n");
+}
+
+/** The hand-written profile analysis (bench/http-telemetry-where-it-goes.md), appended to every report. */
+function whereItGoes(): string[] {
+  const file = fileURLToPath(new URL("./http-telemetry-where-it-goes.md", import.meta.url));
+  return existsSync(file) ? [readFileSync(file, "utf8").trimEnd(), ""] : [];
 }
 
 async function main(): Promise<void> {
@@ -428,7 +503,13 @@ async function main(): Promise<void> {
     const i = args.indexOf(flag);
     return i >= 0 ? Number(args[i + 1]) : d;
   };
-  const report = await runHttpTelemetryOverheadBench({ durationS: num("--duration", 5), rounds: num("--rounds", 5), connections: num("--connections", 64) });
+  const prof = args.indexOf("--cpu-prof-dir");
+  const report = await runHttpTelemetryOverheadBench({
+    durationS: num("--duration", 5),
+    rounds: num("--rounds", 5),
+    connections: num("--connections", 64),
+    ...(prof >= 0 ? { cpuProfDir: args[prof + 1]! } : {}),
+  });
   console.log(JSON.stringify(report["headline"], null, 2));
 }
 

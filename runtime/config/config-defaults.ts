@@ -41,7 +41,7 @@ export function defaultConfig(): BentocConfig {
     },
     runners: {},
     metrics: { enabled: true, durationBuckets: [...DEFAULT_DURATION_BUCKETS] },
-    tracing: { sampleRate: 0, endpoint: null, headers: {} },
+    tracing: { sampleRate: 0, endpoint: null, headers: {}, protocol: null },
     logging: { level: "info" },
     home: join(homedir(), ".bentoc"),
   };

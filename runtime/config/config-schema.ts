@@ -73,6 +73,7 @@ export const configSchema = {
         sampleRate: { type: "number", minimum: 0, maximum: 1 },
         endpoint: { type: ["string", "null"] },
         headers: { type: "object", additionalProperties: { type: "string" } },
+        protocol: { enum: ["http/protobuf", "http/json", null] },
       },
     },
     logging: {

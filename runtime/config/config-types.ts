@@ -62,12 +62,17 @@ export interface MetricsConfig {
   durationBuckets: number[];
 }
 
+/** OTLP/HTTP body encoding. */
+export type OtlpProtocol = "http/protobuf" | "http/json";
+
 export interface TracingConfig {
   /** 0 turns tracing off (the default). */
   sampleRate: number;
   /** OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). */
   endpoint: string | null;
   headers: Record<string, string>;
+  /** OTLP/HTTP encoding; null: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` / `OTEL_EXPORTER_OTLP_PROTOCOL`, else http/protobuf. */
+  protocol: OtlpProtocol | null;
 }
 
 export interface LoggingConfig {

@@ -16,12 +16,10 @@ export interface TelemetryService {
 }
 
 export interface TelemetryOptions {
-  /** Span processor: "batch" (default) or "simple". */
-  spanProcessor?: "batch" | "simple";
   /** Where `OTEL_*` variables are read from; `process.env` by default. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Replace the OTLP/HTTP exporter (benchmarks). */
-  spanExporter?: TracingOptions["exporter"];
+  /** Replace the OTLP/HTTP export (benchmarks: a processor that drops spans). */
+  spanProcessor?: TracingOptions["processor"];
   /** Default process metrics; on unless false. */
   processMetrics?: boolean;
 }
@@ -58,9 +56,8 @@ export function createTelemetry(
     config: config.tracing,
     serviceName: service.name,
     serviceVersion: service.version,
-    ...(options.spanProcessor ? { processor: options.spanProcessor } : {}),
     ...(options.env ? { env: options.env } : {}),
-    ...(options.spanExporter ? { exporter: options.spanExporter } : {}),
+    ...(options.spanProcessor ? { processor: options.spanProcessor } : {}),
   });
 
   const m: RequestMetrics & Omit<RunnerTelemetry, "startRunnerSpan" | "startBatchSpan"> = metrics ?? noopTelemetry;

@@ -1,6 +1,7 @@
 /**
- * OpenTelemetry tracing over OTLP/HTTP (JSON). Off by default: with sample rate 0 and no endpoint no
- * provider is created and every span call returns a constant no-op handle.
+ * OpenTelemetry tracing, exported over OTLP/HTTP (protobuf by default, JSON on request). Off by
+ * default: with sample rate 0 and no endpoint nothing is created and every span call returns a constant
+ * no-op handle.
  *
  * Spans:
  * - `startRequestSpan`  server span per HTTP request, child of the client's `traceparent` when present
@@ -10,28 +11,31 @@
  * - `startBatchSpan`    one batch execution, a root span with a **link** to every call it served; it is
  *                       sampled when any linked call is sampled, so a sampled trace never loses its batch
  *
- * Sampling: `ParentBased(TraceIdRatioBased(sampleRate))` — a sampled parent from the client is honoured
- * even at rate 0, an unsampled one is honoured at rate 1.
+ * Sampling: `ParentBased(ratio(sampleRate))` — a sampled parent from the client is honoured even at rate
+ * 0, an unsampled one is honoured at rate 1. It is decided before anything is allocated: an unsampled
+ * span is only a `traceparent` to pass on. A sampled span is a `SpanRecord` (span-record.ts), queued when
+ * it ends (span-export.ts) and encoded straight from the record (otlp-protobuf.ts / otlp-json.ts); the
+ * OpenTelemetry SDK's span objects, context and exporter pipeline cost ~10× more per span (issue 16).
+ * Users' own spans join ours through `ctx.traceparent` and the @opentelemetry/api propagator, as before.
  */
 import { createRequire } from "node:module";
-import type * as OtelApi from "@opentelemetry/api";
-import type { Attributes, Context, Link, Span, SpanContext, SpanKind } from "@opentelemetry/api";
 import type * as OtelCore from "@opentelemetry/core";
-import type * as OtelExporter from "@opentelemetry/exporter-trace-otlp-http";
 import type * as OtelResources from "@opentelemetry/resources";
-import type * as OtelTraceBase from "@opentelemetry/sdk-trace-base";
-import type { Sampler, SamplingResult, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace-base";
-import type { TracingConfig } from "../config/config-types.ts";
+import type { OtlpProtocol, TracingConfig } from "../config/config-types.ts";
+import { jsonBatch } from "./otlp-json.ts";
+import { protobufBatch } from "./otlp-protobuf.ts";
+import { EncodingQueue, batchSettings, otlpHttpSender, type SpanProcessor } from "./span-export.ts";
+import { newSpanId, newTraceId } from "./span-ids.ts";
+import { KIND_INTERNAL, KIND_SERVER, SpanRecord, type AttributeValue, type SpanLink } from "./span-record.ts";
 import { noopTelemetry, type SpanHandle } from "./telemetry.ts";
-import { formatTraceparent, parseTraceparent } from "./traceparent.ts";
+import { parseTraceparent } from "./traceparent.ts";
 
-// The OpenTelemetry packages (CommonJS) load when tracing is on (or an OTEL_* header variable is set), not
-// with every server: with tracing off, as by default, none of them is in the process.
+// @opentelemetry/core and /resources (CommonJS) load only when an OTEL_* key-value variable is set or tracing
+// is on: with tracing off, as by default, neither is in the process.
 const require = createRequire(import.meta.url);
-const otelApi = (): typeof OtelApi => require("@opentelemetry/api") as typeof OtelApi;
-const otelCore = (): typeof OtelCore => require("@opentelemetry/core") as typeof OtelCore;
-const otelTraceBase = (): typeof OtelTraceBase => require("@opentelemetry/sdk-trace-base") as typeof OtelTraceBase;
-const parseKeyPairsIntoRecord = (value: string | undefined): Record<string, string> => (value === undefined ? {} : otelCore().parseKeyPairsIntoRecord(value));
+const parseKeyPairsIntoRecord = (value: string | undefined): Record<string, string> =>
+  value === undefined ? {} : (require("@opentelemetry/core") as typeof OtelCore).parseKeyPairsIntoRecord(value);
+const defaultResource = (): ReturnType<typeof OtelResources.defaultResource> => (require("@opentelemetry/resources") as typeof OtelResources).defaultResource();
 
 /** Attribute and event names this module writes (stable: dashboards and tests read them). */
 export const SPAN_ATTRIBUTES = {
@@ -49,12 +53,10 @@ export interface TracingOptions {
   config: TracingConfig;
   serviceName: string;
   serviceVersion: string;
-  /** "batch" (default) or "simple" (export each span as it ends). */
-  processor?: "batch" | "simple";
   /** Environment to read `OTEL_*` from; `process.env` by default. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Export somewhere else than OTLP/HTTP (e.g. the SDK's InMemorySpanExporter in benchmarks). */
-  exporter?: SpanExporter;
+  /** Send ended spans somewhere else than OTLP/HTTP (benchmarks: a processor that drops them). */
+  processor?: SpanProcessor;
 }
 
 export interface TracingSettings {
@@ -63,6 +65,8 @@ export interface TracingSettings {
   /** OTLP/HTTP traces URL. */
   endpoint: string;
   headers: Record<string, string>;
+  /** Body encoding: "http/protobuf" (default) or "http/json". */
+  protocol: OtlpProtocol;
 }
 
 export interface Tracing {
@@ -96,6 +100,8 @@ function clampRate(rate: number): number {
  *   is http://localhost:4318/v1/traces); an endpoint with rate 0 still records traces whose client
  *   `traceparent` says "sampled".
  * - headers: `OTEL_EXPORTER_OTLP_HEADERS` < `OTEL_EXPORTER_OTLP_TRACES_HEADERS` < `tracing.headers`.
+ * - protocol: `tracing.protocol`, else `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`,
+ *   else http/protobuf (`grpc` is not supported and means http/protobuf).
  */
 export function resolveTracingSettings(config: TracingConfig, env: Readonly<Record<string, string | undefined>> = process.env): TracingSettings {
   let sampleRate = clampRate(config.sampleRate);
@@ -121,7 +127,15 @@ export function resolveTracingSettings(config: TracingConfig, env: Readonly<Reco
     ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
     ...config.headers,
   };
-  return { enabled, sampleRate, endpoint: explicit ?? DEFAULT_ENDPOINT, headers };
+  const protocol = config.protocol ?? otlpProtocol(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) ?? otlpProtocol(env.OTEL_EXPORTER_OTLP_PROTOCOL) ?? "http/protobuf";
+  return { enabled, sampleRate, endpoint: explicit ?? DEFAULT_ENDPOINT, headers, protocol };
+}
+
+function otlpProtocol(v: string | undefined): OtlpProtocol | undefined {
+  const t = v?.trim().toLowerCase();
+  if (t === "http/json") return "http/json";
+  if (t === "http/protobuf" || t === "grpc") return "http/protobuf";
+  return undefined;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
@@ -141,33 +155,6 @@ export function resourceAttributes(serviceName: string, serviceVersion: string, 
   return attrs;
 }
 
-/**
- * ParentBased(ratio), except for a root span with links (a batch span): its linked calls decide, as a
- * parent would. It is sampled when any of them is, and dropped when none is, so no batch span is
- * exported that links only to calls that were not (it would be an orphan, and skew the sample rate).
- */
-class LinkAwareSampler implements Sampler {
-  private readonly inner: Sampler;
-  private readonly api = otelApi();
-  constructor(private readonly rate: number) {
-    const { ParentBasedSampler, TraceIdRatioBasedSampler } = otelTraceBase();
-    this.inner = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(rate) });
-  }
-  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
-    const { SamplingDecision, trace } = this.api;
-    if (links.length > 0 && trace.getSpanContext(context) === undefined) {
-      for (const link of links) {
-        if ((link.context.traceFlags & 1) === 1) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
-      }
-      return { decision: SamplingDecision.NOT_RECORD };
-    }
-    return this.inner.shouldSample(context, traceId, name, kind, attributes, links);
-  }
-  toString(): string {
-    return `LinkAwareSampler{ParentBased{TraceIdRatioBased{${this.rate}}}}`;
-  }
-}
-
 const noopTracingSpans = {
   startRequestSpan: noopTelemetry.startRequestSpan,
   startHandlerSpan: (_endpoint: string, parent: string | undefined): SpanHandle => noopTelemetry.startRunnerSpan("", "", parent),
@@ -175,37 +162,47 @@ const noopTracingSpans = {
   startBatchSpan: noopTelemetry.startBatchSpan,
 };
 
-const STATUS_KEYS = new Set(["http.status_code", "http.response.status_code"]);
+/** A span that is not sampled: only its `traceparent` (flag 00), passed on so children are not sampled either. */
+class UnsampledSpan implements SpanHandle {
+  constructor(readonly traceparent: string) {}
+  setAttribute(): void {}
+  end(): void {}
+}
+
+const unsampledBatch: SpanHandle = { traceparent: undefined, setAttribute() {}, end() {} };
 const METHOD_ROUTE = /^([A-Z]+) (\/\S*)$/;
 /** A runner span that never ends must not pin memory forever. */
 const MAX_OPEN_CALLS = 65_536;
 
-class OtelSpanHandle implements SpanHandle {
-  constructor(
-    readonly span: Span,
-    readonly traceparent: string,
-    private readonly onEnd?: () => void,
-  ) {}
-  setAttribute(key: string, value: string | number | boolean): void {
-    this.span.setAttribute(key, value);
-    if (STATUS_KEYS.has(key) && typeof value === "number" && value >= 500) {
-      this.span.setStatus({ code: otelApi().SpanStatusCode.ERROR });
+/** A flat copy of a string built by concatenation, so the encoder reads it without walking a rope. */
+function flat(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
+}
+
+/** Span names are few (routes, runners): each is built and flattened once, and reused. */
+class NameCache<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly make: (key: string) => V) {}
+  get(key: string): V {
+    let v = this.map.get(key);
+    if (v === undefined) {
+      v = this.make(key);
+      if (this.map.size >= 1024) this.map.clear();
+      this.map.set(key, v);
     }
-  }
-  end(error?: unknown): void {
-    if (error !== undefined && error !== null) {
-      if (error instanceof Error) this.span.recordException(error);
-      this.span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-    }
-    this.onEnd?.();
-    this.span.end();
+    return v;
   }
 }
 
-function traceparentOf(span: Span): string {
-  const sc = span.spanContext();
-  return formatTraceparent(sc.traceId, sc.spanId, sc.traceFlags);
-}
+/** A request span's name ("POST /classify") and its `http.method` / `http.route` attributes (key, value, …). */
+const requestNames = new NameCache((name) => {
+  const m = METHOD_ROUTE.exec(name);
+  const attrs = m ? ["http.method", flat(m[1]!), "http.route", flat(m[2]!)] : name.startsWith("/") ? ["http.route", flat(name)] : [];
+  return { name: flat(name), attrs };
+});
+const handlerNames = new NameCache((endpoint) => flat(`api ${endpoint}`));
+const runnerNames = new NameCache((runnerMethod) => flat(`runner ${runnerMethod}`));
+const batchNames = new NameCache((runnerMethod) => flat(`batch ${runnerMethod}`));
 
 export function createTracing(options: TracingOptions): Tracing {
   const env = options.env ?? process.env;
@@ -220,112 +217,117 @@ export function createTracing(options: TracingOptions): Tracing {
     };
   }
 
-  const { ROOT_CONTEXT, SpanKind, defaultTextMapGetter } = otelApi();
-  const { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor } = otelTraceBase();
-  const { defaultResource, resourceFromAttributes } = require("@opentelemetry/resources") as typeof OtelResources;
-  const { W3CTraceContextPropagator } = otelCore();
-  const exporter =
-    options.exporter ??
-    new (require("@opentelemetry/exporter-trace-otlp-http") as typeof OtelExporter).OTLPTraceExporter({
-      url: settings.endpoint,
-      headers: settings.headers,
-    });
-  const processor: SpanProcessor = options.processor === "simple" ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter);
-  const resource = defaultResource().merge(resourceFromAttributes(resourceAttributes(options.serviceName, options.serviceVersion, env)));
-  const provider = new BasicTracerProvider({
-    sampler: new LinkAwareSampler(settings.sampleRate),
-    spanProcessors: [processor],
-    resource,
-  });
-  const tracer = provider.getTracer("bentoc", options.serviceVersion);
-  const propagator = new W3CTraceContextPropagator();
+  const resource: Record<string, AttributeValue> = {};
+  for (const [k, v] of Object.entries(defaultResource().attributes))
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") resource[k] = v;
+  Object.assign(resource, resourceAttributes(options.serviceName, options.serviceVersion, env));
+  const scope = { name: "bentoc", version: options.serviceVersion };
+  const bsp = batchSettings(env);
+  const json = settings.protocol === "http/json";
+  const queue =
+    options.processor ??
+    new EncodingQueue(
+      () => (json ? jsonBatch(resource, scope) : protobufBatch(resource, scope)),
+      otlpHttpSender({
+        url: settings.endpoint,
+        headers: settings.headers,
+        contentType: json ? "application/json" : "application/x-protobuf",
+        timeoutMillis: bsp.exportTimeoutMillis,
+      }),
+      bsp,
+    );
+  const onEnd = queue.onEnd;
+  const rate = settings.sampleRate;
+  const sampleRoot = (): boolean => rate >= 1 || (rate > 0 && Math.random() < rate);
 
-  const parentContext = (traceparent: string | undefined): Context =>
-    traceparent ? propagator.extract(ROOT_CONTEXT, { traceparent }, defaultTextMapGetter) : ROOT_CONTEXT;
+  /** Runner calls waiting for their batch, by the traceparent they handed out (what the batch gets as links). */
+  const openCalls = new Map<string, SpanRecord>();
+  const closeCall = (span: SpanRecord): void => {
+    openCalls.delete(span.traceparent);
+    onEnd(span);
+  };
 
-  /** Runner calls waiting for their batch, by span id, with their start time. */
-  const openCalls = new Map<string, { span: Span; startedAt: number }>();
+  function root(name: string, kind: number, end: (span: SpanRecord) => void): SpanRecord | UnsampledSpan {
+    if (!sampleRoot()) return new UnsampledSpan(`00-${newTraceId()}-${newSpanId()}-00`);
+    return new SpanRecord(newTraceId(), newSpanId(), "", name, kind, performance.now(), end);
+  }
 
-  function handle(span: Span, onEnd?: () => void): SpanHandle {
-    return new OtelSpanHandle(span, traceparentOf(span), onEnd);
+  /**
+   * A span under `parent` (a traceparent) or a new root: a `SpanRecord` when sampled, else an
+   * `UnsampledSpan`. Decided before the record exists.
+   */
+  function start(name: string, kind: number, parent: string | undefined, end: (span: SpanRecord) => void = onEnd): SpanRecord | UnsampledSpan {
+    if (parent === undefined) return root(name, kind, end);
+    const last = SpanRecord.lastHandedOut;
+    if (last?.handedOut(parent)) return new SpanRecord(last.traceId, newSpanId(), last.spanId, name, kind, performance.now(), end);
+    const p = parseTraceparent(parent);
+    if (p === undefined) return root(name, kind, end);
+    if (!p.sampled) return new UnsampledSpan(`00-${p.traceId}-${newSpanId()}-00`);
+    return new SpanRecord(p.traceId, newSpanId(), p.spanId, name, kind, performance.now(), end);
   }
 
   return {
     enabled: true,
     settings,
     startRequestSpan(name, traceparent) {
-      const attributes: Attributes = {};
-      const m = METHOD_ROUTE.exec(name);
-      if (m) {
-        attributes["http.method"] = m[1];
-        attributes["http.route"] = m[2];
-      } else if (name.startsWith("/")) {
-        attributes["http.route"] = name;
-      }
-      const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parentContext(traceparent));
-      return handle(span);
+      const named = requestNames.get(name);
+      const span = start(named.name, KIND_SERVER, traceparent);
+      if (span instanceof SpanRecord) for (let i = 0; i < named.attrs.length; i++) span.attributes.push(named.attrs[i]!);
+      return span;
     },
     startHandlerSpan(endpoint, parent) {
-      const span = tracer.startSpan(
-        `api ${endpoint}`,
-        { kind: SpanKind.INTERNAL, attributes: { [SPAN_ATTRIBUTES.endpoint]: endpoint } },
-        parentContext(parent),
-      );
-      return handle(span);
+      const span = start(handlerNames.get(endpoint), KIND_INTERNAL, parent);
+      if (span instanceof SpanRecord) {
+        span.attributes.push(SPAN_ATTRIBUTES.endpoint, endpoint);
+      }
+      return span;
     },
     startRunnerSpan(runner, method, parent) {
-      const span = tracer.startSpan(
-        `runner ${runner}.${method}`,
-        { kind: SpanKind.INTERNAL, attributes: { [SPAN_ATTRIBUTES.runner]: runner, [SPAN_ATTRIBUTES.method]: method } },
-        parentContext(parent),
-      );
-      if (!span.isRecording()) return handle(span);
-      const spanId = span.spanContext().spanId;
-      if (openCalls.size >= MAX_OPEN_CALLS) openCalls.clear();
-      openCalls.set(spanId, { span, startedAt: performance.now() });
-      return handle(span, () => openCalls.delete(spanId));
+      const span = start(runnerNames.get(`${runner}.${method}`), KIND_INTERNAL, parent, closeCall);
+      if (span instanceof SpanRecord) {
+        span.attributes.push(SPAN_ATTRIBUTES.runner, runner, SPAN_ATTRIBUTES.method, method);
+        if (openCalls.size >= MAX_OPEN_CALLS) openCalls.clear();
+        openCalls.set(span.traceparent, span);
+      }
+      return span;
     },
     startBatchSpan(runner, method, links) {
-      const spanLinks: Link[] = [];
+      const spanLinks: SpanLink[] = [];
+      const calls: SpanRecord[] = [];
+      let sampled = false;
       for (const tp of links) {
+        const call = tp === undefined ? undefined : openCalls.get(tp);
+        if (call !== undefined) {
+          // One of our own runner calls, still waiting: sampled, no parsing needed.
+          calls.push(call);
+          spanLinks.push({ traceId: call.traceId, spanId: call.spanId, traceFlags: 1 });
+          sampled = true;
+          continue;
+        }
         const p = parseTraceparent(tp);
         if (!p) continue;
-        const context: SpanContext = { traceId: p.traceId, spanId: p.spanId, traceFlags: p.traceFlags, isRemote: true };
-        spanLinks.push({ context });
+        spanLinks.push({ traceId: p.traceId, spanId: p.spanId, traceFlags: p.traceFlags });
+        if (p.sampled) sampled = true;
       }
-      const span = tracer.startSpan(
-        `batch ${runner}.${method}`,
-        {
-          kind: SpanKind.INTERNAL,
-          root: true,
-          links: spanLinks,
-          attributes: {
-            [SPAN_ATTRIBUTES.runner]: runner,
-            [SPAN_ATTRIBUTES.method]: method,
-            [SPAN_ATTRIBUTES.batchSize]: links.length,
-          },
-        },
-        ROOT_CONTEXT,
-      );
+      // A root span with links: its linked calls decide, as a parent would; none sampled, none recorded.
+      // Without any (valid) link it is an ordinary root span.
+      if (spanLinks.length > 0 ? !sampled : !sampleRoot()) return unsampledBatch;
+      const span = new SpanRecord(newTraceId(), newSpanId(), "", batchNames.get(`${runner}.${method}`), KIND_INTERNAL, performance.now(), onEnd);
+      span.attributes.push(SPAN_ATTRIBUTES.runner, runner, SPAN_ATTRIBUTES.method, method, SPAN_ATTRIBUTES.batchSize, links.length);
+      span.links = spanLinks;
       // Mark each waiting call with its queue wait and the batch that took it.
-      const now = performance.now();
-      const batchSpanId = span.spanContext().spanId;
-      for (const link of spanLinks) {
-        const call = openCalls.get(link.context.spanId);
-        if (!call) continue;
-        const wait = (now - call.startedAt) / 1000;
-        call.span.setAttribute(SPAN_ATTRIBUTES.queueWaitSeconds, wait);
-        call.span.addEvent(BATCH_STARTED_EVENT, {
-          [SPAN_ATTRIBUTES.queueWaitSeconds]: wait,
-          [SPAN_ATTRIBUTES.batchSpanId]: batchSpanId,
-        });
+      const now = span.startTime;
+      for (const call of calls) {
+        const wait = (now - call.startTime) / 1000;
+        call.setAttribute(SPAN_ATTRIBUTES.queueWaitSeconds, wait);
+        call.addEvent(BATCH_STARTED_EVENT, [SPAN_ATTRIBUTES.queueWaitSeconds, wait, SPAN_ATTRIBUTES.batchSpanId, span.spanId]);
       }
-      return handle(span);
+      return span;
     },
-    flush: () => provider.forceFlush(),
+    flush: () => queue.flush(),
     async shutdown() {
       openCalls.clear();
-      await provider.shutdown();
+      await queue.shutdown();
     },
   };
 }

@@ -34,7 +34,7 @@ describe.skipIf(!prometheusRequired())("Prometheus scrapes bentoc metrics", () =
 
   beforeAll(async () => {
     telemetry = createTelemetry(
-      { metrics: { enabled: true, durationBuckets: [0.01, 0.05, 0.1, 0.5, 1] }, tracing: { sampleRate: 0, endpoint: null, headers: {} } },
+      { metrics: { enabled: true, durationBuckets: [0.01, 0.05, 0.1, 0.5, 1] }, tracing: { sampleRate: 0, endpoint: null, headers: {}, protocol: null } },
       { name: "support_tickets", version: "0.1.0", maxBatchSizes: { classifier: 8 } },
       { env: {} },
     );
@@ -85,7 +85,7 @@ describe.skipIf(!prometheusRequired())("Prometheus scrapes bentoc metrics", () =
 describe.skipIf(!prometheusRequired())("promtool", () => {
   it("finds nothing to lint in bentoc's metrics (prom-client's own nodejs_* names aside)", async () => {
     const t = createTelemetry(
-      { metrics: { enabled: true, durationBuckets: [] }, tracing: { sampleRate: 0, endpoint: null, headers: {} } },
+      { metrics: { enabled: true, durationBuckets: [] }, tracing: { sampleRate: 0, endpoint: null, headers: {}, protocol: null } },
       { name: "svc", version: "1" },
       { env: {} },
     );

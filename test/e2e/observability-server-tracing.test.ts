@@ -160,7 +160,7 @@ describe("OpenTelemetry traces from a running bentoc server", () => {
     await labels.arrayBuffer();
 
     expect(await full.stop()).toBe(0); // SIGTERM: drains, then flushes the span processor
-    expect(fullReceiver.requests.every((r) => r.contentType.startsWith("application/json"))).toBe(true);
+    expect(fullReceiver.requests.every((r) => r.contentType === "application/x-protobuf")).toBe(true);
     const spans = fullReceiver.spans;
     const ix = index(spans);
 

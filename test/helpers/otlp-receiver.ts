@@ -1,11 +1,13 @@
 /**
  * A real OTLP/HTTP traces receiver for tests: a `node:http` server on a free port accepting
- * `POST /v1/traces` with OTLP JSON (what `@opentelemetry/exporter-trace-otlp-http` sends), gzip or not.
- * Protobuf bodies are refused with 415 so a misconfigured exporter shows up as missing spans, loudly.
+ * `POST /v1/traces` with OTLP protobuf (`application/x-protobuf`, bentoc's default, decoded by protobufjs
+ * in otlp-protobuf-decode.ts) or OTLP JSON (`application/json`), gzip or not, like a collector. Other
+ * content types are refused with 415, so a misconfigured exporter shows up as missing spans, loudly.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
+import { decodeOtlpProtobuf } from "./otlp-protobuf-decode.ts";
 
 export interface ReceivedSpan {
   traceId: string;
@@ -20,6 +22,9 @@ export interface ReceivedSpan {
   events: { name: string; attributes: Record<string, string | number | boolean> }[];
   /** OTLP status code: 0 unset, 1 ok, 2 error. */
   statusCode: number;
+  /** Unix nanoseconds. */
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
   resource: Record<string, string | number | boolean>;
 }
 
@@ -69,6 +74,8 @@ interface OtlpJsonSpan {
   links?: { traceId: string; spanId: string }[];
   events?: { name: string; attributes?: KeyValue[] }[];
   status?: { code?: number };
+  startTimeUnixNano?: string | number;
+  endTimeUnixNano?: string | number;
 }
 interface OtlpJsonRequest {
   resourceSpans?: {
@@ -93,6 +100,8 @@ export function decodeOtlpJson(body: OtlpJsonRequest): ReceivedSpan[] {
           links: (s.links ?? []).map((l) => ({ traceId: hexId(l.traceId, 16), spanId: hexId(l.spanId, 8) })),
           events: (s.events ?? []).map((e) => ({ name: e.name, attributes: decodeAttributes(e.attributes) })),
           statusCode: s.status?.code ?? 0,
+          startTimeUnixNano: BigInt(s.startTimeUnixNano ?? 0),
+          endTimeUnixNano: BigInt(s.endTimeUnixNano ?? 0),
           resource,
         });
       }
@@ -118,16 +127,19 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       res.writeHead(404).end();
       return;
     }
-    if (!contentType.startsWith("application/json")) {
+    const protobuf = contentType.startsWith("application/x-protobuf");
+    if (!protobuf && !contentType.startsWith("application/json")) {
       req.resume();
-      res.writeHead(415, { "content-type": "text/plain" }).end("only OTLP JSON is accepted");
+      res.writeHead(415, { "content-type": "text/plain" }).end("only OTLP protobuf or JSON is accepted");
       return;
     }
     readBody(req).then(
       (body) => {
         try {
-          spans.push(...decodeOtlpJson(JSON.parse(body.toString("utf8")) as OtlpJsonRequest));
-          res.writeHead(200, { "content-type": "application/json" }).end("{}");
+          const doc = (protobuf ? decodeOtlpProtobuf(body) : JSON.parse(body.toString("utf8"))) as OtlpJsonRequest;
+          spans.push(...decodeOtlpJson(doc));
+          if (protobuf) res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+          else res.writeHead(200, { "content-type": "application/json" }).end("{}");
         } catch (e) {
           res.writeHead(400, { "content-type": "text/plain" }).end(String(e));
         }

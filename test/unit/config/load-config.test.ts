@@ -74,7 +74,7 @@ describe("loadConfig", () => {
       cors: { enabled: false },
     });
     expect(c.metrics.enabled).toBe(true);
-    expect(c.tracing).toEqual({ sampleRate: 0, endpoint: null, headers: {} });
+    expect(c.tracing).toEqual({ sampleRate: 0, endpoint: null, headers: {}, protocol: null });
     expect(c.logging.level).toBe("info");
     expect(c.home).toMatch(/\.bentoc$/);
   });

@@ -159,7 +159,7 @@ describe("metrics", () => {
 });
 
 describe("createTelemetry metrics", () => {
-  const tracing = { sampleRate: 0, endpoint: null, headers: {} };
+  const tracing = { sampleRate: 0, endpoint: null, headers: {}, protocol: null };
 
   it("serves the metrics through metricsText and contentType", async () => {
     const t = createTelemetry(

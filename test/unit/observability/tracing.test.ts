@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { OtlpProtocol } from "../../../runtime/config/config-types.ts";
 import { createTelemetry, type RuntimeTelemetry } from "../../../runtime/observability/create-telemetry.ts";
 import { BATCH_STARTED_EVENT, DEFAULT_ENDPOINT, SPAN_ATTRIBUTES, resolveTracingSettings } from "../../../runtime/observability/tracing.ts";
 import { noopTelemetry } from "../../../runtime/observability/telemetry.ts";
@@ -23,9 +24,9 @@ afterAll(async () => {
 });
 beforeEach(() => receiver.clear());
 
-function telemetry(sampleRate: number, extra: { headers?: Record<string, string>; env?: Record<string, string> } = {}) {
+function telemetry(sampleRate: number, extra: { headers?: Record<string, string>; env?: Record<string, string>; protocol?: OtlpProtocol } = {}) {
   const t = createTelemetry(
-    { metrics: metricsOff, tracing: { sampleRate, endpoint: receiver.url, headers: extra.headers ?? {} } },
+    { metrics: metricsOff, tracing: { sampleRate, endpoint: receiver.url, headers: extra.headers ?? {}, protocol: extra.protocol ?? null } },
     { name: "support_tickets", version: "1.2.3" },
     { env: extra.env ?? {}, processMetrics: false },
   );
@@ -55,8 +56,11 @@ function request(t: RuntimeTelemetry, traceparent: string | undefined) {
 const byName = (spans: ReceivedSpan[], name: string) => spans.filter((s) => s.name === name);
 
 describe("tracing", () => {
-  it("exports request, handler, runner and batch spans with parent/child and links", async () => {
-    const t = telemetry(1);
+  it.each([
+    ["http/protobuf", "application/x-protobuf"],
+    ["http/json", "application/json"],
+  ] as const)("exports request, handler, runner and batch spans with parent/child and links (%s)", async (protocol, contentType) => {
+    const t = telemetry(1, { protocol });
     const withParent = request(t, sampledParent);
     const a = request(t, undefined);
     const b = request(t, undefined);
@@ -108,6 +112,45 @@ describe("tracing", () => {
     expect(batchSpan!.attributes[SPAN_ATTRIBUTES.batchSize]).toBe(4);
     const calls = byName(spans, "runner clf.predict");
     expect(batchSpan!.links.map((l) => `${l.traceId}/${l.spanId}`).sort()).toEqual(calls.map((c) => `${c.traceId}/${c.spanId}`).sort());
+    expect(new Set(receiver.requests.map((r) => r.contentType))).toEqual(new Set([contentType]));
+    // Times are Unix nanoseconds: each span ends at or after its start, within this test's run.
+    for (const s of spans) {
+      expect(s.endTimeUnixNano).toBeGreaterThanOrEqual(s.startTimeUnixNano);
+      expect(Math.abs(Number(s.startTimeUnixNano / 1_000_000n) - Date.now())).toBeLessThan(60_000);
+    }
+  });
+
+  it("encodes any attribute value and long or non-ASCII strings", async () => {
+    const t = telemetry(1, { protocol: "http/protobuf" });
+    const span = t.startRequestSpan("POST /é", undefined);
+    const long = "x".repeat(20_000); // a span over 16 KiB: its length takes three bytes
+    span.setAttribute("s.long", long);
+    span.setAttribute("s.utf8", "naïve – 日本");
+    span.setAttribute("s.mid", "é".repeat(30)); // 25–42 characters: one native write
+    span.setAttribute("s.mid.ascii", "m".repeat(60));
+    span.setAttribute("n.int", 42);
+    span.setAttribute("n.big", 2 ** 40 + 3);
+    span.setAttribute("n.neg", -7);
+    span.setAttribute("n.double", 0.125);
+    span.setAttribute("b", true);
+    span.end(new Error("x".repeat(200)));
+    t.startHandlerSpan("/", undefined).end(); // a span under 128 bytes: one length byte
+    await t.flush();
+    expect(receiver.spans.map((s) => s.name)).toEqual(["POST /é", "api /"]);
+    expect(receiver.spans[1]!.attributes).toEqual({ [SPAN_ATTRIBUTES.endpoint]: "/" });
+    const [got] = receiver.spans;
+    expect(got!.name).toBe("POST /é");
+    expect(got!.attributes).toMatchObject({
+      "s.long": long,
+      "s.utf8": "naïve – 日本",
+      "n.int": 42,
+      "n.big": 2 ** 40 + 3,
+      "n.neg": -7,
+      "n.double": 0.125,
+      b: true,
+    });
+    expect(got!.events[0]!.attributes["exception.message"]).toBe("x".repeat(200));
+    expect(got!.statusCode).toBe(2);
   });
 
   it("hands out a traceparent naming the span, usable for logs", () => {
@@ -186,7 +229,7 @@ describe("tracing", () => {
     });
     t.startRequestSpan("GET /readyz", undefined).end();
     await t.flush();
-    const req = receiver.requests.find((r) => r.contentType.startsWith("application/json"))!;
+    const req = receiver.requests.find((r) => r.contentType === "application/x-protobuf")!;
     expect(req.headers.authorization).toBe("Bearer abc");
     expect(req.headers["x-team"]).toBe("ml");
     expect(receiver.spans[0]!.resource["service.name"]).toBe("tickets-prod");
@@ -205,7 +248,11 @@ describe("tracing", () => {
 
 describe("tracing off", () => {
   it("is off by default and then is the no-op path, passing traceparent through", async () => {
-    const t = createTelemetry({ metrics: metricsOff, tracing: { sampleRate: 0, endpoint: null, headers: {} } }, { name: "svc", version: "1" }, { env: {} });
+    const t = createTelemetry(
+      { metrics: metricsOff, tracing: { sampleRate: 0, endpoint: null, headers: {}, protocol: null } },
+      { name: "svc", version: "1" },
+      { env: {} },
+    );
     expect(t.tracingEnabled).toBe(false);
     expect(t.startRequestSpan).toBe(noopTelemetry.startRequestSpan);
     expect(t.startRunnerSpan).toBe(noopTelemetry.startRunnerSpan);
@@ -218,7 +265,7 @@ describe("tracing off", () => {
 });
 
 describe("resolveTracingSettings", () => {
-  const cfg = { sampleRate: 0, endpoint: null, headers: {} };
+  const cfg = { sampleRate: 0, endpoint: null, headers: {}, protocol: null };
   it("reads the standard OTEL_* variables", () => {
     expect(resolveTracingSettings(cfg, {})).toMatchObject({ enabled: false, sampleRate: 0, endpoint: DEFAULT_ENDPOINT });
     expect(resolveTracingSettings(cfg, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318/" })).toMatchObject({
@@ -237,9 +284,17 @@ describe("resolveTracingSettings", () => {
   });
   it("lets bentoc config win over OTEL_*", () => {
     const s = resolveTracingSettings(
-      { sampleRate: 0.1, endpoint: "http://cfg/v1/traces", headers: { a: "cfg" } },
+      { sampleRate: 0.1, endpoint: "http://cfg/v1/traces", headers: { a: "cfg" }, protocol: null },
       { OTEL_TRACES_SAMPLER: "always_on", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://env", OTEL_EXPORTER_OTLP_HEADERS: "a=env,b=env" },
     );
-    expect(s).toEqual({ enabled: true, sampleRate: 0.1, endpoint: "http://cfg/v1/traces", headers: { a: "cfg", b: "env" } });
+    expect(s).toEqual({ enabled: true, sampleRate: 0.1, endpoint: "http://cfg/v1/traces", headers: { a: "cfg", b: "env" }, protocol: "http/protobuf" });
+  });
+  it("takes the OTLP protocol from config, then OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL; protobuf by default", () => {
+    expect(resolveTracingSettings(cfg, {}).protocol).toBe("http/protobuf");
+    expect(resolveTracingSettings(cfg, { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }).protocol).toBe("http/json");
+    expect(resolveTracingSettings(cfg, { OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" }).protocol).toBe(
+      "http/protobuf",
+    );
+    expect(resolveTracingSettings({ ...cfg, protocol: "http/json" }, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/protobuf" }).protocol).toBe("http/json");
   });
 });
