@@ -9,11 +9,12 @@
  *   npx tsx bench/compile.ts [--before <ref>|none]
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { isMain, machineInfo, machineLine, mdTable, median, writeResults } from "./results-io.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { addRefWorktree, linkNodeModules, removeRefWorktree } from "./ref-worktree.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -270,15 +271,11 @@ function whereItGoes(cold: ReturnType<typeof profileBreakdown>, watch: ReturnTyp
   ].join("\n");
 }
 
-/** A temporary worktree of `ref`, with node_modules linked entry by entry (its own .cache) and built. */
+/** A temporary worktree of `ref`, with this checkout's packages, built. */
 function checkoutBefore(ref: string, scratch: string): Tree {
   const dir = join(scratch, "before-src");
-  execFileSync("git", ["worktree", "add", "--detach", dir, ref], { cwd: root, stdio: "pipe" });
-  const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: dir, encoding: "utf8" }).trim();
-  mkdirSync(join(dir, "node_modules"));
-  for (const entry of readdirSync(join(root, "node_modules"))) {
-    if (entry !== ".cache") symlinkSync(join(root, "node_modules", entry), join(dir, "node_modules", entry));
-  }
+  const commit = addRefWorktree(ref, dir);
+  linkNodeModules(dir);
   execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: dir, stdio: "pipe" });
   return { label: "before", ref: commit, bin: join(dir, "dist/cli/bentoc.js"), sample: join(dir, "samples/support-tickets") };
 }
@@ -476,14 +473,7 @@ export async function runCompileBench(options: CompileBenchOptions = {}): Promis
     writeResults("compile", result, md);
     return result;
   } finally {
-    for (const t of trees) {
-      if (t.label !== "before") continue;
-      try {
-        execFileSync("git", ["worktree", "remove", "--force", join(t.sample, "../..")], { cwd: root, stdio: "pipe" });
-      } catch {
-        // already gone
-      }
-    }
+    for (const t of trees) if (t.label === "before") removeRefWorktree(join(t.sample, "../.."));
     rmSync(scratch, { recursive: true, force: true });
   }
 }

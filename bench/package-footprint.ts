@@ -24,6 +24,7 @@ import { prepareModels } from "../scripts/models/prepare.ts";
 import { freePort } from "../test/helpers/prometheus.ts";
 import { INSTALL_ENV, newProject, packRepo, run, userEnv } from "../test/helpers/user-project.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, median, writeResults } from "./results-io.ts";
+import { addRefWorktree, removeRefWorktree } from "./ref-worktree.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const DEFAULT_BEFORE = "96cb8f6";
@@ -132,7 +133,7 @@ export async function runPackageFootprintBench(options: PackageFootprintOptions 
   const worktree = join(scratch, "before-src");
   const projects: string[] = [];
   try {
-    execFileSync("git", ["worktree", "add", "--detach", worktree, beforeRef], { cwd: root, stdio: "pipe" });
+    addRefWorktree(beforeRef, worktree);
     const beforeCommit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
       cwd: worktree,
       encoding: "utf8",
@@ -271,11 +272,7 @@ export async function runPackageFootprintBench(options: PackageFootprintOptions 
     return result;
   } finally {
     for (const p of projects) rmSync(p, { recursive: true, force: true });
-    try {
-      execFileSync("git", ["worktree", "remove", "--force", worktree], { cwd: root, stdio: "pipe" });
-    } catch {
-      // never added, or already gone
-    }
+    removeRefWorktree(worktree);
     rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -20,7 +20,7 @@
  *   npx tsx bench/serve-footprint.ts [--before <ref>] [--runs 7]
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +28,7 @@ import { prepareModels } from "../scripts/models/prepare.ts";
 import { freePort } from "../test/helpers/prometheus.ts";
 import { userEnv } from "../test/helpers/user-project.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, median, writeResults } from "./results-io.ts";
+import { addRefWorktree, linkNodeModules, removeRefWorktree } from "./ref-worktree.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const SERVE_FOOTPRINT_BEFORE = "6b3e108";
@@ -132,16 +133,6 @@ async function serveOnce(v: Version, home: string): Promise<Run> {
   });
 }
 
-/** A worktree of `ref` whose node_modules links every package of this checkout (its own .cache). */
-function beforeTree(ref: string, dir: string): void {
-  execFileSync("git", ["worktree", "add", "--detach", dir, ref], { cwd: root, stdio: "pipe" });
-  mkdirSync(join(dir, "node_modules"));
-  for (const name of readdirSync(join(root, "node_modules"))) {
-    if (name === ".cache") continue;
-    symlinkSync(join(root, "node_modules", name), join(dir, "node_modules", name));
-  }
-}
-
 interface ProfileRow {
   what: string;
   ms: number;
@@ -222,7 +213,8 @@ export async function runServeFootprintBench(options: ServeFootprintOptions = {}
   const scratch = mkdtempSync(join(tmpdir(), "bentoc-serve-footprint-"));
   const worktree = join(scratch, "before");
   try {
-    beforeTree(beforeRef, worktree);
+    addRefWorktree(beforeRef, worktree);
+    linkNodeModules(worktree);
     const rev = (cwd: string) => execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd, encoding: "utf8" }).trim();
     const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).trim() !== "";
     const versions: Version[] = [
@@ -395,11 +387,7 @@ export async function runServeFootprintBench(options: ServeFootprintOptions = {}
     log(`wrote ${paths.json} and ${paths.md}`);
     return result;
   } finally {
-    try {
-      execFileSync("git", ["worktree", "remove", "--force", worktree], { cwd: root, stdio: "pipe" });
-    } catch {
-      // never added, or already gone
-    }
+    removeRefWorktree(worktree);
     rmSync(scratch, { recursive: true, force: true });
   }
 }
