@@ -5,7 +5,7 @@ const require = createRequire(import.meta.url);
 "use strict";
 export const validate = validate0;
 export default validate0;
-const schema0 = {"type":"object","additionalProperties":false,"properties":{"server":{"type":"object","additionalProperties":false,"properties":{"http":{"enum":["auto","uws","node"]},"host":{"type":"string","minLength":1},"port":{"type":"integer","minimum":0,"maximum":65535},"workers":{"type":"integer","minimum":1},"maxBodyBytes":{"type":"integer","minimum":1},"maxHeaderBytes":{"type":"integer","minimum":1024,"maximum":1048576},"maxImagePixels":{"type":"integer","minimum":1},"timeoutMs":{"type":"integer","minimum":1},"streamMaxMs":{"type":"integer","minimum":0},"streamIdleMs":{"type":"integer","minimum":0},"streamHeartbeatMs":{"type":"integer","minimum":0},"maxConcurrency":{"type":"integer","minimum":1},"drainMs":{"type":"integer","minimum":0},"cors":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"origins":{"type":"array","items":{"type":"string"}}}},"accessLog":{"type":"boolean"},"admin":{"type":"boolean"},"adminToken":{"type":["string","null"],"minLength":16}}},"runners":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"placement":{"enum":["inline","worker"]},"threads":{"type":["integer","null"],"minimum":1},"batching":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"maxBatchSize":{"type":"integer","minimum":1},"maxLatencyMs":{"type":"number","minimum":0},"maxQueueSize":{"type":"integer","minimum":1}}},"methods":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"maxBatchSize":{"type":"integer","minimum":1},"maxLatencyMs":{"type":"number","minimum":0},"maxQueueSize":{"type":"integer","minimum":1}}}},"url":{"type":["string","null"]}}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"durationBuckets":{"type":"array","items":{"type":"number","exclusiveMinimum":0},"minItems":1}}},"tracing":{"type":"object","additionalProperties":false,"properties":{"sampleRate":{"type":"number","minimum":0,"maximum":1},"endpoint":{"type":["string","null"]},"headers":{"type":"object","additionalProperties":{"type":"string"}}}},"logging":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"home":{"type":"string","minLength":1}}};
+const schema0 = {"type":"object","additionalProperties":false,"properties":{"server":{"type":"object","additionalProperties":false,"properties":{"http":{"enum":["auto","uws","node"]},"host":{"type":"string","minLength":1},"port":{"type":"integer","minimum":0,"maximum":65535},"workers":{"type":"integer","minimum":1},"maxBodyBytes":{"type":"integer","minimum":1},"maxHeaderBytes":{"type":"integer","minimum":1024,"maximum":1048576},"maxImagePixels":{"type":"integer","minimum":1},"timeoutMs":{"type":"integer","minimum":1},"streamMaxMs":{"type":"integer","minimum":0},"streamIdleMs":{"type":"integer","minimum":0},"streamHeartbeatMs":{"type":"integer","minimum":0},"maxConcurrency":{"type":"integer","minimum":1},"drainMs":{"type":"integer","minimum":0},"cors":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"origins":{"type":"array","items":{"type":"string"}}}},"accessLog":{"type":"boolean"},"admin":{"type":"boolean"},"adminToken":{"type":["string","null"],"minLength":16}}},"runners":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"placement":{"enum":["inline","worker"]},"threads":{"type":["integer","null"],"minimum":1},"batching":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"maxBatchSize":{"type":"integer","minimum":1},"maxLatencyMs":{"type":"number","minimum":0},"maxQueueSize":{"type":"integer","minimum":1}}},"methods":{"type":"object","additionalProperties":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"maxBatchSize":{"type":"integer","minimum":1},"maxLatencyMs":{"type":"number","minimum":0},"maxQueueSize":{"type":"integer","minimum":1}}}},"url":{"type":["string","null"]}}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"durationBuckets":{"type":"array","items":{"type":"number","exclusiveMinimum":0},"minItems":1}}},"tracing":{"type":"object","additionalProperties":false,"properties":{"sampleRate":{"type":"number","minimum":0,"maximum":1},"endpoint":{"type":["string","null"]},"headers":{"type":"object","additionalProperties":{"type":"string"}},"protocol":{"enum":["http/protobuf","http/json",null]}}},"logging":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"home":{"type":"string","minLength":1}}};
 const func0 = Object.prototype.hasOwnProperty;
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 
@@ -931,7 +931,7 @@ if(data.tracing !== undefined){
 let data41 = data.tracing;
 if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
 for(const key9 in data41){
-if(!(((key9 === "sampleRate") || (key9 === "endpoint")) || (key9 === "headers"))){
+if(!((((key9 === "sampleRate") || (key9 === "endpoint")) || (key9 === "headers")) || (key9 === "protocol"))){
 const err72 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err72];
@@ -1017,9 +1017,10 @@ vErrors.push(err78);
 errors++;
 }
 }
-}
-else {
-const err79 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data41.protocol !== undefined){
+let data46 = data41.protocol;
+if(!(((data46 === "http/protobuf") || (data46 === "http/json")) || (data46 === null))){
+const err79 = {instancePath:instancePath+"/tracing/protocol",schemaPath:"#/properties/tracing/properties/protocol/enum",keyword:"enum",params:{allowedValues: schema0.properties.tracing.properties.protocol.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1029,12 +1030,9 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data.logging !== undefined){
-let data46 = data.logging;
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-for(const key11 in data46){
-if(!(key11 === "level")){
-const err80 = {instancePath:instancePath+"/logging",schemaPath:"#/properties/logging/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+}
+else {
+const err80 = {instancePath:instancePath+"/tracing",schemaPath:"#/properties/tracing/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1044,10 +1042,12 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data46.level !== undefined){
-let data47 = data46.level;
-if(!((((data47 === "debug") || (data47 === "info")) || (data47 === "warn")) || (data47 === "error"))){
-const err81 = {instancePath:instancePath+"/logging/level",schemaPath:"#/properties/logging/properties/level/enum",keyword:"enum",params:{allowedValues: schema0.properties.logging.properties.level.enum},message:"must be equal to one of the allowed values"};
+if(data.logging !== undefined){
+let data47 = data.logging;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+for(const key11 in data47){
+if(!(key11 === "level")){
+const err81 = {instancePath:instancePath+"/logging",schemaPath:"#/properties/logging/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1057,9 +1057,10 @@ vErrors.push(err81);
 errors++;
 }
 }
-}
-else {
-const err82 = {instancePath:instancePath+"/logging",schemaPath:"#/properties/logging/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data47.level !== undefined){
+let data48 = data47.level;
+if(!((((data48 === "debug") || (data48 === "info")) || (data48 === "warn")) || (data48 === "error"))){
+const err82 = {instancePath:instancePath+"/logging/level",schemaPath:"#/properties/logging/properties/level/enum",keyword:"enum",params:{allowedValues: schema0.properties.logging.properties.level.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1069,11 +1070,9 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data.home !== undefined){
-let data48 = data.home;
-if(typeof data48 === "string"){
-if(func1(data48) < 1){
-const err83 = {instancePath:instancePath+"/home",schemaPath:"#/properties/home/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err83 = {instancePath:instancePath+"/logging",schemaPath:"#/properties/logging/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1083,8 +1082,11 @@ vErrors.push(err83);
 errors++;
 }
 }
-else {
-const err84 = {instancePath:instancePath+"/home",schemaPath:"#/properties/home/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.home !== undefined){
+let data49 = data.home;
+if(typeof data49 === "string"){
+if(func1(data49) < 1){
+const err84 = {instancePath:instancePath+"/home",schemaPath:"#/properties/home/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1094,14 +1096,25 @@ vErrors.push(err84);
 errors++;
 }
 }
-}
 else {
-const err85 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err85 = {instancePath:instancePath+"/home",schemaPath:"#/properties/home/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err85];
 }
 else {
 vErrors.push(err85);
+}
+errors++;
+}
+}
+}
+else {
+const err86 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
 }
 errors++;
 }
