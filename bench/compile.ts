@@ -2,7 +2,7 @@
  * Compile benchmark (issues 3 and 16): the cold `bentoc compile` of the support-tickets sample as a whole
  * process, and the `--watch` recompile time after a one-line edit, for this tree ("after") and for a git
  * ref ("before", default 6b3e108: the state before issue 16's compile work), checked out into a temporary
- * worktree and built there. Before and after runs alternate, so a busy machine weighs on both alike.
+ * worktree, given its own dependencies (`npm ci`) and built there. Before and after runs alternate, so a busy machine weighs on both alike.
  * One more cold compile of "after" runs under `--cpu-prof`; its samples, grouped by stage, are the
  * "Where it goes" table. Writes bench/results/compile.{json,md}.
  *
@@ -14,7 +14,7 @@ import { loadavg, tmpdir } from "node:os";
 import { isMain, machineInfo, machineLine, mdTable, median, writeResults } from "./results-io.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { addRefWorktree, linkNodeModules, removeRefWorktree } from "./ref-worktree.ts";
+import { addRefWorktree, installNodeModules, removeRefWorktree } from "./ref-worktree.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -275,7 +275,7 @@ function whereItGoes(cold: ReturnType<typeof profileBreakdown>, watch: ReturnTyp
 function checkoutBefore(ref: string, scratch: string): Tree {
   const dir = join(scratch, "before-src");
   const commit = addRefWorktree(ref, dir);
-  linkNodeModules(dir);
+  installNodeModules(dir);
   execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: dir, stdio: "pipe" });
   return { label: "before", ref: commit, bin: join(dir, "dist/cli/bentoc.js"), sample: join(dir, "samples/support-tickets") };
 }

@@ -3,8 +3,6 @@
  * checkout, and removed again however the bench ended.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -15,12 +13,17 @@ export function addRefWorktree(ref: string, dir: string): string {
   return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: dir, encoding: "utf8" }).trim();
 }
 
-/** Gives the worktree at `dir` this checkout's packages: node_modules links each one (its own .cache). */
-export function linkNodeModules(dir: string): void {
-  mkdirSync(join(dir, "node_modules"));
-  for (const name of readdirSync(join(root, "node_modules"))) {
-    if (name !== ".cache") symlinkSync(join(root, "node_modules", name), join(dir, "node_modules", name));
-  }
+/**
+ * Installs the worktree's own dependencies from its lock (`npm ci`, no install scripts: onnxruntime-node
+ * and esbuild ship their binaries). Its own, not links to this checkout's: a dependency dropped since `ref`
+ * would be missing from those.
+ */
+export function installNodeModules(dir: string): void {
+  execFileSync("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund"], {
+    cwd: dir,
+    stdio: "pipe",
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" },
+  });
 }
 
 /** Removes the worktree at `dir`, if it was added. */

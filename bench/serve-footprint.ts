@@ -2,7 +2,7 @@
  * Serve footprint (issue 16): `bentoc serve <compiled dir>` of the tabular sample (tiny MLP), from spawning
  * the built CLI to the first 200 from /readyz, and the server's memory, before and after the start-up work,
  * in one run on one machine. "Before" is a git ref (default 6b3e108, the last commit before it), checked out
- * into a temporary worktree (its node_modules: links to this checkout's packages) and built with its own
+ * into a temporary worktree (with its own dependencies, `npm ci` from its lock) and built with its own
  * scripts/build.mjs; "after" is this checkout's dist/ (built first). Each version compiles the sample
  * itself; runs interleave (before, after, before, …) so a drifting machine favours neither.
  *
@@ -28,7 +28,7 @@ import { prepareModels } from "../scripts/models/prepare.ts";
 import { freePort } from "../test/helpers/prometheus.ts";
 import { userEnv } from "../test/helpers/user-project.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, median, writeResults } from "./results-io.ts";
-import { addRefWorktree, linkNodeModules, removeRefWorktree } from "./ref-worktree.ts";
+import { addRefWorktree, installNodeModules, removeRefWorktree } from "./ref-worktree.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const SERVE_FOOTPRINT_BEFORE = "6b3e108";
@@ -214,7 +214,7 @@ export async function runServeFootprintBench(options: ServeFootprintOptions = {}
   const worktree = join(scratch, "before");
   try {
     addRefWorktree(beforeRef, worktree);
-    linkNodeModules(worktree);
+    installNodeModules(worktree);
     const rev = (cwd: string) => execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd, encoding: "utf8" }).trim();
     const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" }).trim() !== "";
     const versions: Version[] = [
