@@ -22,9 +22,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
+import { type BenchReport, type BenchRow, formatTable, parseSettings, renderChart, runBench } from "../loadtest/bench-runner.ts";
 import { loadOnnxModel } from "../runtime/models/onnx-model.ts";
-import { formatTable, parseSettings, renderChart, runBench, type BenchReport, type BenchRow } from "../loadtest/bench-runner.ts";
-import { prepareModels, DEFAULT_MINILM_ASSETS } from "../scripts/models/prepare.ts";
+import { DEFAULT_MINILM_ASSETS, prepareModels } from "../scripts/models/prepare.ts";
 import { serveSample } from "../test/helpers/serve-sample.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, RESULTS_DIR, writeResults } from "./results-io.ts";
 

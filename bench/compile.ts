@@ -11,10 +11,10 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { isMain, machineInfo, machineLine, mdTable, median, writeResults } from "./results-io.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { addRefWorktree, installNodeModules, removeRefWorktree } from "./ref-worktree.ts";
+import { isMain, machineInfo, machineLine, mdTable, median, writeResults } from "./results-io.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 

@@ -29,12 +29,12 @@
  *   npx tsx bench/http-telemetry-overhead.ts [--duration 5] [--rounds 5] [--connections 64] [--cpu-prof-dir DIR]
  *   → bench/results/http-telemetry-overhead.{json,md}
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { ECHO_BODY as BODY, loadEcho as load, type LoadResult } from "./echo-load.ts";
+import { ECHO_BODY as BODY, type LoadResult, loadEcho as load } from "./echo-load.ts";
 import { countOtlpSpans } from "./otlp-span-count.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, median, medianRatio, writeResults } from "./results-io.ts";
 

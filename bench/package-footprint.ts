@@ -16,15 +16,15 @@
  *   npx tsx bench/package-footprint.ts [--before <ref>] [--rounds 2]
  */
 import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { prepareModels } from "../scripts/models/prepare.ts";
 import { freePort } from "../test/helpers/prometheus.ts";
 import { INSTALL_ENV, newProject, packRepo, run, userEnv } from "../test/helpers/user-project.ts";
-import { fixed, isMain, machineInfo, machineLine, mdTable, median, writeResults } from "./results-io.ts";
 import { addRefWorktree, removeRefWorktree } from "./ref-worktree.ts";
+import { fixed, isMain, machineInfo, machineLine, mdTable, median, writeResults } from "./results-io.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const DEFAULT_BEFORE = "96cb8f6";

@@ -7,8 +7,9 @@
  * time: on a loaded machine the time a descheduled process waits lands on whatever it ran last (often a
  * syscall), so read the groups against each other, with the load average written beside them.
  */
-import { Session } from "node:inspector/promises";
+
 import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 
 interface ProfileNode {
   id: number;

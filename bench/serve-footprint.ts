@@ -27,8 +27,8 @@ import { fileURLToPath } from "node:url";
 import { prepareModels } from "../scripts/models/prepare.ts";
 import { freePort } from "../test/helpers/prometheus.ts";
 import { userEnv } from "../test/helpers/user-project.ts";
-import { fixed, isMain, machineInfo, machineLine, mdTable, median, writeResults } from "./results-io.ts";
 import { addRefWorktree, installNodeModules, removeRefWorktree } from "./ref-worktree.ts";
+import { fixed, isMain, machineInfo, machineLine, mdTable, median, writeResults } from "./results-io.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const SERVE_FOOTPRINT_BEFORE = "6b3e108";

@@ -9,12 +9,12 @@
  *
  *   npx tsx bench/server-overhead.ts [--duration 5] [--rounds 3] [--connections 64]
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ECHO_BODY as BODY, loadEcho as load, loadEchoRequests, type LoadResult } from "./echo-load.ts";
+import { ECHO_BODY as BODY, type LoadResult, loadEcho as load, loadEchoRequests } from "./echo-load.ts";
 import { profileOnCommand, timePerRequest } from "./request-profile.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, medianRatio, writeResults } from "./results-io.ts";
 

@@ -12,11 +12,11 @@ import { create } from "tar";
 import { extractArchive } from "../runtime/archive/safe-extract.ts";
 import { fsyncPath, uniqueName } from "../runtime/models/fs-atomic.ts";
 import { exportArchive } from "../runtime/models/model-archive.ts";
-import { RECORD_FILE, recordProblem, type ModelRecord } from "../runtime/models/model-record.ts";
+import { type ModelRecord, RECORD_FILE, recordProblem } from "../runtime/models/model-record.ts";
 import { ModelStore } from "../runtime/models/model-store.ts";
 import { ModelStoreError } from "../runtime/models/model-store-error.ts";
-import { BENTO_RECORD, parseRecord, type BentoRecord } from "./bento-record.ts";
-import { type BentoStore, BentoStoreError, verifyBentoDir, type StoredBento } from "./bento-store.ts";
+import { BENTO_RECORD, type BentoRecord, parseRecord } from "./bento-record.ts";
+import { type BentoStore, BentoStoreError, type StoredBento, verifyBentoDir } from "./bento-store.ts";
 
 const FIXED_MTIME = new Date("2000-01-01T00:00:00Z");
 

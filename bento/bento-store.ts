@@ -8,9 +8,9 @@ import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, stat, utimes } from
 import { dirname, join, resolve } from "node:path";
 import { sha256File } from "../runtime/models/file-hash.ts";
 import { fsyncDir } from "../runtime/models/fs-atomic.ts";
-import { parseTag } from "../runtime/models/model-tag.ts";
 import { ModelStore } from "../runtime/models/model-store.ts";
-import { BENTO_RECORD, contentVersion, namesVersion, parseRecord, sealedSha256, type BentoRecord } from "./bento-record.ts";
+import { parseTag } from "../runtime/models/model-tag.ts";
+import { BENTO_RECORD, type BentoRecord, contentVersion, namesVersion, parseRecord, sealedSha256 } from "./bento-record.ts";
 import { withStoreLock } from "./store-lock.ts";
 
 export interface StoredBento extends BentoRecord {

@@ -4,11 +4,12 @@
  *
  *   bentofile.yaml:7:3 - error: docker.base_image must be a string
  */
-import Ajv2020Module from "ajv/dist/2020.js";
-import type { ErrorObject } from "ajv";
+
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import type { ErrorObject } from "ajv";
+import Ajv2020Module from "ajv/dist/2020.js";
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { BENTOFILE_SCHEMA, type BentofileSpec } from "./bentofile-schema.ts";
 import { BENTOFILE, candidateEntry, ENTRY_CANDIDATES } from "./project-entry.ts";
 

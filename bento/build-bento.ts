@@ -8,16 +8,17 @@
  *   4. hash every file: the version is the content hash; write bento.yaml; rename into the store.
  * Deterministic: unchanged sources give the same version and the same bytes.
  */
+
+import { createHash } from "node:crypto";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import type { Manifest } from "../sdk/manifest.ts";
-import { createHash } from "node:crypto";
 import { sha256File } from "../runtime/models/file-hash.ts";
 import { RECORD_FILE } from "../runtime/models/model-record.ts";
 import { ModelStore } from "../runtime/models/model-store.ts";
+import type { Manifest } from "../sdk/manifest.ts";
 import { collectIncludedFiles } from "./bento-files.ts";
 import { bentoPackages, externalImports, findProjectLock, resolveExternals } from "./bento-packages.ts";
-import { BENTO_RECORD, VERSION_PLACEHOLDER, contentVersion, serializeRecord, type BentoFileEntry, type BentoRecord } from "./bento-record.ts";
+import { BENTO_RECORD, type BentoFileEntry, type BentoRecord, contentVersion, serializeRecord, VERSION_PLACEHOLDER } from "./bento-record.ts";
 import { BentoStore, listFiles, type StoredBento } from "./bento-store.ts";
 import type { Bentofile } from "./bentofile.ts";
 import { packBentoc } from "./pack-bentoc.ts";

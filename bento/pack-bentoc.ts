@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { create } from "tar";
-import { bentocRoot, type BentocPackageJson } from "../contract/package-root.ts";
+import { type BentocPackageJson, bentocRoot } from "../contract/package-root.ts";
 
 export type { BentocPackageJson } from "../contract/package-root.ts";
 

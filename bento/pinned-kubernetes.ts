@@ -17,10 +17,10 @@ import { mkdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises"
 import { dirname, join, resolve } from "node:path";
 import { isMap, isSeq, parseDocument, stringify as toYamlText } from "yaml";
 import { restrictedSecurityContext } from "../contract/container-security.ts";
+import { uniqueName } from "../runtime/models/fs-atomic.ts";
 import { formatReference, parseReference } from "../runtime/registry/image-reference.ts";
 import { modelManifestDigest } from "../runtime/registry/model-remote.ts";
 import { RegistryError } from "../runtime/registry/registry-error.ts";
-import { uniqueName } from "../runtime/models/fs-atomic.ts";
 import type { StoredBento } from "./bento-store.ts";
 
 const K8S = "k8s/";

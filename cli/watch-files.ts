@@ -2,8 +2,9 @@
  * Watches the service's source files (the set changes as imports change) and calls `onChange` with the
  * changed paths, debounced and serialised: a change during a rebuild triggers one more rebuild after it.
  */
-import { watch, type FSWatcher } from "chokidar";
+
 import { dirname } from "node:path";
+import { type FSWatcher, watch } from "chokidar";
 
 export interface FileWatcher {
   close(): Promise<void>;

@@ -9,7 +9,7 @@ import type { Project, SourceFile, ts } from "ts-morph";
 import type { Manifest } from "../sdk/manifest.ts";
 import { buildManifest } from "./analyze/build-manifest.ts";
 import { decoratorModeDiagnostics, LEGACY_DECORATOR_ERRORS } from "./decorator-mode.ts";
-import { createDiagnostic, fromTsDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.ts";
+import { createDiagnostic, type Diagnostic, fromTsDiagnostic, hasErrors, sortDiagnostics } from "./diagnostics/diagnostic.ts";
 import { discover } from "./discover/discover.ts";
 import { SdkSymbols } from "./discover/sdk-symbols.ts";
 import type { ModelCatalogue } from "./model-catalogue.ts";

@@ -17,7 +17,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "no
 import { createRequire, Module } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { constants as vmConstants, Script } from "node:vm";
+import { Script, constants as vmConstants } from "node:vm";
 
 interface CjsModule {
   exports: unknown;

@@ -3,17 +3,18 @@
  * emit every output from the manifest and write them. `createCompileSession` keeps the analysis session
  * alive for `--watch`, so a one-line edit re-checks only what changed.
  */
-import { dirname, join } from "node:path";
+
 import { statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { BUNDLE_FILE } from "../contract/output-files.ts";
 import type { Manifest } from "../sdk/manifest.ts";
-import { analyzeEntry, createAnalysisSession, type AnalysisResult } from "./analyze-entry.ts";
+import { type AnalysisResult, analyzeEntry, createAnalysisSession } from "./analyze-entry.ts";
 import type { Diagnostic } from "./diagnostics/diagnostic.ts";
-import { bundleService, type BundleResult } from "./emit/bundle.ts";
+import { type BundleResult, bundleService } from "./emit/bundle.ts";
+import { type EmitOptions, emitFromManifest } from "./emit/emit-all.ts";
+import { writeOutputs } from "./emit/write-outputs.ts";
 import type { ModelCatalogue } from "./model-catalogue.ts";
 import { findProjectRoot, resolveEntry } from "./program.ts";
-import { emitFromManifest, type EmitOptions } from "./emit/emit-all.ts";
-import { writeOutputs } from "./emit/write-outputs.ts";
 
 export interface CompileOptions {
   entry: string;

@@ -6,10 +6,10 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import type { CompilerOptions } from "ts-morph";
 import { candidateEntry, ENTRY_CANDIDATES } from "../bento/project-entry.ts";
 import { bentocRoot, bentocVersion } from "../contract/package-root.ts";
 import { Project, ts } from "./ts-morph.ts";
-import type { CompilerOptions } from "ts-morph";
 
 export type EntryResolution = { ok: true; file: string } | { ok: false; entry: string; detail: string };
 

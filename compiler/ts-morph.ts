@@ -9,8 +9,8 @@
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { requireWithCodeCache } from "./code-cache.ts";
 import type * as Morph from "ts-morph";
+import { requireWithCodeCache } from "./code-cache.ts";
 
 const require = createRequire(import.meta.url);
 // Compiling typescript.js is ~0.25 s of every cold start. Node 22+ keeps a V8 code cache on disk for every

@@ -3,9 +3,10 @@
  * drive load, read each runner's batch sizes from the server's own /metrics (and from the split-out
  * runners' when given), and tabulate.
  */
-import { runLoad, type LoadResult } from "./load-generator.ts";
+
 import { METRIC_NAMES } from "../contract/metric-names.ts";
 import { ADMIN_BATCHING_ROUTE, SERVER_ROUTES } from "../contract/server-routes.ts";
+import { type LoadResult, runLoad } from "./load-generator.ts";
 
 export type BatchSetting = { label: string; enabled: boolean; maxLatencyMs?: number; maxBatchSize?: number };
 

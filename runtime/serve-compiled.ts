@@ -16,8 +16,8 @@ import { createTelemetry, type RuntimeTelemetry } from "./observability/create-t
 import type { MetricsSource, Telemetry } from "./observability/telemetry.ts";
 import { createRunnerHost } from "./runners/create-runner-host.ts";
 import type { RunnerHost } from "./runners/runner-host.ts";
-import { startApiServer, type ApiServer } from "./server/api-server.ts";
-import { loadCompiledDir, type CompiledService } from "./server/load-compiled.ts";
+import { type ApiServer, startApiServer } from "./server/api-server.ts";
+import { type CompiledService, loadCompiledDir } from "./server/load-compiled.ts";
 import { onShutdownSignals } from "./shutdown-signals.ts";
 
 export interface ServeCompiledOptions {

@@ -9,7 +9,7 @@
  * all-MiniLM-L6-v2, saved with `bentoc models save`) instead of generating the synthetic one.
  */
 import { parseArgs } from "node:util";
-import { SAMPLE_MODELS, prepareModels, type SampleModel } from "./models/prepare.ts";
+import { prepareModels, SAMPLE_MODELS, type SampleModel } from "./models/prepare.ts";
 
 const { values } = parseArgs({
   options: {

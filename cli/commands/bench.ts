@@ -1,6 +1,7 @@
 /** `bentoc bench --url URL --api NAME --payload FILE [--concurrency N | --rate R] [--duration 20s] [--windows …]` */
-import type { Command } from "commander";
+
 import { readFileSync, writeFileSync } from "node:fs";
+import type { Command } from "commander";
 
 function parseDuration(s: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());

@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { BentoStore } from "../../bento/bento-store.ts";
 import { defaultHome } from "../../runtime/models/model-store.ts";
-import { addRegistryFlags, errorLine, formatBytes, progressPrinter, pushSummary, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
+import { addRegistryFlags, errorLine, formatBytes, progressPrinter, pushSummary, type RegistryFlags, remoteOptions } from "../registry-flags.ts";
 
 function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
   return async (...args: A): Promise<void> => {

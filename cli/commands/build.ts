@@ -3,29 +3,30 @@
  * `export`, `import` and `containerize`. Thin wiring: the work is in bento/ (the compiler is
  * passed in, since the runtime never imports it). Errors: one message on stderr, exit code 1.
  */
-import { InvalidArgumentError, type Command } from "commander";
+
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
 import { stringify as toYaml } from "yaml";
 import { exportBento, importBento } from "../../bento/bento-archive.ts";
 import { BentoStore, type StoredBento } from "../../bento/bento-store.ts";
 import { findBentofile } from "../../bento/bentofile.ts";
-import { buildBento, type BentoCompiler } from "../../bento/build-bento.ts";
+import { type BentoCompiler, buildBento } from "../../bento/build-bento.ts";
 import {
   BACKENDS,
+  type Backend,
+  type ContainerizeOptions,
   containerfileWithoutModels,
   containerizeCommand,
   findBackend,
-  type ContainerizeOptions,
   runStreaming,
   shellQuote,
-  type Backend,
 } from "../../bento/containerize.ts";
 import { defaultHome } from "../../runtime/models/model-store.ts";
 import { readModelCatalogue } from "../model-catalogue.ts";
-import { addRegistryFlags, errorLine, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
+import { addRegistryFlags, errorLine, type RegistryFlags, remoteOptions } from "../registry-flags.ts";
 import { formatSize, printRemoteTags } from "./models.ts";
 
 type Output = "table" | "json" | "yaml" | "path";

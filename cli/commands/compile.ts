@@ -1,7 +1,8 @@
 /** `bentoc compile [entry] [--out DIR] [--watch] [--no-typecheck] [--format text|json]`; the entry defaults to the project in the current directory. */
-import type { Command } from "commander";
+
 import { statSync } from "node:fs";
 import { relative, resolve } from "node:path";
+import type { Command } from "commander";
 import type { CompileResult } from "../../compiler/compile.ts";
 
 interface CompileFlags {

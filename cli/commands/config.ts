@@ -1,11 +1,12 @@
 /** `bentoc config [service-or-compiled-dir] [--config FILE] [-o yaml|json]`: prints the effective configuration. */
-import type { Command } from "commander";
+
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { Command } from "commander";
 import { parseManifest } from "../../contract/manifest-check.ts";
 import { MANIFEST_FILE } from "../../contract/output-files.ts";
-import type { Manifest } from "../../sdk/manifest.ts";
 import { ConfigError, loadConfig, printConfig } from "../../runtime/config/load-config.ts";
+import type { Manifest } from "../../sdk/manifest.ts";
 
 /** bento.json of a compiled dir, of a dir holding `.bentoc/`, or next to a service file (its `.bentoc/`). */
 export function findManifest(target: string): Manifest {

@@ -3,10 +3,10 @@
  * (push and pull: runtime/registry/).
  * Errors go to stderr as one line, exit code 1, no stack trace.
  */
-import { InvalidArgumentError, type Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { stringify as toYaml } from "yaml";
 import type { ModelSignature, ModelStore, StoredModel } from "../../runtime/models/index.ts";
-import { addRegistryFlags, errorLine, progressPrinter, pushSummary, remoteOptions, type RegistryFlags } from "../registry-flags.ts";
+import { addRegistryFlags, errorLine, progressPrinter, pushSummary, type RegistryFlags, remoteOptions } from "../registry-flags.ts";
 
 /** The model store at $BENTOC_HOME, loaded on use so other commands start without it. */
 async function openStore(): Promise<ModelStore> {

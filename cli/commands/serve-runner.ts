@@ -4,14 +4,15 @@
  * split overlay run exactly this). SIGTERM/SIGINT: readiness turns 503, in-flight calls finish within
  * `server.drainMs`, the runner stops, exit 0.
  */
-import type { Command } from "commander";
+
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { SERVER_ROUTES, V2_ROUTES } from "../../contract/server-routes.ts";
+import type { Command } from "commander";
 import { MANIFEST_FILE } from "../../contract/output-files.ts";
+import { SERVER_ROUTES, V2_ROUTES } from "../../contract/server-routes.ts";
 import { DEFAULT_RUNNER_PORT } from "../../contract/shared-defaults.ts";
-import { ConfigError, loadConfig, type DeepPartial } from "../../runtime/config/load-config.ts";
 import type { BentocConfig } from "../../runtime/config/config-types.ts";
+import { ConfigError, type DeepPartial, loadConfig } from "../../runtime/config/load-config.ts";
 import type { startRunnerServer } from "../../runtime/remote/runner-server.ts";
 
 interface Flags {

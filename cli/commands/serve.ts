@@ -4,15 +4,16 @@
  * Source is compiled first (to `.bentoc/` beside it); `--reload` recompiles on change and swaps the
  * running service without dropping the port, keeping the last good version on compile errors.
  */
-import type { Command } from "commander";
+
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { BENTOFILE, ENTRY_CANDIDATES, projectEntry } from "../../bento/project-entry.ts";
+import type { CompileSession } from "../../compiler/compile.ts";
 import { MANIFEST_FILE } from "../../contract/output-files.ts";
 import { DEFAULT_API_PORT } from "../../contract/shared-defaults.ts";
-import type { CompileSession } from "../../compiler/compile.ts";
-import type { DeepPartial } from "../../runtime/config/load-config.ts";
 import type { BentocConfig } from "../../runtime/config/config-types.ts";
-import { BENTOFILE, ENTRY_CANDIDATES, projectEntry } from "../../bento/project-entry.ts";
+import type { DeepPartial } from "../../runtime/config/load-config.ts";
 import { findManifest } from "./config.ts";
 
 interface ServeFlags {

@@ -4,16 +4,15 @@
  * BC1007, BC1008, BC1010, BC1011); cross-checks are the validate stage's.
  */
 import { relative, sep } from "node:path";
-import { type Node, ts } from "../ts-morph.ts";
 import type { MethodDeclaration } from "ts-morph";
 import { BUNDLE_FILE } from "../../contract/output-files.ts";
 import type { IODescriptor } from "../../sdk/io.ts";
 import {
-  DEFAULTS,
-  MANIFEST_SCHEMA_VERSION,
   type ApiManifest,
+  DEFAULTS,
   type IoSpec,
   type JsonSchema,
+  MANIFEST_SCHEMA_VERSION,
   type Manifest,
   type RunnerManifest,
   type RunnerMethodManifest,
@@ -22,13 +21,14 @@ import {
 import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { DiscoveredMethod, DiscoveredRunner, DiscoveredService, Discovery } from "../discover/discovered.ts";
 import type { SdkSymbols } from "../discover/sdk-symbols.ts";
+import { type Node, ts } from "../ts-morph.ts";
 import type { Analysis, AnalyzedApi, AnalyzedRunner, AnalyzedRunnerMethod } from "./analyzed.ts";
 import { ioSchema } from "./io-schema.ts";
 import { docText } from "./jsdoc-text.ts";
 import { kebabCase } from "./names.ts";
 import { OptionValues } from "./option-values.ts";
 import { readOptions } from "./options.ts";
-import { runnerReach, type RunnerReach } from "./runner-reach.ts";
+import { type RunnerReach, runnerReach } from "./runner-reach.ts";
 import { arrayElement, isVoidLike, schemaOf, streamShape, unwrapPromise } from "./schema/generate.ts";
 import { SchemaContext } from "./schema/schema-context.ts";
 

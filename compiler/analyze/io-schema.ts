@@ -3,11 +3,12 @@
  * the TypeScript type (BC1010): text ↔ string, ndarray ↔ NdArray/Tensor, image ↔ Image, file ↔ FileData
  * or bytes, multipart ↔ an object with one property per part; json takes any type with a schema.
  */
-import { ts } from "../ts-morph.ts";
+
 import type { DType, IODescriptor } from "../../sdk/io.ts";
 import type { JsonSchema } from "../../sdk/manifest.ts";
 import { createDiagnostic } from "../diagnostics/diagnostic.ts";
 import type { SdkSymbols } from "../discover/sdk-symbols.ts";
+import { ts } from "../ts-morph.ts";
 import { schemaOf } from "./schema/generate.ts";
 import type { SchemaContext } from "./schema/schema-context.ts";
 

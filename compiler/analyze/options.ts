@@ -3,9 +3,10 @@
  * `io.*()` calls (resolved by symbol to the sdk's `io`). Anything else (a variable, a function call, a
  * spread) is BC1005 at that node: the compiler reports, it never guesses.
  */
-import { Node, SyntaxKind } from "../ts-morph.ts";
+
 import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { SdkSymbols } from "../discover/sdk-symbols.ts";
+import { Node, SyntaxKind } from "../ts-morph.ts";
 
 export type StaticValue = string | number | boolean | null | StaticValue[] | { [key: string]: StaticValue };
 export type StaticObject = { [key: string]: StaticValue };

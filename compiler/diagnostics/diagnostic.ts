@@ -3,7 +3,7 @@
  * Lines and columns are 1-based; `file` is absolute.
  */
 import { Node, ts } from "../ts-morph.ts";
-import { CODES, renderMessage, type Code, type CodeInfo } from "./codes.ts";
+import { CODES, type Code, type CodeInfo, renderMessage } from "./codes.ts";
 
 export interface Diagnostic {
   code: string;

@@ -2,9 +2,10 @@
  * Stage 1, discover: find the classes and members decorated with the sdk's `service`, `api`, `runner`,
  * `batchable`, and the fields initialised with `depends(...)`, resolved by symbol.
  */
-import { Node } from "../ts-morph.ts";
+
 import type { ClassDeclaration, Decorator, SourceFile } from "ts-morph";
 import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+import { Node } from "../ts-morph.ts";
 import type { DecoratorUse, DiscoveredDependency, DiscoveredMethod, DiscoveredRunner, DiscoveredService, Discovery } from "./discovered.ts";
 import type { SdkSymbols } from "./sdk-symbols.ts";
 

@@ -3,9 +3,10 @@
  * after following import aliases and re-exports, it is declared in `sdk/<module>.ts` (or `.d.ts`/`.js`)
  * inside a package whose package.json is named `bentoc`. A look-alike from another module never matches.
  */
-import { Node, ts, type Project } from "../ts-morph.ts";
-import type { Symbol as MorphSymbol } from "ts-morph";
+
 import { dirname, join } from "node:path";
+import type { Symbol as MorphSymbol } from "ts-morph";
+import { Node, type Project, ts } from "../ts-morph.ts";
 
 export type SdkModule = "decorators" | "io" | "types";
 

@@ -3,8 +3,9 @@
  * service imports is bundled (the sdk, pure-JS libraries) except packages with native code, which the
  * runtime provides. Paths in the output are relative to the project root, so the bytes are stable.
  */
-import { build, type BuildResult, type Message } from "esbuild";
+
 import { isAbsolute, join } from "node:path";
+import { type BuildResult, build, type Message } from "esbuild";
 import type { Diagnostic } from "../diagnostics/diagnostic.ts";
 import { createDiagnostic } from "../diagnostics/diagnostic.ts";
 

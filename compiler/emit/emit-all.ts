@@ -5,7 +5,7 @@
 import { MANIFEST_FILE, OPENAPI_FILE } from "../../contract/output-files.ts";
 import type { Manifest } from "../../sdk/manifest.ts";
 import { emitClient } from "./client/emit-client.ts";
-import { emitContainerfile, type ContainerfileOptions } from "./containerfile/emit-containerfile.ts";
+import { type ContainerfileOptions, emitContainerfile } from "./containerfile/emit-containerfile.ts";
 import { emitGrafanaDashboard } from "./grafana/emit-dashboard.ts";
 import { toJson } from "./json.ts";
 import { emitKubernetes } from "./k8s/emit-kubernetes.ts";

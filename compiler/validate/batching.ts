@@ -1,6 +1,7 @@
 /** BC1012: batching options in range (maxBatchSize ≥ 1 integer, maxLatencyMs ≥ 0, batchDim 0 for arrays). */
-import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+
 import { optionNode } from "../analyze/analyzed.ts";
+import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { Rule } from "./rules.ts";
 
 export const batching: Rule = ({ analysis }) => {

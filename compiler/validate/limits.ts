@@ -1,6 +1,7 @@
 /** BC1016 for numeric options out of range: traffic limits and runner threads. */
-import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+
 import { optionNode } from "../analyze/analyzed.ts";
+import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { Rule } from "./rules.ts";
 
 export const limits: Rule = ({ analysis }) => {

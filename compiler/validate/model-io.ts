@@ -13,12 +13,13 @@
  * every input of the model is a string tensor, or whose results are numbers while every output is a string
  * tensor — most likely the wrong model, though code could still convert them.
  */
+
+import type { JsonSchema } from "../../sdk/manifest.ts";
 import type { AnalyzedRunner, AnalyzedRunnerMethod } from "../analyze/analyzed.ts";
 import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { SdkSymbols } from "../discover/sdk-symbols.ts";
-import { findModel, type CatalogueModel, type CatalogueTensor } from "../model-catalogue.ts";
+import { type CatalogueModel, type CatalogueTensor, findModel } from "../model-catalogue.ts";
 import { ts } from "../ts-morph.ts";
-import type { JsonSchema } from "../../sdk/manifest.ts";
 import { MODEL_TAG_PATTERN } from "./names.ts";
 import type { Rule } from "./rules.ts";
 import { MODEL_FIELD, modelFields } from "./runner-models.ts";

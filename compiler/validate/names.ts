@@ -1,6 +1,7 @@
 /** BC1009 invalid service/runner names, BC1014 invalid model tags. */
-import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+
 import { optionNode } from "../analyze/analyzed.ts";
+import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { Rule } from "./rules.ts";
 
 export const NAME_PATTERN = /^[a-z][a-z0-9-]*$/;

@@ -1,7 +1,8 @@
 /** BC1004 duplicate route (same path and method), BC1009 malformed route, BC1017 routes the server owns. */
-import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+
+import { isReservedRoute, ROUTE_PATTERN, reservedRoutesText } from "../../contract/server-routes.ts";
 import { optionNode } from "../analyze/analyzed.ts";
-import { isReservedRoute, reservedRoutesText, ROUTE_PATTERN } from "../../contract/server-routes.ts";
+import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { Rule } from "./rules.ts";
 
 export const routes: Rule = ({ analysis }) => {

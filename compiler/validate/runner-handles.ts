@@ -9,9 +9,9 @@
  * handle passed on or aliased is not followed (TypeScript's types still hold for it).
  */
 import type { ClassDeclaration } from "ts-morph";
-import { Node, ts } from "../ts-morph.ts";
 import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { DiscoveredRunner } from "../discover/discovered.ts";
+import { Node, ts } from "../ts-morph.ts";
 import type { Rule } from "./rules.ts";
 
 /** `this.field` or `this.#field`: the name. */

@@ -11,7 +11,7 @@ import type { AnalyzedRunner } from "../analyze/analyzed.ts";
 import { optionNode } from "../analyze/analyzed.ts";
 import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { SdkSymbols } from "../discover/sdk-symbols.ts";
-import { findModel, storeListing, type ModelCatalogue } from "../model-catalogue.ts";
+import { findModel, type ModelCatalogue, storeListing } from "../model-catalogue.ts";
 import type { ts } from "../ts-morph.ts";
 import { MODEL_TAG_PATTERN } from "./names.ts";
 import type { Rule } from "./rules.ts";

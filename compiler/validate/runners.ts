@@ -1,6 +1,7 @@
 /** BC1003 depends() on a non-runner, BC1013 two runners with one name, BC2001 runner nobody depends on. */
-import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+
 import { optionNode } from "../analyze/analyzed.ts";
+import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { Rule } from "./rules.ts";
 
 export const runners: Rule = ({ discovery, analysis }) => {

@@ -1,6 +1,7 @@
 /** BC1023: a runner's replica range (`scaling`) is one Kubernetes accepts: integers, 1 ≤ minReplicas ≤ maxReplicas. */
-import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
+
 import { optionNode } from "../analyze/analyzed.ts";
+import { createDiagnostic, type Diagnostic } from "../diagnostics/diagnostic.ts";
 import type { Rule } from "./rules.ts";
 
 export const scaling: Rule = ({ analysis }) => {

@@ -8,8 +8,8 @@
  */
 import { noopTelemetry, type SpanHandle, type Telemetry } from "../observability/telemetry.ts";
 import { ArrivalRate } from "./arrival-rate.ts";
-import { executeBatch, type BatchFunction, type BatchOutcome } from "./batch-function.ts";
-import { ServiceUnavailableError, type RejectionCode } from "./errors.ts";
+import { type BatchFunction, type BatchOutcome, executeBatch } from "./batch-function.ts";
+import { type RejectionCode, ServiceUnavailableError } from "./errors.ts";
 import { holdTime } from "./hold-policy.ts";
 import { LatencyModel, type LatencyModelOptions, type LatencyModelSnapshot } from "./latency-model.ts";
 

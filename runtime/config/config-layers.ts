@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type * as Yaml from "yaml";
 import type { Node } from "yaml";
-import { camelCase, propertyName, schemaAt, type SchemaNode } from "./config-schema.ts";
+import { camelCase, propertyName, type SchemaNode, schemaAt } from "./config-schema.ts";
 
 // yaml (CommonJS) loads when a bentoc.yaml is read, not with every process that loads a config.
 const require = createRequire(import.meta.url);

@@ -3,17 +3,18 @@
  *   built-in defaults ← manifest decorator values ← bentoc.yaml ← env vars ← overrides (CLI flags).
  * Each user layer is schema-checked on its own so an error names the key path and where it came from.
  */
-import type { ErrorObject } from "ajv";
+
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
+import type { ErrorObject } from "ajv";
 import type * as Yaml from "yaml";
 import type { Manifest, RunnerManifest } from "../../sdk/manifest.ts";
 import { defaultBatching, defaultConfig } from "./config-defaults.ts";
-import { ConfigError, envLayer, fileLayer, overridesLayer, pointer, type ConfigIssue, type DeepPartial, type Layer } from "./config-layers.ts";
-import { check as validateConfig } from "./config-validator.ts";
-import { schemaAt, type SchemaNode } from "./config-schema.ts";
+import { ConfigError, type ConfigIssue, type DeepPartial, envLayer, fileLayer, type Layer, overridesLayer, pointer } from "./config-layers.ts";
+import { type SchemaNode, schemaAt } from "./config-schema.ts";
 import type { BatchingConfig, BentocConfig, RunnerConfig } from "./config-types.ts";
+import { check as validateConfig } from "./config-validator.ts";
 
 export { ConfigError, type DeepPartial } from "./config-layers.ts";
 

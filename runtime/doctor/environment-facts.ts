@@ -10,9 +10,9 @@ import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { BACKENDS, which } from "../../bento/containerize.ts";
+import { bentocRoot, bentocVersion, RUNNING_FROM_SOURCES } from "../../contract/package-root.ts";
 import { chooseBackend } from "../http/select-backend.ts";
 import { defaultHome } from "../models/model-store.ts";
-import { bentocRoot, bentocVersion, RUNNING_FROM_SOURCES } from "../../contract/package-root.ts";
 
 export interface ExecutionProvider {
   name: string;

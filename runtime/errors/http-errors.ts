@@ -3,7 +3,7 @@
  * (contract/error-catalogue.ts), which fixes its status; all extend the sdk's `HttpError`, so a handler may
  * throw them too and the error responder maps every one the same way.
  */
-import { ERROR_CATALOGUE, type CodeOfStatus, type ErrorCode } from "../../contract/error-catalogue.ts";
+import { type CodeOfStatus, ERROR_CATALOGUE, type ErrorCode } from "../../contract/error-catalogue.ts";
 import { HttpError } from "../../sdk/errors.ts";
 
 /** One field-level problem in a request: a JSON Pointer to the field (`/items/0/name`; `""` is the whole body) and why. */

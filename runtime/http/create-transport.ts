@@ -1,6 +1,6 @@
 /** The transport for a backend setting (`server.http`, `--http`): the probe's choice, built. */
 import { createNodeTransport } from "./node-transport.ts";
-import { chooseBackend, probeUws, type BackendChoice, type HttpBackendSetting } from "./select-backend.ts";
+import { type BackendChoice, chooseBackend, type HttpBackendSetting, probeUws } from "./select-backend.ts";
 import type { HttpTransport, TransportLimits } from "./transport.ts";
 import { createUwsTransport } from "./uws-transport.ts";
 

@@ -5,15 +5,16 @@
  * (408 while the body is still arriving, 504 after), the access log, protocol errors from the backend,
  * listening on an exclusive port, draining and closing.
  */
-import { newRequestId } from "./request-id.ts";
+
 import { ERROR_CATALOGUE } from "../../contract/error-catalogue.ts";
 import { GatewayTimeout, MethodNotAllowed, type NotFound, PayloadTooLarge, RequestTimeout, ServiceUnavailable } from "../errors/http-errors.ts";
 import type { Logger, LogLevel } from "../logging/logger.ts";
 import type { RequestMetrics } from "../observability/telemetry.ts";
 import { accessLine } from "./access-log.ts";
-import { tuneHeapForServing } from "./heap-tuning.ts";
 import type { CorsPolicy } from "./cors.ts";
 import { Exchange, type ExchangeHost } from "./exchange.ts";
+import { tuneHeapForServing } from "./heap-tuning.ts";
+import { newRequestId } from "./request-id.ts";
 import type { HeaderList, HttpTransport, ListenTarget, ProtocolError, TransportRequest, TransportResponse } from "./transport.ts";
 
 /** Handles one routed request: reads what it needs from `req` now, answers through `ex` (now or later). */

@@ -8,11 +8,11 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import net, { type Socket } from "node:net";
 import { STATUS_TEXT } from "../../contract/error-catalogue.ts";
 import {
-  PortInUseError,
   type HeaderList,
   type HttpTransport,
   type ListenTarget,
   type OutgoingBody,
+  PortInUseError,
   type ProtocolError,
   type ProtocolErrorHandler,
   type RequestHandler,

@@ -14,11 +14,11 @@ import type { HttpRequest, HttpResponse, RecognizedString, TemplatedApp, us_list
 import type { UwsModule } from "./select-backend.ts";
 import { statusLine } from "./status-line.ts";
 import {
-  PortInUseError,
   type HeaderList,
   type HttpTransport,
   type ListenTarget,
   type OutgoingBody,
+  PortInUseError,
   type ProtocolErrorHandler,
   type RequestHandler,
   type TransportRequest,

@@ -2,16 +2,17 @@
  * Input decoding per IO descriptor, with content negotiation by `Content-Type`. Every client mistake is
  * an `HttpError` (400 / 415), never a plain exception. Decoders are built once per API at start.
  */
-import type Busboy from "busboy";
+
 import { isUtf8 } from "node:buffer";
 import { createRequire } from "node:module";
+import type Busboy from "busboy";
+import { HttpError } from "../../sdk/errors.ts";
 import type { IODescriptor } from "../../sdk/io.ts";
 import type { IoSpec, JsonSchema } from "../../sdk/manifest.ts";
 import type { FileData } from "../../sdk/types.ts";
-import { BadRequest, PayloadTooLarge, UnsupportedMediaType, type FieldProblem } from "../errors/http-errors.ts";
-import { HttpError } from "../../sdk/errors.ts";
+import { BadRequest, type FieldProblem, PayloadTooLarge, UnsupportedMediaType } from "../errors/http-errors.ts";
 import { isJsonType, mediaTypeMatches, parseContentType } from "./content-type.ts";
-import { formatOfMediaType, sniffImage, type ImageFormat } from "./image-codec.ts";
+import { formatOfMediaType, type ImageFormat, sniffImage } from "./image-codec.ts";
 import type { ImageDecoder } from "./image-decoder.ts";
 import { ndarrayFromBinary, ndarrayFromJson } from "./ndarray-codec.ts";
 import type { SchemaCompiler, Validate } from "./schema-validators.ts";

@@ -1,7 +1,7 @@
 /** Images: PNG (pngjs) and JPEG (jpeg-js) decoded into the sdk `Image` (RGBA); PNG/JPEG encoding for outputs. */
 import { createRequire } from "node:module";
-import type { PNG as PngClass } from "pngjs";
 import type * as JpegJs from "jpeg-js";
+import type { PNG as PngClass } from "pngjs";
 import type { Image } from "../../sdk/types.ts";
 import { BadRequest, PayloadTooLarge } from "../errors/http-errors.ts";
 

@@ -11,13 +11,12 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { Image } from "../../sdk/types.ts";
-import { PayloadTooLarge, ServiceUnavailable } from "../errors/http-errors.ts";
-import { CatalogueError } from "../errors/http-errors.ts";
 import { isErrorCode } from "../../contract/error-catalogue.ts";
+import type { Image } from "../../sdk/types.ts";
+import { CatalogueError, PayloadTooLarge, ServiceUnavailable } from "../errors/http-errors.ts";
+import { workerThreadScript } from "../worker-thread-script.ts";
 import { checkImage, decodeImage, type ImageFormat } from "./image-codec.ts";
 import type { DecodeAnswer, DecodeJob } from "./image-decode-worker.ts";
-import { workerThreadScript } from "../worker-thread-script.ts";
 
 /** Images up to this many pixels (512 × 512) decode on the request's thread: a few milliseconds at most. */
 export const INLINE_MAX_PIXELS = 512 * 512;

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { extractArchive } from "../archive/safe-extract.ts";
 import { verifyFiles } from "./file-hash.ts";
 import { fsyncPath } from "./fs-atomic.ts";
-import { RECORD_FILE, recordProblem, type ModelRecord, type StoredModel } from "./model-record.ts";
+import { type ModelRecord, RECORD_FILE, recordProblem, type StoredModel } from "./model-record.ts";
 import { ModelStoreError } from "./model-store-error.ts";
 import { parseTag } from "./model-tag.ts";
 

@@ -12,7 +12,7 @@ import { basename, dirname, isAbsolute, join, posix, resolve } from "node:path";
 import { sha256File, verifyFiles } from "./file-hash.ts";
 import { fsyncDir, fsyncPath, uniqueName } from "./fs-atomic.ts";
 import { exportArchive, importArchive } from "./model-archive.ts";
-import { RECORD_FILE, recordProblem, type ModelFileEntry, type ModelRecord, type ModelSignature, type StoredModel } from "./model-record.ts";
+import { type ModelFileEntry, type ModelRecord, type ModelSignature, RECORD_FILE, recordProblem, type StoredModel } from "./model-record.ts";
 import { ModelStoreError } from "./model-store-error.ts";
 import { newVersion, parseTag, validateName, versionTime } from "./model-tag.ts";
 import { readOnnxIo } from "./onnx-io.ts";

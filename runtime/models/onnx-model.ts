@@ -2,13 +2,14 @@
  * Loads a model from the store as the sdk's `Model`: verifies every file against its record (size and
  * sha256), then opens an onnxruntime-node session on the ONNX file.
  */
-import ort from "onnxruntime-node";
+
 import { join } from "node:path";
+import ort from "onnxruntime-node";
 import type { Model, Tensor } from "../../sdk/types.ts";
 import { verifyFiles } from "./file-hash.ts";
 import type { StoredModel } from "./model-record.ts";
-import { ModelStoreError } from "./model-store-error.ts";
 import { ModelStore } from "./model-store.ts";
+import { ModelStoreError } from "./model-store-error.ts";
 import { fromOrtTensor, toOrtTensor } from "./tensor-convert.ts";
 
 export interface LoadOnnxModelOptions {

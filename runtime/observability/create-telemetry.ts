@@ -5,7 +5,7 @@
  */
 import type { MetricsConfig, TracingConfig } from "../config/config-types.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
-import { noopTelemetry, type MetricsSource, type RequestMetrics, type RunnerTelemetry, type Telemetry } from "./telemetry.ts";
+import { type MetricsSource, noopTelemetry, type RequestMetrics, type RunnerTelemetry, type Telemetry } from "./telemetry.ts";
 import { createTracing, type TracingOptions, type TracingSettings } from "./tracing.ts";
 
 export interface TelemetryService {

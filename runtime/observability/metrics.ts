@@ -4,10 +4,10 @@
  * services or tests in one process never collide. Label children are cached per label tuple: the hot
  * path is a Map lookup plus an `observe`/`inc`.
  */
-import { Registry, collectDefaultMetrics } from "prom-client";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { METRIC_NAMES } from "../../contract/metric-names.ts";
+import { type CounterChild, FastCounter, FastGauge, FastHistogram, type GaugeChild, type HistogramChild } from "./fast-metrics.ts";
 import type { RejectReason, StreamOutcome } from "./telemetry.ts";
-import { FastCounter, FastGauge, FastHistogram, type CounterChild, type GaugeChild, type HistogramChild } from "./fast-metrics.ts";
 
 /** BentoML's default request-duration buckets (seconds). */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60];

@@ -24,9 +24,9 @@ import type * as OtelResources from "@opentelemetry/resources";
 import type { OtlpProtocol, TracingConfig } from "../config/config-types.ts";
 import { jsonBatch } from "./otlp-json.ts";
 import { protobufBatch } from "./otlp-protobuf.ts";
-import { EncodingQueue, batchSettings, otlpHttpSender, type SpanProcessor } from "./span-export.ts";
+import { batchSettings, EncodingQueue, otlpHttpSender, type SpanProcessor } from "./span-export.ts";
 import { newSpanId, newTraceId } from "./span-ids.ts";
-import { KIND_INTERNAL, KIND_SERVER, SpanRecord, type AttributeValue, type SpanLink } from "./span-record.ts";
+import { type AttributeValue, KIND_INTERNAL, KIND_SERVER, type SpanLink, SpanRecord } from "./span-record.ts";
 import { noopTelemetry, type SpanHandle } from "./telemetry.ts";
 import { parseTraceparent } from "./traceparent.ts";
 

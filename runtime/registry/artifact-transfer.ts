@@ -14,8 +14,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { DEFAULT_ARCHIVE_LIMITS } from "../archive/safe-extract.ts";
-import { buildManifest, checkLayersMatchRecord, EMPTY_CONFIG, parseArtifactManifest, type ArtifactFile, type ArtifactKind } from "./oci-artifact.ts";
-import { OCI_MANIFEST, sha256Digest, type RegistryClient } from "./registry-client.ts";
+import { type ArtifactFile, type ArtifactKind, buildManifest, checkLayersMatchRecord, EMPTY_CONFIG, parseArtifactManifest } from "./oci-artifact.ts";
+import { OCI_MANIFEST, type RegistryClient, sha256Digest } from "./registry-client.ts";
 import { RegistryError } from "./registry-error.ts";
 
 /** What a transfer reports, file by file: for progress lines. */

@@ -9,10 +9,10 @@
  */
 import { readFile, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { checkBentoTag, installCheckedBento, type ImportResult } from "../../bento/bento-archive.ts";
-import { BENTO_RECORD, parseRecord, type BentoRecord } from "../../bento/bento-record.ts";
-import { BentoStoreError, resolveBentoPath, type BentoStore, type StoredBento } from "../../bento/bento-store.ts";
-import { pullArtifact, pushArtifact, type PushFile, type PushResult } from "./artifact-transfer.ts";
+import { checkBentoTag, type ImportResult, installCheckedBento } from "../../bento/bento-archive.ts";
+import { BENTO_RECORD, type BentoRecord, parseRecord } from "../../bento/bento-record.ts";
+import { type BentoStore, BentoStoreError, resolveBentoPath, type StoredBento } from "../../bento/bento-store.ts";
+import { type PushFile, type PushResult, pullArtifact, pushArtifact } from "./artifact-transfer.ts";
 import { formatReference } from "./image-reference.ts";
 import { clientFor, pullReference, pushReference, type RemoteOptions } from "./model-remote.ts";
 import { BENTO_ARTIFACT } from "./oci-artifact.ts";

@@ -9,7 +9,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Backend } from "../../bento/containerize.ts";
-import { formatReference, parseReference, type ImageReference } from "./image-reference.ts";
+import { formatReference, type ImageReference, parseReference } from "./image-reference.ts";
 import { RegistryError } from "./registry-error.ts";
 import { tlsSettings } from "./registry-tls.ts";
 

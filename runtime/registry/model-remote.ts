@@ -8,14 +8,14 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { verifyFiles } from "../models/file-hash.ts";
-import { RECORD_FILE, recordProblem, type ModelRecord, type StoredModel } from "../models/model-record.ts";
+import { type ModelRecord, RECORD_FILE, recordProblem, type StoredModel } from "../models/model-record.ts";
 import { checkEntryPath, type ModelStore } from "../models/model-store.ts";
 import { ModelStoreError } from "../models/model-store-error.ts";
 import { parseTag } from "../models/model-tag.ts";
-import { pullArtifact, pushArtifact, type PushResult, type TransferListener } from "./artifact-transfer.ts";
-import { formatReference, parseReference, type ImageReference } from "./image-reference.ts";
+import { type PushResult, pullArtifact, pushArtifact, type TransferListener } from "./artifact-transfer.ts";
+import { formatReference, type ImageReference, parseReference } from "./image-reference.ts";
 import { buildManifest, MODEL_ARTIFACT } from "./oci-artifact.ts";
-import { RegistryClient, sha256Digest, type RegistryClientOptions } from "./registry-client.ts";
+import { RegistryClient, type RegistryClientOptions, sha256Digest } from "./registry-client.ts";
 import { RegistryError } from "./registry-error.ts";
 
 export interface RemoteOptions extends RegistryClientOptions {

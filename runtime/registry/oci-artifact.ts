@@ -16,8 +16,8 @@
  */
 import { posix } from "node:path";
 import { entryProblem } from "../archive/safe-extract.ts";
-import { RegistryError } from "./registry-error.ts";
 import { OCI_MANIFEST, sha256Digest } from "./registry-client.ts";
+import { RegistryError } from "./registry-error.ts";
 
 export const EMPTY_CONFIG = { mediaType: "application/vnd.oci.empty.v1+json", bytes: Buffer.from("{}") } as const;
 export const FILE_MEDIA_TYPE = "application/vnd.bentoc.file.v1";

@@ -13,12 +13,12 @@ import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { Transform, type Readable } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { findCredentials, type CredentialOptions, type RegistryCredentials } from "./credentials.ts";
+import { type CredentialOptions, findCredentials, type RegistryCredentials } from "./credentials.ts";
 import { apiHost, isLoopbackRegistry } from "./image-reference.ts";
 import { RegistryError } from "./registry-error.ts";
-import { tlsSettings, type TlsOptions, type TlsSettings } from "./registry-tls.ts";
+import { type TlsOptions, type TlsSettings, tlsSettings } from "./registry-tls.ts";
 
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const MANIFEST_ACCEPT = [

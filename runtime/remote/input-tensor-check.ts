@@ -6,7 +6,7 @@
  * other requests of the batch wrong answers.
  */
 import { BadRequest } from "../errors/http-errors.ts";
-import { JSON_CONTENT_TYPE, type ItemKind } from "./item-tensors.ts";
+import { type ItemKind, JSON_CONTENT_TYPE } from "./item-tensors.ts";
 import { INPUT_TENSOR } from "./runner-models.ts";
 import type { V2Datatype, V2Tensor } from "./v2-types.ts";
 

@@ -16,12 +16,12 @@
  * |                             | `parameters.content_type = "application/json"` (typed arrays kept)    |
  */
 import { resolveRef } from "../../contract/schema-ref.ts";
-import type { JsonSchema } from "../../sdk/manifest.ts";
 import type { DType } from "../../sdk/io.ts";
+import type { JsonSchema } from "../../sdk/manifest.ts";
 import type { NdArray } from "../../sdk/types.ts";
 import { BadRequest } from "../errors/http-errors.ts";
-import { elementCount } from "./v2-codec.ts";
 import { parseTyped, stringifyTyped } from "./typed-json.ts";
+import { elementCount } from "./v2-codec.ts";
 import type { V2Datatype, V2Tensor, V2TensorData } from "./v2-types.ts";
 
 export type ItemKind = "string" | "number" | "numbers" | "boolean" | "ndarray" | "json";

@@ -3,7 +3,7 @@
  * detail name the runner but never its address (a client must not learn the cluster's internals); the
  * address and the raw failure are the error's `cause`, which the server logs.
  */
-import { ERROR_CATALOGUE, isErrorCode, type ErrorCode } from "../../contract/error-catalogue.ts";
+import { ERROR_CATALOGUE, type ErrorCode, isErrorCode } from "../../contract/error-catalogue.ts";
 import { CatalogueError } from "../errors/http-errors.ts";
 
 /** 503 `runner_unavailable`: the runner could not be reached (refused, reset, DNS, connect timeout). */

@@ -21,10 +21,10 @@ import type { JsonSchema, RunnerManifest } from "../../sdk/manifest.ts";
 import { ServiceUnavailableError } from "../batching/errors.ts";
 import { noopTelemetry, type Telemetry } from "../observability/telemetry.ts";
 import type { RunnerCallOptions, RunnerHandle } from "../runners/runner-host.ts";
-import { exchange, TransportError, type HttpAnswer } from "./http-exchange.ts";
+import { exchange, type HttpAnswer, TransportError } from "./http-exchange.ts";
 import { itemsToTensor, tensorToItems } from "./item-tensors.ts";
 import { RunnerFailed, RunnerTimeout, RunnerUnavailable } from "./remote-errors.ts";
-import { INPUT_TENSOR, OUTPUT_TENSOR, runnerModels, type RunnerModel } from "./runner-models.ts";
+import { INPUT_TENSOR, OUTPUT_TENSOR, type RunnerModel, runnerModels } from "./runner-models.ts";
 import { decodeInferResponse, encodeInferRequest } from "./v2-codec.ts";
 import { TIMEOUT_HEADER } from "./v2-types.ts";
 

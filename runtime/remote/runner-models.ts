@@ -5,7 +5,7 @@
  * their items map as item-tensors.ts describes.
  */
 import type { JsonSchema, RunnerManifest, RunnerMethodManifest } from "../../sdk/manifest.ts";
-import { itemKindOf, tensorMetadataOf, v2DatatypeOf, type ItemKind } from "./item-tensors.ts";
+import { type ItemKind, itemKindOf, tensorMetadataOf, v2DatatypeOf } from "./item-tensors.ts";
 import type { V2Datatype, V2ModelMetadata } from "./v2-types.ts";
 
 export const INPUT_TENSOR = "input";

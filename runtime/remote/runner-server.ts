@@ -28,7 +28,7 @@ import { createRunnerHost, type RunnerHostWithStats } from "../runners/create-ru
 import { displayUrl } from "../server/api-server.ts";
 import { checkInputTensor } from "./input-tensor-check.ts";
 import { itemsToTensor, tensorToItems } from "./item-tensors.ts";
-import { INPUT_TENSOR, OUTPUT_TENSOR, modelMetadata, runnerModels, type GraphTensor, type RunnerModel } from "./runner-models.ts";
+import { type GraphTensor, INPUT_TENSOR, modelMetadata, OUTPUT_TENSOR, type RunnerModel, runnerModels } from "./runner-models.ts";
 import { decodeInferRequest, encodeInferResponse, wantsBinaryOutput } from "./v2-codec.ts";
 import { TIMEOUT_HEADER, type V2InferResponse } from "./v2-types.ts";
 

@@ -7,8 +7,8 @@
  */
 import { BadRequest } from "../errors/http-errors.ts";
 import {
-  V2_DATATYPES,
   INFERENCE_HEADER,
+  V2_DATATYPES,
   type V2Datatype,
   type V2InferRequest,
   type V2InferResponse,

@@ -4,17 +4,17 @@
  * failure reasons per runner feed /readyz and the CLI.
  */
 import type { Manifest, RunnerManifest } from "../../sdk/manifest.ts";
+import type { BatchSettings } from "../batching/adaptive-dispatcher.ts";
 import { AdaptiveDispatcher, type DispatcherStats } from "../batching/adaptive-dispatcher.ts";
 import { ServiceUnavailableError } from "../batching/errors.ts";
-import { loadConfig, methodBatching } from "../config/load-config.ts";
 import type { BentocConfig } from "../config/config-types.ts";
+import { loadConfig, methodBatching } from "../config/load-config.ts";
 import { noopTelemetry, type Telemetry } from "../observability/telemetry.ts";
+import type { RemoteRunner } from "../remote/remote-runner.ts";
+import { scopedCallOptions } from "./call-scope.ts";
 import type { BatchingChange, BatchingState, RunnerCallOptions, RunnerHandle, RunnerHost } from "./runner-host.ts";
 import { createRunnerInstance, type RunnerInstance } from "./runner-instance.ts";
 import { startWorkerRunner } from "./worker-placement.ts";
-import type { RemoteRunner } from "../remote/remote-runner.ts";
-import type { BatchSettings } from "../batching/adaptive-dispatcher.ts";
-import { scopedCallOptions } from "./call-scope.ts";
 
 export interface RunnerHostOptions {
   /** Absolute path of the service bundle; required for the worker placement (the worker imports it). */

@@ -1,6 +1,7 @@
 /** Runs inside the worker thread: imports the bundle, brings the runner up, serves batches. */
-import { parentPort, workerData } from "node:worker_threads";
+
 import { pathToFileURL } from "node:url";
+import { parentPort, workerData } from "node:worker_threads";
 import type { RunnerManifest } from "../../sdk/manifest.ts";
 import { createRunnerInstance, type RunnerInstance } from "./runner-instance.ts";
 import { encodeResults, toWireError, transferables } from "./wire-format.ts";

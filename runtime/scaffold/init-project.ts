@@ -8,11 +8,11 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { bentocVersion } from "../../contract/package-root.ts";
 import { ModelStore } from "../models/model-store.ts";
 import { readOnnxIo } from "../models/onnx-io.ts";
-import { bentocVersion } from "../../contract/package-root.ts";
-import { mergePackageJson, type MergedPackageJson } from "./package-json.ts";
-import { exampleBody, projectFiles, type ProjectSpec } from "./project-files.ts";
+import { type MergedPackageJson, mergePackageJson } from "./package-json.ts";
+import { exampleBody, type ProjectSpec, projectFiles } from "./project-files.ts";
 import { planRunner, type RunnerPlan } from "./runner-plan.ts";
 import { buildStarterModel, STARTER_CLASSES, STARTER_FEATURES, STARTER_SEED } from "./starter-model.ts";
 

@@ -4,8 +4,9 @@
  * output [batch, values], batched along dimension 0. Anything else is refused with what was found and
  * what to do instead.
  */
-import type { OnnxIo } from "../models/onnx-io.ts";
+
 import type { TensorSpec } from "../models/model-record.ts";
+import type { OnnxIo } from "../models/onnx-io.ts";
 
 export interface RunnerPlan {
   inputName: string;

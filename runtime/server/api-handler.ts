@@ -10,13 +10,13 @@ import { readBody, skipBody } from "../http/body-reader.ts";
 import { asClientError } from "../http/error-responder.ts";
 import type { Exchange, FinishListener } from "../http/exchange.ts";
 import type { TransportRequest } from "../http/transport.ts";
+import type { RequestMeta } from "../io/decode-input.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { RequestMetrics, RequestTracing, SpanHandle } from "../observability/telemetry.ts";
-import type { RequestMeta } from "../io/decode-input.ts";
-import { chooseFraming, NDJSON_TYPE, pumpStream, SSE_TYPE, type StreamSettings } from "./stream-response.ts";
 import { runInCallScope } from "../runners/call-scope.ts";
 import type { RunnerCallOptions } from "../runners/runner-host.ts";
 import type { ApiRoute, ServiceState } from "./service-state.ts";
+import { chooseFraming, NDJSON_TYPE, pumpStream, SSE_TYPE, type StreamSettings } from "./stream-response.ts";
 
 /** What every API request of one server shares. */
 export interface ApiRequestContext {

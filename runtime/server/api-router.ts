@@ -2,13 +2,14 @@
  * The API server's route table: the service's APIs (from the version being served, so a hot reload
  * swaps them at once), then the admin route when enabled, then the builtins (health, metrics, docs).
  */
+
+import { ADMIN_BATCHING_ROUTE } from "../../contract/server-routes.ts";
 import { MethodNotAllowed, NotFound } from "../errors/http-errors.ts";
 import type { Router } from "../http/http-server.ts";
 import type { Logger } from "../logging/logger.ts";
-import { ADMIN_BATCHING_ROUTE } from "../../contract/server-routes.ts";
 import { adminBatchingGet, adminBatchingPost } from "./admin-route.ts";
-import { handleApiRequest, type ApiRequestContext } from "./api-handler.ts";
-import { builtinRoute, type BuiltinDeps } from "./builtin-routes.ts";
+import { type ApiRequestContext, handleApiRequest } from "./api-handler.ts";
+import { type BuiltinDeps, builtinRoute } from "./builtin-routes.ts";
 
 export interface ApiRouterDeps extends BuiltinDeps {
   readonly requests: ApiRequestContext;

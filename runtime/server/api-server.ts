@@ -7,11 +7,11 @@ import type { BentocConfig } from "../config/config-types.ts";
 import { createCorsPolicy } from "../http/cors.ts";
 import { createHttpServer } from "../http/http-server.ts";
 import type { HttpTransport, ListenTarget } from "../http/transport.ts";
+import { sharedImageDecoder } from "../io/image-decoder.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { MetricsSource, RequestMetrics, RequestTracing } from "../observability/telemetry.ts";
 import type { ApiRequestContext } from "./api-handler.ts";
 import { createApiRouter } from "./api-router.ts";
-import { sharedImageDecoder } from "../io/image-decoder.ts";
 import { createServiceState, type ServiceState, type ServiceVersion } from "./service-state.ts";
 
 export interface ApiServerOptions extends ServiceVersion {

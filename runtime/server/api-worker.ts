@@ -4,9 +4,10 @@
  * answers the parent's reload, shutdown and metrics messages. Terminal signals reach the whole process
  * group; the parent decides when workers stop, so they are ignored here.
  */
-import { createLogger } from "../logging/logger.ts";
+
 import { PortInUseError } from "../http/transport.ts";
-import { serveCompiledDir, type ServedService } from "../serve-compiled.ts";
+import { createLogger } from "../logging/logger.ts";
+import { type ServedService, serveCompiledDir } from "../serve-compiled.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./worker-messages.ts";
 
 const send = (m: FromWorker): void => void process.send?.(m);

@@ -3,11 +3,11 @@
  * per API (decoder, encoder, validators — all built once here). Hot reload builds a new state and swaps.
  */
 import type { ApiManifest, Manifest } from "../../sdk/manifest.ts";
-import type { RunnerHost } from "../runners/runner-host.ts";
-import { createInputDecoder, headersNeeded, isNullSchema, type DecoderOptions, type InputDecoder } from "../io/decode-input.ts";
+import { normalisePath } from "../http/http-server.ts";
+import { createInputDecoder, type DecoderOptions, headersNeeded, type InputDecoder, isNullSchema } from "../io/decode-input.ts";
 import { createOutputEncoder, type OutputEncoder } from "../io/encode-output.ts";
 import { createSchemaCompiler, type Validate } from "../io/schema-validators.ts";
-import { normalisePath } from "../http/http-server.ts";
+import type { RunnerHost } from "../runners/runner-host.ts";
 
 export interface ApiRoute {
   readonly api: ApiManifest;

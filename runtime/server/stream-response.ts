@@ -13,9 +13,10 @@
  *   slow reader holds the stream) and `streamMaxMs` for the whole stream (0: none).
  * - SSE heartbeats: a comment line after `streamHeartbeatMs` without output.
  */
+
+import { StreamTimeout } from "../errors/http-errors.ts";
 import { errorAnswer } from "../http/error-responder.ts";
 import type { Exchange } from "../http/exchange.ts";
-import { StreamTimeout } from "../errors/http-errors.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { RequestMetrics, SpanHandle, StreamOutcome } from "../observability/telemetry.ts";
 

@@ -12,14 +12,14 @@
  * The worker side is api-worker.ts (a separate entry, so that importing this module never forks).
  */
 import cluster, { type Worker } from "node:cluster";
-import { createServer } from "node:net";
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { BentocConfig } from "../config/config-types.ts";
-import { displayUrl } from "./api-server.ts";
-import { PortInUseError } from "../http/transport.ts";
 import { chooseBackend } from "../http/select-backend.ts";
+import { PortInUseError } from "../http/transport.ts";
 import type { Logger } from "../logging/logger.ts";
+import { displayUrl } from "./api-server.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./worker-messages.ts";
 
 export interface WorkerPool {

@@ -2,8 +2,9 @@
  * Post-processing of a DB (Differentiable Binarization) text-detection probability map, following
  * PaddleOCR's DBPostProcess: threshold, connected regions, minimum-area box, box score, unclip.
  */
+
+import { insideConvex, minAreaRect, orderCorners, polygonAreaPerimeter, type Quad, rectCorners } from "./geometry.ts";
 import type { Point } from "./service.ts";
-import { minAreaRect, orderCorners, polygonAreaPerimeter, insideConvex, rectCorners, type Quad } from "./geometry.ts";
 
 export interface DbOptions {
   /** Pixels with probability above this are text. */

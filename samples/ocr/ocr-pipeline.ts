@@ -3,11 +3,11 @@
  * CTC text recognition, over sdk Models (ONNX sessions supplied by the runtime).
  */
 import type { Image, Model, Tensor } from "bentoc";
-import type { LineCrop, Point, Recognised } from "./service.ts";
-import { dbBoxes, DB_DEFAULTS, type DbOptions } from "./db-postprocess.ts";
 import { ctcGreedyDecode } from "./ctc-decode.ts";
+import { DB_DEFAULTS, type DbOptions, dbBoxes } from "./db-postprocess.ts";
 import { applyHomography, perspectiveTransform, type Quad } from "./geometry.ts";
-import { resizeBilinear, sampleImageBgr, toPlanarBgr, type PlanarBgr } from "./image-math.ts";
+import { type PlanarBgr, resizeBilinear, sampleImageBgr, toPlanarBgr } from "./image-math.ts";
+import type { LineCrop, Point, Recognised } from "./service.ts";
 
 /**
  * Detection input: the longest side at most this many pixels, never enlarged — PaddleOCR's

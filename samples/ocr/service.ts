@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { api, batchable, depends, io, runner, service, type Image, type Model } from "bentoc";
+import { api, batchable, depends, type Image, io, type Model, runner, service } from "bentoc";
 
 /** One line of text found in the image. */
 export interface TextBox {

@@ -1,4 +1,4 @@
-import { api, batchable, depends, runner, service, type Model } from "bentoc";
+import { api, batchable, depends, type Model, runner, service } from "bentoc";
 
 /** The characters the model reads and writes (scripts/models/chargen.ts builds it with the same). */
 export const VOCAB = " abcdefghijklmnopqrstuvwxyz.,!?'";

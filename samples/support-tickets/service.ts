@@ -1,6 +1,6 @@
-import { api, batchable, depends, io, runner, service, type Model } from "bentoc";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { api, batchable, depends, io, type Model, runner, service } from "bentoc";
 import { SentenceEncoder } from "./sentence-encoder.ts";
 
 /** The labels the classifier predicts, in its output order. */

@@ -1,4 +1,4 @@
-import { api, batchable, depends, io, runner, service, type Model, type NdArray } from "bentoc";
+import { api, batchable, depends, io, type Model, type NdArray, runner, service } from "bentoc";
 
 /** Number of features per row the model takes. */
 export const FEATURES = 8;

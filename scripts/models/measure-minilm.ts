@@ -4,8 +4,9 @@
  *
  *   tsx scripts/models/measure-minilm.ts [--variant full|tiny] [--threads N] [--seq 20] [--runs 20]
  */
-import ort from "onnxruntime-node";
+
 import { parseArgs } from "node:util";
+import ort from "onnxruntime-node";
 import { buildMiniLm, type MiniLmVariant } from "./minilm.ts";
 
 const { values } = parseArgs({

@@ -12,9 +12,9 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import ort from "onnxruntime-node";
 import { GraphBuilder } from "../../runtime/models/onnx-graph-builder.ts";
-import { SentenceEncoder, type EncoderModel } from "../../samples/support-tickets/sentence-encoder.ts";
+import { type EncoderModel, SentenceEncoder } from "../../samples/support-tickets/sentence-encoder.ts";
 import { fitLogisticRegression, type LogisticRegression } from "./logistic-regression.ts";
-import { HELD_OUT_SHARE, TICKET_LABELS, TICKETS_FILE, loadTickets, splitTickets, type LabelledTicket } from "./ticket-dataset.ts";
+import { HELD_OUT_SHARE, type LabelledTicket, loadTickets, splitTickets, TICKET_LABELS, TICKETS_FILE } from "./ticket-dataset.ts";
 
 /** Bump when the fit or the export changes: it is part of the saved model's metadata. */
 export const CLASSIFIER_RECIPE_VERSION = 1;

@@ -5,12 +5,13 @@
  * anything but JSON. `bentoc bench` drives it and reports each runner's mean batch size. Real server, real
  * (tiny) MiniLM encoder and the classifier fitted on it: two runners.
  */
+
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bentocBin, prepareHome, removeDir, repoRoot, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
-import { spawnSync } from "node:child_process";
+import { bentocBin, prepareHome, removeDir, repoRoot, type ServedSample, serveSample } from "../helpers/serve-sample.ts";
 
 interface Setting {
   runner: string;

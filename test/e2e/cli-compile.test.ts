@@ -2,13 +2,14 @@
  * `bentoc compile` as a user runs it: exit codes, the files it writes, identical bytes on a second run
  * (bundle included), and tsc-style diagnostics with a code frame for broken services.
  */
-import { describe, expect, it } from "vitest";
+
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { bentocBin, repoRoot } from "../helpers/serve-sample.ts";
+import { describe, expect, it } from "vitest";
 import { MANIFEST_SCHEMA_VERSION } from "../../sdk/manifest.ts";
+import { bentocBin, repoRoot } from "../helpers/serve-sample.ts";
 
 function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return spawnSync(process.execPath, [bentocBin, ...args], { cwd: repoRoot, encoding: "utf8", env });

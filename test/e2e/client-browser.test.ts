@@ -4,14 +4,15 @@
  * the page's origin), and shows the result and the typed error it gets for bad input; and the
  * streaming-text sample's streaming method, consumed with `for await` in the page.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createServer, type Server } from "node:http";
+
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
-import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { freePort } from "../helpers/prometheus.ts";
+import { prepareHome, removeDir, type ServedSample, serveSample } from "../helpers/serve-sample.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const required = process.env["CI"] === "true";

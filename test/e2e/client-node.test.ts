@@ -2,11 +2,12 @@
  * Every sample API through its generated client, in Node, against the real server (`bentoc serve`) with
  * real ONNX models: support-tickets (MiniLM-architecture, tiny variant), tabular (MLP), ocr (PaddleOCR v4).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderPng } from "../fixtures/ocr/render-text.ts";
+import { prepareHome, removeDir, type ServedSample, serveSample } from "../helpers/serve-sample.ts";
 
 type AnyClient = Record<string, (...args: unknown[]) => Promise<any>>;
 type ClientModule = { createClient(o: { baseUrl: string; timeoutMs?: number }): AnyClient; BentocClientError: new (...a: never[]) => Error };

@@ -5,13 +5,14 @@
  * hostile request is being handled. Peak RSS is read from /proc (VmHWM) and printed for the record, never
  * asserted as a number of the machine's speed.
  */
+
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildEchoDir } from "../fixtures/runtime/build-echo.ts";
 import { freePort } from "../helpers/prometheus.ts";
 import { removeDir, startBentoc, waitReady } from "../helpers/serve-sample.ts";
-import type { ChildProcess } from "node:child_process";
 
 let dir = "";
 let url = "";

@@ -9,14 +9,13 @@
  */
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ServiceUnavailable, TooManyRequests } from "../../runtime/errors/http-errors.ts";
+import { MethodNotAllowed, NotFound, ServiceUnavailable, TooManyRequests } from "../../runtime/errors/http-errors.ts";
 import { readBody } from "../../runtime/http/body-reader.ts";
 import { createCorsPolicy } from "../../runtime/http/cors.ts";
 import { createTransport } from "../../runtime/http/create-transport.ts";
 import { createHttpServer, type HttpServer, type RouteHandler } from "../../runtime/http/http-server.ts";
-import { probeUws, type HttpBackendName } from "../../runtime/http/select-backend.ts";
+import { type HttpBackendName, probeUws } from "../../runtime/http/select-backend.ts";
 import { PortInUseError } from "../../runtime/http/transport.ts";
-import { MethodNotAllowed, NotFound } from "../../runtime/errors/http-errors.ts";
 import { createLogger } from "../../runtime/logging/logger.ts";
 import { noopTelemetry } from "../../runtime/observability/telemetry.ts";
 import { completeResponse, parseRawResponse, rawExchange } from "../fixtures/runtime/raw-http.ts";

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTelemetry, type RuntimeTelemetry } from "../../runtime/observability/create-telemetry.ts";
-import { checkPromql, lintMetricsText, prometheusRequired, startPrometheus, substituteGrafanaVariables, type Prometheus } from "../helpers/prometheus.ts";
+import { checkPromql, lintMetricsText, type Prometheus, prometheusRequired, startPrometheus, substituteGrafanaVariables } from "../helpers/prometheus.ts";
 
 const P95 = "histogram_quantile(0.95, sum by (le, endpoint) (rate(bentoc_api_server_request_duration_seconds_bucket[30s])))";
 const MEAN_BATCH = "rate(bentoc_runner_adaptive_batch_size_sum[30s]) / rate(bentoc_runner_adaptive_batch_size_count[30s])";

@@ -13,8 +13,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Manifest } from "../../sdk/manifest.ts";
-import { prometheusRequired, startPrometheus, type Prometheus, type PrometheusSample } from "../helpers/prometheus.ts";
-import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
+import { type Prometheus, type PrometheusSample, prometheusRequired, startPrometheus } from "../helpers/prometheus.ts";
+import { prepareHome, removeDir, type ServedSample, serveSample } from "../helpers/serve-sample.ts";
 
 const P95 = "histogram_quantile(0.95, sum by (le, endpoint) (rate(bentoc_api_server_request_duration_seconds_bucket[30s])))";
 const MEAN_BATCH = "rate(bentoc_runner_adaptive_batch_size_sum[30s]) / rate(bentoc_runner_adaptive_batch_size_count[30s])";

@@ -6,10 +6,10 @@
  * no request's crops share a recognition batch with another's: same images, same models, same figures.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
-import { canRender } from "../fixtures/ocr/render-text.ts";
 import { buildCorpus, renderCorpusImage } from "../fixtures/ocr/corpus.ts";
-import { formatSummary, scoreImage, summarise, type LineScore, type ReadLine } from "../fixtures/ocr/score.ts";
+import { canRender } from "../fixtures/ocr/render-text.ts";
+import { formatSummary, type LineScore, type ReadLine, scoreImage, summarise } from "../fixtures/ocr/score.ts";
+import { prepareHome, removeDir, type ServedSample, serveSample } from "../helpers/serve-sample.ts";
 
 const CI = !!process.env.CI && process.env.CI !== "false";
 // Without ImageMagick there is no corpus: skip on a laptop, fail in CI (never skip there).

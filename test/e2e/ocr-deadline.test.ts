@@ -6,9 +6,9 @@
  * running for nobody. Real server, real PaddleOCR models.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseExposition } from "../unit/observability/parse-exposition.ts";
 import { canRender, renderPng } from "../fixtures/ocr/render-text.ts";
-import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
+import { prepareHome, removeDir, type ServedSample, serveSample } from "../helpers/serve-sample.ts";
+import { parseExposition } from "../unit/observability/parse-exposition.ts";
 
 const CI = process.env["CI"] === "true";
 const TIMEOUT_MS = 1000;

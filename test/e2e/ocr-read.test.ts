@@ -3,8 +3,8 @@
  * Debian font is read back by the service's own `read` API, runners wired as the runtime wires them.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Ocr, type LineCrop, type OcrResult, type Recognised } from "../../samples/ocr/service.ts";
 import { cropLine } from "../../samples/ocr/ocr-pipeline.ts";
+import { type LineCrop, Ocr, type OcrResult, type Recognised } from "../../samples/ocr/service.ts";
 import { loadRunners, type OcrRunners } from "../fixtures/ocr/ppocr-models.ts";
 import { canRender, renderImage, type TextLine } from "../fixtures/ocr/render-text.ts";
 

@@ -8,14 +8,15 @@
  * request is answered 200 with a body its response schema accepts; memory stays bounded (RSS after the
  * run against RSS after warm-up). The count and the 5xx total are printed at the end.
  */
-import http from "node:http";
+
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isErrorCode } from "../../contract/error-catalogue.ts";
-import { OpenApiRequests, type FuzzRequest } from "../fuzz/openapi-requests.ts";
+import { type FuzzRequest, OpenApiRequests } from "../fuzz/openapi-requests.ts";
 import { seeded } from "../fuzz/schema-sampler.ts";
-import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
+import { prepareHome, removeDir, type ServedSample, serveSample } from "../helpers/serve-sample.ts";
 
 const SEED = Number(process.env["FUZZ_SEED"] ?? 20261201);
 const TOTAL = Number(process.env["FUZZ_REQUESTS"] ?? 105_000);

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/prometheus.ts";
 import { repoRoot } from "../helpers/serve-sample.ts";
-import { INSTALL_ENV, newProject, packRepo, run, start, waitReady, type Server } from "../helpers/user-project.ts";
+import { INSTALL_ENV, newProject, packRepo, run, type Server, start, waitReady } from "../helpers/user-project.ts";
 
 const CI = process.env["CI"] === "true";
 const NODE_VERSIONS = readFileSync(join(repoRoot, "scripts/test-nodes.txt"), "utf8").split("\n").filter(Boolean);

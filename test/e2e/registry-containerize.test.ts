@@ -17,14 +17,14 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../helpers/prometheus.ts";
 import { parseAllDocuments } from "yaml";
 import { BentoStore } from "../../bento/bento-store.ts";
 import { which } from "../../bento/containerize.ts";
 import { containersConf, containerToolsMissing, ensureBaseImage, TEST_BASE_IMAGE, tool, ulimitFlags } from "../helpers/container-base.ts";
+import { freePort } from "../helpers/prometheus.ts";
 import { registryToolsMissing, startRegistry, type TestRegistry } from "../helpers/registry.ts";
+import { runBentoc as bentoc, copySample, homeWithModel } from "../unit/bento/sample-copy.ts";
 import { strictProblems } from "../unit/k8s/kubernetes-schema.ts";
-import { copySample, homeWithModel, runBentoc as bentoc } from "../unit/bento/sample-copy.ts";
 
 const missing =
   [registryToolsMissing(), containerToolsMissing(), ...["skopeo", "kubectl"].map((t) => (which(t) === null ? `${t} not installed` : null))]

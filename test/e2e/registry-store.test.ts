@@ -20,11 +20,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../helpers/prometheus.ts";
 import { listRemoteTags } from "../../runtime/registry/model-remote.ts";
-import { authJson, registryToolsMissing, REGISTRY_USER, startRegistry, tamperBlob, type TestRegistry } from "../helpers/registry.ts";
-import { prepareHome, serveSample, startBentoc, waitReady, type ServedSample } from "../helpers/serve-sample.ts";
-import { copySample, homeWithModel, runBentoc as bentoc } from "../unit/bento/sample-copy.ts";
+import { freePort } from "../helpers/prometheus.ts";
+import { authJson, REGISTRY_USER, registryToolsMissing, startRegistry, type TestRegistry, tamperBlob } from "../helpers/registry.ts";
+import { prepareHome, type ServedSample, serveSample, startBentoc, waitReady } from "../helpers/serve-sample.ts";
+import { runBentoc as bentoc, copySample, homeWithModel } from "../unit/bento/sample-copy.ts";
 
 const missing = registryToolsMissing();
 if (missing && process.env["CI"] === "true") throw new Error(`the registry test needs its tools in CI: ${missing}`);

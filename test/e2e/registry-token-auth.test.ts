@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authJson, registryToolsMissing, REGISTRY_USER, startRegistry, type TestRegistry } from "../helpers/registry.ts";
+import { authJson, REGISTRY_USER, registryToolsMissing, startRegistry, type TestRegistry } from "../helpers/registry.ts";
 import { prepareHome } from "../helpers/serve-sample.ts";
 import { runBentoc as bentoc } from "../unit/bento/sample-copy.ts";
 

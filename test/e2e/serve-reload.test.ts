@@ -2,11 +2,12 @@
  * `bentoc serve --reload`: while a request loop runs, an edit is recompiled and swapped in without a failed
  * request; a compile error keeps the last good version serving and prints the diagnostics.
  */
-import { afterAll, expect, it } from "vitest";
+
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot, startBentoc, waitReady } from "../helpers/serve-sample.ts";
+import { afterAll, expect, it } from "vitest";
 import { freePort } from "../helpers/prometheus.ts";
+import { repoRoot, startBentoc, waitReady } from "../helpers/serve-sample.ts";
 
 const dir = join(repoRoot, "test/.tmp", `reload-${process.pid}`);
 const source = (version: string, extra = "") => `import { api, service } from "bentoc";

@@ -5,7 +5,7 @@
  * the tests that serve a compiled directory; this one serves the source, as a user does.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOtlpReceiver, type OtlpReceiver } from "../helpers/otlp-receiver.ts";
+import { type OtlpReceiver, startOtlpReceiver } from "../helpers/otlp-receiver.ts";
 import { freePort } from "../helpers/prometheus.ts";
 import { prepareHome, removeDir, startBentoc, waitReady } from "../helpers/serve-sample.ts";
 

@@ -2,10 +2,11 @@
  * The real server on a free port, sent bad input of every kind: each answer has the right status and the
  * one error body `{ error, code, detail?, requestId }`, and the request id matches the header.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import pngjs from "pngjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { completeResponse, parseRawResponse, rawExchange } from "../fixtures/runtime/raw-http.ts";
-import { eventually, startEcho, type EchoServer } from "../fixtures/runtime/start-echo.ts";
+import { type EchoServer, eventually, startEcho } from "../fixtures/runtime/start-echo.ts";
 
 let echo: EchoServer;
 const MAX_BODY = 4096;

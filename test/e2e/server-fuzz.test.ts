@@ -3,9 +3,9 @@
  * garbage and truncated bodies). Afterwards the server still answers /livez and never answered 5xx.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { parseRawResponse, rawExchange, completeResponse } from "../fixtures/runtime/raw-http.ts";
-import { eventually, startEcho, type EchoServer } from "../fixtures/runtime/start-echo.ts";
 import { mulberry32 } from "../../runtime/models/prng.ts";
+import { completeResponse, parseRawResponse, rawExchange } from "../fixtures/runtime/raw-http.ts";
+import { type EchoServer, eventually, startEcho } from "../fixtures/runtime/start-echo.ts";
 
 let echo: EchoServer;
 beforeAll(async () => {

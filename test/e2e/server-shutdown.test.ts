@@ -2,7 +2,7 @@
  * Graceful shutdown of a real `serveCompiledDir` process: requests in flight when SIGTERM arrives all
  * complete with 200, new connections are refused meanwhile, and the process exits 0.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterEach, expect, it } from "vitest";

@@ -6,15 +6,15 @@
  * killed classifier runner makes the API answer 503 with a body naming that runner (not hang until the 504
  * timeout, never its address), and it recovers when the runner comes back.
  */
-import { execFileSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
 import { compile } from "../../compiler/compile.ts";
 import { freePort } from "../helpers/prometheus.ts";
-import { prepareHome, removeDir, repoRoot, serveSample, startBentoc, waitReady, type ServedSample } from "../helpers/serve-sample.ts";
+import { prepareHome, removeDir, repoRoot, type ServedSample, serveSample, startBentoc, waitReady } from "../helpers/serve-sample.ts";
 
 interface Container {
   args: string[];

@@ -6,15 +6,16 @@
  * the typed client, and concurrent streams sharing batches. Gates the test opens itself replace timing:
  * no assertion depends on how fast anything is.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { mkdtempSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/compile.ts";
 import { freePort } from "../helpers/prometheus.ts";
-import { expectBackend, prepareHome, removeDir, repoRoot, serveSample, startBentoc, waitReady, type ServedSample } from "../helpers/serve-sample.ts";
+import { expectBackend, prepareHome, removeDir, repoRoot, type ServedSample, serveSample, startBentoc, waitReady } from "../helpers/serve-sample.ts";
 
 interface Server {
   pid: number;

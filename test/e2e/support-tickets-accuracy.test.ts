@@ -10,8 +10,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERROR_CATALOGUE } from "../../contract/error-catalogue.ts";
 import { ModelStore } from "../../runtime/models/model-store.ts";
-import { TICKET_LABELS, loadTickets, splitTickets } from "../../scripts/models/ticket-dataset.ts";
-import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
+import { loadTickets, splitTickets, TICKET_LABELS } from "../../scripts/models/ticket-dataset.ts";
+import { prepareHome, removeDir, type ServedSample, serveSample } from "../helpers/serve-sample.ts";
 
 interface Classification {
   label: string;

@@ -3,11 +3,12 @@
  * REST + Triton's binary tensor data extension) — a literal JSON body and a binary body assembled byte by
  * byte here, not by bentoc's codec — and its answers equal the tabular model run directly.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/compile.ts";
 import { loadOnnxModel } from "../../runtime/models/onnx-model.ts";
 import { freePort } from "../helpers/prometheus.ts";

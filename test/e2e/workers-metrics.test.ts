@@ -4,7 +4,7 @@
  * sees every request the server answered, whichever worker it reached.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { prepareHome, removeDir, serveSample, type ServedSample } from "../helpers/serve-sample.ts";
+import { prepareHome, removeDir, type ServedSample, serveSample } from "../helpers/serve-sample.ts";
 
 function requestTotal(text: string, endpoint: string): number {
   let sum = 0;

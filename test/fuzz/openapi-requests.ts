@@ -5,7 +5,7 @@
  * method/path noise. Each request says what it is, so the test can check what must hold for it.
  */
 import pngjs from "pngjs";
-import { SchemaSampler, type Rand } from "./schema-sampler.ts";
+import { type Rand, SchemaSampler } from "./schema-sampler.ts";
 
 export type RequestKind = "valid" | "boundary" | "invalid" | "wrong-type" | "malformed" | "bytes" | "noise";
 

@@ -6,7 +6,7 @@
  * A missing binary throws. Tests may skip when it is missing locally, never when `CI=true`
  * (`prometheusRequired()` tells which).
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";

@@ -3,7 +3,7 @@
  * (tiny MiniLM variant, real ONNX), compiled with the real compiler, served by `bentoc serve` as a child
  * process on a free port. Resolves once /readyz answers 200.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -4,7 +4,7 @@
  * it as a user runs them. Child processes get an environment without the `npm_*` variables of the npm
  * that may have started the tests, so nested npm commands behave as in a user's shell.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -2,8 +2,9 @@
  * Entry points of the schema stage: the schema of a parameter, of a return value (`Promise<T>` unwrapped,
  * `void` → `{ "type": "null" }`), or of the element of an array (batchable runner items).
  */
-import { ts } from "../../ts-morph.ts";
+
 import type { JsonSchema } from "../../../sdk/manifest.ts";
+import { ts } from "../../ts-morph.ts";
 import { valueSchema } from "./parsers/object.ts";
 import type { SchemaContext } from "./schema-context.ts";
 

@@ -3,8 +3,9 @@
  * `@default`, `@deprecated` and the constraint tags (`@minimum`, `@maximum`, `@minLength`, `@maxLength`,
  * `@pattern`, `@format`, ...). Numeric tags whose text is not a number are ignored.
  */
-import { ts } from "../../ts-morph.ts";
+
 import type { JsonSchema } from "../../../sdk/manifest.ts";
+import { ts } from "../../ts-morph.ts";
 
 const NUMERIC_TAGS = [
   "minimum",

@@ -3,9 +3,10 @@
  * enums and generic instantiations), and the BC1006 diagnostics of unsupported types, each reported at
  * the node closest to the offending field and naming the path to it (`ticket.meta.callback`).
  */
-import { ts } from "../../ts-morph.ts";
+
 import type { JsonSchema } from "../../../sdk/manifest.ts";
 import { createDiagnostic, type Diagnostic } from "../../diagnostics/diagnostic.ts";
+import { ts } from "../../ts-morph.ts";
 import { annotations } from "./jsdoc.ts";
 import { PARSERS } from "./parsers/index.ts";
 import { typeName } from "./type-name.ts";

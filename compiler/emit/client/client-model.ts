@@ -3,10 +3,11 @@
  * their declarations, and per API the input/output types and the wire spec the runtime follows.
  * `index.ts`, `index.js` and `index.d.ts` are all rendered from this one model.
  */
+
+import { defRefName, resolveRef } from "../../../contract/schema-ref.ts";
 import type { IODescriptor } from "../../../sdk/io.ts";
 import type { ApiManifest, JsonSchema, Manifest } from "../../../sdk/manifest.ts";
-import { imageFormats, inputTransport, mediaTypes, objectProperties, requiredFields, type InputTransport } from "../openapi/api-io.ts";
-import { defRefName, resolveRef } from "../../../contract/schema-ref.ts";
+import { type InputTransport, imageFormats, inputTransport, mediaTypes, objectProperties, requiredFields } from "../openapi/api-io.ts";
 import { allocateNames } from "../openapi/def-refs.ts";
 import { renderDeclaration, renderDocComment, renderType, type TsRenderContext } from "./schema-to-ts.ts";
 

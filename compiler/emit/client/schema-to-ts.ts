@@ -4,8 +4,9 @@
  * tuples for prefixItems, records for additionalProperties, optional and readonly fields, and JSDoc
  * comments carrying descriptions, examples and constraints.
  */
-import type { JsonSchema } from "../../../sdk/manifest.ts";
+
 import { defRefName } from "../../../contract/schema-ref.ts";
+import type { JsonSchema } from "../../../sdk/manifest.ts";
 
 export interface TsRenderContext {
   /** The TypeScript name of a `$defs` entry (undefined when unknown: rendered as `unknown`). */

@@ -15,18 +15,18 @@ import { stringify } from "yaml";
 import { SERVER_ROUTES, V2_ROUTES } from "../../../contract/server-routes.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
 import type { Resources } from "../../../sdk/types.ts";
-import { configYaml, drainMs, podConfig, withRunnerUrls, type ConfigObject } from "./bentoc-config.ts";
-import { API_PORT, BENTO_DIR, CONFIG_FILE, RUNNER_PORT, envName, k8sNames, objectLabels, parseImage } from "./k8s-names.ts";
+import { type ConfigObject, configYaml, drainMs, podConfig, withRunnerUrls } from "./bentoc-config.ts";
+import { API_PORT, BENTO_DIR, CONFIG_FILE, envName, k8sNames, objectLabels, parseImage, RUNNER_PORT } from "./k8s-names.ts";
 import {
-  DEFAULT_RESOURCES,
   autoscaler,
   baseEnv,
+  DEFAULT_RESOURCES,
   deployment,
   disruptionBudget,
+  type K8sObject,
   runnerNetworkPolicy,
   secretEnv,
   service,
-  type K8sObject,
   type WorkloadSpec,
 } from "./k8s-workloads.ts";
 import { prometheusRule, serviceMonitor } from "./monitoring-objects.ts";

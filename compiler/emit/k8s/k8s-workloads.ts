@@ -9,15 +9,15 @@ import type { Resources } from "../../../sdk/types.ts";
 import {
   API_PORT,
   CONFIG_DIR,
+  type Component,
   MODELS_DIR,
+  objectLabels,
   RUN_AS_USER,
   RUNNER_LABEL,
   RUNNER_PORT,
-  TRACK_LABEL,
-  objectLabels,
   selectorLabels,
   sortRecord,
-  type Component,
+  TRACK_LABEL,
   type Track,
 } from "./k8s-names.ts";
 

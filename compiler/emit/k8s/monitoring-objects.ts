@@ -5,7 +5,7 @@
 import { METRIC_NAMES } from "../../../contract/metric-names.ts";
 import { SERVER_ROUTES } from "../../../contract/server-routes.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
-import { objectLabels, selectorLabels, type Component } from "./k8s-names.ts";
+import { type Component, objectLabels, selectorLabels } from "./k8s-names.ts";
 import type { K8sObject } from "./k8s-workloads.ts";
 
 /** Thresholds of the generated alerts; documented in docs/kubernetes.md. */

@@ -4,24 +4,24 @@
  * `/livez` and `/readyz`. The manifest's `$defs` become `components/schemas` (refs rewritten).
  */
 import {
-  OpenApiBuilder,
   type ContentObject,
   type HeaderObject,
   type MediaTypeObject,
+  OpenApiBuilder,
   type OperationObject,
   type ParameterObject,
   type PathItemObject,
   type ResponsesObject,
   type SchemaObject,
 } from "openapi3-ts/oas31";
-import type { IODescriptor } from "../../../sdk/io.ts";
-import { SERVER_ROUTES } from "../../../contract/server-routes.ts";
-import type { ApiManifest, JsonSchema, Manifest } from "../../../sdk/manifest.ts";
-import { toJson, type JsonPath } from "../json.ts";
-import { NDARRAY_DTYPE_HEADER, NDARRAY_SHAPE_HEADER, inputTransport, mediaTypes, ndarrayJsonSchema, objectProperties, requiredFields } from "./api-io.ts";
 import { pointerToken, resolveRef } from "../../../contract/schema-ref.ts";
+import { SERVER_ROUTES } from "../../../contract/server-routes.ts";
+import type { IODescriptor } from "../../../sdk/io.ts";
+import type { ApiManifest, JsonSchema, Manifest } from "../../../sdk/manifest.ts";
+import { type JsonPath, toJson } from "../json.ts";
+import { inputTransport, mediaTypes, NDARRAY_DTYPE_HEADER, NDARRAY_SHAPE_HEADER, ndarrayJsonSchema, objectProperties, requiredFields } from "./api-io.ts";
 import { allocateNames, rewriteDefRefs } from "./def-refs.ts";
-import { ERROR_SCHEMA, ERROR_SCHEMA_NAME, ERROR_STATUSES, REQUEST_ID_HEADER, errorResponse } from "./error-responses.ts";
+import { ERROR_SCHEMA, ERROR_SCHEMA_NAME, ERROR_STATUSES, errorResponse, REQUEST_ID_HEADER } from "./error-responses.ts";
 
 const HEALTH_TAG = "health";
 const BINARY: SchemaObject = { type: "string", format: "binary" };

@@ -5,7 +5,7 @@
  * generated client's `BentocClientError` reads.
  */
 import type { HeaderObject, ResponseObject, SchemaObject } from "openapi3-ts/oas31";
-import { ERROR_CATALOGUE, STATUS_TEXT, codesByStatus, type ErrorCode } from "../../../contract/error-catalogue.ts";
+import { codesByStatus, ERROR_CATALOGUE, type ErrorCode, STATUS_TEXT } from "../../../contract/error-catalogue.ts";
 
 export const ERROR_SCHEMA_NAME = "Error";
 export const REQUEST_ID_HEADER = "x-request-id";

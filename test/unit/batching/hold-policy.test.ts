@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { holdTime, type HoldInput } from "../../../runtime/batching/hold-policy.ts";
+import { type HoldInput, holdTime } from "../../../runtime/batching/hold-policy.ts";
 import { LatencyModel } from "../../../runtime/batching/latency-model.ts";
 
 const base: HoldInput = { n: 1, maxBatchSize: 32, remainingMs: 20, fit: { a: 50, b: 1 }, gapMs: 2, itemsPerCall: 1, slackMs: Infinity };

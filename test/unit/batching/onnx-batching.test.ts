@@ -2,9 +2,9 @@
 // token sequences of random lengths, padded per batch with an attention mask, through the dispatcher.
 import ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
-import { buildMiniLm } from "../../../scripts/models/minilm.ts";
 import { AdaptiveDispatcher } from "../../../runtime/batching/adaptive-dispatcher.ts";
 import type { BatchFunction } from "../../../runtime/batching/batch-function.ts";
+import { buildMiniLm } from "../../../scripts/models/minilm.ts";
 
 /** The tiny encoder's embedding width. */
 const WIDTH = 32;

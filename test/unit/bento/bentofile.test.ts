@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
 import Ajv2020Module from "ajv/dist/2020.js";
+import { afterAll, describe, expect, it } from "vitest";
 import { BentofileError, findBentofile, loadBentofile } from "../../../bento/bentofile.ts";
 import { BENTOFILE_SCHEMA } from "../../../bento/bentofile-schema.ts";
 

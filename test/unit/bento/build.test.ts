@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bentoCompiler } from "../../../cli/commands/build.ts";
 import { exportBento, importBento } from "../../../bento/bento-archive.ts";
 import { BentoStore, listFiles, resolveBentoPath } from "../../../bento/bento-store.ts";
 import { loadBentofile } from "../../../bento/bentofile.ts";
 import { buildBento } from "../../../bento/build-bento.ts";
+import { bentoCompiler } from "../../../cli/commands/build.ts";
 import { ModelStore } from "../../../runtime/models/model-store.ts";
 import { bentoc, CLI, copySample, homeWithModel } from "./sample-copy.ts";
 

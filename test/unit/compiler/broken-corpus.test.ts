@@ -11,14 +11,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { analyzeEntry } from "../../../compiler/analyze-entry.ts";
-import { analyzeProject } from "../../../compiler/analyze-entry.ts";
+import { analyzeEntry, analyzeProject } from "../../../compiler/analyze-entry.ts";
 import { CODES, type CodeInfo } from "../../../compiler/diagnostics/codes.ts";
 import { formatDiagnostics } from "../../../compiler/diagnostics/format.ts";
 import type { ModelCatalogue } from "../../../compiler/model-catalogue.ts";
 import { MEMORY_ROOT } from "../../../compiler/program.ts";
-import { GraphBuilder } from "../../../runtime/models/onnx-graph-builder.ts";
 import { ModelStore } from "../../../runtime/models/model-store.ts";
+import { GraphBuilder } from "../../../runtime/models/onnx-graph-builder.ts";
 import { addSource, project } from "./memory-project.ts";
 
 const PRINTED = resolve(import.meta.dirname, "../../fixtures/broken/printed");

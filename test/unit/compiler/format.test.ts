@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { kebabCase } from "../../../compiler/analyze/names.ts";
 import { CODES, renderMessage } from "../../../compiler/diagnostics/codes.ts";
 import { createDiagnostic, type Diagnostic } from "../../../compiler/diagnostics/diagnostic.ts";
 import { formatDiagnostics, formatDiagnosticsJson } from "../../../compiler/diagnostics/format.ts";
-import { kebabCase } from "../../../compiler/analyze/names.ts";
 import { addSource, project } from "./memory-project.ts";
 
 const readFile = (path: string) => project.getSourceFile(path)?.getFullText();

@@ -4,9 +4,9 @@
  */
 import { readFileSync } from "node:fs";
 import type { SourceFile } from "ts-morph";
-import { analyzeProject, type AnalysisResult } from "../../../compiler/analyze-entry.ts";
-import { SchemaContext } from "../../../compiler/analyze/schema/schema-context.ts";
 import { schemaOf } from "../../../compiler/analyze/schema/generate.ts";
+import { SchemaContext } from "../../../compiler/analyze/schema/schema-context.ts";
+import { type AnalysisResult, analyzeProject } from "../../../compiler/analyze-entry.ts";
 import { SdkSymbols } from "../../../compiler/discover/sdk-symbols.ts";
 import { createInMemoryProject, MEMORY_ROOT } from "../../../compiler/program.ts";
 import type { JsonSchema } from "../../../sdk/manifest.ts";

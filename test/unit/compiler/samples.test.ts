@@ -1,8 +1,9 @@
 /** The three samples analyse with zero errors through the real on-disk path, and their manifests look right. */
-import { Ajv2020 } from "ajv/dist/2020.js";
+
 import { resolve } from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { analyzeEntry, type AnalysisResult } from "../../../compiler/analyze-entry.ts";
+import { type AnalysisResult, analyzeEntry } from "../../../compiler/analyze-entry.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");

@@ -1,13 +1,13 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import type { Manifest, RunnerMethodManifest } from "../../../sdk/manifest.ts";
-import { Ajv } from "ajv";
-import { configSchema } from "../../../runtime/config/config-schema.ts";
 import { CONFIG_AJV_OPTIONS } from "../../../runtime/config/config-ajv-options.ts";
+import { configSchema } from "../../../runtime/config/config-schema.ts";
 import { ConfigError, loadConfig, methodBatching, printConfig } from "../../../runtime/config/load-config.ts";
+import type { Manifest, RunnerMethodManifest } from "../../../sdk/manifest.ts";
 
 function method(name: string, maxBatchSize: number, maxLatencyMs: number): RunnerMethodManifest {
   return { name, batchable: true, batchDim: 0, maxBatchSize, maxLatencyMs, groupByLength: false, input: {}, output: {} };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { HEALTHCHECK_SCRIPT, emitContainerfile } from "../../../compiler/emit/containerfile/emit-containerfile.ts";
+import { emitContainerfile, HEALTHCHECK_SCRIPT } from "../../../compiler/emit/containerfile/emit-containerfile.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
-import { SAMPLE_NAMES, loadManifest } from "../k8s/sample-manifests.ts";
+import { loadManifest, SAMPLE_NAMES } from "../k8s/sample-manifests.ts";
 
 interface Instruction {
   line: number;

@@ -6,9 +6,9 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { ERROR_CATALOGUE, STATUS_TEXT, codesByStatus, isErrorCode, type ErrorCode } from "../../../contract/error-catalogue.ts";
-import type { ProtocolErrorCode } from "../../../runtime/http/transport.ts";
+import { codesByStatus, ERROR_CATALOGUE, type ErrorCode, isErrorCode, STATUS_TEXT } from "../../../contract/error-catalogue.ts";
 import type { RejectionCode } from "../../../runtime/batching/errors.ts";
+import type { ProtocolErrorCode } from "../../../runtime/http/transport.ts";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { VALIDATOR_FILES, renderValidators } from "../../../scripts/generate-validators.ts";
+import { renderValidators, VALIDATOR_FILES } from "../../../scripts/generate-validators.ts";
 
 describe("generated validators", () => {
   it("are the regeneration of the current schemas (run `npx tsx scripts/generate-validators.ts` after editing one)", () => {

@@ -6,9 +6,9 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import Ajv2020Module from "ajv/dist/2020.js";
 import { Project, type Type } from "ts-morph";
 import { describe, expect, it } from "vitest";
-import Ajv2020Module from "ajv/dist/2020.js";
 import { MANIFEST_AJV_OPTIONS } from "../../../contract/manifest-ajv-options.ts";
 import { checkManifest, ManifestError, parseManifest } from "../../../contract/manifest-check.ts";
 import { IO_DESCRIPTOR_KINDS, MANIFEST_JSON_SCHEMA } from "../../../contract/manifest-schema.ts";

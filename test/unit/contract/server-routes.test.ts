@@ -3,8 +3,8 @@
  * admin route on) or the runner server answers itself is reserved, and a route beside them is not.
  */
 import { describe, expect, it } from "vitest";
-import { ADMIN_BATCHING_ROUTE, isReservedRoute, reservedRoutesText, ROUTE_PATTERN, SERVER_ROUTES, V2_ROUTES } from "../../../contract/server-routes.ts";
-import { builtinRoute, type BuiltinDeps } from "../../../runtime/server/builtin-routes.ts";
+import { ADMIN_BATCHING_ROUTE, isReservedRoute, ROUTE_PATTERN, reservedRoutesText, SERVER_ROUTES, V2_ROUTES } from "../../../contract/server-routes.ts";
+import { type BuiltinDeps, builtinRoute } from "../../../runtime/server/builtin-routes.ts";
 
 const deps = {} as BuiltinDeps; // never called: only whether a handler exists is looked at
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { doctorText } from "../../../runtime/doctor/doctor-text.ts";
-import { collectEnvironmentFacts, libcOf, type EnvironmentFacts } from "../../../runtime/doctor/environment-facts.ts";
+import { collectEnvironmentFacts, type EnvironmentFacts, libcOf } from "../../../runtime/doctor/environment-facts.ts";
 import { chooseBackend } from "../../../runtime/http/select-backend.ts";
 import { bentocBin, repoRoot } from "../../helpers/serve-sample.ts";
 

@@ -2,15 +2,16 @@
  * The generated client's JS (and its TS source) against a tiny node:http stub: request shape per IO
  * kind, headers, and how failures map to BentocClientError. The real uWS server is tested elsewhere.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emitClient } from "../../../compiler/emit/client/emit-client.ts";
 import { renderRuntimeText } from "../../../compiler/emit/client/build-runtime-text.ts";
+import { emitClient } from "../../../compiler/emit/client/emit-client.ts";
 import { ALL_MANIFESTS, loadManifest } from "./load-manifests.ts";
 
 interface Seen {

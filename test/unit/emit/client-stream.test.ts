@@ -4,7 +4,7 @@
  * BentocClientError, comments are skipped, and leaving the loop aborts the request. The bodies come from
  * the client's own `fetch` option (a `Response` over a ReadableStream of the given chunks).
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";

@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emitClient } from "../../../compiler/emit/client/emit-client.ts";
 import { buildClientModel } from "../../../compiler/emit/client/client-model.ts";
-import { ALL_MANIFESTS, loadManifest } from "./load-manifests.ts";
+import { emitClient } from "../../../compiler/emit/client/emit-client.ts";
 import type { Manifest } from "../../../sdk/manifest.ts";
+import { ALL_MANIFESTS, loadManifest } from "./load-manifests.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const TSC = join(ROOT, "node_modules/typescript/bin/tsc");

@@ -1,10 +1,10 @@
-import { ERROR_CATALOGUE, codesByStatus } from "../../../contract/error-catalogue.ts";
-import { ERROR_CODES_EXTENSION } from "../../../compiler/emit/openapi/error-responses.ts";
-import { describe, expect, it } from "vitest";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
+import { describe, expect, it } from "vitest";
 import { emitOpenApi } from "../../../compiler/emit/openapi/emit-openapi.ts";
+import { ERROR_CODES_EXTENSION } from "../../../compiler/emit/openapi/error-responses.ts";
+import { codesByStatus, ERROR_CATALOGUE } from "../../../contract/error-catalogue.ts";
 import { ALL_MANIFESTS, loadManifest, type ManifestName } from "./load-manifests.ts";
 
 type AnyDoc = Record<string, any>;

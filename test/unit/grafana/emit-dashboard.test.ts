@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { emitGrafanaDashboard } from "../../../compiler/emit/grafana/emit-dashboard.ts";
 import { findTool, run, toolPath } from "../k8s/external-tool.ts";
-import { SAMPLE_NAMES, loadManifest } from "../k8s/sample-manifests.ts";
+import { loadManifest, SAMPLE_NAMES } from "../k8s/sample-manifests.ts";
 
 type Obj = Record<string, any>;
 

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { emitKubernetes, runnerUrl } from "../../../compiler/emit/k8s/emit-kubernetes.ts";
 import { loadConfig, printConfig } from "../../../runtime/config/load-config.ts";
-import { SAMPLE_NAMES, loadManifest } from "./sample-manifests.ts";
+import { loadManifest, SAMPLE_NAMES } from "./sample-manifests.ts";
 
 const tmpRoot = mkdtempSync(join(tmpdir(), "bentoc-k8s-config-"));
 afterAll(() => rmSync(tmpRoot, { recursive: true, force: true }));

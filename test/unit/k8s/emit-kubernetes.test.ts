@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -8,7 +8,7 @@ import { parseCpuMillis, parseMemoryBytes, sumResources } from "../../../compile
 import type { Manifest } from "../../../sdk/manifest.ts";
 import { findTool, run, toolPath } from "./external-tool.ts";
 import { schemaErrors, strictProblems, unknownFields } from "./kubernetes-schema.ts";
-import { SAMPLE_NAMES, loadManifest } from "./sample-manifests.ts";
+import { loadManifest, SAMPLE_NAMES } from "./sample-manifests.ts";
 
 type Obj = Record<string, any>;
 

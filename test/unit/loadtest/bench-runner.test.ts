@@ -1,6 +1,6 @@
 /** `bentoc bench`'s reading of /metrics (batch sizes per runner, every method summed) and its table. */
 import { describe, expect, it } from "vitest";
-import { batchTotals, formatTable, parseSettings, type BenchReport } from "../../../loadtest/bench-runner.ts";
+import { type BenchReport, batchTotals, formatTable, parseSettings } from "../../../loadtest/bench-runner.ts";
 
 const METRICS = `# HELP bentoc_runner_adaptive_batch_size items per executed batch
 # TYPE bentoc_runner_adaptive_batch_size histogram

@@ -1,7 +1,7 @@
-import { appendFile, readFile, truncate, writeFile, rm } from "node:fs/promises";
+import { appendFile, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ModelStore, ModelStoreError, loadOnnxModel } from "../../../runtime/models/index.ts";
+import { loadOnnxModel, ModelStore, ModelStoreError } from "../../../runtime/models/index.ts";
 import { buildTabular } from "../../../scripts/models/tabular.ts";
 import { useTempDirs } from "./temp-home.ts";
 

@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
-import { readFile, readdir, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createGzip } from "node:zlib";
 import { Header } from "tar";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ModelStore, ModelStoreError } from "../../../runtime/models/index.ts";
 import { buildTabular } from "../../../scripts/models/tabular.ts";
-import { rawTarGz, type RawEntry } from "./fixtures/raw-tar.ts";
+import { type RawEntry, rawTarGz } from "./fixtures/raw-tar.ts";
 import { useTempDirs } from "./temp-home.ts";
 
 const tempDir = useTempDirs();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { newVersion, parseTag, versionTime } from "../../../runtime/models/model-tag.ts";
 import { ModelStoreError } from "../../../runtime/models/model-store-error.ts";
+import { newVersion, parseTag, versionTime } from "../../../runtime/models/model-tag.ts";
 
 describe("model tags", () => {
   it("parses name, name:latest and name:version", () => {

@@ -8,13 +8,13 @@ import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ModelStore, loadOnnxModel, type OnnxModel } from "../../../runtime/models/index.ts";
-import { buildMiniLm } from "../../../scripts/models/minilm.ts";
-import { DEFAULT_MINILM_ASSETS, prepareModels } from "../../../scripts/models/prepare.ts";
-import { buildTabular } from "../../../scripts/models/tabular.ts";
+import { loadOnnxModel, ModelStore, type OnnxModel } from "../../../runtime/models/index.ts";
 import { MAX_TOKENS, SentenceEncoder } from "../../../samples/support-tickets/sentence-encoder.ts";
 import { ClassifierRunner, EmbeddingRunner, LABELS } from "../../../samples/support-tickets/service.ts";
 import { TabularModel } from "../../../samples/tabular/service.ts";
+import { buildMiniLm } from "../../../scripts/models/minilm.ts";
+import { DEFAULT_MINILM_ASSETS, prepareModels } from "../../../scripts/models/prepare.ts";
+import { buildTabular } from "../../../scripts/models/tabular.ts";
 import { useTempDirs } from "./temp-home.ts";
 
 const tempDir = useTempDirs();

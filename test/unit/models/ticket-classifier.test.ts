@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { mulberry32 } from "../../../runtime/models/prng.ts";
 import { fitLogisticRegression, predictProba } from "../../../scripts/models/logistic-regression.ts";
 import { buildClassifierOnnx } from "../../../scripts/models/ticket-classifier.ts";
-import { HELD_OUT_SHARE, TICKET_LABELS, loadTickets, parseTickets, splitTickets } from "../../../scripts/models/ticket-dataset.ts";
+import { HELD_OUT_SHARE, loadTickets, parseTickets, splitTickets, TICKET_LABELS } from "../../../scripts/models/ticket-dataset.ts";
 
 /** Three overlapping Gaussian blobs in 5 dimensions (a seeded, non-separable problem). */
 function blobs(n: number, seed: number): { x: number[][]; y: number[] } {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { batchSizeBuckets, createMetrics, unionBatchSizeBuckets, DEFAULT_DURATION_BUCKETS } from "../../../runtime/observability/metrics.ts";
 import { createTelemetry } from "../../../runtime/observability/create-telemetry.ts";
+import { batchSizeBuckets, createMetrics, DEFAULT_DURATION_BUCKETS, unionBatchSizeBuckets } from "../../../runtime/observability/metrics.ts";
 import { parseExposition } from "./parse-exposition.ts";
 
 const service = { service_name: "support_tickets", service_version: "1.2.3" };

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { OtlpProtocol } from "../../../runtime/config/config-types.ts";
 import { createTelemetry, type RuntimeTelemetry } from "../../../runtime/observability/create-telemetry.ts";
-import { BATCH_STARTED_EVENT, DEFAULT_ENDPOINT, SPAN_ATTRIBUTES, resolveTracingSettings } from "../../../runtime/observability/tracing.ts";
 import { noopTelemetry } from "../../../runtime/observability/telemetry.ts";
 import { parseTraceparent, traceIdOf } from "../../../runtime/observability/traceparent.ts";
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "../../helpers/otlp-receiver.ts";
+import { BATCH_STARTED_EVENT, DEFAULT_ENDPOINT, resolveTracingSettings, SPAN_ATTRIBUTES } from "../../../runtime/observability/tracing.ts";
+import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "../../helpers/otlp-receiver.ts";
 
 const CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CLIENT_SPAN = "00f067aa0ba902b7";

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
 import type { Image } from "bentoc";
-import { cropLine, detectionSize, growBox, PADDLE_CROP, REC_CROP, recognitionWidth, REC_HEIGHT } from "../../../samples/ocr/ocr-pipeline.ts";
+import { describe, expect, it } from "vitest";
 import type { Quad } from "../../../samples/ocr/geometry.ts";
+import { cropLine, detectionSize, growBox, PADDLE_CROP, REC_CROP, REC_HEIGHT, recognitionWidth } from "../../../samples/ocr/ocr-pipeline.ts";
 
 /** An RGB image: white, with a filled rectangle of the given colour. */
 function canvas(width: number, height: number, rect: [number, number, number, number], rgb: [number, number, number]): Image {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { boxScore, connectedRegions, dbBoxes, DB_DEFAULTS, sortReadingOrder, type ProbMap } from "../../../samples/ocr/db-postprocess.ts";
+import { boxScore, connectedRegions, DB_DEFAULTS, dbBoxes, type ProbMap, sortReadingOrder } from "../../../samples/ocr/db-postprocess.ts";
 import type { Quad } from "../../../samples/ocr/geometry.ts";
 
 function map(width: number, height: number): ProbMap {

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { Manifest } from "../../../sdk/manifest.ts";
 import { itemKindOf, itemsToTensor, tensorToItems } from "../../../runtime/remote/item-tensors.ts";
 import { decodeInferRequest, encodeInferRequest } from "../../../runtime/remote/v2-codec.ts";
 import type { V2Tensor } from "../../../runtime/remote/v2-types.ts";
+import type { Manifest } from "../../../sdk/manifest.ts";
 
 /** Through the wire and back, binary or JSON, so the mapping is tested as it travels. */
 function travel(t: V2Tensor, binary: boolean): V2Tensor {

@@ -6,9 +6,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RunnerManifest } from "../../../sdk/manifest.ts";
 import { createRemoteRunner } from "../../../runtime/remote/remote-runner.ts";
 import { decodeInferRequest, encodeInferResponse } from "../../../runtime/remote/v2-codec.ts";
+import type { RunnerManifest } from "../../../sdk/manifest.ts";
 import { freePort } from "../../helpers/prometheus.ts";
 
 const runner: RunnerManifest = {

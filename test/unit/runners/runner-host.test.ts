@@ -1,12 +1,12 @@
-import { build } from "esbuild";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Manifest, RunnerManifest, RunnerMethodManifest } from "../../../sdk/manifest.ts";
 import { loadConfig } from "../../../runtime/config/load-config.ts";
 import { createRunnerHost } from "../../../runtime/runners/create-runner-host.ts";
+import type { Manifest, RunnerManifest, RunnerMethodManifest } from "../../../sdk/manifest.ts";
 
 function method(name: string, maxBatchSize: number, maxLatencyMs: number): RunnerMethodManifest {
   return { name, batchable: true, batchDim: 0, maxBatchSize, maxLatencyMs, groupByLength: false, input: {}, output: {} };

@@ -10,7 +10,7 @@ import ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { ModelStore } from "../../../runtime/models/model-store.ts";
 import { GraphBuilder } from "../../../runtime/models/onnx-graph-builder.ts";
-import { initProject, InitError, pascalCase, serviceNameFrom } from "../../../runtime/scaffold/init-project.ts";
+import { InitError, initProject, pascalCase, serviceNameFrom } from "../../../runtime/scaffold/init-project.ts";
 import { initSummary } from "../../../runtime/scaffold/init-summary.ts";
 import { mergePackageJson, PackageJsonError, PROJECT_DEV_DEPENDENCIES, PROJECT_SCRIPTS } from "../../../runtime/scaffold/package-json.ts";
 import { projectFiles, TSCONFIG } from "../../../runtime/scaffold/project-files.ts";

@@ -1,14 +1,15 @@
 /** Fast checks of the IO codecs, the schema validator's error paths and the one error mapping. */
-import { afterAll, describe, expect, it } from "vitest";
+
 import pngjs from "pngjs";
-import { HttpError } from "../../../sdk/errors.ts";
-import { errorAnswer } from "../../../runtime/http/error-responder.ts";
+import { afterAll, describe, expect, it } from "vitest";
 import { MethodNotAllowed, ServiceUnavailable, TooManyRequests } from "../../../runtime/errors/http-errors.ts";
+import { errorAnswer } from "../../../runtime/http/error-responder.ts";
 import { createInputDecoder } from "../../../runtime/io/decode-input.ts";
 import { createOutputEncoder } from "../../../runtime/io/encode-output.ts";
-import { INLINE_MAX_PIXELS, createImageDecoder } from "../../../runtime/io/image-decoder.ts";
+import { createImageDecoder, INLINE_MAX_PIXELS } from "../../../runtime/io/image-decoder.ts";
 import { ndarrayFromBinary, ndarrayFromJson } from "../../../runtime/io/ndarray-codec.ts";
 import { createSchemaCompiler } from "../../../runtime/io/schema-validators.ts";
+import { HttpError } from "../../../sdk/errors.ts";
 
 const decoding = { maxImagePixels: 50_000_000, images: createImageDecoder({ workers: 1, maxQueued: 4, timeoutMs: 10_000 }) };
 afterAll(() => decoding.images.close());

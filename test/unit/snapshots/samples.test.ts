@@ -2,7 +2,7 @@
  * Golden outputs: every sample's compiled files (all but the bundle) compared byte for byte with
  * snapshots/<sample>/. `RECORD=1 npm test` rewrites them; a stale, missing or changed file fails.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -1,6 +1,7 @@
 /** Arrays (incl. readonly) → `items`; tuples → `prefixItems` with min/max items (rest elements → `items`). */
-import { ts } from "../../../ts-morph.ts";
+
 import type { JsonSchema } from "../../../../sdk/manifest.ts";
+import { ts } from "../../../ts-morph.ts";
 import type { TypeParser } from "../type-parser.ts";
 
 export const arrayParser: TypeParser = {

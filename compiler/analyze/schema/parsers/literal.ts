@@ -1,6 +1,7 @@
 /** Literal types: `"a"`, `42`, `true` → `{ type, const }`. Enum members are literals too. */
-import { ts } from "../../../ts-morph.ts";
+
 import type { JsonSchema } from "../../../../sdk/manifest.ts";
+import { ts } from "../../../ts-morph.ts";
 import type { TypeParser } from "../type-parser.ts";
 
 export function literalValue(type: ts.Type): string | number | boolean | undefined {

@@ -4,8 +4,9 @@
  * signatures (`Record<string, T>`) become `additionalProperties`, otherwise `additionalProperties: false`.
  * Functions, methods and symbol keys are BC1006: they do not survive JSON.
  */
-import { ts } from "../../../ts-morph.ts";
+
 import type { JsonSchema } from "../../../../sdk/manifest.ts";
+import { ts } from "../../../ts-morph.ts";
 import { annotations, wantsInteger } from "../jsdoc.ts";
 import type { SchemaContext, SchemaLocation } from "../schema-context.ts";
 import type { TypeParser } from "../type-parser.ts";

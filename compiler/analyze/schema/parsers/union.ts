@@ -3,8 +3,9 @@
  * becomes boolean, all-literal unions (and enums) become `enum`, unions of plain primitives a `type` list,
  * anything else `anyOf` (duplicates removed).
  */
-import { ts } from "../../../ts-morph.ts";
+
 import type { JsonSchema } from "../../../../sdk/manifest.ts";
+import { ts } from "../../../ts-morph.ts";
 import type { SchemaContext, SchemaLocation } from "../schema-context.ts";
 import type { TypeParser } from "../type-parser.ts";
 import { jsonTypeOf, literalValue } from "./literal.ts";
