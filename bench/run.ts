@@ -62,7 +62,7 @@ const STAGES: readonly Stage[] = [
   {
     name: "server-overhead",
     issue: 13,
-    describe: (s) => `${httpDuration(s)} s × ${s.rounds ?? (s.quick ? 2 : 5)} rounds × 6 servers`,
+    describe: (s) => `${httpDuration(s)} s × ${s.rounds ?? (s.quick ? 2 : 5)} rounds × 8 servers (two under Node 24)`,
     run: (s, log) => runServerOverheadBench({ durationS: httpDuration(s), rounds: s.rounds ?? (s.quick ? 2 : 5), log }),
   },
   {
@@ -197,28 +197,35 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
       };
     }
     case "server-overhead": {
-      const uws = num(r["ratios"]?.uwsBackendVsBareUws);
-      const node = num(r["ratios"]?.nodeBackendVsBareNodeHttp);
+      const newer = String(r["newerNode"]);
       const res = (k: string) => fixed(num(r["results"]?.[k]?.requestsPerSec), 0);
+      // Met only when both measures reach the target: the throughput ratio (what the target names) and the
+      // ratio of the servers' own CPU time per request. On a shared 2-core machine either can swing by tens
+      // of per cent between rounds; when they disagree the run does not show the target met.
+      const row = (key: string, measure: string, target: number): TargetRow => {
+        const rate = num(r["ratios"]?.[key]);
+        const cpu = num(r["cpuRatios"]?.[key]);
+        const known = Number.isFinite(rate) && Number.isFinite(cpu);
+        return {
+          issue: "13",
+          measure,
+          measured: `${fixed(rate, 3)} (by CPU per request ${fixed(cpu, 3)})`,
+          target: `≥ ${target.toFixed(2)}`,
+          met: yesNo(known ? rate >= target && cpu >= target : null),
+        };
+      };
       return {
         rows: [
-          {
-            issue: "13",
-            measure: "echo req/s, bentoc on uWS / bare uWS (64 connections)",
-            measured: fixed(uws, 3),
-            target: "≥ 0.90",
-            met: yesNo(Number.isFinite(uws) ? uws >= 0.9 : null),
-          },
-          {
-            issue: "13",
-            measure: "echo req/s, bentoc on node:http / bare node:http",
-            measured: fixed(node, 3),
-            target: "≥ 0.95",
-            met: yesNo(Number.isFinite(node) ? node >= 0.95 : null),
-          },
+          row("uwsBackendVsBareUws", "echo req/s, bentoc on uWS / bare uWS (64 connections)", 0.9),
+          row("nodeBackendVsBareNodeHttp", "echo req/s, bentoc on node:http / bare node:http", 0.95),
+          row(
+            "nodeBackendVsBareNodeHttpOnNode24",
+            `echo req/s, bentoc on node:http / bare node:http, both under Node ${newer} (node:http is the default there)`,
+            0.95,
+          ),
         ],
         headline: [
-          `req/s: bare uWS ${res("uws")}, bentoc on uWS ${res("bentoc-uws")} (${res("bentoc-uws-log")} with access log), bare node:http ${res("node")}, bentoc on node:http ${res("bentoc-node")} (${res("bentoc-node-log")} with access log)`,
+          `req/s: bare uWS ${res("uws")}, bentoc on uWS ${res("bentoc-uws")} (${res("bentoc-uws-log")} with access log), bare node:http ${res("node")}, bentoc on node:http ${res("bentoc-node")} (${res("bentoc-node-log")} with access log); Node ${newer}: bare node:http ${res("node@24")}, bentoc on node:http ${res("bentoc-node@24")}`,
         ],
       };
     }

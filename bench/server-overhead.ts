@@ -4,13 +4,17 @@
  * uWS, bentoc on node:http vs bare node:http. Each server runs in its own process; autocannon (64
  * connections) drives all of them in one run. Writes bench/results/server-overhead.{json,md}.
  *
+ * The node:http pair runs twice: under this Node (20, where uWS is the default and node:http is forced) and
+ * under Node 24 (`@24` kinds; scripts/install-test-nodes.sh installs it), where no uWS build loads and
+ * node:http is what every bentoc server runs on.
+ *
  * The kinds are measured in interleaved rounds and the median per kind is kept, so a noisy neighbour
  * hurts all three alike.
  *
  *   npx tsx bench/server-overhead.ts [--duration 5] [--rounds 3] [--connections 64]
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +23,16 @@ import { profileOnCommand, timePerRequest } from "./request-profile.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, medianRatio, writeResults } from "./results-io.ts";
 
 const SELF = fileURLToPath(import.meta.url);
+/** The newer Node the `@24` kinds run under (one of scripts/test-nodes.txt). */
+const NEWER_NODE = "24.22.3";
+const NEWER_NODE_BIN = fileURLToPath(new URL(`../.cache/nodes/${NEWER_NODE}/bin/node`, import.meta.url));
+
+/** Installs the newer Node when it is missing (npm registry, .cache/nodes/; idempotent). */
+function ensureNewerNode(): void {
+  if (existsSync(NEWER_NODE_BIN)) return;
+  const r = spawnSync("bash", [fileURLToPath(new URL("../scripts/install-test-nodes.sh", import.meta.url))], { stdio: "inherit" });
+  if (r.status !== 0 || !existsSync(NEWER_NODE_BIN)) throw new Error(`Node ${NEWER_NODE} is needed at ${NEWER_NODE_BIN} (bash scripts/install-test-nodes.sh)`);
+}
 
 function echoWork(text: string): string {
   const v = JSON.parse(text) as { value?: unknown };
@@ -89,8 +103,10 @@ async function child(kind: string): Promise<void> {
   process.stdout.write(`PORT ${port}\n`);
 }
 
+/** A kind's server process: `node@24` is the `node` server under the newer Node. */
 function start(kind: string, echoDir: string): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", SELF, "--child", kind], {
+  const [server, under] = kind.split("@");
+  const proc = spawn(under ? NEWER_NODE_BIN : process.execPath, ["--import", "tsx", SELF, "--child", server ?? kind], {
     stdio: ["pipe", "pipe", "inherit"],
     env: { ...process.env, BENCH_ECHO_DIR: echoDir },
   });
@@ -106,7 +122,7 @@ function start(kind: string, echoDir: string): Promise<{ proc: ChildProcess; por
 }
 
 /** The servers whose request path is profiled after the rounds, and how many requests each profile covers. */
-const PROFILED = ["uws", "bentoc-uws", "node", "bentoc-node"];
+const PROFILED = ["uws", "bentoc-uws", "node", "bentoc-node", "node@24", "bentoc-node@24"];
 const PROFILE_REQUESTS = 40_000;
 
 function nextLine(proc: ChildProcess, text: string): Promise<void> {
@@ -159,7 +175,8 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
   const connections = options.connections ?? 64;
   const log = options.log ?? ((l: string) => console.log(l));
   const generatedAt = new Date().toISOString();
-  const kinds = ["uws", "bentoc-uws", "bentoc-uws-log", "node", "bentoc-node", "bentoc-node-log"];
+  const kinds = ["uws", "bentoc-uws", "bentoc-uws-log", "node", "bentoc-node", "bentoc-node-log", "node@24", "bentoc-node@24"];
+  ensureNewerNode();
   const results: Record<string, KindResult> = {};
   const servers = new Map<string, { proc: ChildProcess; port: number }>();
   const runs = new Map<string, LoadResult[]>();
@@ -235,20 +252,24 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
       uwsBackendVsBareUws: perRound("bentoc-uws", "uws"),
       uwsBackendWithAccessLogVsBareUws: perRound("bentoc-uws-log", "uws"),
       nodeBackendVsBareNodeHttp: perRound("bentoc-node", "node"),
+      nodeBackendVsBareNodeHttpOnNode24: perRound("bentoc-node@24", "node@24"),
       nodeBackendWithAccessLogVsBareNodeHttp: perRound("bentoc-node-log", "node"),
       uwsBackendVsNodeBackend: perRound("bentoc-uws", "bentoc-node"),
     },
     ratiosOfMedians: {
       uwsBackendVsBareUws: rps("bentoc-uws") / rps("uws"),
       nodeBackendVsBareNodeHttp: rps("bentoc-node") / rps("node"),
+      nodeBackendVsBareNodeHttpOnNode24: rps("bentoc-node@24") / rps("node@24"),
     },
     // The same comparison by the servers' own CPU time per request (bare ÷ bentoc, median of rounds): what
     // the throughput ratio would be if the server alone used the machine.
     cpuRatios: {
       uwsBackendVsBareUws: (results["uws"]?.serverCpuUsPerRequest ?? NaN) / (results["bentoc-uws"]?.serverCpuUsPerRequest ?? NaN),
       nodeBackendVsBareNodeHttp: (results["node"]?.serverCpuUsPerRequest ?? NaN) / (results["bentoc-node"]?.serverCpuUsPerRequest ?? NaN),
+      nodeBackendVsBareNodeHttpOnNode24: (results["node@24"]?.serverCpuUsPerRequest ?? NaN) / (results["bentoc-node@24"]?.serverCpuUsPerRequest ?? NaN),
     },
-    targets: { uwsBackendVsBareUws: ">= 0.90", nodeBackendVsBareNodeHttp: ">= 0.95" },
+    targets: { uwsBackendVsBareUws: ">= 0.90", nodeBackendVsBareNodeHttp: ">= 0.95", nodeBackendVsBareNodeHttpOnNode24: ">= 0.95" },
+    newerNode: NEWER_NODE,
     /** Sampled self time per request by where the code lives (request-profile.ts), after the rounds. */
     requestProfiles: { requests: PROFILE_REQUESTS, loadAverage1m: machineInfo().loadAverage1m, byServer: profiles },
   };
@@ -259,6 +280,8 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
     node: "bare node:http handler",
     "bentoc-node": "bentoc on node:http (access log off)",
     "bentoc-node-log": "bentoc on node:http (access log on)",
+    "node@24": `bare node:http handler, Node ${NEWER_NODE}`,
+    "bentoc-node@24": `bentoc on node:http (access log off), Node ${NEWER_NODE}`,
   };
   const md = [
     "# Server overhead (issue 13)",
@@ -267,6 +290,7 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
     "",
     `Trivial JSON echo (read body, JSON.parse, check, JSON.stringify), each server in its own process, autocannon with ${connections}`,
     `connections, ${rounds} interleaved rounds of ${duration} s; the median round per server is kept, and each ratio is the median of the per-round ratios.`,
+    `Servers run under ${process.version} unless marked Node ${NEWER_NODE}: there no uWS build loads and node:http is every bentoc server's backend.`,
     "",
     mdTable(
       ["server", "req/s", "server CPU µs/req", "p50 ms", "p99 ms", "non-2xx", "errors", "req/s per round"],
@@ -290,8 +314,14 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
       [
         ["bentoc on uWS / bare uWS", fixed(report.ratios.uwsBackendVsBareUws, 3), "≥ 0.90"],
         ["bentoc on node:http / bare node:http", fixed(report.ratios.nodeBackendVsBareNodeHttp, 3), "≥ 0.95"],
+        [`bentoc on node:http / bare node:http, Node ${NEWER_NODE}`, fixed(report.ratios.nodeBackendVsBareNodeHttpOnNode24, 3), "≥ 0.95"],
         ["by server CPU per request: bare uWS / bentoc on uWS", fixed(report.cpuRatios.uwsBackendVsBareUws, 3), "–"],
         ["by server CPU per request: bare node:http / bentoc on node:http", fixed(report.cpuRatios.nodeBackendVsBareNodeHttp, 3), "–"],
+        [
+          `by server CPU per request: bare node:http / bentoc on node:http, Node ${NEWER_NODE}`,
+          fixed(report.cpuRatios.nodeBackendVsBareNodeHttpOnNode24, 3),
+          "–",
+        ],
         ["bentoc on uWS with access log / bare uWS", fixed(report.ratios.uwsBackendWithAccessLogVsBareUws, 3), "–"],
         ["bentoc on node:http with access log / bare node:http", fixed(report.ratios.nodeBackendWithAccessLogVsBareNodeHttp, 3), "–"],
         ["bentoc on uWS / bentoc on node:http", fixed(report.ratios.uwsBackendVsNodeBackend, 3), "–"],
@@ -319,10 +349,16 @@ function whereTheTimeGoes(profiles: Record<string, Array<{ place: string; us: nu
     "with the CPU figures above.",
     "",
     mdTable(
-      ["where", ...PROFILED.map((k) => label[k] ?? k), "bentoc adds on uWS", "bentoc adds on node:http"],
+      ["where", ...PROFILED.map((k) => label[k] ?? k), "bentoc adds on uWS", "bentoc adds on node:http", `bentoc adds on node:http, Node ${NEWER_NODE}`],
       [...places, "total"].map((place) => {
         const get = place === "total" ? total : (k: string) => us(k, place);
-        return [place, ...PROFILED.map((k) => fixed(get(k), 2)), fixed(get("bentoc-uws") - get("uws"), 2), fixed(get("bentoc-node") - get("node"), 2)];
+        return [
+          place,
+          ...PROFILED.map((k) => fixed(get(k), 2)),
+          fixed(get("bentoc-uws") - get("uws"), 2),
+          fixed(get("bentoc-node") - get("node"), 2),
+          fixed(get("bentoc-node@24") - get("node@24"), 2),
+        ];
       }),
     ),
     "",

@@ -61,6 +61,7 @@ class NodeRequest implements TransportRequest {
 
 class NodeResponse implements TransportResponse {
   aborted = false;
+  readonly chunksOwned = true;
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,

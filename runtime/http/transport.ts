@@ -36,6 +36,11 @@ export interface TransportResponse {
   onAborted(handler: () => void): void;
   /** Body chunks in order; `isLast` on the final one (which may be empty). Register at most once. */
   onData(handler: (chunk: Uint8Array, isLast: boolean) => void): void;
+  /**
+   * Whether a chunk given to `onData` stays valid after the callback returns and is not written to again
+   * (node:http's Buffers), so a reader may keep it without a copy; uWS reuses the chunk's memory.
+   */
+  readonly chunksOwned: boolean;
   /** Writes a whole response; `close` ends the connection after it, `head` sends the headers only. */
   end(status: number, headers: HeaderList, body: OutgoingBody, close: boolean, head: boolean): void;
   /** Starts a streamed response (no Content-Length). */

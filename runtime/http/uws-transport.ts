@@ -64,6 +64,7 @@ class UwsRequest implements TransportRequest {
 
 class UwsResponse implements TransportResponse {
   aborted = false;
+  readonly chunksOwned = false;
   constructor(private readonly res: HttpResponse) {}
 
   onAborted(handler: () => void): void {
