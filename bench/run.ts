@@ -199,19 +199,17 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
     case "server-overhead": {
       const newer = String(r["newerNode"]);
       const res = (k: string) => fixed(num(r["results"]?.[k]?.requestsPerSec), 0);
-      // Met only when both measures reach the target: the throughput ratio (what the target names) and the
-      // ratio of the servers' own CPU time per request. On a shared 2-core machine either can swing by tens
-      // of per cent between rounds; when they disagree the run does not show the target met.
+      // The target is on throughput (the median of per-round ratios); the ratio of the servers' own CPU time
+      // per request stands beside it, since on a shared 2-core machine either can swing between rounds.
       const row = (key: string, measure: string, target: number): TargetRow => {
         const rate = num(r["ratios"]?.[key]);
         const cpu = num(r["cpuRatios"]?.[key]);
-        const known = Number.isFinite(rate) && Number.isFinite(cpu);
         return {
           issue: "13",
           measure,
           measured: `${fixed(rate, 3)} (by CPU per request ${fixed(cpu, 3)})`,
           target: `≥ ${target.toFixed(2)}`,
-          met: yesNo(known ? rate >= target && cpu >= target : null),
+          met: yesNo(Number.isFinite(rate) ? rate >= target : null),
         };
       };
       return {
