@@ -58,7 +58,7 @@ function makeRunnerHost(loaded: CompiledService, config: BentocConfig, telemetry
 }
 
 /** The process's telemetry from the config: Prometheus metrics and OpenTelemetry tracing (see docs/observability.md). */
-function telemetryFor(manifest: Manifest, config: BentocConfig): RuntimeTelemetry {
+function telemetryFor(manifest: Manifest, config: BentocConfig, logger: Logger): RuntimeTelemetry {
   const maxBatchSizes: Record<string, number> = {};
   for (const r of manifest.runners) {
     for (const m of r.methods) {
@@ -67,7 +67,7 @@ function telemetryFor(manifest: Manifest, config: BentocConfig): RuntimeTelemetr
       maxBatchSizes[r.name] = Math.max(maxBatchSizes[r.name] ?? 1, size);
     }
   }
-  return createTelemetry(config, { name: manifest.service.name, version: manifest.service.version, maxBatchSizes });
+  return createTelemetry(config, { name: manifest.service.name, version: manifest.service.version, maxBatchSizes }, { logger });
 }
 
 export async function serveCompiledDir(dir: string, given: BentocConfig, opts: ServeCompiledOptions = {}): Promise<ServedService> {
@@ -113,7 +113,7 @@ async function serveInProcess(
   madeToken: string | undefined,
 ): Promise<ServedService> {
   const loaded = await loadCompiledDir(dir);
-  const owned = opts.telemetry ? undefined : telemetryFor(loaded.manifest, config);
+  const owned = opts.telemetry ? undefined : telemetryFor(loaded.manifest, config, logger);
   const telemetry: Telemetry = opts.telemetry ?? (owned as RuntimeTelemetry);
   if (owned?.tracingEnabled) logger.info("tracing", { sampleRate: owned.tracing.sampleRate, endpoint: owned.tracing.endpoint });
   const metricsSource: MetricsSource = opts.metricsSource ?? owned ?? { contentType: "text/plain; version=0.0.4; charset=utf-8", metricsText: async () => "" };

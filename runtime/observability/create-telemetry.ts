@@ -4,6 +4,7 @@
  * no-op ones (they still pass a client's `traceparent` through to runners).
  */
 import type { MetricsConfig, TracingConfig } from "../config/config-types.ts";
+import { createLogger, type Logger } from "../logging/logger.ts";
 import { createMetrics, type Metrics } from "./metrics.ts";
 import { type MetricsSource, noopTelemetry, type RequestMetrics, type RunnerTelemetry, type Telemetry } from "./telemetry.ts";
 import { createTracing, type TracingOptions, type TracingSettings } from "./tracing.ts";
@@ -22,6 +23,8 @@ export interface TelemetryOptions {
   spanProcessor?: TracingOptions["processor"];
   /** Default process metrics; on unless false. */
   processMetrics?: boolean;
+  /** Where telemetry's own problems are logged (a collector refusing spans); warnings to stdout by default. */
+  logger?: Logger;
 }
 
 export type RuntimeTelemetry = Telemetry &
@@ -58,6 +61,7 @@ export function createTelemetry(
     serviceVersion: service.version,
     ...(options.env ? { env: options.env } : {}),
     ...(options.spanProcessor ? { processor: options.spanProcessor } : {}),
+    logger: options.logger ?? createLogger({ level: "warn" }),
   });
 
   const m: RequestMetrics & Omit<RunnerTelemetry, "startRunnerSpan" | "startBatchSpan"> = metrics ?? noopTelemetry;

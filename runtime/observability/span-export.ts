@@ -23,9 +23,14 @@ export interface SpanProcessor {
   shutdown(): Promise<void>;
 }
 
-/** Sends one request body; resolves when done (failures are dropped, not thrown). */
+/** Sends one request body; resolves when done (a body that cannot be delivered is dropped, never thrown). */
 export interface BodySender {
   send(body: Buffer): Promise<void>;
+  /**
+   * The process is stopping: no more waiting between attempts. A body waiting for a retry gets its last
+   * attempt now; later bodies get one attempt each.
+   */
+  stopRetrying(): void;
   shutdown(): Promise<void>;
 }
 
@@ -121,6 +126,7 @@ export class EncodingQueue implements SpanProcessor {
   }
 
   async shutdown(): Promise<void> {
+    this.sender.stopRetrying();
     await this.flush();
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -128,31 +134,114 @@ export class EncodingQueue implements SpanProcessor {
   }
 }
 
-/** POST each body to an OTLP/HTTP traces URL. Non-2xx answers and network errors drop the batch. */
-export function otlpHttpSender(options: { url: string; headers: Readonly<Record<string, string>>; contentType: string; timeoutMillis: number }): BodySender {
+/** What became of one POST: `retry` when the collector may take the same body later (OTLP/HTTP's retryable answers). */
+interface Attempt {
+  ok: boolean;
+  retry: boolean;
+  /** Seconds the collector asked to wait (`Retry-After`), if it did. */
+  retryAfterS: number | undefined;
+  /** "HTTP 400", "timeout after 30000 ms", "connect ECONNREFUSED …". */
+  problem: string;
+}
+
+/** OTLP/HTTP: 429, 502, 503 and 504 may be retried; other non-2xx answers may not. */
+const RETRYABLE = new Set([429, 502, 503, 504]);
+/** Attempts per body, and the longest wait between two (also the cap on a `Retry-After`). */
+const MAX_ATTEMPTS = 5;
+const MAX_BACKOFF_MS = 30_000;
+
+export interface OtlpHttpSenderOptions {
+  url: string;
+  headers: Readonly<Record<string, string>>;
+  contentType: string;
+  /** Per POST. */
+  timeoutMillis: number;
+  /** A body given up on: the collector refused it, or retries ran out. Called once per dropped body. */
+  onDropped(problem: string): void;
+  /** The wait before retry `n` (1-based) when the collector named none; exponential with jitter by default. */
+  backoffMs?: (n: number) => number;
+}
+
+function defaultBackoffMs(n: number): number {
+  const base = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (n - 1));
+  return base / 2 + Math.random() * (base / 2);
+}
+
+/**
+ * POSTs each body to an OTLP/HTTP traces URL over a keep-alive agent. A retryable answer (429, 502, 503,
+ * 504), a timeout or a network error is retried up to 5 attempts in all, after the collector's
+ * `Retry-After` or an exponential backoff (1 s, 2 s, 4 s, … with jitter, at most 30 s); meanwhile the queue
+ * keeps filling up to its limit, as the BatchSpanProcessor's contract has it. Any other answer, or the last
+ * failed attempt, drops the body and calls `onDropped`.
+ */
+export function otlpHttpSender(options: OtlpHttpSenderOptions): BodySender {
   const url = new URL(options.url);
   const https = url.protocol === "https:";
   const agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 2 }) : new HttpAgent({ keepAlive: true, maxSockets: 2 });
-  const send = https ? httpsRequest : httpRequest;
+  const post = https ? httpsRequest : httpRequest;
   const headers = { ...options.headers, "content-type": options.contentType };
+  const backoffMs = options.backoffMs ?? defaultBackoffMs;
+  let stopped = false;
+  let wakeStopped: (() => void) | undefined;
+
+  function attempt(body: Buffer): Promise<Attempt> {
+    return new Promise((resolve) => {
+      const req = post(
+        url,
+        { method: "POST", agent, headers: { ...headers, "content-length": String(body.length) }, timeout: options.timeoutMillis },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          const after = Number(res.headers["retry-after"]);
+          res.resume();
+          const done = (): void =>
+            resolve({
+              ok: status >= 200 && status < 300,
+              retry: RETRYABLE.has(status),
+              retryAfterS: Number.isFinite(after) && after >= 0 ? after : undefined,
+              problem: `HTTP ${status}`,
+            });
+          res.once("end", done);
+          res.once("error", done);
+        },
+      );
+      req.once("timeout", () => req.destroy(new Error(`timeout after ${options.timeoutMillis} ms`)));
+      req.once("error", (err) => resolve({ ok: false, retry: true, retryAfterS: undefined, problem: err.message }));
+      req.end(body);
+    });
+  }
+
+  /** Waits `ms`, or less when the sender is shut down. */
+  function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      t.unref();
+      wakeStopped = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
   return {
-    send(body) {
-      return new Promise<void>((resolve) => {
-        const req = send(
-          url,
-          { method: "POST", agent, headers: { ...headers, "content-length": String(body.length) }, timeout: options.timeoutMillis },
-          (res) => {
-            res.resume();
-            res.once("end", resolve);
-            res.once("error", () => resolve());
-          },
-        );
-        req.once("timeout", () => req.destroy());
-        req.once("error", () => resolve());
-        req.end(body);
-      });
+    async send(body) {
+      for (let n = 1; ; n++) {
+        const a = await attempt(body);
+        if (a.ok) return;
+        if (!a.retry || n >= MAX_ATTEMPTS || stopped) {
+          options.onDropped(a.retry ? `${a.problem} (${n} attempts)` : a.problem);
+          return;
+        }
+        await pause(a.retryAfterS !== undefined ? Math.min(MAX_BACKOFF_MS, a.retryAfterS * 1000) : backoffMs(n));
+        wakeStopped = undefined;
+      }
+    },
+    stopRetrying() {
+      stopped = true;
+      wakeStopped?.();
     },
     async shutdown() {
+      stopped = true;
+      wakeStopped?.();
       agent.destroy();
     },
   };

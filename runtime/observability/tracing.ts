@@ -22,6 +22,7 @@ import { createRequire } from "node:module";
 import type * as OtelCore from "@opentelemetry/core";
 import type * as OtelResources from "@opentelemetry/resources";
 import type { OtlpProtocol, TracingConfig } from "../config/config-types.ts";
+import type { Logger } from "../logging/logger.ts";
 import { jsonBatch } from "./otlp-json.ts";
 import { protobufBatch } from "./otlp-protobuf.ts";
 import { batchSettings, EncodingQueue, otlpHttpSender, type SpanProcessor } from "./span-export.ts";
@@ -57,6 +58,8 @@ export interface TracingOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Send ended spans somewhere else than OTLP/HTTP (benchmarks: a processor that drops them). */
   processor?: SpanProcessor;
+  /** Where a dropped export batch is reported (a warning, at most one a minute: see `droppedExportWarner`). */
+  logger: Logger;
 }
 
 export interface TracingSettings {
@@ -204,6 +207,27 @@ const handlerNames = new NameCache((endpoint) => flat(`api ${endpoint}`));
 const runnerNames = new NameCache((runnerMethod) => flat(`runner ${runnerMethod}`));
 const batchNames = new NameCache((runnerMethod) => flat(`batch ${runnerMethod}`));
 
+/** How often, at most, a collector that keeps refusing spans is logged. */
+export const DROPPED_EXPORT_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * Reports batches the exporter gave up on: the first at once (a warning naming the endpoint and why), then
+ * at most one line a minute counting the batches dropped since, so a collector that is down does not flood
+ * the log.
+ */
+export function droppedExportWarner(logger: Logger, endpoint: string, now: () => number = Date.now): (problem: string) => void {
+  let lastLogged = Number.NEGATIVE_INFINITY;
+  let since = 0;
+  return (problem) => {
+    since++;
+    const t = now();
+    if (t - lastLogged < DROPPED_EXPORT_LOG_INTERVAL_MS) return;
+    logger.warn("trace export failed; spans dropped", { endpoint, problem, droppedBatches: since });
+    lastLogged = t;
+    since = 0;
+  };
+}
+
 export function createTracing(options: TracingOptions): Tracing {
   const env = options.env ?? process.env;
   const settings = resolveTracingSettings(options.config, env);
@@ -233,6 +257,7 @@ export function createTracing(options: TracingOptions): Tracing {
         headers: settings.headers,
         contentType: json ? "application/json" : "application/x-protobuf",
         timeoutMillis: bsp.exportTimeoutMillis,
+        onDropped: droppedExportWarner(options.logger, settings.endpoint),
       }),
       bsp,
     );
