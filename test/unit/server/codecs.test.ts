@@ -73,6 +73,14 @@ describe("json", () => {
     expect(decode(enc('{"items":[]}'), meta("application/vnd.x+json"))).toEqual({ items: [] });
     expect(decode(enc('{"items":[]}'), meta(undefined))).toEqual({ items: [] });
   });
+  it("400 malformed_body on bytes that are not UTF-8; a U+FFFD or a Latin-1 letter the client sent is text", () => {
+    const any = createInputDecoder({ descriptor: { kind: "json" }, schema: {} }, compiler, decoding);
+    const bad = Buffer.concat([enc('{"name":"'), Buffer.from([0xc3, 0x28, 0xff]), enc('"}')]);
+    const err = thrown(() => any(bad, meta("application/json")));
+    expect([err.status, err.code, err.message]).toEqual([400, "malformed_body", "body is not valid UTF-8"]);
+    expect(any(enc('{"name":"a\uFFFDb"}'), meta("application/json"))).toEqual({ name: "a\uFFFDb" });
+    expect(any(enc('{"name":"café"}'), meta("application/json"))).toEqual({ name: "café" });
+  });
   it("a null schema means no input: an empty body is fine", () => {
     const none = createInputDecoder({ descriptor: { kind: "json" }, schema: { type: "null" } }, compiler, decoding);
     expect(none(enc(""), meta())).toBeUndefined();
