@@ -5,6 +5,7 @@
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -147,6 +148,31 @@ describe("a hand-edited bento.json", () => {
       expect(typed.status).toBe(1);
       expect(typed.stderr).toBe(`error: ${file}: /service/apis/0/route: must be string\n`);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a busy port", () => {
+  it("makes `bentoc serve` exit 1 with one line naming the port and what to do, on either backend", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bentoc-cli-busy-"));
+    const holder = createServer();
+    try {
+      const compiled = run(["compile", "samples/tabular", "--out", dir]);
+      expect(compiled.status, compiled.stderr).toBe(0);
+      await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+      const port = (holder.address() as { port: number }).port;
+      for (const http of ["uws", "node"]) {
+        const served = run(["serve", dir, "--port", String(port), "--host", "127.0.0.1"], { ...process.env, BENTOC_HTTP: http });
+        expect([http, served.status, served.stderr, served.stdout]).toEqual([
+          http,
+          1,
+          `error: port ${port} on 127.0.0.1 is already in use (another server is listening there); stop it or choose another port with --port\n`,
+          "",
+        ]);
+      }
+    } finally {
+      holder.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
