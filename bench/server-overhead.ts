@@ -23,8 +23,13 @@ import { profileOnCommand, timePerRequest } from "./request-profile.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, medianRatio, writeResults } from "./results-io.ts";
 
 const SELF = fileURLToPath(import.meta.url);
-/** The newer Node the `@24` kinds run under (one of scripts/test-nodes.txt). */
-const NEWER_NODE = "24.22.3";
+/** The newer Node the `@24` kinds run under: the Node 24 of scripts/test-nodes.txt, which the tests use too. */
+const NEWER_NODE = (() => {
+  const listed = readFileSync(fileURLToPath(new URL("../scripts/test-nodes.txt", import.meta.url)), "utf8").split("\n");
+  const v = listed.map((l) => l.trim()).find((l) => l.startsWith("24."));
+  if (!v) throw new Error("scripts/test-nodes.txt names no Node 24");
+  return v;
+})();
 const NEWER_NODE_BIN = fileURLToPath(new URL(`../.cache/nodes/${NEWER_NODE}/bin/node`, import.meta.url));
 
 /** Installs the newer Node when it is missing (npm registry, .cache/nodes/; idempotent). */
