@@ -210,6 +210,11 @@ export function otlpHttpSender(options: OtlpHttpSenderOptions): BodySender {
     });
   }
 
+  function stopRetrying(): void {
+    stopped = true;
+    wakeStopped?.();
+  }
+
   /** Waits `ms`, or less when the sender is shut down. */
   function pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -235,13 +240,9 @@ export function otlpHttpSender(options: OtlpHttpSenderOptions): BodySender {
         wakeStopped = undefined;
       }
     },
-    stopRetrying() {
-      stopped = true;
-      wakeStopped?.();
-    },
+    stopRetrying,
     async shutdown() {
-      stopped = true;
-      wakeStopped?.();
+      stopRetrying();
       agent.destroy();
     },
   };
