@@ -62,7 +62,7 @@ const STAGES: readonly Stage[] = [
   {
     name: "server-overhead",
     issue: 13,
-    describe: (s) => `${httpDuration(s)} s × ${s.rounds ?? (s.quick ? 2 : 5)} rounds × 8 servers (two under Node 24)`,
+    describe: (s) => `${httpDuration(s)} s × ${s.rounds ?? (s.quick ? 2 : 5)} rounds × 10 servers (three under Node 24)`,
     run: (s, log) => runServerOverheadBench({ durationS: httpDuration(s), rounds: s.rounds ?? (s.quick ? 2 : 5), log }),
   },
   {
@@ -212,6 +212,13 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
           met: yesNo(Number.isFinite(rate) ? rate >= target : null),
         };
       };
+      const recorded = (key: string, measure: string): TargetRow => ({
+        issue: "13",
+        measure,
+        measured: fixed(num(r["ratios"]?.[key]), 3),
+        target: "recorded",
+        met: "–",
+      });
       return {
         rows: [
           row("uwsBackendVsBareUws", "echo req/s, bentoc on uWS / bare uWS (64 connections)", 0.9),
@@ -221,6 +228,13 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
             `echo req/s, bentoc on node:http / bare node:http, both under Node ${newer} (node:http is the default there)`,
             0.95,
           ),
+          recorded(
+            "bareNodeHttpWithTimerVsWithout",
+            "echo req/s, bare node:http + one idle timer / bare node:http (what a timer alone costs; bentoc's deadline sweep is one)",
+          ),
+          recorded("nodeBackendVsBareNodeHttpWithTimer", "echo req/s, bentoc on node:http / bare node:http + one idle timer"),
+          recorded("bareNodeHttpWithTimerVsWithoutOnNode24", `echo req/s, bare node:http + one idle timer / bare node:http, Node ${newer}`),
+          recorded("nodeBackendVsBareNodeHttpWithTimerOnNode24", `echo req/s, bentoc on node:http / bare node:http + one idle timer, Node ${newer}`),
         ],
         headline: [
           `req/s: bare uWS ${res("uws")}, bentoc on uWS ${res("bentoc-uws")} (${res("bentoc-uws-log")} with access log), bare node:http ${res("node")}, bentoc on node:http ${res("bentoc-node")} (${res("bentoc-node-log")} with access log); Node ${newer}: bare node:http ${res("node@24")}, bentoc on node:http ${res("bentoc-node@24")}`,
