@@ -24,16 +24,16 @@ import { fixed, isMain, machineInfo, machineLine, mdTable, medianRatio, writeRes
 
 const SELF = fileURLToPath(import.meta.url);
 /** The newer Node the `@24` kinds run under: the Node 24 of scripts/test-nodes.txt, which the tests use too. */
-const NEWER_NODE = (() => {
+export const NEWER_NODE = (() => {
   const listed = readFileSync(fileURLToPath(new URL("../scripts/test-nodes.txt", import.meta.url)), "utf8").split("\n");
   const v = listed.map((l) => l.trim()).find((l) => l.startsWith("24."));
   if (!v) throw new Error("scripts/test-nodes.txt names no Node 24");
   return v;
 })();
-const NEWER_NODE_BIN = fileURLToPath(new URL(`../.cache/nodes/${NEWER_NODE}/bin/node`, import.meta.url));
+export const NEWER_NODE_BIN = fileURLToPath(new URL(`../.cache/nodes/${NEWER_NODE}/bin/node`, import.meta.url));
 
 /** Installs the newer Node when it is missing (npm registry, .cache/nodes/; idempotent). */
-function ensureNewerNode(): void {
+export function ensureNewerNode(): void {
   if (existsSync(NEWER_NODE_BIN)) return;
   const r = spawnSync("bash", [fileURLToPath(new URL("../scripts/install-test-nodes.sh", import.meta.url))], { stdio: "inherit" });
   if (r.status !== 0 || !existsSync(NEWER_NODE_BIN)) throw new Error(`Node ${NEWER_NODE} is needed at ${NEWER_NODE_BIN} (bash scripts/install-test-nodes.sh)`);
@@ -67,17 +67,6 @@ async function serveBareUws(): Promise<number> {
   });
 }
 
-/**
- * The bare node:http handler with one idle timer beside it (an unref'd 20 s interval that never does
- * anything): any server that times requests out has a timer, bentoc's deadline sweep included. On this
- * machine's Node 20 that alone costs a bare server about a fifth of its throughput (measured 2026-12-02:
- * 0.74–0.85 of the same server without it), so this kind shows how much of bentoc's gap is that.
- */
-async function serveNodeHttpWithTimer(): Promise<number> {
-  setInterval(() => {}, 20_000).unref();
-  return serveNodeHttp();
-}
-
 async function serveNodeHttp(): Promise<number> {
   const srv = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -108,16 +97,14 @@ async function serveBentoc(http: "uws" | "node", accessLog: boolean): Promise<nu
 
 async function child(kind: string): Promise<void> {
   // Bare servers exit on SIGINT too, so a profiler (--cpu-prof) can write its file.
-  if (!kind.startsWith("bentoc")) process.once("SIGINT", () => process.exit(0));
+  if (kind === "uws" || kind === "node") process.once("SIGINT", () => process.exit(0));
   profileOnCommand();
   const port =
     kind === "uws"
       ? await serveBareUws()
       : kind === "node"
         ? await serveNodeHttp()
-        : kind === "node-timer"
-          ? await serveNodeHttpWithTimer()
-          : await serveBentoc(kind.includes("node") ? "node" : "uws", kind.endsWith("-log"));
+        : await serveBentoc(kind.includes("node") ? "node" : "uws", kind.endsWith("-log"));
   process.stdout.write(`PORT ${port}\n`);
 }
 
@@ -193,7 +180,7 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
   const connections = options.connections ?? 64;
   const log = options.log ?? ((l: string) => console.log(l));
   const generatedAt = new Date().toISOString();
-  const kinds = ["uws", "bentoc-uws", "bentoc-uws-log", "node", "node-timer", "bentoc-node", "bentoc-node-log", "node@24", "node-timer@24", "bentoc-node@24"];
+  const kinds = ["uws", "bentoc-uws", "bentoc-uws-log", "node", "bentoc-node", "bentoc-node-log", "node@24", "bentoc-node@24"];
   ensureNewerNode();
   const results: Record<string, KindResult> = {};
   const servers = new Map<string, { proc: ChildProcess; port: number }>();
@@ -272,10 +259,6 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
       nodeBackendVsBareNodeHttp: perRound("bentoc-node", "node"),
       nodeBackendVsBareNodeHttpOnNode24: perRound("bentoc-node@24", "node@24"),
       nodeBackendWithAccessLogVsBareNodeHttp: perRound("bentoc-node-log", "node"),
-      nodeBackendVsBareNodeHttpWithTimer: perRound("bentoc-node", "node-timer"),
-      nodeBackendVsBareNodeHttpWithTimerOnNode24: perRound("bentoc-node@24", "node-timer@24"),
-      bareNodeHttpWithTimerVsWithout: perRound("node-timer", "node"),
-      bareNodeHttpWithTimerVsWithoutOnNode24: perRound("node-timer@24", "node@24"),
       uwsBackendVsNodeBackend: perRound("bentoc-uws", "bentoc-node"),
     },
     ratiosOfMedians: {
@@ -300,11 +283,9 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
     "bentoc-uws": "bentoc on uWS (access log off)",
     "bentoc-uws-log": "bentoc on uWS (access log on)",
     node: "bare node:http handler",
-    "node-timer": "bare node:http handler + one idle timer",
     "bentoc-node": "bentoc on node:http (access log off)",
     "bentoc-node-log": "bentoc on node:http (access log on)",
     "node@24": `bare node:http handler, Node ${NEWER_NODE}`,
-    "node-timer@24": `bare node:http handler + one idle timer, Node ${NEWER_NODE}`,
     "bentoc-node@24": `bentoc on node:http (access log off), Node ${NEWER_NODE}`,
   };
   const md = [
@@ -315,8 +296,6 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
     `Trivial JSON echo (read body, JSON.parse, check, JSON.stringify), each server in its own process, autocannon with ${connections}`,
     `connections, ${rounds} interleaved rounds of ${duration} s; the median round per server is kept, and each ratio is the median of the per-round ratios.`,
     `Servers run under ${process.version} unless marked Node ${NEWER_NODE}: there no uWS build loads and node:http is every bentoc server's backend.`,
-    "\"+ one idle timer\": the bare handler with an unref'd 20 s interval beside it, as any server that times requests out has (bentoc's deadline",
-    "sweep is one); on this machine a timer alone costs a bare node:http server under Node 20 much of its throughput.",
     "",
     mdTable(
       ["server", "req/s", "server CPU µs/req", "p50 ms", "p99 ms", "non-2xx", "errors", "req/s per round"],
@@ -351,10 +330,6 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
         ["bentoc on uWS with access log / bare uWS", fixed(report.ratios.uwsBackendWithAccessLogVsBareUws, 3), "–"],
         ["bentoc on node:http with access log / bare node:http", fixed(report.ratios.nodeBackendWithAccessLogVsBareNodeHttp, 3), "–"],
         ["bentoc on uWS / bentoc on node:http", fixed(report.ratios.uwsBackendVsNodeBackend, 3), "–"],
-        ["bare node:http + one idle timer / bare node:http", fixed(report.ratios.bareNodeHttpWithTimerVsWithout, 3), "–"],
-        [`bare node:http + one idle timer / bare node:http, Node ${NEWER_NODE}`, fixed(report.ratios.bareNodeHttpWithTimerVsWithoutOnNode24, 3), "–"],
-        ["bentoc on node:http / bare node:http + one idle timer", fixed(report.ratios.nodeBackendVsBareNodeHttpWithTimer, 3), "–"],
-        [`bentoc on node:http / bare node:http + one idle timer, Node ${NEWER_NODE}`, fixed(report.ratios.nodeBackendVsBareNodeHttpWithTimerOnNode24, 3), "–"],
       ],
     ),
     "",
