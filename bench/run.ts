@@ -4,6 +4,8 @@
  *
  *   compile                  issue 3, 16  cold `bentoc compile` and --watch recompile of support-tickets, before (6b3e108) and after
  *   server-overhead          issue 13 JSON echo: bentoc on each HTTP backend vs that backend bare (autocannon, 64 connections)
+ *   request-instructions     issue 13 the node:http echo servers under callgrind: main-thread instructions per request
+ *                                     (steady on a shared machine, unlike req/s); needs valgrind
  *   telemetry-overhead       issue 8  per-request cost of the telemetry calls, no HTTP (micro)
  *   http-telemetry-overhead  issue 8  JSON echo with metrics / tracing 1.0 / both vs both off;
  *                                     issue 16: tracing loss ≤ 15 %, metrics loss ≤ 3 %
@@ -33,6 +35,7 @@ import { runCompileBench } from "./compile.ts";
 import { runHttpTelemetryOverheadBench } from "./http-telemetry-overhead.ts";
 import { DEFAULT_BEFORE, runPackageFootprintBench } from "./package-footprint.ts";
 import { runRegistryTransferBench } from "./registry-transfer.ts";
+import { runRequestInstructionsBench } from "./request-instructions.ts";
 import { fixed, type MachineInfo, machineInfo, mdTable, RESULTS_DIR } from "./results-io.ts";
 import { runServeFootprintBench, SERVE_FOOTPRINT_BEFORE, SERVE_READY_TARGET_MS, SERVE_RSS_TARGET_MB } from "./serve-footprint.ts";
 import { runServerOverheadBench } from "./server-overhead.ts";
@@ -62,8 +65,14 @@ const STAGES: readonly Stage[] = [
   {
     name: "server-overhead",
     issue: 13,
-    describe: (s) => `${httpDuration(s)} s × ${s.rounds ?? (s.quick ? 2 : 5)} rounds × 10 servers (three under Node 24)`,
+    describe: (s) => `${httpDuration(s)} s × ${s.rounds ?? (s.quick ? 2 : 5)} rounds × 8 servers (two under Node 24)`,
     run: (s, log) => runServerOverheadBench({ durationS: httpDuration(s), rounds: s.rounds ?? (s.quick ? 2 : 5), log }),
+  },
+  {
+    name: "request-instructions",
+    issue: 13,
+    describe: (s) => `${s.quick ? "10,000" : "30,000"} warm-up + ${s.quick ? "3,000" : "10,000"} counted requests × 4 servers under valgrind's callgrind`,
+    run: (s, log) => runRequestInstructionsBench(s.quick ? { warmRequests: 10_000, requests: 3_000, log } : { log }),
   },
   {
     name: "telemetry-overhead",
@@ -212,13 +221,6 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
           met: yesNo(Number.isFinite(rate) ? rate >= target : null),
         };
       };
-      const recorded = (key: string, measure: string): TargetRow => ({
-        issue: "13",
-        measure,
-        measured: fixed(num(r["ratios"]?.[key]), 3),
-        target: "recorded",
-        met: "–",
-      });
       return {
         rows: [
           row("uwsBackendVsBareUws", "echo req/s, bentoc on uWS / bare uWS (64 connections)", 0.9),
@@ -228,16 +230,29 @@ function targetRows(name: string, r: Json): { rows: TargetRow[]; headline: strin
             `echo req/s, bentoc on node:http / bare node:http, both under Node ${newer} (node:http is the default there)`,
             0.95,
           ),
-          recorded(
-            "bareNodeHttpWithTimerVsWithout",
-            "echo req/s, bare node:http + one idle timer / bare node:http (what a timer alone costs; bentoc's deadline sweep is one)",
-          ),
-          recorded("nodeBackendVsBareNodeHttpWithTimer", "echo req/s, bentoc on node:http / bare node:http + one idle timer"),
-          recorded("bareNodeHttpWithTimerVsWithoutOnNode24", `echo req/s, bare node:http + one idle timer / bare node:http, Node ${newer}`),
-          recorded("nodeBackendVsBareNodeHttpWithTimerOnNode24", `echo req/s, bentoc on node:http / bare node:http + one idle timer, Node ${newer}`),
         ],
         headline: [
           `req/s: bare uWS ${res("uws")}, bentoc on uWS ${res("bentoc-uws")} (${res("bentoc-uws-log")} with access log), bare node:http ${res("node")}, bentoc on node:http ${res("bentoc-node")} (${res("bentoc-node-log")} with access log); Node ${newer}: bare node:http ${res("node@24")}, bentoc on node:http ${res("bentoc-node@24")}`,
+        ],
+      };
+    }
+    case "request-instructions": {
+      const newer = String(r["newerNode"]);
+      const row = (key: string, measure: string): TargetRow => ({
+        issue: "13",
+        measure,
+        measured: fixed(num(r["ratios"]?.[key]), 3),
+        target: "recorded",
+        met: "–",
+      });
+      const per = (k: string) => fixed(num(r["instructionsPerRequest"]?.[k]), 0);
+      return {
+        rows: [
+          row("bareNodeHttpVsNodeBackend", "echo instructions per request (main thread, callgrind), bare node:http / bentoc on node:http"),
+          row("bareNodeHttpVsNodeBackendOnNode24", `same, both under Node ${newer}`),
+        ],
+        headline: [
+          `instructions per request: bare node:http ${per("node")}, bentoc on node:http ${per("bentoc-node")}; Node ${newer}: bare ${per("node@24")}, bentoc ${per("bentoc-node@24")}`,
         ],
       };
     }
