@@ -11,7 +11,7 @@
  *   npx tsx bench/request-instructions.ts [--warm 30000] [--requests 10000]
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -63,6 +63,23 @@ function startUnderCallgrind(kind: string, echoDir: string, outFile: string): Pr
   });
 }
 
+/**
+ * Ends a server under valgrind with SIGTERM, so valgrind removes the FIFOs its gdbserver (which
+ * callgrind_control talks to) made in the temp dir; SIGKILL after 10 s, and then those FIFOs are removed here.
+ */
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+  proc.kill("SIGTERM");
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+  const pid = String(proc.pid);
+  for (const name of readdirSync(tmpdir())) {
+    if (name.startsWith("vgdb-pipe-") && name.includes(`-${pid}-`)) rmSync(join(tmpdir(), name), { force: true });
+  }
+}
+
 function callgrindControl(pid: number, ...args: string[]): void {
   const r = spawnSync("callgrind_control", [...args, String(pid)], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`callgrind_control ${args.join(" ")} ${pid} failed: ${r.stderr || r.stdout}`);
@@ -111,7 +128,7 @@ export async function runRequestInstructionsBench(options: RequestInstructionsOp
         perRequest[kind] = (await mainThreadInstructions(outFile)) / r.requests.total;
         log(`  ${kind.padEnd(15)} ${Math.round(perRequest[kind]!)} instructions per request (main thread)  load ${machineInfo().loadAverage1m}`);
       } finally {
-        proc.kill("SIGKILL");
+        await stop(proc);
       }
     }
   } finally {
