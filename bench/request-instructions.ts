@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadEchoRequests } from "./echo-load.ts";
 import { fixed, isMain, machineInfo, machineLine, mdTable, writeResults } from "./results-io.ts";
-import { ensureNewerNode, NEWER_NODE, NEWER_NODE_BIN } from "./server-overhead.ts";
+import { ensureNewerNode, NEWER_NODE, NEWER_NODE_BIN, SERVER_LABELS, serverStarted } from "./server-overhead.ts";
 
 const SERVER_OVERHEAD = fileURLToPath(new URL("./server-overhead.ts", import.meta.url));
 
@@ -52,15 +52,7 @@ function startUnderCallgrind(kind: string, echoDir: string, outFile: string): Pr
   proc.stderr!.on("data", (d: Buffer) => {
     errText = (errText + d.toString()).slice(-4000);
   });
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    proc.stdout!.on("data", (d: Buffer) => {
-      buf += d.toString();
-      const m = /PORT (\d+)/.exec(buf);
-      if (m) resolve({ proc, port: Number(m[1]) });
-    });
-    proc.on("exit", (code) => reject(new Error(`${kind} under callgrind exited ${code}: ${errText.trim().split("\n").slice(-5).join(" | ")}`)));
-  });
+  return serverStarted(proc, (code) => new Error(`${kind} under callgrind exited ${code}: ${errText.trim().split("\n").slice(-5).join(" | ")}`));
 }
 
 /**
@@ -154,12 +146,7 @@ export async function runRequestInstructionsBench(options: RequestInstructionsOp
       bareNodeHttpVsNodeBackendOnNode24: ratio("node@24", "bentoc-node@24"),
     },
   };
-  const label: Record<string, string> = {
-    node: "bare node:http handler",
-    "bentoc-node": "bentoc on node:http (access log off)",
-    "node@24": `bare node:http handler, Node ${NEWER_NODE}`,
-    "bentoc-node@24": `bentoc on node:http (access log off), Node ${NEWER_NODE}`,
-  };
+  const label = SERVER_LABELS;
   const md = [
     "# Instructions per request (issue 13)",
     "",

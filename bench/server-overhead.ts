@@ -32,6 +32,18 @@ export const NEWER_NODE = (() => {
 })();
 export const NEWER_NODE_BIN = fileURLToPath(new URL(`../.cache/nodes/${NEWER_NODE}/bin/node`, import.meta.url));
 
+/** How the result tables name each kind of server. */
+export const SERVER_LABELS: Readonly<Record<string, string>> = {
+  uws: "bare uWS handler",
+  "bentoc-uws": "bentoc on uWS (access log off)",
+  "bentoc-uws-log": "bentoc on uWS (access log on)",
+  node: "bare node:http handler",
+  "bentoc-node": "bentoc on node:http (access log off)",
+  "bentoc-node-log": "bentoc on node:http (access log on)",
+  "node@24": `bare node:http handler, Node ${NEWER_NODE}`,
+  "bentoc-node@24": `bentoc on node:http (access log off), Node ${NEWER_NODE}`,
+};
+
 /** Installs the newer Node when it is missing (npm registry, .cache/nodes/; idempotent). */
 export function ensureNewerNode(): void {
   if (existsSync(NEWER_NODE_BIN)) return;
@@ -115,6 +127,11 @@ function start(kind: string, echoDir: string): Promise<{ proc: ChildProcess; por
     stdio: ["pipe", "pipe", "inherit"],
     env: { ...process.env, BENCH_ECHO_DIR: echoDir },
   });
+  return serverStarted(proc, (code) => new Error(`${kind} exited ${code}`));
+}
+
+/** The port a server child prints (`PORT <n>`); rejects with `failed(exit code)` if it exits first. */
+export function serverStarted(proc: ChildProcess, failed: (code: number | null) => Error): Promise<{ proc: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
     let buf = "";
     proc.stdout!.on("data", (d: Buffer) => {
@@ -122,7 +139,7 @@ function start(kind: string, echoDir: string): Promise<{ proc: ChildProcess; por
       const m = /PORT (\d+)/.exec(buf);
       if (m) resolve({ proc, port: Number(m[1]) });
     });
-    proc.on("exit", (c) => reject(new Error(`${kind} exited ${c}`)));
+    proc.on("exit", (code) => reject(failed(code)));
   });
 }
 
@@ -278,16 +295,7 @@ export async function runServerOverheadBench(options: ServerOverheadOptions = {}
     /** Sampled self time per request by where the code lives (request-profile.ts), after the rounds. */
     requestProfiles: { requests: PROFILE_REQUESTS, loadAverage1m: machineInfo().loadAverage1m, byServer: profiles },
   };
-  const label: Record<string, string> = {
-    uws: "bare uWS handler",
-    "bentoc-uws": "bentoc on uWS (access log off)",
-    "bentoc-uws-log": "bentoc on uWS (access log on)",
-    node: "bare node:http handler",
-    "bentoc-node": "bentoc on node:http (access log off)",
-    "bentoc-node-log": "bentoc on node:http (access log on)",
-    "node@24": `bare node:http handler, Node ${NEWER_NODE}`,
-    "bentoc-node@24": `bentoc on node:http (access log off), Node ${NEWER_NODE}`,
-  };
+  const label = SERVER_LABELS;
   const md = [
     "# Server overhead (issue 13)",
     "",
