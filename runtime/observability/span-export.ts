@@ -11,6 +11,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { SpanBatch } from "./otlp-protobuf.ts";
 import type { SpanRecord } from "./span-record.ts";
 
@@ -181,8 +182,8 @@ export function otlpHttpSender(options: OtlpHttpSenderOptions): BodySender {
   const post = https ? httpsRequest : httpRequest;
   const headers = { ...options.headers, "content-type": options.contentType };
   const backoffMs = options.backoffMs ?? defaultBackoffMs;
-  let stopped = false;
-  let wakeStopped: (() => void) | undefined;
+  /** Aborted by `stopRetrying`: ends every wait between attempts at once. */
+  const stop = new AbortController();
 
   function attempt(body: Buffer): Promise<Attempt> {
     return new Promise((resolve) => {
@@ -211,20 +212,7 @@ export function otlpHttpSender(options: OtlpHttpSenderOptions): BodySender {
   }
 
   function stopRetrying(): void {
-    stopped = true;
-    wakeStopped?.();
-  }
-
-  /** Waits `ms`, or less when the sender is shut down. */
-  function pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      t.unref();
-      wakeStopped = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+    stop.abort();
   }
 
   return {
@@ -232,12 +220,13 @@ export function otlpHttpSender(options: OtlpHttpSenderOptions): BodySender {
       for (let n = 1; ; n++) {
         const a = await attempt(body);
         if (a.ok) return;
-        if (!a.retry || n >= MAX_ATTEMPTS || stopped) {
+        if (!a.retry || n >= MAX_ATTEMPTS || stop.signal.aborted) {
           options.onDropped(a.retry ? `${a.problem} (${n} attempts)` : a.problem);
           return;
         }
-        await pause(a.retryAfterS !== undefined ? Math.min(MAX_BACKOFF_MS, a.retryAfterS * 1000) : backoffMs(n));
-        wakeStopped = undefined;
+        const waitMs = a.retryAfterS !== undefined ? Math.min(MAX_BACKOFF_MS, a.retryAfterS * 1000) : backoffMs(n);
+        // Rejects (AbortError) when stopRetrying cuts the wait short: then the next attempt is the last.
+        await sleep(waitMs, undefined, { signal: stop.signal, ref: false }).catch(() => {});
       }
     },
     stopRetrying,
